@@ -1,0 +1,73 @@
+// KeyVault.Embedded quick start: a vault in a local folder, with a software root key.
+//
+// The root key comes from the KEYVAULT_EMBEDDED_ROOT_KEY environment variable (64 hex characters or base64 of
+// 32 bytes). Without it, a development key file is generated next to (not inside) the vault file, with a warning:
+// a real deployment keeps the root key somewhere else (a secret mount, a TPM or HSM through PKCS#11).
+using KeyVault.Embedded;
+using KeyVault.Embedded.Secrets;
+
+var folder = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "keyvault-embedded-quickstart");
+Directory.CreateDirectory(folder);
+
+SoftwareRootKey root;
+if (Environment.GetEnvironmentVariable("KEYVAULT_EMBEDDED_ROOT_KEY") is { Length: > 0 })
+{
+    root = SoftwareRootKey.FromEnvironmentVariable("KEYVAULT_EMBEDDED_ROOT_KEY");
+}
+else
+{
+    var keyFile = Path.Combine(folder, "development-root.key");
+    if (!File.Exists(keyFile))
+    {
+        SoftwareRootKey.CreateKeyFile(keyFile);
+    }
+
+    Console.WriteLine($"WARNING: using a generated development root key at {keyFile}.");
+    Console.WriteLine("         Set KEYVAULT_EMBEDDED_ROOT_KEY (or use a PKCS#11 token) for anything real.");
+    root = SoftwareRootKey.FromFile(keyFile);
+}
+
+using (root)
+{
+    await using var vault = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions
+    {
+        Path = Path.Combine(folder, "vault.db"),
+        RootKey = root,
+    });
+    Console.WriteLine($"Opened {vault.Properties}");
+
+    ISecretStore secrets = vault.Secrets;
+
+    // Each set makes a new immutable version that becomes current.
+    var first = await secrets.SetSecretAsync("ConnectionStrings--Orders", "Server=db;Database=orders;Password=first");
+    var second = await secrets.SetSecretAsync("ConnectionStrings--Orders", "Server=db;Database=orders;Password=second");
+    var current = await secrets.GetSecretAsync("connectionstrings--orders"); // names are case-insensitive
+    Console.WriteLine($"Current version {current.Properties.Version} has {current.Value.Length} characters (not printed).");
+
+    await foreach (var version in secrets.GetPropertiesOfSecretVersionsAsync("ConnectionStrings--Orders"))
+    {
+        Console.WriteLine($"  version {version.Version} created {version.CreatedOn:u} enabled={version.Enabled}");
+    }
+
+    // A disabled version cannot be read.
+    await secrets.UpdateSecretPropertiesAsync(new SecretProperties("ConnectionStrings--Orders") { Enabled = false });
+    try
+    {
+        await secrets.GetSecretAsync("ConnectionStrings--Orders");
+    }
+    catch (VaultException ex) when (ex.ErrorCode == VaultErrorCode.SecretDisabled)
+    {
+        Console.WriteLine($"Disabled: {ex.Message}");
+    }
+
+    await secrets.UpdateSecretPropertiesAsync(new SecretProperties("ConnectionStrings--Orders") { Enabled = true });
+    var old = await secrets.GetSecretAsync("ConnectionStrings--Orders", first.Properties.Version);
+    Console.WriteLine($"The first version is still readable by its id: {old.Properties.Version == first.Properties.Version}");
+
+    // Soft delete, then recover every version.
+    var deleted = await secrets.DeleteSecretAsync("ConnectionStrings--Orders");
+    Console.WriteLine($"Deleted; recoverable until {deleted.ScheduledPurgeDate:u}");
+    await secrets.RecoverDeletedSecretAsync("ConnectionStrings--Orders");
+    var recovered = await secrets.GetSecretAsync("ConnectionStrings--Orders");
+    Console.WriteLine($"Recovered: current version is {(recovered.Properties.Version == second.Properties.Version ? "the second" : "unexpected")}");
+}

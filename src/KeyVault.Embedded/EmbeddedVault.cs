@@ -1,0 +1,365 @@
+using System.Security.Cryptography;
+using KeyVault.Embedded.KeyHierarchy;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Operations;
+using KeyVault.Embedded.Secrets;
+using KeyVault.Embedded.Storage;
+
+namespace KeyVault.Embedded;
+
+/// <summary>
+/// An open vault: one encrypted LiteDB file under a key hierarchy, owned by this instance until it is disposed.
+/// </summary>
+/// <remarks>
+/// <para>Key hierarchy: the root (<see cref="EmbeddedVaultOptions.RootKey"/>) wraps the vault's versioned
+/// key-encryption keys (RFC 3394); those seal every record with AES-256-GCM under a per-record key, bound to the vault,
+/// object type, name, version and attributes. Rotating the root re-wraps only the key-encryption keys.</para>
+/// <para>One owner at a time: a second open of the same file, from this or another process, fails with
+/// <c>VaultInUse</c>. Every member is thread-safe. Every change is on disk (fsync) when its task completes.</para>
+/// </remarks>
+public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
+{
+    private readonly VaultCore _core;
+    private readonly ObjectLifecycle _lifecycle;
+    private readonly OperationPipeline _operations;
+    private readonly SemaphoreSlim _keyAdministration = new(1, 1);
+
+    private EmbeddedVault(VaultCore core)
+    {
+        _core = core;
+        _lifecycle = new ObjectLifecycle(core);
+        _operations = new OperationPipeline(core);
+        Secrets = new SecretStore(core, _lifecycle, _operations);
+    }
+
+    /// <summary>The secrets of this vault.</summary>
+    public ISecretStore Secrets { get; }
+
+    /// <summary>The vault's id and settings, as recorded in its header now.</summary>
+    public VaultProperties Properties
+    {
+        get
+        {
+            var header = _core.Header;
+            return new VaultProperties(header.VaultId, _core.Uri, RecordAttributes.FromUnix(header.CreatedOn), header.SoftDeleteRetentionDays,
+                header.PurgeProtection, header.Root.Kind, header.CurrentKekVersion);
+        }
+    }
+
+    /// <summary>
+    /// Opens the vault at <see cref="EmbeddedVaultOptions.Path"/>, creating it when the file is missing.
+    /// </summary>
+    /// <param name="options">Path, root key and (for a new vault) retention and purge protection.</param>
+    /// <param name="cancellationToken">Cancels the open.</param>
+    /// <returns>The open vault; dispose it to release the file.</returns>
+    /// <exception cref="VaultException">
+    /// <c>BadParameter</c> for invalid options; <c>VaultInUse</c> when another owner has the file open;
+    /// <c>RootKeyMismatch</c> when the root key does not open the vault; <c>RootKeyUnavailable</c> when the root key
+    /// cannot be read; <c>VaultFormatInvalid</c> when the file is not a vault. In each case the files are left unchanged.
+    /// </exception>
+    public static async Task<EmbeddedVault> OpenAsync(EmbeddedVaultOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        var rootProvider = options.RootKey!;
+        var store = options.StoreFactory?.Invoke(options.Path) ?? LiteDbRecordStore.Open(options.Path);
+        var ring = new KeyEncryptionKeyRing();
+        IRootKey? root = null;
+        try
+        {
+            VaultHeader? header;
+            try
+            {
+                header = store.ReadHeader();
+                if (header is null && store.HasForeignData())
+                {
+                    throw VaultErrors.FormatInvalid(options.Path, "it holds data that is not a vault");
+                }
+            }
+            catch (Exception ex) when (ex is not VaultException)
+            {
+                throw VaultErrors.FormatInvalid(options.Path, "its header cannot be read", ex);
+            }
+
+            if (header is null)
+            {
+                store.EnableWrites();
+                (header, root) = await CreateAsync(store, options, ring, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                if (header.FormatVersion != VaultHeader.CurrentFormat)
+                {
+                    throw VaultErrors.FormatInvalid(options.Path, $"its format version is {header.FormatVersion}; this library reads version {VaultHeader.CurrentFormat}");
+                }
+
+                if (!string.Equals(header.Root.Kind, rootProvider.Kind, StringComparison.Ordinal))
+                {
+                    throw VaultErrors.RootKeyMismatch($"the vault is sealed under a root of kind '{header.Root.Kind}' and the configured root is of kind '{rootProvider.Kind}'");
+                }
+
+                root = await rootProvider.OpenAsync(new RootKeyContext(header.VaultId, header.Root.Parameters), cancellationToken).ConfigureAwait(false);
+                await UnwrapKeyEncryptionKeysAsync(store.ReadKeks(), header, root, ring, cancellationToken).ConfigureAwait(false);
+
+                // Only now, with the root proven, may anything be written.
+                store.EnableWrites();
+                if (options.EnablePurgeProtection && !header.PurgeProtection)
+                {
+                    header = header with { PurgeProtection = true };
+                    store.Apply(new WriteBatch { Header = header });
+                }
+            }
+
+            return new EmbeddedVault(new VaultCore(store, header, ring, root, options.TimeProvider, options.CacheCapacity));
+        }
+        catch
+        {
+            root?.Dispose();
+            ring.Dispose();
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Turns purge protection on for good: from now on no deleted object can be purged before its scheduled purge date.</summary>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>A task that completes when the setting is on disk.</returns>
+    public Task EnablePurgeProtectionAsync(CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.VaultEnablePurgeProtection, null, null, _core, static core =>
+        {
+            lock (core.Sync)
+            {
+                if (!core.Header.PurgeProtection)
+                {
+                    var header = core.Header with { PurgeProtection = true };
+                    core.Apply(new WriteBatch { Header = header });
+                    core.Header = header;
+                }
+            }
+
+            return true;
+        }, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Purges every deleted object whose scheduled purge date has come (the end of retention), whatever purge
+    /// protection says. The hosting integration calls this on a schedule.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>How many objects were purged.</returns>
+    public Task<int> PurgeDueDeletedObjectsAsync(CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.VaultPurgeDue, null, null, _lifecycle, static lifecycle => lifecycle.PurgeDue().Count, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Adds a new key-encryption key version, wrapped by the root, and seals new records under it. Records sealed
+    /// under older versions stay readable; nothing is re-encrypted and the vault stays available throughout.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The new key-encryption key version.</returns>
+    public async Task<int> RotateKeyEncryptionKeyAsync(CancellationToken cancellationToken = default)
+    {
+        _operations.Run(VaultOperation.VaultRotateKeyEncryptionKey, null, null, 0, static _ => 0, cancellationToken);
+        await _keyAdministration.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var key = KeyMaterial.NewKey();
+            try
+            {
+                var wrapped = await _core.Root.WrapKeyAsync(key, cancellationToken).ConfigureAwait(false);
+                lock (_core.Sync)
+                {
+                    _core.ThrowIfDisposed();
+                    var version = _core.Ring.Versions.Count() + 1;
+                    var header = _core.Header with { CurrentKekVersion = version };
+                    var batch = new WriteBatch { Header = header };
+                    batch.Keks.Add(new KekRecord(version, wrapped, _core.Now()));
+                    _core.Apply(batch);
+                    _core.Ring.Add(version, key);
+                    key = null;
+                    _core.Ring.SetCurrent(version);
+                    _core.Header = header;
+                    return version;
+                }
+            }
+            finally
+            {
+                if (key is not null)
+                {
+                    CryptographicOperations.ZeroMemory(key);
+                }
+            }
+        }
+        finally
+        {
+            _keyAdministration.Release();
+        }
+    }
+
+    /// <summary>
+    /// Moves the vault to a new root: every key-encryption key is re-wrapped by <paramref name="newRoot"/> and the
+    /// header records the new root, in one durable transaction. Records are not re-encrypted. From then on only the
+    /// new root opens the vault.
+    /// </summary>
+    /// <param name="newRoot">The new root (of the same or another kind).</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>A task that completes when the new root is in effect and on disk.</returns>
+    public async Task RotateRootKeyAsync(IRootKeyProvider newRoot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(newRoot);
+        _operations.Run(VaultOperation.VaultRotateRootKey, null, null, 0, static _ => 0, cancellationToken);
+        await _keyAdministration.WaitAsync(cancellationToken).ConfigureAwait(false);
+        IRootKey? opened = null;
+        try
+        {
+            opened = await newRoot.OpenAsync(new RootKeyContext(_core.Header.VaultId, null), cancellationToken).ConfigureAwait(false);
+            var rewrapped = new List<KekRecord>();
+            var now = _core.Now();
+            foreach (var version in _core.Ring.Versions)
+            {
+                var wrapped = await opened.WrapKeyAsync(_core.Ring.Get(version).ToArray(), cancellationToken).ConfigureAwait(false);
+                rewrapped.Add(new KekRecord(version, wrapped, now));
+            }
+
+            lock (_core.Sync)
+            {
+                _core.ThrowIfDisposed();
+                var header = _core.Header with { Root = new RootDescriptor(newRoot.Kind, new Dictionary<string, string>(opened.Parameters, StringComparer.Ordinal)) };
+                var batch = new WriteBatch { Header = header };
+                batch.Keks.AddRange(rewrapped);
+                _core.Apply(batch);
+                var previous = _core.Root;
+                _core.Root = opened;
+                _core.Header = header;
+                opened = null;
+                previous.Dispose();
+            }
+        }
+        finally
+        {
+            opened?.Dispose();
+            _keyAdministration.Release();
+        }
+    }
+
+    /// <summary>Closes the vault: checkpoints the log, releases the file, zeroes the keys held in memory.</summary>
+    public void Dispose()
+    {
+        _core.Dispose();
+        _keyAdministration.Dispose();
+    }
+
+    /// <summary>Closes the vault (see <see cref="Dispose"/>).</summary>
+    /// <returns>A completed task.</returns>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The vault id; never key material.</summary>
+    public override string ToString() => $"EmbeddedVault({_core.Header.VaultId:N})";
+
+    private static void Validate(EmbeddedVaultOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            throw VaultErrors.BadParameter("EmbeddedVaultOptions.Path is required: the vault file to open or create.");
+        }
+
+        if (options.RootKey is null)
+        {
+            throw VaultErrors.BadParameter("EmbeddedVaultOptions.RootKey is required: a SoftwareRootKey or a PKCS#11 root.");
+        }
+
+        if (options.SoftDeleteRetentionDays is < EmbeddedVaultOptions.MinimumRetentionDays or > EmbeddedVaultOptions.MaximumRetentionDays)
+        {
+            throw VaultErrors.BadParameter(
+                $"EmbeddedVaultOptions.SoftDeleteRetentionDays is {options.SoftDeleteRetentionDays}: it must be between {EmbeddedVaultOptions.MinimumRetentionDays} and {EmbeddedVaultOptions.MaximumRetentionDays} days.");
+        }
+
+        if (options.CacheCapacity < 1)
+        {
+            throw VaultErrors.BadParameter($"EmbeddedVaultOptions.CacheCapacity is {options.CacheCapacity}: it must be at least 1.");
+        }
+
+        ArgumentNullException.ThrowIfNull(options.TimeProvider, "EmbeddedVaultOptions.TimeProvider");
+    }
+
+    private static async Task<(VaultHeader, IRootKey)> CreateAsync(IRecordStore store, EmbeddedVaultOptions options, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    {
+        var vaultId = Guid.NewGuid();
+        var root = await options.RootKey!.OpenAsync(new RootKeyContext(vaultId, null), cancellationToken).ConfigureAwait(false);
+        var key = KeyMaterial.NewKey();
+        try
+        {
+            var wrapped = await root.WrapKeyAsync(key, cancellationToken).ConfigureAwait(false);
+            var now = options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
+            var header = new VaultHeader(
+                VaultHeader.CurrentFormat,
+                vaultId,
+                now,
+                options.SoftDeleteRetentionDays,
+                options.EnablePurgeProtection,
+                CurrentKekVersion: 1,
+                new RootDescriptor(options.RootKey.Kind, new Dictionary<string, string>(root.Parameters, StringComparer.Ordinal)));
+            var batch = new WriteBatch { Header = header };
+            batch.Keks.Add(new KekRecord(1, wrapped, now));
+            store.Apply(batch);
+            ring.Add(1, key);
+            key = null;
+            ring.SetCurrent(1);
+            return (header, root);
+        }
+        catch
+        {
+            root.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (key is not null)
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
+        }
+    }
+
+    private static async Task UnwrapKeyEncryptionKeysAsync(IReadOnlyList<KekRecord> keks, VaultHeader header, IRootKey root, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    {
+        var ordered = keks.OrderBy(k => k.Version).ToList();
+        if (ordered.Count == 0 || ordered.Select(k => k.Version).Where((v, i) => v != i + 1).Any() || header.CurrentKekVersion > ordered.Count)
+        {
+            throw new VaultIntegrityException("The vault's key-encryption key ring is incomplete: the file was altered.");
+        }
+
+        foreach (var kek in ordered)
+        {
+            byte[] unwrapped;
+            try
+            {
+                unwrapped = await root.UnwrapKeyAsync(kek.WrappedKey, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CryptographicException ex)
+            {
+                throw VaultErrors.RootKeyMismatch(
+                    $"it cannot unwrap the vault's key-encryption key version {kek.Version} (a different key, passphrase or token key)", ex);
+            }
+
+            try
+            {
+                if (unwrapped.Length != KeyMaterial.KeySize)
+                {
+                    throw new VaultIntegrityException($"The vault's key-encryption key version {kek.Version} has the wrong length.");
+                }
+
+                ring.Add(kek.Version, KeyMaterial.PinnedCopy(unwrapped));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(unwrapped);
+            }
+        }
+
+        ring.SetCurrent(header.CurrentKekVersion);
+    }
+}

@@ -1,0 +1,59 @@
+using KeyVault.Embedded.Lifecycle;
+
+namespace KeyVault.Embedded;
+
+/// <summary>
+/// Every message the vault puts in an exception comes from here, so that wording stays consistent and no
+/// call site can leak a value: the factories take names, versions, sizes and rules, never content.
+/// </summary>
+internal static class VaultErrors
+{
+    public static VaultException BadParameter(string message) =>
+        new(VaultErrorCode.BadParameter, 400, message);
+
+    public static VaultObjectNotFoundException NotFound(ObjectType type, string name) =>
+        new(type.NotFoundCode(), $"{type.DisplayName()} '{name}' was not found in this vault.");
+
+    public static VaultObjectNotFoundException VersionNotFound(ObjectType type, string name, string version) =>
+        new(type.NotFoundCode(), $"{type.DisplayName()} '{name}' has no version '{version}' in this vault.");
+
+    public static VaultObjectNotFoundException DeletedNotFound(ObjectType type, string name) =>
+        new(type.NotFoundCode(), $"Deleted {type.DisplayName().ToLowerInvariant()} '{name}' was not found in this vault.");
+
+    public static VaultException Disabled(ObjectType type, string name, string operation) =>
+        new(type == ObjectType.Secret ? VaultErrorCode.SecretDisabled : VaultErrorCode.Forbidden, 403,
+            $"Operation '{operation}' is not allowed on a disabled {type.DisplayName().ToLowerInvariant()}: '{name}' is disabled.");
+
+    public static VaultException DeletedButRecoverable(ObjectType type, string name) =>
+        new(VaultErrorCode.ObjectIsDeletedButRecoverable, 409,
+            $"{type.DisplayName()} '{name}' is currently in a deleted but recoverable state, and its name cannot be reused; " +
+            "in this state, it can only be recovered or purged.");
+
+    public static VaultException PurgeProtected(ObjectType type, string name, DateTimeOffset scheduledPurgeDate) =>
+        new(VaultErrorCode.Forbidden, 403,
+            $"Operation 'purge' is not allowed on {type.DisplayName().ToLowerInvariant()} '{name}' because purge protection is enabled " +
+            $"for this vault; it will be purged automatically on {scheduledPurgeDate:u}.");
+
+    public static VaultIntegrityException Integrity(ObjectType type, string name, string version, Exception? inner = null) =>
+        new($"{type.DisplayName()} '{name}' version '{version}' failed its integrity check: the record was altered, moved or swapped on disk.", inner);
+
+    public static VaultIntegrityException KeyEncryptionKeyMissing(int version) =>
+        new($"The vault has no key-encryption key version {version}: the record or the key ring was altered on disk.");
+
+    public static VaultException InUse(string path, Exception inner) =>
+        new(VaultErrorCode.VaultInUse, 409,
+            $"The vault file '{path}' is in use: another vault instance, in this or another process, has it open. One owner at a time.",
+            inner);
+
+    public static VaultException RootKeyMismatch(string detail, Exception? inner = null) =>
+        new(VaultErrorCode.RootKeyMismatch, 401, $"The configured root key does not open this vault: {detail}. The vault files were not changed.", inner);
+
+    public static VaultException RootKeyUnavailable(string detail, Exception? inner = null) =>
+        new(VaultErrorCode.RootKeyUnavailable, 401, $"The root key is unavailable: {detail}.", inner);
+
+    public static VaultException FormatInvalid(string path, string detail, Exception? inner = null) =>
+        new(VaultErrorCode.VaultFormatInvalid, 500, $"'{path}' is not a vault this version can open: {detail}.", inner);
+
+    public static VaultException StorageFailure(string detail, Exception inner) =>
+        new(VaultErrorCode.StorageFailure, 500, $"The vault's storage failed: {detail}.", inner);
+}

@@ -1,0 +1,32 @@
+namespace KeyVault.Embedded;
+
+/// <summary>
+/// The one exception family of the vault. Every failure the vault reports carries a stable
+/// <see cref="ErrorCode"/> and an HTTP-like <see cref="Status"/> modelled on Azure Key Vault's
+/// <c>RequestFailedException</c>, so handling written for Azure carries over. Messages name the rule that
+/// was broken and the object involved; they never contain a secret value, key material, a passphrase or a PIN.
+/// </summary>
+/// <remarks>
+/// Subclasses exist only where callers catch differently: <see cref="VaultObjectNotFoundException"/> and
+/// <see cref="VaultIntegrityException"/>. Everything else is told apart by <see cref="ErrorCode"/>.
+/// </remarks>
+public class VaultException : Exception
+{
+    /// <summary>Creates an exception with a code, an HTTP-like status and a message.</summary>
+    /// <param name="errorCode">The stable code.</param>
+    /// <param name="status">The HTTP status Azure would return (400, 403, 404, 409, 500...).</param>
+    /// <param name="message">What failed and which rule was broken. Must not contain secret data.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    public VaultException(VaultErrorCode errorCode, int status, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        ErrorCode = errorCode;
+        Status = status;
+    }
+
+    /// <summary>The stable error code, for example <see cref="VaultErrorCode.SecretNotFound"/>.</summary>
+    public VaultErrorCode ErrorCode { get; }
+
+    /// <summary>The HTTP status Azure Key Vault would return for the same failure.</summary>
+    public int Status { get; }
+}

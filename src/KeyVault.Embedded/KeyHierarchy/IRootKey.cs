@@ -1,0 +1,29 @@
+namespace KeyVault.Embedded;
+
+/// <summary>
+/// An opened root key: wraps and unwraps the vault's key-encryption keys. Implementations must authenticate
+/// (RFC 3394 key wrap does), so that a wrong root fails to unwrap instead of producing a wrong key.
+/// </summary>
+public interface IRootKey : IDisposable
+{
+    /// <summary>
+    /// Non-secret parameters to record in the vault header, handed back through
+    /// <see cref="RootKeyContext.StoredParameters"/> at the next open (a salt and cost, a token and key label).
+    /// </summary>
+    IReadOnlyDictionary<string, string> Parameters { get; }
+
+    /// <summary>Wraps a key-encryption key (32 bytes).</summary>
+    /// <param name="key">The key to wrap.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The wrapped key.</returns>
+    ValueTask<byte[]> WrapKeyAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default);
+
+    /// <summary>Unwraps a key-encryption key. The caller owns the returned bytes and zeroes them.</summary>
+    /// <param name="wrappedKey">A key wrapped by <see cref="WrapKeyAsync"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The key.</returns>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">
+    /// The wrapped key was not made by this root (wrong key) or was altered.
+    /// </exception>
+    ValueTask<byte[]> UnwrapKeyAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default);
+}

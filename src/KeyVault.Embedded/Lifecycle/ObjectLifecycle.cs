@@ -1,0 +1,411 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using KeyVault.Embedded.Operations;
+using KeyVault.Embedded.Sealing;
+using KeyVault.Embedded.Storage;
+
+namespace KeyVault.Embedded.Lifecycle;
+
+/// <summary>
+/// The object lifecycle shared by secrets, keys and certificates, parameterised by <see cref="ObjectType"/>:
+/// names, immutable versions, the current version, attribute updates, soft delete, recover, purge (with purge
+/// protection) and purge at the end of retention. The stores on top only convert their payloads and models.
+/// </summary>
+/// <remarks>
+/// Reads of cached records take no lock. Every change runs under the vault's write lock as one durable batch,
+/// and updates the cache in the same critical section.
+/// </remarks>
+internal sealed class ObjectLifecycle
+{
+    private const long SecondsPerDay = 86_400;
+    private readonly VaultCore _core;
+
+    public ObjectLifecycle(VaultCore core)
+    {
+        _core = core;
+    }
+
+    /// <summary>The current version of an active object.</summary>
+    /// <exception cref="VaultObjectNotFoundException">No such object, or it is deleted.</exception>
+    public ObjectVersion GetCurrent(ObjectType type, string name)
+    {
+        var obj = FindObject(type, name);
+        if (obj is null || obj.IsDeleted)
+        {
+            throw VaultErrors.NotFound(type, name);
+        }
+
+        return new ObjectVersion(obj, FindVersion(StorageKeys.Version(obj.Key, obj.CurrentVersion))
+            ?? throw VaultErrors.NotFound(type, name));
+    }
+
+    /// <summary>A given version of an active object.</summary>
+    public ObjectVersion GetVersion(ObjectType type, string name, string version)
+    {
+        var normalizedVersion = ObjectRules.NormalizeVersion(type, version);
+        var obj = FindObject(type, name);
+        if (obj is null || obj.IsDeleted)
+        {
+            throw VaultErrors.NotFound(type, name);
+        }
+
+        return new ObjectVersion(obj, FindVersion(StorageKeys.Version(obj.Key, normalizedVersion))
+            ?? throw VaultErrors.VersionNotFound(type, name, version));
+    }
+
+    /// <summary>The current version of every active object of a type.</summary>
+    public IReadOnlyList<ObjectVersion> ListCurrent(ObjectType type) => List(type, deleted: false);
+
+    /// <summary>The current version of every deleted object of a type.</summary>
+    public IReadOnlyList<ObjectVersion> ListDeleted(ObjectType type) => List(type, deleted: true);
+
+    /// <summary>Every version of an active object, oldest first.</summary>
+    public IReadOnlyList<ObjectVersion> ListVersions(ObjectType type, string name)
+    {
+        lock (_core.Sync)
+        {
+            var obj = LoadObjectLocked(type, name);
+            if (obj is null || obj.IsDeleted)
+            {
+                throw VaultErrors.NotFound(type, name);
+            }
+
+            return _core.Store.FindVersions(obj.Key)
+                .Select(record => new ObjectVersion(obj, Parse(record)))
+                .OrderBy(v => v.Attributes.Sequence)
+                .ToList();
+        }
+    }
+
+    /// <summary>A deleted object (its current version and deletion state).</summary>
+    public ObjectVersion GetDeleted(ObjectType type, string name)
+    {
+        lock (_core.Sync)
+        {
+            var obj = LoadObjectLocked(type, name);
+            if (obj is null || !obj.IsDeleted)
+            {
+                throw VaultErrors.DeletedNotFound(type, name);
+            }
+
+            return new ObjectVersion(obj, LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion))
+                ?? throw VaultErrors.DeletedNotFound(type, name));
+        }
+    }
+
+    /// <summary>
+    /// Creates a new version that becomes current, sealing <paramref name="payload"/>. Creates the object when the
+    /// name is new. A soft-deleted name cannot be reused until it is recovered or purged.
+    /// </summary>
+    public ObjectVersion CreateVersion(ObjectType type, string name, RecordAttributes attributes, ReadOnlySpan<byte> payload)
+    {
+        var normalized = ObjectRules.Normalize(name);
+        lock (_core.Sync)
+        {
+            var existing = LoadObjectLocked(type, name);
+            if (existing is { IsDeleted: true })
+            {
+                throw VaultErrors.DeletedButRecoverable(type, existing.Name);
+            }
+
+            var now = _core.Now();
+            var version = ObjectRules.NewVersion();
+            var obj = existing is null
+                ? new ObjectRecord(StorageKeys.Object(type, normalized), type, name, version, now)
+                : existing with { CurrentVersion = version, LatestSequence = existing.LatestSequence + 1 };
+            var stored = Seal(obj, version, attributes with { Created = now, Updated = now, Sequence = obj.LatestSequence }, payload);
+
+            // A new version of an existing object is one document: the object's current version is derived from
+            // its versions' sequence numbers.
+            var batch = new WriteBatch();
+            if (existing is null)
+            {
+                batch.Objects.Add(obj);
+            }
+
+            batch.Versions.Add(stored.Record);
+            _core.Apply(batch);
+            _core.Cache.SetObject(obj);
+            _core.Cache.SetVersion(stored);
+            return new ObjectVersion(obj, stored);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the attributes of one version (the current one when <paramref name="version"/> is null). The
+    /// payload never changes; it is resealed because the attributes are bound into its associated data.
+    /// </summary>
+    public ObjectVersion UpdateAttributes(ObjectType type, string name, string? version, Func<RecordAttributes, RecordAttributes> update)
+    {
+        var normalizedVersion = version is null ? null : ObjectRules.NormalizeVersion(type, version);
+        lock (_core.Sync)
+        {
+            var obj = LoadObjectLocked(type, name);
+            if (obj is null || obj.IsDeleted)
+            {
+                throw VaultErrors.NotFound(type, name);
+            }
+
+            var target = normalizedVersion ?? obj.CurrentVersion;
+            var current = LoadVersionLocked(StorageKeys.Version(obj.Key, target))
+                ?? throw VaultErrors.VersionNotFound(type, name, target);
+            var attributes = update(current.Attributes) with
+            {
+                Created = current.Attributes.Created,
+                Sequence = current.Attributes.Sequence,
+                Updated = _core.Now(),
+            };
+
+            var length = RecordSealer.PlaintextLength(current.Record.Sealed);
+            var plaintext = GC.AllocateUninitializedArray<byte>(Math.Max(length, 0), pinned: true);
+            try
+            {
+                Unseal(new ObjectVersion(obj, current), plaintext);
+                var stored = Seal(obj, target, attributes, plaintext);
+                var batch = new WriteBatch();
+                batch.Versions.Add(stored.Record);
+                _core.Apply(batch);
+                _core.Cache.SetVersion(stored);
+                return new ObjectVersion(obj, stored);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(plaintext);
+            }
+        }
+    }
+
+    /// <summary>Soft-deletes an object: every version moves to the deleted state until recovered or purged.</summary>
+    public ObjectVersion Delete(ObjectType type, string name)
+    {
+        lock (_core.Sync)
+        {
+            var obj = LoadObjectLocked(type, name);
+            if (obj is null || obj.IsDeleted)
+            {
+                throw VaultErrors.NotFound(type, name);
+            }
+
+            var now = _core.Now();
+            var deleted = obj with
+            {
+                DeletedOn = now,
+                ScheduledPurgeDate = now + (_core.Header.SoftDeleteRetentionDays * SecondsPerDay),
+            };
+            return ReplaceObjectLocked(deleted);
+        }
+    }
+
+    /// <summary>Recovers a soft-deleted object with all its versions.</summary>
+    public ObjectVersion Recover(ObjectType type, string name)
+    {
+        lock (_core.Sync)
+        {
+            var obj = LoadObjectLocked(type, name);
+            if (obj is null || !obj.IsDeleted)
+            {
+                throw VaultErrors.DeletedNotFound(type, name);
+            }
+
+            return ReplaceObjectLocked(obj with { DeletedOn = null, ScheduledPurgeDate = null });
+        }
+    }
+
+    /// <summary>
+    /// Purges a soft-deleted object for good: its records are removed and their bytes shredded from the files.
+    /// Refused while purge protection is on and the scheduled purge date has not come.
+    /// </summary>
+    public void Purge(ObjectType type, string name)
+    {
+        lock (_core.Sync)
+        {
+            var obj = LoadObjectLocked(type, name);
+            if (obj is null || !obj.IsDeleted)
+            {
+                throw VaultErrors.DeletedNotFound(type, name);
+            }
+
+            if (_core.Header.PurgeProtection && _core.Now() < obj.ScheduledPurgeDate)
+            {
+                throw VaultErrors.PurgeProtected(type, obj.Name, RecordAttributes.FromUnix(obj.ScheduledPurgeDate!.Value));
+            }
+
+            PurgeLocked([obj]);
+        }
+    }
+
+    /// <summary>Purges every deleted object, of every type, whose scheduled purge date has come.</summary>
+    /// <returns>The purged objects (type and name).</returns>
+    public IReadOnlyList<(ObjectType Type, string Name)> PurgeDue()
+    {
+        lock (_core.Sync)
+        {
+            var now = _core.Now();
+            var due = Enum.GetValues<ObjectType>()
+                .SelectMany(type => _core.Store.FindObjects(StorageKeys.TypePrefix(type)))
+                .Where(o => o.ScheduledPurgeDate is { } date && date <= now)
+                .ToList();
+            if (due.Count > 0)
+            {
+                PurgeLocked(due);
+            }
+
+            return due.Select(o => (o.Type, o.Name)).ToList();
+        }
+    }
+
+    /// <summary>Authenticates and decrypts a version's payload into <paramref name="destination"/>.</summary>
+    /// <exception cref="VaultIntegrityException">The record was altered, moved or swapped on disk.</exception>
+    public void Unseal(ObjectVersion version, Span<byte> destination)
+    {
+        var identity = new RecordIdentity(version.Object.Type, version.Object.NormalizedName, version.Version);
+        try
+        {
+            _core.Sealer.Unseal(identity, version.Stored.Record.Attributes, version.Stored.Record.Sealed, destination);
+        }
+        catch (CryptographicException ex)
+        {
+            _core.ThrowIfDisposed();
+            throw VaultErrors.Integrity(version.Object.Type, version.Object.Name, version.Version, ex);
+        }
+    }
+
+    /// <summary>The payload length of a version (what <see cref="Unseal"/> writes).</summary>
+    public static int PayloadLength(ObjectVersion version) => Math.Max(RecordSealer.PlaintextLength(version.Stored.Record.Sealed), 0);
+
+    private IReadOnlyList<ObjectVersion> List(ObjectType type, bool deleted)
+    {
+        lock (_core.Sync)
+        {
+            var result = new List<ObjectVersion>();
+            foreach (var obj in _core.Store.FindObjects(StorageKeys.TypePrefix(type)))
+            {
+                if (obj.IsDeleted == deleted && LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion)) is { } stored)
+                {
+                    result.Add(new ObjectVersion(obj, stored));
+                }
+            }
+
+            return result;
+        }
+    }
+
+    private ObjectVersion ReplaceObjectLocked(ObjectRecord obj)
+    {
+        var stored = LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion))
+            ?? throw VaultErrors.NotFound(obj.Type, obj.Name);
+        var batch = new WriteBatch();
+        batch.Objects.Add(obj);
+        _core.Apply(batch);
+        _core.Cache.SetObject(obj);
+        return new ObjectVersion(obj, stored);
+    }
+
+    private void PurgeLocked(IReadOnlyList<ObjectRecord> objects)
+    {
+        var batch = new WriteBatch { Shred = true };
+        foreach (var obj in objects)
+        {
+            batch.DeletedObjects.Add(obj.Key);
+            batch.DeletedVersionsOf.Add(obj.Key);
+        }
+
+        _core.Apply(batch);
+        foreach (var obj in objects)
+        {
+            _core.Cache.RemoveObject(obj);
+        }
+    }
+
+    private StoredVersion Seal(ObjectRecord obj, string version, RecordAttributes attributes, ReadOnlySpan<byte> payload)
+    {
+        var attributeBytes = JsonSerializer.SerializeToUtf8Bytes(attributes, RecordJsonContext.Default.RecordAttributes);
+        var identity = new RecordIdentity(obj.Type, obj.NormalizedName, version);
+        var sealedPayload = _core.Sealer.Seal(identity, attributeBytes, payload);
+        return new StoredVersion(new VersionRecord(StorageKeys.Version(obj.Key, version), attributes.Sequence, attributeBytes, sealedPayload), attributes);
+    }
+
+    private ObjectRecord? FindObject(ObjectType type, string name)
+    {
+        if (_core.Cache.TryGetObject(type, name, out var cached))
+        {
+            return cached;
+        }
+
+        lock (_core.Sync)
+        {
+            return LoadObjectLocked(type, name);
+        }
+    }
+
+    private StoredVersion? FindVersion(string key)
+    {
+        if (_core.Cache.TryGetVersion(key, out var cached))
+        {
+            return cached;
+        }
+
+        lock (_core.Sync)
+        {
+            return LoadVersionLocked(key);
+        }
+    }
+
+    private ObjectRecord? LoadObjectLocked(ObjectType type, string name)
+    {
+        _core.ThrowIfDisposed();
+        if (_core.Cache.TryGetObject(type, name, out var cached))
+        {
+            return cached;
+        }
+
+        var obj = _core.Store.FindObject(StorageKeys.Object(type, ObjectRules.Normalize(name)));
+        if (obj is not null)
+        {
+            _core.Cache.SetObject(obj);
+        }
+
+        return obj;
+    }
+
+    private StoredVersion? LoadVersionLocked(string key)
+    {
+        _core.ThrowIfDisposed();
+        if (_core.Cache.TryGetVersion(key, out var cached))
+        {
+            return cached;
+        }
+
+        var record = _core.Store.FindVersion(key);
+        if (record is null)
+        {
+            return null;
+        }
+
+        var stored = Parse(record);
+        _core.Cache.SetVersion(stored);
+        return stored;
+    }
+
+    private static StoredVersion Parse(VersionRecord record)
+    {
+        RecordAttributes? attributes;
+        try
+        {
+            attributes = JsonSerializer.Deserialize(record.Attributes, RecordJsonContext.Default.RecordAttributes);
+        }
+        catch (JsonException ex)
+        {
+            throw new VaultIntegrityException($"The attributes of record '{record.Key}' are not readable: the record was altered on disk.", ex);
+        }
+
+        // The stored sequence (used to find the current version without reading attributes) must agree with the
+        // authenticated one inside the attributes.
+        if (attributes is null || attributes.Sequence != record.Sequence)
+        {
+            throw new VaultIntegrityException($"The attributes of record '{record.Key}' are missing or disagree with the record: the record was altered on disk.");
+        }
+
+        return new StoredVersion(record, attributes);
+    }
+}

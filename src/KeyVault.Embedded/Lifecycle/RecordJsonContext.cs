@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace KeyVault.Embedded.Lifecycle;
+
+/// <summary>Source-generated JSON for stored attributes: no reflection on the read path.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RecordAttributes))]
+internal sealed partial class RecordJsonContext : JsonSerializerContext
+{
+}

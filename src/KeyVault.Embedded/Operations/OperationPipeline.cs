@@ -1,0 +1,47 @@
+using KeyVault.Embedded.Lifecycle;
+
+namespace KeyVault.Embedded.Operations;
+
+/// <summary>
+/// The path every public call takes, in one place: cancellation and disposal checks now; the caller's
+/// authorization and the audit record (time, operation, caller, object, result, duration) are added here later,
+/// so that no operation can skip them.
+/// </summary>
+internal sealed class OperationPipeline
+{
+    private readonly VaultCore _core;
+
+    public OperationPipeline(VaultCore core)
+    {
+        _core = core;
+    }
+
+    /// <summary>Runs one operation on one object (or on the vault, when <paramref name="name"/> is null).</summary>
+    /// <typeparam name="TState">State passed to <paramref name="body"/>, so hot paths allocate no closure.</typeparam>
+    /// <typeparam name="TResult">The operation's result.</typeparam>
+    public TResult Run<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, TResult> body, CancellationToken cancellationToken)
+    {
+        _ = operation;
+        _ = type;
+        _ = name;
+        cancellationToken.ThrowIfCancellationRequested();
+        _core.ThrowIfDisposed();
+        return body(state);
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> for an async API. The work completes before this returns (the vault is in-process and its
+    /// work is CPU and a local fsync); an exception is carried by the returned task, as from an <c>async</c> method.
+    /// </summary>
+    public ValueTask<TResult> RunAsync<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, TResult> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ValueTask.FromResult(Run(operation, type, name, state, body, cancellationToken));
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<TResult>(ex);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+namespace KeyVault.Embedded.Secrets;
+
+/// <summary>
+/// Secrets with Azure Key Vault's semantics: every set makes a new immutable version that becomes current;
+/// names compare case-insensitively; deleting is soft (recoverable for the vault's retention) and a deleted
+/// name cannot be reused until it is recovered or purged.
+/// </summary>
+/// <remarks>
+/// <para>Azure's delete and recover are long-running operations (<c>StartDeleteSecretAsync</c>). In-process they
+/// complete before the call returns, so <see cref="DeleteSecretAsync"/> and <see cref="RecoverDeletedSecretAsync"/>
+/// return their result directly; the same holds for keys and certificates.</para>
+/// <para>Every call that changes the vault is on disk when its task completes. All members are thread-safe.</para>
+/// <para>Errors are <see cref="VaultException"/>s: <c>BadParameter</c> (400) for input that breaks a rule,
+/// <see cref="VaultObjectNotFoundException"/> (404, <c>SecretNotFound</c>), <c>SecretDisabled</c> (403),
+/// <c>ObjectIsDeletedButRecoverable</c> (409), <c>Forbidden</c> (403) for a purge that purge protection refuses, and
+/// <see cref="VaultIntegrityException"/> when a record was altered on disk.</para>
+/// </remarks>
+public interface ISecretStore
+{
+    /// <summary>Sets a secret: a new version with default properties becomes current.</summary>
+    /// <param name="name">The name: <c>^[0-9a-zA-Z-]{1,127}$</c>.</param>
+    /// <param name="value">The value: at most 25 KiB as UTF-8.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The new version, with its value.</returns>
+    Task<KeyVaultSecret> SetSecretAsync(string name, string value, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sets a secret with properties (enabled, notBefore, expiresOn, contentType, tags): a new version becomes current.
+    /// </summary>
+    /// <param name="secret">The name, value and properties of the new version.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The new version, with its value.</returns>
+    Task<KeyVaultSecret> SetSecretAsync(KeyVaultSecret secret, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets the current version of a secret, or the given version.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="version">A version id, or null for the current version.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The secret with its value. Expired and not-yet-valid versions are returned, as in Azure.</returns>
+    /// <exception cref="VaultObjectNotFoundException">No such secret or version, or the secret is deleted.</exception>
+    /// <exception cref="VaultException"><c>SecretDisabled</c> when the version is disabled.</exception>
+    ValueTask<KeyVaultSecret> GetSecretAsync(string name, string? version = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Updates the properties of one version (the current one when <see cref="SecretProperties.Version"/> is null):
+    /// enabled, notBefore, expiresOn, contentType, tags. Never the value. Null fields are left unchanged.
+    /// </summary>
+    /// <param name="properties">The name, optional version, and new property values.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The updated properties.</returns>
+    Task<SecretProperties> UpdateSecretPropertiesAsync(SecretProperties properties, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the properties of the current version of every secret that is not deleted. Never values.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The properties.</returns>
+    IAsyncEnumerable<SecretProperties> GetPropertiesOfSecretsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the properties of every version of a secret, oldest first. Never values.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The properties.</returns>
+    IAsyncEnumerable<SecretProperties> GetPropertiesOfSecretVersionsAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Soft-deletes a secret with all its versions. It can be recovered until its scheduled purge date, when the
+    /// vault purges it. Completes at once (Azure's <c>StartDeleteSecretAsync</c>).
+    /// </summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The deleted secret.</returns>
+    Task<DeletedSecret> DeleteSecretAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets a deleted secret (its properties and deletion state, not its value).</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The deleted secret.</returns>
+    Task<DeletedSecret> GetDeletedSecretAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the deleted secrets.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The deleted secrets.</returns>
+    IAsyncEnumerable<DeletedSecret> GetDeletedSecretsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Recovers a deleted secret with all its versions. Completes at once (Azure's <c>StartRecoverDeletedSecretAsync</c>).</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The properties of the current version.</returns>
+    Task<SecretProperties> RecoverDeletedSecretAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Purges a deleted secret for good: its records leave the vault's files. Refused (403 <c>Forbidden</c>) while
+    /// purge protection is on and the scheduled purge date has not come.
+    /// </summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>A task that completes when the secret is purged and the change is on disk.</returns>
+    Task PurgeDeletedSecretAsync(string name, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,123 @@
+using KeyVault.Embedded.Sealing;
+using KeyVault.Embedded.Tests.Support;
+
+namespace KeyVault.Embedded.Tests.KeyHierarchy;
+
+public sealed class RotationTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    private string VaultPath => _dir.File("vault.db");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Root_rotation_keeps_data_readable_and_the_old_root_no_longer_opens_the_vault()
+    {
+        var oldKey = TestVaults.NewKey();
+        var newKey = TestVaults.NewKey();
+        await using (var vault = await TestVaults.OpenAsync(VaultPath, oldKey))
+        {
+            await vault.Secrets.SetSecretAsync("before", "1");
+            await vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(newKey));
+            await vault.Secrets.SetSecretAsync("after", "2");
+            (await vault.Secrets.GetSecretAsync("before")).Value.Should().Be("1");
+        }
+
+        (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, oldKey)).Should().ThrowAsync<VaultException>())
+            .Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyMismatch);
+        await using var reopened = await TestVaults.OpenAsync(VaultPath, newKey);
+        (await reopened.Secrets.GetSecretAsync("before")).Value.Should().Be("1");
+        (await reopened.Secrets.GetSecretAsync("after")).Value.Should().Be("2");
+    }
+
+    [Fact]
+    public async Task Root_rotation_rewraps_only_the_key_encryption_keys()
+    {
+        var store = new InMemoryRecordStore();
+        var options = TestVaults.Options(VaultPath, TestVaults.NewKey());
+        options.StoreFactory = _ => store;
+        await using var vault = await EmbeddedVault.OpenAsync(options);
+        await vault.Secrets.SetSecretAsync("s", "v");
+        var sealedBefore = store.Versions.Values.Single().Sealed;
+        var wrappedBefore = store.Keks[1].WrappedKey;
+        var appliedBefore = store.Applied;
+
+        await vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey()));
+
+        store.Applied.Should().Be(appliedBefore + 1, "one transaction");
+        store.Versions.Values.Single().Sealed.Should().BeSameAs(sealedBefore, "records are not re-encrypted");
+        store.Keks[1].WrappedKey.Should().NotEqual(wrappedBefore);
+    }
+
+    [Fact]
+    public async Task A_vault_can_move_from_a_key_to_a_passphrase_root()
+    {
+        var key = TestVaults.NewKey();
+        await using (var vault = await TestVaults.OpenAsync(VaultPath, key))
+        {
+            await vault.Secrets.SetSecretAsync("s", "v");
+            await vault.RotateRootKeyAsync(SoftwareRootKey.FromPassphrase("a long passphrase"));
+            vault.Properties.RootKind.Should().Be(SoftwareRootKey.PassphraseKind);
+        }
+
+        await using var reopened = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = VaultPath, RootKey = SoftwareRootKey.FromPassphrase("a long passphrase") });
+        (await reopened.Secrets.GetSecretAsync("s")).Value.Should().Be("v");
+    }
+
+    [Fact]
+    public async Task A_new_key_encryption_key_seals_new_records_while_old_records_stay_readable()
+    {
+        var key = TestVaults.NewKey();
+        var store = new InMemoryRecordStore();
+        var options = TestVaults.Options(VaultPath, key);
+        options.StoreFactory = _ => store;
+        await using (var vault = await EmbeddedVault.OpenAsync(options))
+        {
+            await vault.Secrets.SetSecretAsync("old", "1");
+            (await vault.RotateKeyEncryptionKeyAsync()).Should().Be(2);
+            (await vault.Secrets.GetSecretAsync("old")).Value.Should().Be("1", "no downtime: old records read on");
+            await vault.Secrets.SetSecretAsync("new", "2");
+            vault.Properties.KeyEncryptionKeyVersion.Should().Be(2);
+        }
+
+        RecordSealer.KekVersion(store.Versions.Values.Single(v => v.Key.StartsWith("secrets/old/", StringComparison.Ordinal)).Sealed).Should().Be(1);
+        RecordSealer.KekVersion(store.Versions.Values.Single(v => v.Key.StartsWith("secrets/new/", StringComparison.Ordinal)).Sealed).Should().Be(2);
+        options.RootKey = SoftwareRootKey.FromBytes(key);
+        await using var reopened = await EmbeddedVault.OpenAsync(options);
+        (await reopened.Secrets.GetSecretAsync("old")).Value.Should().Be("1");
+        (await reopened.Secrets.GetSecretAsync("new")).Value.Should().Be("2");
+    }
+
+    [Fact]
+    public async Task Reads_continue_while_key_encryption_keys_rotate()
+    {
+        await using var vault = await TestVaults.OpenAsync(VaultPath, TestVaults.NewKey());
+        await vault.Secrets.SetSecretAsync("s", "v");
+        using var stop = new CancellationTokenSource();
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var reader = Task.Run(async () =>
+        {
+            var reads = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                (await vault.Secrets.GetSecretAsync("s")).Value.Should().Be("v");
+                reads++;
+                reading.TrySetResult();
+            }
+
+            return reads;
+        });
+        await reading.Task;
+        for (var i = 0; i < 5; i++)
+        {
+            await vault.RotateKeyEncryptionKeyAsync();
+            await vault.Secrets.SetSecretAsync($"n{i}", $"{i}");
+        }
+
+        await stop.CancelAsync();
+        (await reader).Should().BeGreaterThan(0);
+        vault.Properties.KeyEncryptionKeyVersion.Should().Be(6);
+    }
+}

@@ -1,0 +1,128 @@
+using KeyVault.Embedded.Tests.Support;
+using LiteDB;
+
+namespace KeyVault.Embedded.Tests.Storage;
+
+public sealed class VaultFileTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly byte[] _key = TestVaults.NewKey();
+
+    private string VaultPath => _dir.File("vault.db");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Opening_a_missing_path_creates_a_vault_with_its_header()
+    {
+        Guid id;
+        await using (var vault = await TestVaults.OpenAsync(Path.Combine(_dir.Path, "nested", "vault.db"), _key, configure: o =>
+                     {
+                         o.SoftDeleteRetentionDays = 30;
+                         o.EnablePurgeProtection = true;
+                     }))
+        {
+            id = vault.Properties.VaultId;
+            id.Should().NotBeEmpty();
+            vault.Properties.SoftDeleteRetentionDays.Should().Be(30);
+            vault.Properties.PurgeProtectionEnabled.Should().BeTrue();
+            vault.Properties.RootKind.Should().Be(SoftwareRootKey.KeyKind);
+            vault.Properties.KeyEncryptionKeyVersion.Should().Be(1);
+        }
+
+        await using var reopened = await TestVaults.OpenAsync(Path.Combine(_dir.Path, "nested", "vault.db"), _key);
+        reopened.Properties.VaultId.Should().Be(id);
+        reopened.Properties.SoftDeleteRetentionDays.Should().Be(30);
+        reopened.Properties.PurgeProtectionEnabled.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_second_open_in_the_same_process_fails_at_once_as_in_use()
+    {
+        await using var first = await TestVaults.OpenAsync(VaultPath, _key);
+        await first.Secrets.SetSecretAsync("s", "v");
+
+        var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.VaultInUse);
+        error.Message.Should().Contain(Path.GetFullPath(VaultPath)).And.Contain("in use");
+        (await first.Secrets.GetSecretAsync("s")).Value.Should().Be("v", "the failed open leaves the owner working");
+    }
+
+    [Fact]
+    public async Task A_second_open_from_another_process_fails_at_once_as_in_use()
+    {
+        await (await TestVaults.OpenAsync(VaultPath, _key)).DisposeAsync();
+        using var child = ChildProcess.Start("hold", VaultPath, Convert.ToHexString(_key));
+        child.ExpectLine().Should().Be("OPEN");
+
+        var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.VaultInUse);
+        error.Message.Should().Contain(Path.GetFullPath(VaultPath));
+        child.CloseInput();
+        child.WaitForExit(TimeSpan.FromSeconds(30)).Should().BeTrue();
+        child.ExitCode.Should().Be(0);
+        await (await TestVaults.OpenAsync(VaultPath, _key)).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Closing_releases_the_file_for_the_next_owner()
+    {
+        var first = await TestVaults.OpenAsync(VaultPath, _key);
+        await first.Secrets.SetSecretAsync("s", "v");
+        await first.DisposeAsync();
+
+        await using var second = await TestVaults.OpenAsync(VaultPath, _key);
+        (await second.Secrets.GetSecretAsync("s")).Value.Should().Be("v");
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_vault_is_refused_and_left_as_it_was()
+    {
+        File.WriteAllBytes(VaultPath, Enumerable.Range(0, 3 * 8192).Select(i => (byte)(i * 7)).ToArray());
+        var before = Files.Snapshot(_dir.Path);
+
+        var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.VaultFormatInvalid);
+        Files.Snapshot(_dir.Path).Should().BeEquivalentTo(before);
+    }
+
+    [Fact]
+    public async Task A_LiteDB_file_of_another_application_is_refused_and_left_as_it_was()
+    {
+        using (var other = new LiteDatabase($"Filename={VaultPath}"))
+        {
+            other.GetCollection("customers").Insert(new BsonDocument { ["name"] = "x" });
+        }
+
+        var before = Files.Snapshot(_dir.Path);
+
+        var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.VaultFormatInvalid);
+        Files.Snapshot(_dir.Path).Should().BeEquivalentTo(before);
+    }
+
+    [Fact]
+    public async Task Options_without_a_path_or_a_root_are_refused_naming_the_option()
+    {
+        (await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { RootKey = SoftwareRootKey.FromBytes(_key) }))
+            .Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("Path");
+        (await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = VaultPath }))
+            .Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("RootKey");
+        Directory.GetFiles(_dir.Path).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_vault_file_is_readable_only_by_its_owner()
+    {
+        await (await TestVaults.OpenAsync(VaultPath, _key)).DisposeAsync();
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.GetUnixFileMode(VaultPath).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+}

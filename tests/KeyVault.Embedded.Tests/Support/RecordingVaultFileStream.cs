@@ -1,0 +1,59 @@
+using KeyVault.Embedded.Storage;
+
+namespace KeyVault.Embedded.Tests.Support;
+
+/// <summary>A vault file stream that records every write and flush, and keeps a copy of every byte written.</summary>
+internal sealed class RecordingVaultFileStream : VaultFileStream
+{
+    private readonly object _sync = new();
+    private readonly List<string> _events = [];
+    private readonly MemoryStream _written = new();
+
+    public RecordingVaultFileStream(FileStream file, bool writable)
+        : base(file, writable)
+    {
+    }
+
+    public IReadOnlyList<string> Events
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _events.ToList();
+            }
+        }
+    }
+
+    public byte[] AllBytesWritten
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _written.ToArray();
+            }
+        }
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        base.Write(buffer);
+        lock (_sync)
+        {
+            _events.Add("write");
+            _written.Write(buffer);
+        }
+    }
+
+    public override void FlushToDisk()
+    {
+        base.FlushToDisk();
+        lock (_sync)
+        {
+            _events.Add("fsync");
+        }
+    }
+}
