@@ -4,6 +4,8 @@
 // 32 bytes). Without it, a development key file is generated next to (not inside) the vault file, with a warning:
 // a real deployment keeps the root key somewhere else (a secret mount, a TPM or HSM through PKCS#11).
 using KeyVault.Embedded;
+using KeyVault.Embedded.Keys;
+using KeyVault.Embedded.Keys.Cryptography;
 using KeyVault.Embedded.Secrets;
 
 var folder = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "keyvault-embedded-quickstart");
@@ -70,4 +72,21 @@ using (root)
     await secrets.RecoverDeletedSecretAsync("ConnectionStrings--Orders");
     var recovered = await secrets.GetSecretAsync("ConnectionStrings--Orders");
     Console.WriteLine($"Recovered: current version is {(recovered.Properties.Version == second.Properties.Version ? "the second" : "unexpected")}");
+
+    // Keys: the private key stays in the vault; a cryptography client signs with it, the public JWK verifies.
+    KeyVaultKey key;
+    try
+    {
+        key = await vault.Keys.GetKeyAsync("signing");
+    }
+    catch (VaultObjectNotFoundException)
+    {
+        key = await vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("signing") { CurveName = KeyCurveName.P256 });
+    }
+
+    using var crypto = vault.Keys.GetCryptographyClient("signing");
+    var payload = "release-1.2.3.tar.gz digest"u8.ToArray();
+    var signature = await crypto.SignDataAsync(SignatureAlgorithm.ES256, payload);
+    using var verifier = new CryptographyClient(key.Key);
+    Console.WriteLine($"Signed with {key.KeyType} key {key.Properties.Version}; verified with the public key alone: {verifier.VerifyData(SignatureAlgorithm.ES256, payload, signature.Signature).IsValid}");
 }

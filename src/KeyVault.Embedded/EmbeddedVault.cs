@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using KeyVault.Embedded.KeyHierarchy;
+using KeyVault.Embedded.Keys;
 using KeyVault.Embedded.Lifecycle;
 using KeyVault.Embedded.Operations;
+using KeyVault.Embedded.Sealing;
 using KeyVault.Embedded.Secrets;
 using KeyVault.Embedded.Storage;
 
@@ -30,10 +32,14 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         _lifecycle = new ObjectLifecycle(core);
         _operations = new OperationPipeline(core);
         Secrets = new SecretStore(core, _lifecycle, _operations);
+        Keys = new KeyStore(core, _lifecycle, _operations);
     }
 
     /// <summary>The secrets of this vault.</summary>
     public ISecretStore Secrets { get; }
+
+    /// <summary>The keys of this vault, and cryptography clients for them.</summary>
+    public IKeyStore Keys { get; }
 
     /// <summary>The vault's id and settings, as recorded in its header now.</summary>
     public VaultProperties Properties
@@ -66,15 +72,19 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         var store = options.StoreFactory?.Invoke(options.Path) ?? LiteDbRecordStore.Open(options.Path);
         var ring = new KeyEncryptionKeyRing();
         IRootKey? root = null;
+        MetadataAuthenticator? authenticator = null;
         try
         {
             VaultHeader? header;
             try
             {
                 header = store.ReadHeader();
-                if (header is null && store.HasForeignData())
+
+                // A vault is created only in an empty store. A store with records but no header is damaged (or was
+                // edited): re-creating a vault there would write a new key ring over the old one and lose every secret.
+                if (header is null && !store.IsEmpty())
                 {
-                    throw VaultErrors.FormatInvalid(options.Path, "it holds data that is not a vault");
+                    throw VaultErrors.FormatInvalid(options.Path, "it holds data but no vault header (not a vault, or a damaged one); nothing was written");
                 }
             }
             catch (Exception ex) when (ex is not VaultException)
@@ -85,7 +95,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
             if (header is null)
             {
                 store.EnableWrites();
-                (header, root) = await CreateAsync(store, options, ring, cancellationToken).ConfigureAwait(false);
+                (header, root, authenticator) = await CreateAsync(store, options, ring, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -101,20 +111,23 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
                 root = await rootProvider.OpenAsync(new RootKeyContext(header.VaultId, header.Root.Parameters), cancellationToken).ConfigureAwait(false);
                 await UnwrapKeyEncryptionKeysAsync(store.ReadKeks(), header, root, ring, cancellationToken).ConfigureAwait(false);
+                authenticator = new MetadataAuthenticator(header.VaultId, ring.Get(1));
+                authenticator.Verify(header);
 
-                // Only now, with the root proven, may anything be written.
+                // Only now, with the root proven and the header authentic, may anything be written.
                 store.EnableWrites();
                 if (options.EnablePurgeProtection && !header.PurgeProtection)
                 {
-                    header = header with { PurgeProtection = true };
+                    header = authenticator.Seal(header with { PurgeProtection = true });
                     store.Apply(new WriteBatch { Header = header });
                 }
             }
 
-            return new EmbeddedVault(new VaultCore(store, header, ring, root, options.TimeProvider, options.CacheCapacity));
+            return new EmbeddedVault(new VaultCore(store, header, ring, root, authenticator, options.TimeProvider, options.CacheCapacity));
         }
         catch
         {
+            authenticator?.Dispose();
             root?.Dispose();
             ring.Dispose();
             store.Dispose();
@@ -132,9 +145,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
             {
                 if (!core.Header.PurgeProtection)
                 {
-                    var header = core.Header with { PurgeProtection = true };
-                    core.Apply(new WriteBatch { Header = header });
-                    core.Header = header;
+                    core.ApplyHeader(core.Header with { PurgeProtection = true }, new WriteBatch());
                 }
             }
 
@@ -170,14 +181,12 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
                 {
                     _core.ThrowIfDisposed();
                     var version = _core.Ring.Versions.Count() + 1;
-                    var header = _core.Header with { CurrentKekVersion = version };
-                    var batch = new WriteBatch { Header = header };
+                    var batch = new WriteBatch();
                     batch.Keks.Add(new KekRecord(version, wrapped, _core.Now()));
-                    _core.Apply(batch);
+                    _core.ApplyHeader(_core.Header with { CurrentKekVersion = version }, batch);
                     _core.Ring.Add(version, key);
                     key = null;
                     _core.Ring.SetCurrent(version);
-                    _core.Header = header;
                     return version;
                 }
             }
@@ -216,20 +225,28 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
             var now = _core.Now();
             foreach (var version in _core.Ring.Versions)
             {
-                var wrapped = await opened.WrapKeyAsync(_core.Ring.Get(version).ToArray(), cancellationToken).ConfigureAwait(false);
-                rewrapped.Add(new KekRecord(version, wrapped, now));
+                var copy = KeyMaterial.PinnedCopy(_core.Ring.Get(version));
+                try
+                {
+                    rewrapped.Add(new KekRecord(version, await opened.WrapKeyAsync(copy, cancellationToken).ConfigureAwait(false), now));
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(copy);
+                }
             }
 
             lock (_core.Sync)
             {
                 _core.ThrowIfDisposed();
-                var header = _core.Header with { Root = new RootDescriptor(newRoot.Kind, new Dictionary<string, string>(opened.Parameters, StringComparer.Ordinal)) };
-                var batch = new WriteBatch { Header = header };
+
+                // Shred: the key-encryption keys wrapped by the old root must leave the log now, not at the next
+                // checkpoint, or a copy of the file plus the old root would still open the vault.
+                var batch = new WriteBatch { Shred = true };
                 batch.Keks.AddRange(rewrapped);
-                _core.Apply(batch);
+                _core.ApplyHeader(_core.Header with { Root = new RootDescriptor(newRoot.Kind, new Dictionary<string, string>(opened.Parameters, StringComparer.Ordinal)) }, batch);
                 var previous = _core.Root;
                 _core.Root = opened;
-                _core.Header = header;
                 opened = null;
                 previous.Dispose();
             }
@@ -285,7 +302,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(options.TimeProvider, "EmbeddedVaultOptions.TimeProvider");
     }
 
-    private static async Task<(VaultHeader, IRootKey)> CreateAsync(IRecordStore store, EmbeddedVaultOptions options, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    private static async Task<(VaultHeader, IRootKey, MetadataAuthenticator)> CreateAsync(IRecordStore store, EmbeddedVaultOptions options, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
     {
         var vaultId = Guid.NewGuid();
         var root = await options.RootKey!.OpenAsync(new RootKeyContext(vaultId, null), cancellationToken).ConfigureAwait(false);
@@ -302,13 +319,24 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
                 options.EnablePurgeProtection,
                 CurrentKekVersion: 1,
                 new RootDescriptor(options.RootKey.Kind, new Dictionary<string, string>(root.Parameters, StringComparer.Ordinal)));
+            var authenticator = new MetadataAuthenticator(vaultId, key);
+            header = authenticator.Seal(header);
             var batch = new WriteBatch { Header = header };
             batch.Keks.Add(new KekRecord(1, wrapped, now));
-            store.Apply(batch);
+            try
+            {
+                store.Apply(batch);
+            }
+            catch
+            {
+                authenticator.Dispose();
+                throw;
+            }
+
             ring.Add(1, key);
             key = null;
             ring.SetCurrent(1);
-            return (header, root);
+            return (header, root, authenticator);
         }
         catch
         {
@@ -327,7 +355,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
     private static async Task UnwrapKeyEncryptionKeysAsync(IReadOnlyList<KekRecord> keks, VaultHeader header, IRootKey root, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
     {
         var ordered = keks.OrderBy(k => k.Version).ToList();
-        if (ordered.Count == 0 || ordered.Select(k => k.Version).Where((v, i) => v != i + 1).Any() || header.CurrentKekVersion > ordered.Count)
+        if (ordered.Count == 0 || ordered.Select(k => k.Version).Where((v, i) => v != i + 1).Any() || header.CurrentKekVersion < 1 || header.CurrentKekVersion > ordered.Count)
         {
             throw new VaultIntegrityException("The vault's key-encryption key ring is incomplete: the file was altered.");
         }

@@ -31,6 +31,18 @@ public readonly struct VaultErrorCode : IEquatable<VaultErrorCode>
     /// <summary>The secret version is disabled, so its value cannot be read. HTTP 403 in Azure.</summary>
     public static VaultErrorCode SecretDisabled { get; } = new("SecretDisabled");
 
+    /// <summary>The key version is disabled, so it does nothing. HTTP 403.</summary>
+    public static VaultErrorCode KeyDisabled { get; } = new("KeyDisabled");
+
+    /// <summary>The key's allowed operations (<c>key_ops</c>) do not include the operation asked for. HTTP 403.</summary>
+    public static VaultErrorCode OperationNotPermitted { get; } = new("OperationNotPermitted");
+
+    /// <summary>The key is past its expiresOn: it only decrypts, unwraps and verifies. HTTP 403.</summary>
+    public static VaultErrorCode KeyExpired { get; } = new("KeyExpired");
+
+    /// <summary>The key is before its notBefore: it only decrypts, unwraps and verifies. HTTP 403.</summary>
+    public static VaultErrorCode KeyNotYetValid { get; } = new("KeyNotYetValid");
+
     /// <summary>The request conflicts with the current state of the object. HTTP 409 in Azure.</summary>
     public static VaultErrorCode Conflict { get; } = new("Conflict");
 

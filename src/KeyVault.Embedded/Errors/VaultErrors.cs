@@ -24,6 +24,9 @@ internal static class VaultErrors
         new(type == ObjectType.Secret ? VaultErrorCode.SecretDisabled : VaultErrorCode.Forbidden, 403,
             $"Operation '{operation}' is not allowed on a disabled {type.DisplayName().ToLowerInvariant()}: '{name}' is disabled.");
 
+    public static VaultException KeyRefused(VaultErrorCode code, string name, string operation, string reason) =>
+        new(code, 403, $"Operation '{operation}' is not allowed on key '{name}': {reason}.");
+
     public static VaultException DeletedButRecoverable(ObjectType type, string name) =>
         new(VaultErrorCode.ObjectIsDeletedButRecoverable, 409,
             $"{type.DisplayName()} '{name}' is currently in a deleted but recoverable state, and its name cannot be reused; " +
@@ -54,6 +57,6 @@ internal static class VaultErrors
     public static VaultException FormatInvalid(string path, string detail, Exception? inner = null) =>
         new(VaultErrorCode.VaultFormatInvalid, 500, $"'{path}' is not a vault this version can open: {detail}.", inner);
 
-    public static VaultException StorageFailure(string detail, Exception inner) =>
+    public static VaultException StorageFailure(string detail, Exception? inner) =>
         new(VaultErrorCode.StorageFailure, 500, $"The vault's storage failed: {detail}.", inner);
 }

@@ -16,9 +16,12 @@ internal static class KeyMaterial
     }
 
     /// <summary>A new random 256-bit key in pinned memory.</summary>
-    public static byte[] NewKey()
+    public static byte[] NewKey() => PinnedRandom(KeySize);
+
+    /// <summary>New random bytes in pinned memory.</summary>
+    public static byte[] PinnedRandom(int length)
     {
-        var key = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
+        var key = GC.AllocateUninitializedArray<byte>(length, pinned: true);
         RandomNumberGenerator.Fill(key);
         return key;
     }

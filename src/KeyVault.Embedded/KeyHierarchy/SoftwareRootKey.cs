@@ -34,6 +34,11 @@ public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
     /// <summary>Minimum Argon2id passes.</summary>
     public const int MinimumArgon2Iterations = 3;
 
+    // Upper bounds, so that a header edited to absurd costs cannot make every open exhaust memory or time.
+    private const int MaximumArgon2MemoryKiB = 4 * 1024 * 1024;
+    private const int MaximumArgon2Iterations = 64;
+    private const int MaximumArgon2Parallelism = 64;
+
     private const int SaltSize = 16;
 
     private readonly Func<byte[]>? _readKey;
@@ -206,10 +211,12 @@ public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
                 throw VaultErrors.RootKeyMismatch("the vault header's Argon2id parameters are missing or malformed");
             }
 
-            // Refuse a header edited down to a weak cost: the derived key would be as weak as the edit.
-            if (memoryKiB < MinimumArgon2MemoryKiB || iterations < MinimumArgon2Iterations || parallelism < 1 || salt.Length < SaltSize)
+            // Refuse a header edited down to a weak cost (the derived key would be as weak as the edit) or up to an
+            // absurd one (every open would exhaust memory).
+            if (memoryKiB is < MinimumArgon2MemoryKiB or > MaximumArgon2MemoryKiB || iterations is < MinimumArgon2Iterations or > MaximumArgon2Iterations
+                || parallelism is < 1 or > MaximumArgon2Parallelism || salt.Length < SaltSize)
             {
-                throw VaultErrors.RootKeyMismatch("the vault header's Argon2id parameters are below the minimum (64 MiB, 3 passes)");
+                throw VaultErrors.RootKeyMismatch("the vault header's Argon2id parameters are outside the allowed range (64 MiB to 4 GiB, 3 to 64 passes)");
             }
         }
 
@@ -236,19 +243,19 @@ public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
 
     private static void ValidateCost(int memoryKiB, int iterations, int parallelism)
     {
-        if (memoryKiB < MinimumArgon2MemoryKiB)
+        if (memoryKiB is < MinimumArgon2MemoryKiB or > MaximumArgon2MemoryKiB)
         {
-            throw VaultErrors.BadParameter($"Argon2id memory is {memoryKiB} KiB; the minimum is {MinimumArgon2MemoryKiB} KiB (64 MiB).");
+            throw VaultErrors.BadParameter($"Argon2id memory is {memoryKiB} KiB; it must be from {MinimumArgon2MemoryKiB} KiB (64 MiB) to {MaximumArgon2MemoryKiB} KiB (4 GiB).");
         }
 
-        if (iterations < MinimumArgon2Iterations)
+        if (iterations is < MinimumArgon2Iterations or > MaximumArgon2Iterations)
         {
-            throw VaultErrors.BadParameter($"Argon2id passes are {iterations}; the minimum is {MinimumArgon2Iterations}.");
+            throw VaultErrors.BadParameter($"Argon2id passes are {iterations}; they must be from {MinimumArgon2Iterations} to {MaximumArgon2Iterations}.");
         }
 
-        if (parallelism < 1)
+        if (parallelism is < 1 or > MaximumArgon2Parallelism)
         {
-            throw VaultErrors.BadParameter($"Argon2id parallelism is {parallelism}; it must be at least 1.");
+            throw VaultErrors.BadParameter($"Argon2id parallelism is {parallelism}; it must be from 1 to {MaximumArgon2Parallelism}.");
         }
     }
 

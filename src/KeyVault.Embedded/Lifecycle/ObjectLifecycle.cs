@@ -111,7 +111,7 @@ internal sealed class ObjectLifecycle
             var now = _core.Now();
             var version = ObjectRules.NewVersion();
             var obj = existing is null
-                ? new ObjectRecord(StorageKeys.Object(type, normalized), type, name, version, now)
+                ? _core.Authenticator.Seal(new ObjectRecord(StorageKeys.Object(type, normalized), type, name, version, now))
                 : existing with { CurrentVersion = version, LatestSequence = existing.LatestSequence + 1 };
             var stored = Seal(obj, version, attributes with { Created = now, Updated = now, Sequence = obj.LatestSequence }, payload);
 
@@ -175,6 +175,21 @@ internal sealed class ObjectLifecycle
         }
     }
 
+    /// <summary>Replaces an active object's policy (a key's rotation policy, a certificate's policy).</summary>
+    public ObjectRecord UpdatePolicy(ObjectType type, string name, Func<ObjectRecord, string?> update)
+    {
+        lock (_core.Sync)
+        {
+            var obj = LoadObjectLocked(type, name);
+            if (obj is null || obj.IsDeleted)
+            {
+                throw VaultErrors.NotFound(type, name);
+            }
+
+            return ReplaceObjectLocked(obj with { Policy = update(obj) }).Object;
+        }
+    }
+
     /// <summary>Soft-deletes an object: every version moves to the deleted state until recovered or purged.</summary>
     public ObjectVersion Delete(ObjectType type, string name)
     {
@@ -225,9 +240,10 @@ internal sealed class ObjectLifecycle
                 throw VaultErrors.DeletedNotFound(type, name);
             }
 
-            if (_core.Header.PurgeProtection && _core.Now() < obj.ScheduledPurgeDate)
+            // A deleted object without a purge date is damaged: under purge protection that means "not yet", never "now".
+            if (_core.Header.PurgeProtection && (obj.ScheduledPurgeDate is not { } scheduled || _core.Now() < scheduled))
             {
-                throw VaultErrors.PurgeProtected(type, obj.Name, RecordAttributes.FromUnix(obj.ScheduledPurgeDate!.Value));
+                throw VaultErrors.PurgeProtected(type, obj.Name, RecordAttributes.FromUnix(obj.ScheduledPurgeDate) ?? DateTimeOffset.MaxValue);
             }
 
             PurgeLocked([obj]);
@@ -242,7 +258,7 @@ internal sealed class ObjectLifecycle
         {
             var now = _core.Now();
             var due = Enum.GetValues<ObjectType>()
-                .SelectMany(type => _core.Store.FindObjects(StorageKeys.TypePrefix(type)))
+                .SelectMany(FindObjectsLocked)
                 .Where(o => o.ScheduledPurgeDate is { } date && date <= now)
                 .ToList();
             if (due.Count > 0)
@@ -278,7 +294,7 @@ internal sealed class ObjectLifecycle
         lock (_core.Sync)
         {
             var result = new List<ObjectVersion>();
-            foreach (var obj in _core.Store.FindObjects(StorageKeys.TypePrefix(type)))
+            foreach (var obj in FindObjectsLocked(type))
             {
                 if (obj.IsDeleted == deleted && LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion)) is { } stored)
                 {
@@ -290,8 +306,21 @@ internal sealed class ObjectLifecycle
         }
     }
 
-    private ObjectVersion ReplaceObjectLocked(ObjectRecord obj)
+    /// <summary>Every object of a type, each authenticated (a record edited on disk stops the listing).</summary>
+    private IReadOnlyList<ObjectRecord> FindObjectsLocked(ObjectType type)
     {
+        var objects = _core.Store.FindObjects(StorageKeys.TypePrefix(type));
+        foreach (var obj in objects)
+        {
+            _core.Authenticator.Verify(obj);
+        }
+
+        return objects;
+    }
+
+    private ObjectVersion ReplaceObjectLocked(ObjectRecord changed)
+    {
+        var obj = _core.Authenticator.Seal(changed);
         var stored = LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion))
             ?? throw VaultErrors.NotFound(obj.Type, obj.Name);
         var batch = new WriteBatch();
@@ -362,6 +391,7 @@ internal sealed class ObjectLifecycle
         var obj = _core.Store.FindObject(StorageKeys.Object(type, ObjectRules.Normalize(name)));
         if (obj is not null)
         {
+            _core.Authenticator.Verify(obj);
             _core.Cache.SetObject(obj);
         }
 

@@ -18,9 +18,10 @@ internal static class ObjectRules
     {
         if (name is null || name.Length == 0 || name.Length > MaxNameLength || !IsNameChars(name))
         {
-            var shown = name is null ? "null" : name.Length > 40 ? $"'{name[..40]}...' ({name.Length} characters)" : $"'{name}'";
+            // The name is not echoed: a caller who swapped arguments (value for name) must not see the value in a log.
+            var shown = name is null ? "is null" : $"of {name.Length} characters is invalid";
             throw VaultErrors.BadParameter(
-                $"{type.DisplayName()} name {shown} is invalid: names must match ^[0-9a-zA-Z-]{{1,127}}$ " +
+                $"The {type.DisplayName().ToLowerInvariant()} name {shown}: names must match ^[0-9a-zA-Z-]{{1,127}}$ " +
                 "(1 to 127 letters, digits and dashes).");
         }
     }

@@ -34,6 +34,10 @@ internal sealed record RecordAttributes
     [JsonPropertyName("tags")]
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
 
+    /// <summary>For key versions: type, size or curve, operations and public key.</summary>
+    [JsonPropertyName("key")]
+    public Keys.KeyAttributes? Key { get; init; }
+
     public static long ToUnix(DateTimeOffset value) => value.ToUnixTimeSeconds();
 
     public static long? ToUnix(DateTimeOffset? value) => value?.ToUnixTimeSeconds();

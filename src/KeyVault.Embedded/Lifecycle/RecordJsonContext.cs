@@ -5,6 +5,7 @@ namespace KeyVault.Embedded.Lifecycle;
 /// <summary>Source-generated JSON for stored attributes: no reflection on the read path.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RecordAttributes))]
+[JsonSerializable(typeof(Keys.StoredRotationPolicy))]
 internal sealed partial class RecordJsonContext : JsonSerializerContext
 {
 }

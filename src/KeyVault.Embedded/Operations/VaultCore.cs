@@ -13,13 +13,16 @@ namespace KeyVault.Embedded.Operations;
 internal sealed class VaultCore : IDisposable
 {
     private volatile bool _disposed;
+    private volatile bool _faulted;
+    private long _generation;
 
-    public VaultCore(IRecordStore store, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, TimeProvider time, int cacheCapacity)
+    public VaultCore(IRecordStore store, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataAuthenticator authenticator, TimeProvider time, int cacheCapacity)
     {
         Store = store;
         Header = header;
         Ring = ring;
         Root = root;
+        Authenticator = authenticator;
         Time = time;
         Sealer = new RecordSealer(header.VaultId, ring);
         Cache = new RecordCache(cacheCapacity);
@@ -43,6 +46,15 @@ internal sealed class VaultCore : IDisposable
 
     public RecordSealer Sealer { get; }
 
+    /// <summary>Authenticates the header and object records.</summary>
+    public MetadataAuthenticator Authenticator { get; }
+
+    /// <summary>Key material loaded by cryptography clients: retired (and zeroed) when the vault closes.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<Keys.Cryptography.LeasedKey, byte> KeyLeases { get; } = new();
+
+    /// <summary>Counts the vault's changes; cryptography clients compare it to know when to look again.</summary>
+    public long Generation => Volatile.Read(ref _generation);
+
     public RecordCache Cache { get; }
 
     /// <summary>The vault's identifier, the base of every object id (<c>embeddedvault://{vault id}/</c>).</summary>
@@ -54,18 +66,36 @@ internal sealed class VaultCore : IDisposable
     public long Now() => Time.GetUtcNow().ToUnixTimeSeconds();
 
     /// <summary>Applies a batch durably. Call under <see cref="Sync"/>.</summary>
+    /// <exception cref="VaultException"><c>StorageFailure</c> when the write fails, or failed before.</exception>
     public void Apply(WriteBatch batch)
     {
+        if (_faulted)
+        {
+            throw VaultErrors.StorageFailure("an earlier write did not complete, so the vault refuses writes until it is reopened", null);
+        }
+
         try
         {
             Store.Apply(batch);
+            Interlocked.Increment(ref _generation);
         }
         catch (Exception ex) when (ex is not VaultException)
         {
-            // The store's state is unknown after a failed write: drop the cache so reads go back to storage.
+            // A write that failed may still have committed (an fsync error after the commit): what is in memory (the
+            // header, the key ring, the cache) may no longer match the file. Stop writing; a reopen reads the truth.
+            _faulted = true;
             Cache.Clear();
-            throw VaultErrors.StorageFailure("a write did not complete", ex);
+            Interlocked.Increment(ref _generation);
+            throw VaultErrors.StorageFailure("a write did not complete; the vault refuses writes until it is reopened", ex);
         }
+    }
+
+    /// <summary>Writes a changed header (authenticated) with the rest of <paramref name="batch"/>. Call under <see cref="Sync"/>.</summary>
+    public void ApplyHeader(VaultHeader header, WriteBatch batch)
+    {
+        batch.Header = Authenticator.Seal(header);
+        Apply(batch);
+        Header = batch.Header;
     }
 
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(EmbeddedVault));
@@ -81,9 +111,23 @@ internal sealed class VaultCore : IDisposable
 
             _disposed = true;
             Cache.Clear();
-            Store.Dispose();
-            Ring.Dispose();
-            Root.Dispose();
+            foreach (var lease in KeyLeases.Keys)
+            {
+                lease.Retire();
+            }
+
+            KeyLeases.Clear();
+            try
+            {
+                Store.Dispose();
+            }
+            finally
+            {
+                // Keys are zeroed even when closing the store fails.
+                Ring.Dispose();
+                Root.Dispose();
+                Authenticator.Dispose();
+            }
         }
     }
 }

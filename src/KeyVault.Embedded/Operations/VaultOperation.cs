@@ -1,23 +1,52 @@
+using KeyVault.Embedded.Lifecycle;
+
 namespace KeyVault.Embedded.Operations;
 
 /// <summary>
-/// Operation names, as Azure Key Vault names them in its audit logs (<c>SecretGet</c>, <c>SecretSet</c>...).
-/// Each public call runs as exactly one of these through <see cref="OperationPipeline"/>.
+/// Operation names, as Azure Key Vault names them in its audit logs (<c>SecretGet</c>, <c>KeySign</c>...). Each
+/// public call runs as exactly one of these through <see cref="OperationPipeline"/>.
 /// </summary>
 internal static class VaultOperation
 {
     public const string SecretSet = nameof(SecretSet);
     public const string SecretGet = nameof(SecretGet);
     public const string SecretUpdate = nameof(SecretUpdate);
-    public const string SecretList = nameof(SecretList);
-    public const string SecretListVersions = nameof(SecretListVersions);
-    public const string SecretDelete = nameof(SecretDelete);
-    public const string SecretGetDeleted = nameof(SecretGetDeleted);
-    public const string SecretListDeleted = nameof(SecretListDeleted);
-    public const string SecretRecover = nameof(SecretRecover);
-    public const string SecretPurge = nameof(SecretPurge);
+    public const string KeyCreate = nameof(KeyCreate);
+    public const string KeyImport = nameof(KeyImport);
+    public const string KeyGet = nameof(KeyGet);
+    public const string KeyUpdate = nameof(KeyUpdate);
+    public const string KeyRotate = nameof(KeyRotate);
+    public const string KeyRotationPolicyGet = nameof(KeyRotationPolicyGet);
+    public const string KeyRotationPolicySet = nameof(KeyRotationPolicySet);
+    public const string KeyRotationPoliciesApply = nameof(KeyRotationPoliciesApply);
+    public const string KeyGetRandomBytes = nameof(KeyGetRandomBytes);
+    public const string KeyEncrypt = nameof(KeyEncrypt);
+    public const string KeyDecrypt = nameof(KeyDecrypt);
+    public const string KeyWrap = nameof(KeyWrap);
+    public const string KeyUnwrap = nameof(KeyUnwrap);
+    public const string KeySign = nameof(KeySign);
+    public const string KeyVerify = nameof(KeyVerify);
     public const string VaultPurgeDue = nameof(VaultPurgeDue);
     public const string VaultEnablePurgeProtection = nameof(VaultEnablePurgeProtection);
     public const string VaultRotateKeyEncryptionKey = nameof(VaultRotateKeyEncryptionKey);
     public const string VaultRotateRootKey = nameof(VaultRotateRootKey);
+
+    private static readonly Dictionary<(ObjectType, Lifecycle), string> LifecycleNames =
+        Enum.GetValues<ObjectType>().SelectMany(type => Enum.GetValues<Lifecycle>().Select(verb => (type, verb)))
+            .ToDictionary(p => p, p => p.type.DisplayName() + p.verb);
+
+    /// <summary>The lifecycle steps every object type shares.</summary>
+    public enum Lifecycle
+    {
+        List,
+        ListVersions,
+        Delete,
+        GetDeleted,
+        ListDeleted,
+        Recover,
+        Purge,
+    }
+
+    /// <summary>The name of a shared lifecycle step for a type: <c>SecretDelete</c>, <c>KeyRecover</c>...</summary>
+    public static string For(ObjectType type, Lifecycle step) => LifecycleNames[(type, step)];
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using KeyVault.Embedded.Lifecycle;
@@ -26,12 +25,14 @@ internal sealed class SecretStore : ISecretStore
     private readonly VaultCore _core;
     private readonly ObjectLifecycle _lifecycle;
     private readonly OperationPipeline _operations;
+    private readonly ObjectStoreOperations _shared;
 
     public SecretStore(VaultCore core, ObjectLifecycle lifecycle, OperationPipeline operations)
     {
         _core = core;
         _lifecycle = lifecycle;
         _operations = operations;
+        _shared = new ObjectStoreOperations(Type, lifecycle, operations);
     }
 
     public Task<KeyVaultSecret> SetSecretAsync(string name, string value, CancellationToken cancellationToken = default) =>
@@ -52,82 +53,33 @@ internal sealed class SecretStore : ISecretStore
         return _operations.RunAsync(VaultOperation.SecretUpdate, Type, properties.Name, (this, properties), static s => s.Item1.Update(s.properties), cancellationToken).AsTask();
     }
 
-    public async IAsyncEnumerable<SecretProperties> GetPropertiesOfSecretsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var versions = _operations.Run(VaultOperation.SecretList, Type, null, _lifecycle, static l => l.ListCurrent(Type), cancellationToken);
-        foreach (var version in versions)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return ToProperties(version);
-        }
+    public IAsyncEnumerable<SecretProperties> GetPropertiesOfSecretsAsync(CancellationToken cancellationToken = default) =>
+        _shared.ListAsync(ToProperties, cancellationToken);
 
-        await Task.CompletedTask.ConfigureAwait(false);
-    }
-
-    public async IAsyncEnumerable<SecretProperties> GetPropertiesOfSecretVersionsAsync(string name, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var versions = _operations.Run(VaultOperation.SecretListVersions, Type, name, (_lifecycle, name), static s =>
-        {
-            ObjectRules.ValidateName(Type, s.name);
-            return s._lifecycle.ListVersions(Type, s.name);
-        }, cancellationToken);
-        foreach (var version in versions)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return ToProperties(version);
-        }
-
-        await Task.CompletedTask.ConfigureAwait(false);
-    }
+    public IAsyncEnumerable<SecretProperties> GetPropertiesOfSecretVersionsAsync(string name, CancellationToken cancellationToken = default) =>
+        _shared.ListVersionsAsync(name, ToProperties, cancellationToken);
 
     public Task<DeletedSecret> DeleteSecretAsync(string name, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.SecretDelete, Type, name, (this, name), static s =>
-        {
-            ObjectRules.ValidateName(Type, s.name);
-            return s.Item1.ToDeleted(s.Item1._lifecycle.Delete(Type, s.name));
-        }, cancellationToken).AsTask();
+        _shared.DeleteAsync(name, ToDeleted, cancellationToken);
 
     public Task<DeletedSecret> GetDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.SecretGetDeleted, Type, name, (this, name), static s =>
-        {
-            ObjectRules.ValidateName(Type, s.name);
-            return s.Item1.ToDeleted(s.Item1._lifecycle.GetDeleted(Type, s.name));
-        }, cancellationToken).AsTask();
+        _shared.GetDeletedAsync(name, ToDeleted, cancellationToken);
 
-    public async IAsyncEnumerable<DeletedSecret> GetDeletedSecretsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var versions = _operations.Run(VaultOperation.SecretListDeleted, Type, null, _lifecycle, static l => l.ListDeleted(Type), cancellationToken);
-        foreach (var version in versions)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return ToDeleted(version);
-        }
-
-        await Task.CompletedTask.ConfigureAwait(false);
-    }
+    public IAsyncEnumerable<DeletedSecret> GetDeletedSecretsAsync(CancellationToken cancellationToken = default) =>
+        _shared.ListDeletedAsync(ToDeleted, cancellationToken);
 
     public Task<SecretProperties> RecoverDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.SecretRecover, Type, name, (this, name), static s =>
-        {
-            ObjectRules.ValidateName(Type, s.name);
-            return s.Item1.ToProperties(s.Item1._lifecycle.Recover(Type, s.name));
-        }, cancellationToken).AsTask();
+        _shared.RecoverAsync(name, ToProperties, cancellationToken);
 
     public Task PurgeDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.SecretPurge, Type, name, (_lifecycle, name), static s =>
-        {
-            ObjectRules.ValidateName(Type, s.name);
-            s._lifecycle.Purge(Type, s.name);
-            return true;
-        }, cancellationToken).AsTask();
+        _shared.PurgeAsync(name, cancellationToken);
 
     private KeyVaultSecret Set(KeyVaultSecret secret)
     {
         var properties = secret.Properties;
         ObjectRules.ValidateName(Type, secret.Name);
         ValidateContentType(properties.ContentType);
-        ObjectRules.ValidateTags(properties.TagsOrNull);
-        ObjectRules.ValidateDates(properties.NotBefore, properties.ExpiresOn);
+        var attributes = properties.ToNewAttributes() with { ContentType = properties.ContentType };
 
         int byteCount;
         try
@@ -143,15 +95,6 @@ internal sealed class SecretStore : ISecretStore
         {
             throw VaultErrors.BadParameter($"The value of secret '{secret.Name}' is {byteCount} bytes as UTF-8; the limit is {MaxValueBytes} bytes (25 KiB).");
         }
-
-        var attributes = new RecordAttributes
-        {
-            Enabled = properties.Enabled ?? true,
-            NotBefore = RecordAttributes.ToUnix(properties.NotBefore),
-            ExpiresOn = RecordAttributes.ToUnix(properties.ExpiresOn),
-            ContentType = properties.ContentType,
-            Tags = CopyTags(properties.TagsOrNull),
-        };
 
         var buffer = ArrayPool<byte>.Shared.Rent(byteCount);
         try
@@ -208,39 +151,15 @@ internal sealed class SecretStore : ISecretStore
         ValidateContentType(properties.ContentType);
         ObjectRules.ValidateTags(properties.TagsOrNull);
         var updated = _lifecycle.UpdateAttributes(Type, properties.Name, properties.Version, current =>
-        {
-            var next = current with
-            {
-                Enabled = properties.Enabled ?? current.Enabled,
-                NotBefore = properties.NotBefore is { } nbf ? RecordAttributes.ToUnix(nbf) : current.NotBefore,
-                ExpiresOn = properties.ExpiresOn is { } exp ? RecordAttributes.ToUnix(exp) : current.ExpiresOn,
-                ContentType = properties.ContentType ?? current.ContentType,
-                Tags = properties.TagsTouched ? CopyTags(properties.TagsOrNull) : current.Tags,
-            };
-            ObjectRules.ValidateDates(RecordAttributes.FromUnix(next.NotBefore), RecordAttributes.FromUnix(next.ExpiresOn));
-            return next;
-        });
+            properties.ApplyTo(current) with { ContentType = properties.ContentType ?? current.ContentType });
         return ToProperties(updated);
     }
 
     private SecretProperties ToProperties(ObjectVersion version)
     {
-        var attributes = version.Attributes;
-        var header = _core.Header;
-        return new SecretProperties(version.Name)
-        {
-            Version = version.Version,
-            VaultUri = _core.Uri,
-            Enabled = attributes.Enabled,
-            NotBefore = RecordAttributes.FromUnix(attributes.NotBefore),
-            ExpiresOn = RecordAttributes.FromUnix(attributes.ExpiresOn),
-            ContentType = attributes.ContentType,
-            CreatedOn = RecordAttributes.FromUnix(attributes.Created),
-            UpdatedOn = RecordAttributes.FromUnix(attributes.Updated),
-            RecoverableDays = header.SoftDeleteRetentionDays,
-            RecoveryLevel = RecoveryLevels.For(header.SoftDeleteRetentionDays, header.PurgeProtection),
-            StoredTags = attributes.Tags,
-        };
+        var properties = new SecretProperties(version.Name) { ContentType = version.Attributes.ContentType };
+        properties.Fill(version, _core);
+        return properties;
     }
 
     private DeletedSecret ToDeleted(ObjectVersion version) => new(
@@ -256,7 +175,4 @@ internal sealed class SecretStore : ISecretStore
             throw VaultErrors.BadParameter($"The content type is {contentType.Length} characters; the limit is {MaxContentTypeLength}.");
         }
     }
-
-    private static Dictionary<string, string>? CopyTags(IReadOnlyDictionary<string, string>? tags) =>
-        tags is null || tags.Count == 0 ? null : new Dictionary<string, string>(tags, StringComparer.Ordinal);
 }

@@ -27,8 +27,8 @@ internal interface IRecordStore : IDisposable
     /// <summary>Every object whose key starts with <paramref name="keyPrefix"/>, each with its current version.</summary>
     IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix);
 
-    /// <summary>True when the store holds data that is not a vault (so it must not be initialised as one).</summary>
-    bool HasForeignData();
+    /// <summary>True when the store holds nothing at all: only then may a vault be created in it.</summary>
+    bool IsEmpty();
 
     /// <summary>Applies the batch atomically; it is on the physical disk when this returns.</summary>
     void Apply(WriteBatch batch);

@@ -71,7 +71,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
         streamFactory ??= static (file, writable) => new VaultFileStream(file, writable);
         var fullPath = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(directory);
+        CreateDirectoryDurably(directory);
         var logPath = LogPath(fullPath);
         var created = new List<string>();
         FileStream? dataFile = null;
@@ -86,7 +86,8 @@ internal sealed class LiteDbRecordStore : IRecordStore
                 DirectorySync.Flush(directory);
             }
 
-            var isNew = dataFile.Length == 0;
+            // Shorter than one page: LiteDB's first header write was cut off, so nothing was ever committed here.
+            var isNew = dataFile.Length < VaultFileStream.PageSize;
             var data = streamFactory(dataFile, isNew);
             var log = streamFactory(logFile, isNew);
             try
@@ -112,6 +113,26 @@ internal sealed class LiteDbRecordStore : IRecordStore
     {
         var directory = Path.GetDirectoryName(dataPath) ?? string.Empty;
         return Path.Combine(directory, Path.GetFileNameWithoutExtension(dataPath) + "-log" + Path.GetExtension(dataPath));
+    }
+
+    private static void CreateDirectoryDurably(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            return;
+        }
+
+        var parent = Path.GetDirectoryName(directory);
+        if (parent is not null)
+        {
+            CreateDirectoryDurably(parent);
+        }
+
+        Directory.CreateDirectory(directory);
+        if (parent is not null)
+        {
+            DirectorySync.Flush(parent);
+        }
     }
 
     private static FileStream OpenLocked(string path, List<string> created)
@@ -168,7 +189,8 @@ internal sealed class LiteDbRecordStore : IRecordStore
             doc["retention"].AsInt32,
             doc["purgeProtection"].AsBoolean,
             doc["kek"].AsInt32,
-            new RootDescriptor(doc["rootKind"].AsString, rootParameters));
+            new RootDescriptor(doc["rootKind"].AsString, rootParameters),
+            doc["mac"].IsNull ? null : doc["mac"].AsBinary);
     }
 
     public IReadOnlyList<KekRecord> ReadKeks() =>
@@ -177,7 +199,9 @@ internal sealed class LiteDbRecordStore : IRecordStore
     public ObjectRecord? FindObject(string key)
     {
         var doc = _objects.FindById(key);
-        return doc is null ? null : WithCurrentVersion(doc, LatestVersions(key + "/"));
+        return doc is null
+            ? null
+            : WithCurrentVersion(doc, LatestVersions(key + "/")) ?? throw new VaultIntegrityException($"The object record '{key}' has no versions: the file was altered.");
     }
 
     public VersionRecord? FindVersion(string key) => ToVersion(_versions.FindById(key));
@@ -188,11 +212,12 @@ internal sealed class LiteDbRecordStore : IRecordStore
     public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix)
     {
         var latest = LatestVersions(keyPrefix);
-        return _objects.Find(Query.StartsWith("_id", keyPrefix)).Select(d => WithCurrentVersion(d, latest)).ToList();
+        // An object left without versions (a damaged file) is skipped here, so one bad record does not hide the rest;
+        // reading it by name reports the damage.
+        return _objects.Find(Query.StartsWith("_id", keyPrefix)).Select(d => WithCurrentVersion(d, latest)).OfType<ObjectRecord>().ToList();
     }
 
-    public bool HasForeignData() =>
-        _db.GetCollectionNames().Any(n => n is not (MetaCollection or KekCollection or ObjectCollection or VersionCollection));
+    public bool IsEmpty() => !_db.GetCollectionNames().Any();
 
     public void Apply(WriteBatch batch)
     {
@@ -263,14 +288,26 @@ internal sealed class LiteDbRecordStore : IRecordStore
 
     public void Dispose()
     {
-        _db.Dispose();
-        _log.Dispose();
-        _data.Dispose();
-        if (!_applied)
+        try
         {
-            // Files this open created but never committed to (a failed creation, or an empty log made while
-            // opening with a wrong key) are removed, so a failed open leaves the folder as it found it.
-            DeleteFiles(_createdFiles);
+            _db.Dispose();
+            if (!_applied && !OperatingSystem.IsWindows())
+            {
+                // Files this open created but never committed to (a failed creation, or an empty log made while
+                // opening with a wrong key) are removed, so a failed open leaves the folder as it found it. They are
+                // unlinked while still locked, so no other opener can have started using them.
+                DeleteFiles(_createdFiles);
+            }
+        }
+        finally
+        {
+            _log.Dispose();
+            _data.Dispose();
+        }
+
+        if (!_applied && OperatingSystem.IsWindows())
+        {
+            DeleteFiles(_createdFiles); // Windows cannot delete a file that is still open.
         }
     }
 
@@ -293,6 +330,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
             ["kek"] = header.CurrentKekVersion,
             ["rootKind"] = header.Root.Kind,
             ["rootParams"] = rootParams,
+            ["mac"] = header.Mac,
         };
     }
 
@@ -304,6 +342,8 @@ internal sealed class LiteDbRecordStore : IRecordStore
         ["created"] = obj.CreatedOn,
         ["deleted"] = obj.DeletedOn is { } d ? new BsonValue(d) : BsonValue.Null,
         ["purge"] = obj.ScheduledPurgeDate is { } p ? new BsonValue(p) : BsonValue.Null,
+        ["policy"] = obj.Policy is { } policy ? new BsonValue(policy) : BsonValue.Null,
+        ["mac"] = obj.Mac,
     };
 
     /// <summary>For each object key under a prefix, its version with the highest sequence (reads keys and sequences only).</summary>
@@ -327,12 +367,12 @@ internal sealed class LiteDbRecordStore : IRecordStore
 
     private static readonly BsonExpression LatestSelector = BsonExpression.Create("{ _id: $._id, seq: $.seq }");
 
-    private static ObjectRecord WithCurrentVersion(BsonDocument doc, Dictionary<string, (string Version, long Sequence)> latest)
+    private static ObjectRecord? WithCurrentVersion(BsonDocument doc, Dictionary<string, (string Version, long Sequence)> latest)
     {
         var key = doc["_id"].AsString;
         if (!latest.TryGetValue(key, out var current))
         {
-            throw new VaultIntegrityException($"The object record '{key}' has no versions: the file was altered.");
+            return null;
         }
 
         return new ObjectRecord(
@@ -343,7 +383,9 @@ internal sealed class LiteDbRecordStore : IRecordStore
             doc["created"].AsInt64,
             doc["deleted"].IsNull ? null : doc["deleted"].AsInt64,
             doc["purge"].IsNull ? null : doc["purge"].AsInt64,
-            current.Sequence);
+            current.Sequence,
+            doc["policy"].IsNull ? null : doc["policy"].AsString,
+            doc["mac"].IsNull ? null : doc["mac"].AsBinary);
     }
 
     private static VersionRecord? ToVersion(BsonDocument? doc) => doc is null

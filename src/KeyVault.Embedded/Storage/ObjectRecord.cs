@@ -19,6 +19,8 @@ namespace KeyVault.Embedded.Storage;
 /// <param name="DeletedOn">When the object was soft-deleted, Unix seconds; null while active.</param>
 /// <param name="ScheduledPurgeDate">When the retention ends and the vault purges it, Unix seconds.</param>
 /// <param name="LatestSequence">The current version's sequence number (versions are numbered 1, 2, 3...).</param>
+/// <param name="Policy">The object's policy as JSON (a key's rotation policy, a certificate's policy), or null.</param>
+/// <param name="Mac">Authenticates the stored fields (see <c>MetadataAuthenticator</c>).</param>
 internal sealed record ObjectRecord(
     string Key,
     ObjectType Type,
@@ -27,7 +29,9 @@ internal sealed record ObjectRecord(
     long CreatedOn,
     long? DeletedOn = null,
     long? ScheduledPurgeDate = null,
-    long LatestSequence = 1)
+    long LatestSequence = 1,
+    string? Policy = null,
+    byte[]? Mac = null)
 {
     private string? _normalizedName;
 

@@ -12,6 +12,7 @@ namespace KeyVault.Embedded.Storage;
 /// <param name="PurgeProtection">Once true, never false again.</param>
 /// <param name="CurrentKekVersion">The key-encryption key that seals new records.</param>
 /// <param name="Root">Which kind of root wraps the key-encryption keys, and its non-secret parameters.</param>
+/// <param name="Mac">Authenticates every other field (see <c>MetadataAuthenticator</c>).</param>
 internal sealed record VaultHeader(
     int FormatVersion,
     Guid VaultId,
@@ -19,7 +20,8 @@ internal sealed record VaultHeader(
     int SoftDeleteRetentionDays,
     bool PurgeProtection,
     int CurrentKekVersion,
-    RootDescriptor Root)
+    RootDescriptor Root,
+    byte[]? Mac = null)
 {
     public const int CurrentFormat = 1;
 }

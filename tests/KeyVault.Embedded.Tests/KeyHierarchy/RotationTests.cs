@@ -1,4 +1,5 @@
 using KeyVault.Embedded.Sealing;
+using KeyVault.Embedded.Storage;
 using KeyVault.Embedded.Tests.Support;
 
 namespace KeyVault.Embedded.Tests.KeyHierarchy;
@@ -48,6 +49,26 @@ public sealed class RotationTests : IDisposable
         store.Applied.Should().Be(appliedBefore + 1, "one transaction");
         store.Versions.Values.Single().Sealed.Should().BeSameAs(sealedBefore, "records are not re-encrypted");
         store.Keks[1].WrappedKey.Should().NotEqual(wrappedBefore);
+    }
+
+    [Fact]
+    public async Task Root_rotation_removes_the_keys_wrapped_by_the_old_root_from_the_files_at_once()
+    {
+        SpyRecordStore spy = null!;
+        var options = TestVaults.Options(VaultPath, TestVaults.NewKey());
+        options.StoreFactory = path => spy = new SpyRecordStore(LiteDbRecordStore.Open(path));
+        await using var vault = await EmbeddedVault.OpenAsync(options);
+        await vault.Secrets.SetSecretAsync("s", "v");
+        await vault.RotateKeyEncryptionKeyAsync();
+        var oldWrapped = spy.Inner.ReadKeks().Select(k => k.WrappedKey).ToList();
+        RawFile.Snapshot(_dir.Path).Values.Should().Contain(file => oldWrapped.Any(w => Files.Contains(file, w)), "the check sees wrapped keys that are there");
+
+        await vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey()));
+
+        foreach (var file in RawFile.Snapshot(_dir.Path).Values)
+        {
+            oldWrapped.Should().NotContain(w => Files.Contains(file, w), "a copy of the file plus the old root must not open the vault");
+        }
     }
 
     [Fact]

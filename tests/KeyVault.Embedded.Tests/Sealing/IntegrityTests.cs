@@ -1,3 +1,6 @@
+using KeyVault.Embedded.KeyHierarchy;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Sealing;
 using KeyVault.Embedded.Storage;
 using KeyVault.Embedded.Tests.Support;
 using LiteDB;
@@ -110,6 +113,56 @@ public sealed class IntegrityTests : IDisposable
     }
 
     [Fact]
+    public async Task Undeleting_a_secret_by_editing_its_record_fails_integrity()
+    {
+        await WithVaultAsync(async v =>
+        {
+            await v.Secrets.SetSecretAsync("s", "deleted-value");
+            await v.Secrets.DeleteSecretAsync("s");
+        });
+
+        _store.Objects["secrets/s"] = _store.Objects["secrets/s"] with { DeletedOn = null, ScheduledPurgeDate = null };
+
+        await WithVaultAsync(async v =>
+        {
+            await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync("s").AsTask()).Should().ThrowAsync<VaultIntegrityException>();
+            await FluentActions.Awaiting(() => v.Secrets.GetPropertiesOfSecretsAsync().ToListAsync().AsTask()).Should().ThrowAsync<VaultIntegrityException>();
+        });
+    }
+
+    [Fact]
+    public async Task An_edited_purge_date_cannot_purge_under_purge_protection()
+    {
+        await WithVaultAsync(async v =>
+        {
+            await v.EnablePurgeProtectionAsync();
+            await v.Secrets.SetSecretAsync("s", "protected");
+            await v.Secrets.DeleteSecretAsync("s");
+        });
+
+        _store.Objects["secrets/s"] = _store.Objects["secrets/s"] with { ScheduledPurgeDate = 0 };
+
+        await WithVaultAsync(async v =>
+        {
+            await FluentActions.Awaiting(() => v.Secrets.PurgeDeletedSecretAsync("s")).Should().ThrowAsync<VaultIntegrityException>();
+            await FluentActions.Awaiting(() => v.PurgeDueDeletedObjectsAsync()).Should().ThrowAsync<VaultIntegrityException>();
+        });
+        _store.Versions.Should().NotBeEmpty("nothing was purged");
+    }
+
+    [Fact]
+    public async Task Turning_purge_protection_off_in_the_header_makes_the_vault_refuse_to_open()
+    {
+        await WithVaultAsync(v => v.EnablePurgeProtectionAsync());
+
+        _store.Header = _store.Header! with { PurgeProtection = false };
+
+        var options = TestVaults.Options(_dir.File("vault.db"), _key);
+        options.StoreFactory = _ => _store;
+        await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(options)).Should().ThrowAsync<VaultIntegrityException>();
+    }
+
+    [Fact]
     public async Task A_record_moved_to_another_name_fails_integrity()
     {
         await WithVaultAsync(async v =>
@@ -139,15 +192,26 @@ public sealed class IntegrityTests : IDisposable
             await other.Secrets.SetSecretAsync("s", "theirs");
         }
 
-        // Same root key, same name: only the vault id in the associated data tells them apart.
         var theirs = otherStore.Versions.Values.Single();
-        var mine = _store.Versions.Values.Single();
-        _store.Keks[1] = otherStore.Keks[1];
-        _store.Versions.Remove(mine.Key);
+        _store.Versions.Remove(_store.Versions.Values.Single().Key);
         _store.Versions[theirs.Key] = theirs;
 
-
         await ExpectIntegrityFailureAsync("s", "the record was sealed in another vault");
+    }
+
+    [Fact]
+    public void The_vault_id_alone_tells_two_vaults_records_apart()
+    {
+        // Same key-encryption key, same name and version: only the vault id in the associated data differs.
+        using var ring = new KeyEncryptionKeyRing();
+        ring.Add(1, KeyMaterial.NewKey());
+        ring.SetCurrent(1);
+        var identity = new RecordIdentity(ObjectType.Secret, "s", new string('a', 32));
+        var sealedByA = new RecordSealer(Guid.NewGuid(), ring).Seal(identity, "{}"u8, "value"u8);
+
+        var unsealInB = () => new RecordSealer(Guid.NewGuid(), ring).Unseal(identity, "{}"u8, sealedByA, new byte[5]);
+
+        unsealInB.Should().Throw<System.Security.Cryptography.CryptographicException>();
     }
 
     [Fact]

@@ -61,6 +61,14 @@ public sealed class SecretRuleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_invalid_name_is_never_echoed_in_case_it_is_a_value_passed_by_mistake()
+    {
+        var error = await RefusedAsync(() => _vault.Secrets.SetSecretAsync("Password=hunter2 swapped", "name"));
+
+        error.Message.Should().NotContain("hunter2").And.Contain("24 characters");
+    }
+
+    [Fact]
     public async Task Invalid_names_are_refused_by_every_operation()
     {
         await RefusedAsync(() => _vault.Secrets.GetSecretAsync("bad name").AsTask());

@@ -85,3 +85,35 @@ public sealed class DurabilityTests : IAsyncLifetime
         new FileInfo(Files.LogOf(_dir.File("vault.db"))).Length.Should().Be(0, "the checkpoint truncated the log");
     }
 }
+
+public sealed class FaultedWriteTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_write_whose_fsync_failed_stops_all_writes_until_the_vault_is_reopened()
+    {
+        var files = new RecordingFiles();
+        var options = TestVaults.Options(_dir.File("vault.db"), TestVaults.NewKey());
+        options.StoreFactory = files.Open;
+        var vault = await EmbeddedVault.OpenAsync(options);
+        await vault.Secrets.SetSecretAsync("before", "1");
+
+        files.Log.FailNextFlush = true;
+        var failed = (await FluentActions.Awaiting(() => vault.Secrets.SetSecretAsync("during", "2")).Should().ThrowAsync<VaultException>()).Which;
+        var refused = (await FluentActions.Awaiting(() => vault.Secrets.SetSecretAsync("after", "3")).Should().ThrowAsync<VaultException>()).Which;
+
+        failed.ErrorCode.Should().Be(VaultErrorCode.StorageFailure);
+        refused.ErrorCode.Should().Be(VaultErrorCode.StorageFailure);
+        refused.Message.Should().Contain("reopen");
+        (await vault.Secrets.GetSecretAsync("before")).Value.Should().Be("1", "reads go on from storage");
+        await vault.DisposeAsync();
+
+        options.StoreFactory = null;
+        await using var reopened = await EmbeddedVault.OpenAsync(options);
+        await reopened.Secrets.SetSecretAsync("after", "3");
+        (await reopened.Secrets.GetSecretAsync("before")).Value.Should().Be("1");
+    }
+}

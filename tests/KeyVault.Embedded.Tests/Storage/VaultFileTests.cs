@@ -106,6 +106,42 @@ public sealed class VaultFileTests : IDisposable
     }
 
     [Fact]
+    public async Task A_vault_whose_header_was_removed_is_refused_and_never_created_anew_over_its_data()
+    {
+        await using (var vault = await TestVaults.OpenAsync(VaultPath, _key))
+        {
+            await vault.Secrets.SetSecretAsync("s", "v");
+        }
+
+        using (var db = new LiteDatabase($"Filename={VaultPath}"))
+        {
+            db.GetCollection("meta").Delete("header");
+        }
+
+        var before = Files.Snapshot(_dir.Path);
+
+        foreach (var key in new[] { TestVaults.NewKey(), _key })
+        {
+            var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, key)).Should().ThrowAsync<VaultException>()).Which;
+            error.ErrorCode.Should().Be(VaultErrorCode.VaultFormatInvalid);
+            error.Message.Should().Contain("no vault header");
+            Files.Snapshot(_dir.Path).Should().BeEquivalentTo(before, "a damaged vault is never overwritten");
+        }
+    }
+
+    [Fact]
+    public async Task A_data_file_cut_off_inside_its_first_page_is_a_new_vault()
+    {
+        // A process killed during LiteDB's first 8 KiB header write leaves less than a page: nothing was committed.
+        File.WriteAllBytes(VaultPath, new byte[4096]);
+
+        await using var vault = await TestVaults.OpenAsync(VaultPath, _key);
+
+        await vault.Secrets.SetSecretAsync("s", "v");
+        (await vault.Secrets.GetSecretAsync("s")).Value.Should().Be("v");
+    }
+
+    [Fact]
     public async Task Options_without_a_path_or_a_root_are_refused_naming_the_option()
     {
         (await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { RootKey = SoftwareRootKey.FromBytes(_key) }))

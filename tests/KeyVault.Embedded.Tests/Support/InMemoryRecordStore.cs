@@ -41,7 +41,7 @@ internal sealed class InMemoryRecordStore : IRecordStore
     public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix) =>
         Objects.Values.Where(o => o.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).Select(WithCurrentVersion).ToList();
 
-    public bool HasForeignData() => false;
+    public bool IsEmpty() => Header is null && Keks.Count == 0 && Objects.Count == 0 && Versions.Count == 0;
 
     public void Apply(WriteBatch batch)
     {

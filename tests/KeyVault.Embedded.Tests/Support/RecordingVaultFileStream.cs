@@ -48,8 +48,17 @@ internal sealed class RecordingVaultFileStream : VaultFileStream
         }
     }
 
+    /// <summary>When set, the next fsync fails as a full or failing disk would.</summary>
+    public bool FailNextFlush { get; set; }
+
     public override void FlushToDisk()
     {
+        if (FailNextFlush)
+        {
+            FailNextFlush = false;
+            throw new IOException("Simulated fsync failure (EIO).");
+        }
+
         base.FlushToDisk();
         lock (_sync)
         {

@@ -9,6 +9,8 @@ internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
 
     public IReadOnlyList<(string Key, byte[] Sealed)> Sealed => _sealed;
 
+    public IRecordStore Inner => inner;
+
     public void EnableWrites() => inner.EnableWrites();
 
     public VaultHeader? ReadHeader() => inner.ReadHeader();
@@ -23,7 +25,7 @@ internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
 
     public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix) => inner.FindObjects(keyPrefix);
 
-    public bool HasForeignData() => inner.HasForeignData();
+    public bool IsEmpty() => inner.IsEmpty();
 
     public void Apply(WriteBatch batch)
     {

@@ -1,0 +1,29 @@
+namespace KeyVault.Embedded.Keys.Cryptography;
+
+/// <summary>A key held by the client itself, from a JSON Web Key: public operations, and private ones when the JWK has its private members.</summary>
+internal sealed class LocalKeyBinding : KeyBinding
+{
+    private readonly KeyState _state;
+    private readonly string _name;
+
+    public LocalKeyBinding(JsonWebKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var family = KeyTypes.Family(key.KeyType);
+        var operations = key.KeyOps is { Count: > 0 } ops ? ops.Select(o => o.Value) : JsonWebKey.DefaultOperations(family).Select(o => o.Value);
+        _state = new KeyState(new LeasedKey(KeyFactory.FromJwk(key)), key.Id, null, 0, enabled: true, KeyOperationNames.Parse(operations), null, null);
+        _name = key.Id ?? "(local)";
+    }
+
+    public override string? KeyId => _state.KeyId;
+
+    public override TResult Run<TState, TResult>(string operation, KeyOperations kind, TState state, Func<KeyState, TState, TResult> body, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Authorize(_state, kind, _name, time: null);
+        var result = WithLease(_state, state, body, out var leased);
+        return leased ? result : throw new ObjectDisposedException(nameof(CryptographyClient));
+    }
+
+    public override void Dispose() => _state.Lease.Retire();
+}

@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Operations;
+
+namespace KeyVault.Embedded.Keys.Cryptography;
+
+/// <summary>
+/// A vault key for a cryptography client: unsealed once and reused. Every operation runs through the vault's
+/// operation pipeline and checks the key's state. When the vault changes (its change counter moves), the client looks
+/// again: new properties apply at once; a new current version (rotation) is unsealed and the old material retired;
+/// a deleted key stops working.
+/// </summary>
+internal sealed class VaultKeyBinding : KeyBinding
+{
+    private readonly VaultCore _core;
+    private readonly ObjectLifecycle _lifecycle;
+    private readonly OperationPipeline _operations;
+    private readonly string _name;
+    private readonly string? _version;
+    private readonly Lock _refresh = new();
+    private volatile KeyState? _state;
+    private volatile bool _disposed;
+
+    public VaultKeyBinding(VaultCore core, ObjectLifecycle lifecycle, OperationPipeline operations, string name, string? version)
+    {
+        _core = core;
+        _lifecycle = lifecycle;
+        _operations = operations;
+        _name = name;
+        _version = version;
+    }
+
+    public override string? KeyId => _state?.KeyId ?? new Uri(_core.Uri, _version is null ? $"keys/{_name}" : $"keys/{_name}/{_version}").ToString();
+
+    public override TResult Run<TState, TResult>(string operation, KeyOperations kind, TState state, Func<KeyState, TState, TResult> body, CancellationToken cancellationToken) =>
+        _operations.Run(operation, ObjectType.Key, _name, (this, kind, state, body), static s => s.Item1.Execute(s.kind, s.state, s.body), cancellationToken);
+
+    public override void Dispose()
+    {
+        _disposed = true;
+        lock (_refresh)
+        {
+            Retire(_state);
+            _state = null;
+        }
+    }
+
+    private TResult Execute<TState, TResult>(KeyOperations kind, TState state, Func<KeyState, TState, TResult> body)
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, typeof(CryptographyClient));
+            var keyState = Current();
+            Authorize(keyState, kind, _name, _core.Time);
+            var result = WithLease(keyState, state, body, out var leased);
+            if (leased)
+            {
+                return result;
+            }
+
+            // The key was retired between the look-up and the operation (rotated, or the vault is closing): look again.
+            _core.ThrowIfDisposed();
+            lock (_refresh)
+            {
+                if (ReferenceEquals(_state, keyState))
+                {
+                    _state = null;
+                }
+            }
+        }
+    }
+
+    private KeyState Current()
+    {
+        var state = _state;
+        if (state is not null && state.Generation == _core.Generation)
+        {
+            return state;
+        }
+
+        lock (_refresh)
+        {
+            state = _state;
+            if (state is not null && state.Generation == _core.Generation)
+            {
+                return state;
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed, typeof(CryptographyClient));
+            state = Refresh(state);
+            _state = state;
+            return state;
+        }
+    }
+
+    private KeyState Refresh(KeyState? previous)
+    {
+        var generation = _core.Generation;
+        ObjectVersion found;
+        try
+        {
+            ObjectRules.ValidateName(ObjectType.Key, _name);
+            found = _version is null ? _lifecycle.GetCurrent(ObjectType.Key, _name) : _lifecycle.GetVersion(ObjectType.Key, _name, _version);
+        }
+        catch (VaultObjectNotFoundException)
+        {
+            Retire(previous);
+            _state = null;
+            throw;
+        }
+
+        var attributes = found.Attributes;
+        var keyAttributes = attributes.Key ?? throw new VaultIntegrityException($"The record of key '{_name}' holds no key attributes.");
+        LeasedKey lease;
+        if (previous?.Stored?.Record.Key == found.Stored.Record.Key)
+        {
+            lease = previous.Lease; // same version, same material: only its properties may have changed
+        }
+        else
+        {
+            lease = Load(found, keyAttributes);
+            Retire(previous);
+        }
+
+        return new KeyState(
+            lease,
+            new Uri(_core.Uri, $"keys/{found.Name}/{found.Version}").ToString(),
+            found.Stored,
+            generation,
+            attributes.Enabled,
+            KeyOperationNames.Parse(keyAttributes.Operations),
+            RecordAttributes.FromUnix(attributes.NotBefore),
+            RecordAttributes.FromUnix(attributes.ExpiresOn));
+    }
+
+    private LeasedKey Load(ObjectVersion found, KeyAttributes attributes)
+    {
+        var length = ObjectLifecycle.PayloadLength(found);
+        var payload = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        try
+        {
+            _lifecycle.Unseal(found, payload.AsSpan(0, length));
+            var lease = new LeasedKey(KeyFactory.Load(attributes, payload.AsSpan(0, length)));
+            _core.KeyLeases.TryAdd(lease, 0);
+            return lease;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(payload.AsSpan(0, length));
+            ArrayPool<byte>.Shared.Return(payload);
+        }
+    }
+
+    private void Retire(KeyState? state)
+    {
+        if (state is not null)
+        {
+            _core.KeyLeases.TryRemove(state.Lease, out _);
+            state.Lease.Retire();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using KeyVault.Embedded.Keys.Cryptography;
+
+namespace KeyVault.Embedded.Keys;
+
+/// <summary>
+/// Keys with Azure Key Vault's semantics: RSA, EC and oct keys (and their -HSM forms with a PKCS#11 root), created
+/// in the vault or imported, versioned, soft-deleted and recoverable, rotated by hand or by policy. A get returns the
+/// public key only; the private or symmetric key never leaves the vault (use <see cref="GetCryptographyClient"/>).
+/// </summary>
+/// <remarks>
+/// <para>Delete and recover complete before the call returns (Azure's <c>StartDeleteKeyAsync</c> is a long-running
+/// operation). Every change is on disk when its task completes. All members are thread-safe.</para>
+/// <para>Errors: <c>BadParameter</c> (400) for input that breaks a rule, <see cref="VaultObjectNotFoundException"/>
+/// (404, <c>KeyNotFound</c>), <c>ObjectIsDeletedButRecoverable</c> (409), <c>Forbidden</c> (403) for a refused purge.</para>
+/// </remarks>
+public interface IKeyStore
+{
+    /// <summary>Creates a key of the given type with default size or curve (RSA 2048, EC P-256, oct 256).</summary>
+    /// <param name="name">The name: <c>^[0-9a-zA-Z-]{1,127}$</c>.</param>
+    /// <param name="keyType">RSA, EC or oct (or an -HSM form).</param>
+    /// <param name="options">Properties and allowed operations of the new key.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The new key (public part).</returns>
+    Task<KeyVaultKey> CreateKeyAsync(string name, KeyType keyType, CreateKeyOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates an RSA key (2048, 3072 or 4096 bits; exponent 65537).</summary>
+    /// <param name="options">Name, size and properties.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The new key (public part).</returns>
+    Task<KeyVaultKey> CreateRsaKeyAsync(CreateRsaKeyOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates an EC key (P-256, P-256K, P-384 or P-521).</summary>
+    /// <param name="options">Name, curve and properties.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The new key (public part).</returns>
+    Task<KeyVaultKey> CreateEcKeyAsync(CreateEcKeyOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates an oct (AES) key (128, 192 or 256 bits).</summary>
+    /// <param name="options">Name, size and properties.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The new key (type and operations only: no material).</returns>
+    Task<KeyVaultKey> CreateOctKeyAsync(CreateOctKeyOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Imports a key from a JSON Web Key that holds its private members (or, for oct, its key).</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="key">The key. Build one from .NET objects or PEM with <see cref="JsonWebKey"/>'s constructors and <see cref="JsonWebKey.FromPem"/>.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The imported key (public part).</returns>
+    Task<KeyVaultKey> ImportKeyAsync(string name, JsonWebKey key, CancellationToken cancellationToken = default);
+
+    /// <summary>Imports a key with properties for its first version.</summary>
+    /// <param name="options">Name, key and properties.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The imported key (public part).</returns>
+    Task<KeyVaultKey> ImportKeyAsync(ImportKeyOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets the current version of a key, or the given version: public key and properties only.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="version">A version id, or null for the current version.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The key.</returns>
+    ValueTask<KeyVaultKey> GetKeyAsync(string name, string? version = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the current version's properties of every key that is not deleted.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The properties.</returns>
+    IAsyncEnumerable<KeyProperties> GetPropertiesOfKeysAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the properties of every version of a key, oldest first.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The properties.</returns>
+    IAsyncEnumerable<KeyProperties> GetPropertiesOfKeyVersionsAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Updates one version's properties (enabled, notBefore, expiresOn, tags) and, when given, its allowed operations.
+    /// Never the key material. Null fields stay as they are.
+    /// </summary>
+    /// <param name="properties">The name, optional version and new values.</param>
+    /// <param name="keyOperations">New allowed operations, or null to keep them.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The updated key.</returns>
+    Task<KeyVaultKey> UpdateKeyPropertiesAsync(KeyProperties properties, IEnumerable<KeyOperation>? keyOperations = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Soft-deletes a key with all its versions (Azure's <c>StartDeleteKeyAsync</c>, completed at once).</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The deleted key.</returns>
+    Task<DeletedKey> DeleteKeyAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets a deleted key.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The deleted key.</returns>
+    Task<DeletedKey> GetDeletedKeyAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the deleted keys.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The deleted keys.</returns>
+    IAsyncEnumerable<DeletedKey> GetDeletedKeysAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Recovers a deleted key with all its versions.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The current version.</returns>
+    Task<KeyVaultKey> RecoverDeletedKeyAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Purges a deleted key for good; refused while purge protection holds it.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>A task that completes when the key is purged and the change is on disk.</returns>
+    Task PurgeDeletedKeyAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Rotates a key: a new version of the same type, size or curve and operations becomes current; its expiry comes
+    /// from the rotation policy's ExpiresIn, if any.
+    /// </summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The new version.</returns>
+    Task<KeyVaultKey> RotateKeyAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets a key's rotation policy (Azure's default, notify 30 days before expiry, when none was set).</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The policy.</returns>
+    Task<KeyRotationPolicy> GetKeyRotationPolicyAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a key's rotation policy, checked against Azure's rules (see <see cref="KeyRotationPolicy"/>).</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="policy">The policy.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The stored policy.</returns>
+    Task<KeyRotationPolicy> UpdateKeyRotationPolicyAsync(string name, KeyRotationPolicy policy, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Evaluates every key's rotation policy at the vault's current time: rotates the keys that are due, and reports
+    /// (once per version) those due for a near-expiry notification. The hosting integration calls this on a schedule.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>What was rotated and what is near expiry.</returns>
+    Task<KeyLifetimeActionResults> ApplyRotationPoliciesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Gets cryptographically random bytes (1 to 128).</summary>
+    /// <param name="count">How many bytes.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The bytes.</returns>
+    Task<byte[]> GetRandomBytesAsync(int count, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A client for the cryptographic operations of one key (its current version, or the given one). The client
+    /// loads the key once and reuses it; it follows the key's state (disabled, deleted, operations, dates, rotation).
+    /// Dispose it to zero the key material it holds.
+    /// </summary>
+    /// <param name="keyName">The key's name.</param>
+    /// <param name="keyVersion">A version id, or null to follow the current version.</param>
+    /// <returns>The client. The key is looked up at the first operation.</returns>
+    CryptographyClient GetCryptographyClient(string keyName, string? keyVersion = null);
+}

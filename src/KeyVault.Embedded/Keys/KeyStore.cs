@@ -1,0 +1,277 @@
+using System.Security.Cryptography;
+using KeyVault.Embedded.Keys.Cryptography;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Operations;
+
+namespace KeyVault.Embedded.Keys;
+
+/// <summary>
+/// <see cref="IKeyStore"/> over the shared lifecycle: generates and imports keys, seals their private or symmetric
+/// material like any payload, keeps the public key in the version's (authenticated) attributes, and evaluates rotation
+/// policies.
+/// </summary>
+internal sealed class KeyStore : IKeyStore
+{
+    public const int MaxRandomBytes = 128;
+    private const ObjectType Type = ObjectType.Key;
+
+    private readonly VaultCore _core;
+    private readonly ObjectLifecycle _lifecycle;
+    private readonly OperationPipeline _operations;
+    private readonly ObjectStoreOperations _shared;
+
+    public KeyStore(VaultCore core, ObjectLifecycle lifecycle, OperationPipeline operations)
+    {
+        _core = core;
+        _lifecycle = lifecycle;
+        _operations = operations;
+        _shared = new ObjectStoreOperations(Type, lifecycle, operations);
+    }
+
+    public Task<KeyVaultKey> CreateKeyAsync(string name, KeyType keyType, CreateKeyOptions? options = null, CancellationToken cancellationToken = default) =>
+        CreateAsync(new KeyRequest(name, keyType, options ?? new CreateKeyOptions(), null, null, null), cancellationToken);
+
+    public Task<KeyVaultKey> CreateRsaKeyAsync(CreateRsaKeyOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return CreateAsync(new KeyRequest(options.Name, options.HardwareProtected ? KeyType.RsaHsm : KeyType.Rsa, options, options.KeySize, null, options.PublicExponent), cancellationToken);
+    }
+
+    public Task<KeyVaultKey> CreateEcKeyAsync(CreateEcKeyOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return CreateAsync(new KeyRequest(options.Name, options.HardwareProtected ? KeyType.EcHsm : KeyType.Ec, options, null, options.CurveName, null), cancellationToken);
+    }
+
+    public Task<KeyVaultKey> CreateOctKeyAsync(CreateOctKeyOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return CreateAsync(new KeyRequest(options.Name, options.HardwareProtected ? KeyType.OctHsm : KeyType.Oct, options, options.KeySize, null, null), cancellationToken);
+    }
+
+    public Task<KeyVaultKey> ImportKeyAsync(string name, JsonWebKey key, CancellationToken cancellationToken = default) =>
+        ImportKeyAsync(new ImportKeyOptions(name, key), cancellationToken);
+
+    public Task<KeyVaultKey> ImportKeyAsync(ImportKeyOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return _operations.RunAsync(VaultOperation.KeyImport, Type, options.Name, (this, options), static s => s.Item1.Import(s.options), cancellationToken).AsTask();
+    }
+
+    public ValueTask<KeyVaultKey> GetKeyAsync(string name, string? version = null, CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.KeyGet, Type, name, (this, name, version), static s =>
+        {
+            ObjectRules.ValidateName(Type, s.name);
+            var lifecycle = s.Item1._lifecycle;
+            return s.Item1.ToKey(s.version is null ? lifecycle.GetCurrent(Type, s.name) : lifecycle.GetVersion(Type, s.name, s.version));
+        }, cancellationToken);
+
+    public IAsyncEnumerable<KeyProperties> GetPropertiesOfKeysAsync(CancellationToken cancellationToken = default) =>
+        _shared.ListAsync(ToProperties, cancellationToken);
+
+    public IAsyncEnumerable<KeyProperties> GetPropertiesOfKeyVersionsAsync(string name, CancellationToken cancellationToken = default) =>
+        _shared.ListVersionsAsync(name, ToProperties, cancellationToken);
+
+    public Task<KeyVaultKey> UpdateKeyPropertiesAsync(KeyProperties properties, IEnumerable<KeyOperation>? keyOperations = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        var operations = keyOperations?.ToList();
+        return _operations.RunAsync(VaultOperation.KeyUpdate, Type, properties.Name, (this, properties, operations), static s =>
+        {
+            ObjectRules.ValidateName(Type, s.properties.Name);
+            ObjectRules.ValidateTags(s.properties.TagsOrNull);
+            var updated = s.Item1._lifecycle.UpdateAttributes(Type, s.properties.Name, s.properties.Version, current =>
+            {
+                var key = current.Key!;
+                var next = s.properties.ApplyTo(current);
+                return s.operations is null
+                    ? next
+                    : next with { Key = key with { Operations = KeyTypes.Operations(KeyTypes.Family(key.KeyType), s.operations) } };
+            });
+            return s.Item1.ToKey(updated);
+        }, cancellationToken).AsTask();
+    }
+
+    public Task<DeletedKey> DeleteKeyAsync(string name, CancellationToken cancellationToken = default) =>
+        _shared.DeleteAsync(name, ToDeleted, cancellationToken);
+
+    public Task<DeletedKey> GetDeletedKeyAsync(string name, CancellationToken cancellationToken = default) =>
+        _shared.GetDeletedAsync(name, ToDeleted, cancellationToken);
+
+    public IAsyncEnumerable<DeletedKey> GetDeletedKeysAsync(CancellationToken cancellationToken = default) =>
+        _shared.ListDeletedAsync(ToDeleted, cancellationToken);
+
+    public Task<KeyVaultKey> RecoverDeletedKeyAsync(string name, CancellationToken cancellationToken = default) =>
+        _shared.RecoverAsync(name, ToKey, cancellationToken);
+
+    public Task PurgeDeletedKeyAsync(string name, CancellationToken cancellationToken = default) =>
+        _shared.PurgeAsync(name, cancellationToken);
+
+    public Task<KeyVaultKey> RotateKeyAsync(string name, CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.KeyRotate, Type, name, (this, name), static s =>
+        {
+            ObjectRules.ValidateName(Type, s.name);
+            return s.Item1.Rotate(s.name, s.Item1._core.Time.GetUtcNow());
+        }, cancellationToken).AsTask();
+
+    public Task<KeyRotationPolicy> GetKeyRotationPolicyAsync(string name, CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.KeyRotationPolicyGet, Type, name, (this, name), static s =>
+        {
+            ObjectRules.ValidateName(Type, s.name);
+            return RotationPolicies.ToPublic(RotationPolicies.Read(s.Item1._lifecycle.GetCurrent(Type, s.name).Object.Policy));
+        }, cancellationToken).AsTask();
+
+    public Task<KeyRotationPolicy> UpdateKeyRotationPolicyAsync(string name, KeyRotationPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return _operations.RunAsync(VaultOperation.KeyRotationPolicySet, Type, name, (this, name, policy), static s =>
+        {
+            ObjectRules.ValidateName(Type, s.name);
+            var now = s.Item1._core.Time.GetUtcNow();
+            StoredRotationPolicy? stored = null;
+            s.Item1._lifecycle.UpdatePolicy(Type, s.name, obj =>
+            {
+                stored = RotationPolicies.Validate(s.policy, now, RotationPolicies.Read(obj.Policy));
+                return RotationPolicies.Write(stored);
+            });
+            return RotationPolicies.ToPublic(stored);
+        }, cancellationToken).AsTask();
+    }
+
+    public Task<KeyLifetimeActionResults> ApplyRotationPoliciesAsync(CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.KeyRotationPoliciesApply, Type, null, this, static store => store.ApplyRotationPolicies(), cancellationToken).AsTask();
+
+    public Task<byte[]> GetRandomBytesAsync(int count, CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.KeyGetRandomBytes, null, null, count, static n =>
+        {
+            if (n is < 1 or > MaxRandomBytes)
+            {
+                throw VaultErrors.BadParameter($"Random bytes are asked for 1 to {MaxRandomBytes} at a time; {n} were asked for.");
+            }
+
+            return RandomNumberGenerator.GetBytes(n);
+        }, cancellationToken).AsTask();
+
+    public CryptographyClient GetCryptographyClient(string keyName, string? keyVersion = null)
+    {
+        ArgumentNullException.ThrowIfNull(keyName);
+        return new CryptographyClient(new VaultKeyBinding(_core, _lifecycle, _operations, keyName, keyVersion));
+    }
+
+    private Task<KeyVaultKey> CreateAsync(KeyRequest request, CancellationToken cancellationToken) =>
+        _operations.RunAsync(VaultOperation.KeyCreate, Type, request.Name, (this, request), static s => s.Item1.Create(s.request), cancellationToken).AsTask();
+
+    private KeyVaultKey Create(KeyRequest request)
+    {
+        ObjectRules.ValidateName(Type, request.Name);
+        var family = KeyTypes.Family(request.Type);
+        RequireSoftware(request.Type);
+        if (request.PublicExponent is { } exponent && exponent != 65537)
+        {
+            throw VaultErrors.BadParameter($"RSA public exponent {exponent} is not supported: keys use 65537.");
+        }
+
+        if (request.Size is { } size)
+        {
+            if (family == KeyType.Ec)
+            {
+                throw VaultErrors.BadParameter("An EC key's size comes from its curve: give a curve, not a size.");
+            }
+
+            KeyTypes.ValidateSize(family, size);
+        }
+
+        if (request.Curve is { } curve && (family != KeyType.Ec || !Curves.IsSupported(curve)))
+        {
+            throw VaultErrors.BadParameter($"Curve '{curve}' is not valid here: EC keys use P-256, P-256K, P-384 or P-521.");
+        }
+
+        var attributes = VaultObjectProperties.NewAttributes(request.Options.Enabled, request.Options.NotBefore, request.Options.ExpiresOn, request.Options.TagsOrNull);
+        var operations = KeyTypes.Operations(family, request.Options.KeyOperations.Count > 0 ? request.Options.KeyOperations : null);
+
+        // Key generation (up to seconds for RSA-4096) runs before, not inside, the vault's write lock.
+        using var key = KeyFactory.Generate(family, request.Size, request.Curve, operations);
+        return ToKey(_lifecycle.CreateVersion(Type, request.Name, attributes with { Key = key.Attributes }, key.Payload));
+    }
+
+    private KeyVaultKey Import(ImportKeyOptions options)
+    {
+        ObjectRules.ValidateName(Type, options.Name);
+        var family = KeyTypes.Family(options.Key.KeyType);
+        RequireSoftware(options.Key.KeyType);
+        var attributes = options.Properties.ToNewAttributes();
+        var operations = KeyTypes.Operations(family, options.Key.KeyOps.Count > 0 ? options.Key.KeyOps : null);
+        using var key = KeyFactory.Import(options.Key, operations);
+        return ToKey(_lifecycle.CreateVersion(Type, options.Name, attributes with { Key = key.Attributes }, key.Payload));
+    }
+
+    /// <summary>A new version like the current one (type, size or curve, operations, tags); expiry from the policy.</summary>
+    private KeyVaultKey Rotate(string name, DateTimeOffset now)
+    {
+        var current = _lifecycle.GetCurrent(Type, name);
+        var previous = current.Attributes.Key!;
+        var family = KeyTypes.Family(previous.KeyType);
+        RequireSoftware(previous.KeyType);
+        var policy = RotationPolicies.Read(current.Object.Policy);
+        var attributes = new RecordAttributes
+        {
+            ExpiresOn = RecordAttributes.ToUnix(RotationPolicies.NewVersionExpiry(policy, now)),
+            Tags = current.Attributes.Tags,
+        };
+        using var key = KeyFactory.Generate(family, previous.Size, previous.Curve is null ? null : (KeyCurveName?)new KeyCurveName(previous.Curve), previous.Operations);
+        return ToKey(_lifecycle.CreateVersion(Type, name, attributes with { Key = key.Attributes }, key.Payload));
+    }
+
+    private KeyLifetimeActionResults ApplyRotationPolicies()
+    {
+        var now = _core.Time.GetUtcNow();
+        var rotated = new List<KeyVaultKey>();
+        var nearExpiry = new List<KeyProperties>();
+        foreach (var current in _lifecycle.ListCurrent(Type))
+        {
+            var policy = RotationPolicies.Read(current.Object.Policy);
+            var (rotate, notify) = RotationPolicies.Due(policy, current, now);
+            if (rotate)
+            {
+                rotated.Add(Rotate(current.Name, now));
+            }
+            else if (notify)
+            {
+                // Remember the notified version, so each version is reported once.
+                _lifecycle.UpdatePolicy(Type, current.Name, _ => RotationPolicies.Write(RotationPolicies.MarkNotified(policy, current.Version)));
+                nearExpiry.Add(ToProperties(current));
+            }
+        }
+
+        return new KeyLifetimeActionResults(rotated, nearExpiry);
+    }
+
+    private static void RequireSoftware(KeyType type)
+    {
+        if (KeyTypes.IsHsm(type))
+        {
+            throw VaultErrors.BadParameter($"{type} keys live in a PKCS#11 token: open the vault with a PKCS#11 root (KeyVault.Embedded.Pkcs11) to use them.");
+        }
+    }
+
+    private KeyProperties ToProperties(ObjectVersion version)
+    {
+        var properties = new KeyProperties(version.Name);
+        properties.Fill(version, _core);
+        return properties;
+    }
+
+    private KeyVaultKey ToKey(ObjectVersion version)
+    {
+        var properties = ToProperties(version);
+        return new KeyVaultKey(KeyFactory.PublicJwk(version.Attributes.Key!, properties.Id!.ToString()), properties);
+    }
+
+    private DeletedKey ToDeleted(ObjectVersion version) => new(
+        ToKey(version),
+        new Uri(_core.Uri, $"deletedkeys/{version.Name}"),
+        RecordAttributes.FromUnix(version.Object.DeletedOn!.Value),
+        RecordAttributes.FromUnix(version.Object.ScheduledPurgeDate!.Value));
+
+    private sealed record KeyRequest(string Name, KeyType Type, CreateKeyOptions Options, int? Size, KeyCurveName? Curve, int? PublicExponent);
+}

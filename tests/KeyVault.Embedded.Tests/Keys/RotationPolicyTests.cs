@@ -1,0 +1,175 @@
+using KeyVault.Embedded.Keys;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Tests.Support;
+
+namespace KeyVault.Embedded.Tests.Keys;
+
+public sealed class RotationPolicyTests : VaultTestBase
+{
+    private IKeyStore KeyStore => Vault.Keys;
+
+    [Fact]
+    public async Task A_key_without_a_policy_has_Azures_default_notify_30_days_before_expiry()
+    {
+        await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("k"));
+
+        var policy = await KeyStore.GetKeyRotationPolicyAsync("k");
+
+        policy.ExpiresIn.Should().BeNull();
+        policy.CreatedOn.Should().BeNull();
+        policy.LifetimeActions.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Action = KeyRotationPolicyAction.Notify, TimeBeforeExpiry = "P30D", TimeAfterCreate = (string?)null });
+    }
+
+    public static TheoryData<string, KeyRotationPolicy, string> InvalidPolicies => new()
+    {
+        { "expiry under 28 days", Policy("P27D"), "28 days" },
+        { "expiry not a duration", Policy("90 days"), "ISO 8601" },
+        { "two rotate actions", Policy("P1Y", Rotate(after: "P30D"), Rotate(after: "P60D")), "at most one Rotate" },
+        { "no trigger", Policy("P1Y", new KeyRotationLifetimeAction(KeyRotationPolicyAction.Rotate)), "exactly one trigger" },
+        { "two triggers", Policy("P1Y", Rotate(after: "P30D", before: "P30D")), "exactly one trigger" },
+        { "notify after create", Policy("P1Y", Notify(after: "P30D")), "only before expiry" },
+        { "trigger under 7 days", Policy("P1Y", Rotate(after: "P6D")), "at least 7 days" },
+        { "before expiry without expiry", Policy(null, Rotate(before: "P30D")), "needs the policy's ExpiresIn" },
+        { "trigger too close to expiry", Policy("P60D", Rotate(after: "P55D")), "at least 7 days between" },
+        { "unknown action", Policy("P1Y", new KeyRotationLifetimeAction(new KeyRotationPolicyAction("Delete")) { TimeAfterCreate = "P30D" }), "Rotate or Notify" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidPolicies))]
+    public async Task Policies_that_break_Azures_rules_are_refused_by_name(string rule, KeyRotationPolicy policy, string mention)
+    {
+        await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("k"));
+
+        var error = (await FluentActions.Awaiting(() => KeyStore.UpdateKeyRotationPolicyAsync("k", policy)).Should().ThrowAsync<VaultException>(rule)).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+        error.Message.Should().Contain(mention);
+        (await KeyStore.GetKeyRotationPolicyAsync("k")).LifetimeActions.Single().Action.Should().Be(KeyRotationPolicyAction.Notify, "nothing was stored");
+    }
+
+    [Fact]
+    public async Task A_valid_policy_is_stored_and_read_back()
+    {
+        await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("k"));
+
+        await KeyStore.UpdateKeyRotationPolicyAsync("k", Policy("P90D", Rotate(after: "P60D"), Notify(before: "P10D")));
+        await ReopenAsync();
+        var read = await KeyStore.GetKeyRotationPolicyAsync("k");
+
+        read.ExpiresIn.Should().Be("P90D");
+        read.CreatedOn.Should().Be(Start);
+        read.LifetimeActions.Select(a => a.ToString()).Should().Equal("Rotate P60D after create", "Notify P10D before expiry");
+    }
+
+    [Fact]
+    public async Task Rotate_after_create_fires_on_its_day_and_again_for_the_new_version()
+    {
+        var first = await KeyStore.CreateEcKeyAsync(new CreateEcKeyOptions("k") { CurveName = KeyCurveName.P384 });
+        await KeyStore.UpdateKeyRotationPolicyAsync("k", Policy("P90D", Rotate(after: "P30D")));
+
+        Time.Advance(TimeSpan.FromDays(30) - TimeSpan.FromSeconds(1));
+        (await KeyStore.ApplyRotationPoliciesAsync()).Rotated.Should().BeEmpty();
+
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var rotated = (await KeyStore.ApplyRotationPoliciesAsync()).Rotated.Should().ContainSingle().Subject;
+        rotated.Properties.Version.Should().NotBe(first.Properties.Version);
+        rotated.Key.CurveName.Should().Be(KeyCurveName.P384, "a rotated key keeps its type and curve");
+        rotated.Properties.ExpiresOn.Should().Be(Start.AddDays(30).AddDays(90), "new versions get the policy's expiry");
+        (await KeyStore.GetKeyAsync("k")).Properties.Version.Should().Be(rotated.Properties.Version);
+        (await KeyStore.ApplyRotationPoliciesAsync()).Rotated.Should().BeEmpty("the new version is not due yet");
+
+        Time.Advance(TimeSpan.FromDays(30));
+        (await KeyStore.ApplyRotationPoliciesAsync()).Rotated.Should().ContainSingle();
+        (await KeyStore.GetPropertiesOfKeyVersionsAsync("k").ToListAsync()).Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task Rotate_before_expiry_fires_when_the_current_version_nears_its_expiry()
+    {
+        await KeyStore.CreateRsaKeyAsync(new CreateRsaKeyOptions("k") { ExpiresOn = Start.AddDays(40) });
+        await KeyStore.UpdateKeyRotationPolicyAsync("k", Policy("P60D", Rotate(before: "P10D")));
+
+        Time.Advance(TimeSpan.FromDays(29));
+        (await KeyStore.ApplyRotationPoliciesAsync()).Rotated.Should().BeEmpty();
+
+        Time.Advance(TimeSpan.FromDays(1));
+        var rotated = (await KeyStore.ApplyRotationPoliciesAsync()).Rotated.Should().ContainSingle().Subject;
+        rotated.Properties.ExpiresOn.Should().Be(Start.AddDays(30 + 60));
+        rotated.Key.N!.Length.Should().Be(256, "same size");
+    }
+
+    [Fact]
+    public async Task Notify_reports_each_version_once_and_starts_again_after_rotation()
+    {
+        await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("k") { ExpiresOn = Start.AddDays(40) });
+        await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("quiet"));
+
+        Time.Advance(TimeSpan.FromDays(9));
+        (await KeyStore.ApplyRotationPoliciesAsync()).NearExpiry.Should().BeEmpty("the default policy notifies 30 days before expiry");
+
+        Time.Advance(TimeSpan.FromDays(1));
+        (await KeyStore.ApplyRotationPoliciesAsync()).NearExpiry.Select(p => p.Name).Should().Equal("k");
+        (await KeyStore.ApplyRotationPoliciesAsync()).NearExpiry.Should().BeEmpty("each version is reported once");
+        (await KeyStore.GetKeyRotationPolicyAsync("k")).CreatedOn.Should().BeNull("the key still has the default policy");
+
+        await KeyStore.UpdateKeyRotationPolicyAsync("k", Policy("P30D", Notify(before: "P7D")));
+        var rotated = await KeyStore.RotateKeyAsync("k");
+        rotated.Properties.ExpiresOn.Should().Be(Start.AddDays(40), "a manual rotation applies the policy's expiry too");
+        Time.Advance(TimeSpan.FromDays(23));
+        (await KeyStore.ApplyRotationPoliciesAsync()).NearExpiry.Should().ContainSingle().Which.Version.Should().Be(rotated.Properties.Version);
+    }
+
+    [Fact]
+    public async Task Deleted_keys_are_not_rotated()
+    {
+        await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("k"));
+        await KeyStore.UpdateKeyRotationPolicyAsync("k", Policy(null, Rotate(after: "P7D")));
+        await KeyStore.DeleteKeyAsync("k");
+
+        Time.Advance(TimeSpan.FromDays(8));
+
+        (await KeyStore.ApplyRotationPoliciesAsync()).Rotated.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("P1M", "2026-01-31", "2026-02-28")]
+    [InlineData("P1Y", "2028-02-29", "2029-02-28")]
+    [InlineData("P2W", "2026-01-01", "2026-01-15")]
+    [InlineData("PT36H", "2026-01-01", "2026-01-02T12:00:00")]
+    [InlineData("P1Y2M3DT4H5M6S", "2026-01-01", "2027-03-04T04:05:06")]
+    public void Durations_add_on_the_calendar(string duration, string from, string expected)
+    {
+        var start = DateTimeOffset.Parse(from + (from.Contains('T') ? "Z" : "T00:00:00Z"), System.Globalization.CultureInfo.InvariantCulture);
+        var end = DateTimeOffset.Parse(expected + (expected.Contains('T') ? "Z" : "T00:00:00Z"), System.Globalization.CultureInfo.InvariantCulture);
+
+        Iso8601Duration.Parse(duration, "test").AddTo(start).Should().Be(end);
+    }
+
+    [Theory]
+    [InlineData("P")]
+    [InlineData("PT")]
+    [InlineData("30D")]
+    [InlineData("P1.5D")]
+    [InlineData("P-1D")]
+    public void Malformed_durations_are_refused(string duration)
+    {
+        FluentActions.Invoking(() => Iso8601Duration.Parse(duration, "ExpiresIn")).Should().Throw<VaultException>().Which.Message.Should().Contain("ExpiresIn");
+    }
+
+    private static KeyRotationPolicy Policy(string? expiresIn, params KeyRotationLifetimeAction[] actions)
+    {
+        var policy = new KeyRotationPolicy { ExpiresIn = expiresIn };
+        foreach (var action in actions)
+        {
+            policy.LifetimeActions.Add(action);
+        }
+
+        return policy;
+    }
+
+    private static KeyRotationLifetimeAction Rotate(string? after = null, string? before = null) =>
+        new(KeyRotationPolicyAction.Rotate) { TimeAfterCreate = after, TimeBeforeExpiry = before };
+
+    private static KeyRotationLifetimeAction Notify(string? after = null, string? before = null) =>
+        new(KeyRotationPolicyAction.Notify) { TimeAfterCreate = after, TimeBeforeExpiry = before };
+}
