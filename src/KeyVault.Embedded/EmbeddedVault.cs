@@ -221,6 +221,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         try
         {
             opened = await newRoot.OpenAsync(new RootKeyContext(_core.Header.VaultId, null), cancellationToken).ConfigureAwait(false);
+            RequireSameTokenForHardwareKeys(opened);
             var rewrapped = new List<KekRecord>();
             var now = _core.Now();
             foreach (var version in _core.Ring.Versions)
@@ -275,6 +276,32 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
     /// <summary>The vault id; never key material.</summary>
     public override string ToString() => $"EmbeddedVault({_core.Header.VaultId:N})";
+
+    /// <summary>
+    /// Keys generated in a token cannot leave it: while the vault holds any (active or deleted), its root may move only
+    /// to another key in that same token.
+    /// </summary>
+    private void RequireSameTokenForHardwareKeys(IRootKey newRoot)
+    {
+        var current = (_core.Root as IHardwareKeys)?.TokenIdentity;
+        if (current is null || (newRoot as IHardwareKeys)?.TokenIdentity == current)
+        {
+            return;
+        }
+
+        List<VersionRecord> versions;
+        lock (_core.Sync)
+        {
+            versions = [.. _core.Store.FindVersions(ObjectType.Key.PathSegment())];
+        }
+
+        var count = versions.Count(v => System.Text.Json.JsonSerializer.Deserialize(v.Attributes, RecordJsonContext.Default.RecordAttributes)?.Key?.HsmReference is not null);
+        if (count > 0)
+        {
+            throw VaultErrors.BadParameter(
+                $"The vault holds {count} key version(s) generated in token {current}; they cannot leave it, so the root can move only to another key in that token. Purge those keys first.");
+        }
+    }
 
     private static void Validate(EmbeddedVaultOptions options)
     {

@@ -2,9 +2,30 @@
 //   write <vault> <hex key> <first op>  : sets and deletes secrets in a loop, printing "SET i" / "DEL i" after each
 //                                         call returns, until killed.
 //   hold <vault> <hex key>              : opens the vault, prints "OPEN", keeps it open until stdin closes.
+//   hsm-sign <vault> <module> <token> <pin> <root label> <key> <hex digest>
+//                                       : opens the vault under a PKCS#11 root, signs the digest with an EC-HSM key
+//                                         (ES256), prints the signature in hex.
+using System.Text;
 using KeyVault.Embedded;
+using KeyVault.Embedded.Keys.Cryptography;
+using KeyVault.Embedded.Pkcs11;
 
 var mode = args[0];
+if (mode == "hsm-sign")
+{
+    using var tokenRoot = new Pkcs11RootKey(new Pkcs11RootKeyOptions
+    {
+        ModulePath = args[2],
+        TokenLabel = args[3],
+        Pin = Encoding.UTF8.GetBytes(args[4]),
+        KeyLabel = args[5],
+    });
+    await using var hsmVault = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = args[1], RootKey = tokenRoot });
+    using var client = hsmVault.Keys.GetCryptographyClient(args[6]);
+    Console.WriteLine(Convert.ToHexString(client.Sign(SignatureAlgorithm.ES256, Convert.FromHexString(args[7])).Signature));
+    return 0;
+}
+
 using var root = SoftwareRootKey.FromBytes(Convert.FromHexString(args[2]));
 await using var vault = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = args[1], RootKey = root });
 var stdout = Console.Out;

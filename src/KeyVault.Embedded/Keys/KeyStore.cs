@@ -165,7 +165,6 @@ internal sealed class KeyStore : IKeyStore
     {
         ObjectRules.ValidateName(Type, request.Name);
         var family = KeyTypes.Family(request.Type);
-        RequireSoftware(request.Type);
         if (request.PublicExponent is { } exponent && exponent != 65537)
         {
             throw VaultErrors.BadParameter($"RSA public exponent {exponent} is not supported: keys use 65537.");
@@ -190,15 +189,33 @@ internal sealed class KeyStore : IKeyStore
         var operations = KeyTypes.Operations(family, request.Options.KeyOperations.Count > 0 ? request.Options.KeyOperations : null);
 
         // Key generation (up to seconds for RSA-4096) runs before, not inside, the vault's write lock.
-        using var key = KeyFactory.Generate(family, request.Size, request.Curve, operations);
-        return ToKey(_lifecycle.CreateVersion(Type, request.Name, attributes with { Key = key.Attributes }, key.Payload));
+        var version = ObjectRules.NewVersion();
+        using var key = Generate(request.Type, request.Name, version, request.Size, request.Curve, operations);
+        return ToKey(_lifecycle.CreateVersion(Type, request.Name, attributes with { Key = key.Attributes }, key.Payload, version));
+    }
+
+    /// <summary>A new key in software, or in the token for the -HSM types (named after its vault, name and version).</summary>
+    private NewKey Generate(KeyType type, string name, string version, int? size, KeyCurveName? curve, IReadOnlyList<string> operations)
+    {
+        var family = KeyTypes.Family(type);
+        if (!KeyTypes.IsHsm(type))
+        {
+            return KeyFactory.Generate(family, size, curve, operations);
+        }
+
+        var hardware = _core.Root as IHardwareKeys ?? throw NoToken(type);
+        return hardware.Generate(family, size, curve, operations, $"kve:{_core.Header.VaultId:N}:{name}:{version}", Convert.FromHexString(version));
     }
 
     private KeyVaultKey Import(ImportKeyOptions options)
     {
         ObjectRules.ValidateName(Type, options.Name);
         var family = KeyTypes.Family(options.Key.KeyType);
-        RequireSoftware(options.Key.KeyType);
+        if (KeyTypes.IsHsm(options.Key.KeyType))
+        {
+            throw VaultErrors.BadParameter($"Importing into a token ({options.Key.KeyType}) is not supported: a token key is generated in the token, so it never existed outside it.");
+        }
+
         var attributes = options.Properties.ToNewAttributes();
         var operations = KeyTypes.Operations(family, options.Key.KeyOps.Count > 0 ? options.Key.KeyOps : null);
         using var key = KeyFactory.Import(options.Key, operations);
@@ -210,16 +227,15 @@ internal sealed class KeyStore : IKeyStore
     {
         var current = _lifecycle.GetCurrent(Type, name);
         var previous = current.Attributes.Key!;
-        var family = KeyTypes.Family(previous.KeyType);
-        RequireSoftware(previous.KeyType);
         var policy = RotationPolicies.Read(current.Object.Policy);
         var attributes = new RecordAttributes
         {
             ExpiresOn = RecordAttributes.ToUnix(RotationPolicies.NewVersionExpiry(policy, now)),
             Tags = current.Attributes.Tags,
         };
-        using var key = KeyFactory.Generate(family, previous.Size, previous.Curve is null ? null : (KeyCurveName?)new KeyCurveName(previous.Curve), previous.Operations);
-        return ToKey(_lifecycle.CreateVersion(Type, name, attributes with { Key = key.Attributes }, key.Payload));
+        var version = ObjectRules.NewVersion();
+        using var key = Generate(previous.KeyType, current.Name, version, previous.Size, previous.Curve is null ? null : (KeyCurveName?)new KeyCurveName(previous.Curve), previous.Operations);
+        return ToKey(_lifecycle.CreateVersion(Type, name, attributes with { Key = key.Attributes }, key.Payload, version));
     }
 
     private KeyLifetimeActionResults ApplyRotationPolicies()
@@ -246,13 +262,8 @@ internal sealed class KeyStore : IKeyStore
         return new KeyLifetimeActionResults(rotated, nearExpiry);
     }
 
-    private static void RequireSoftware(KeyType type)
-    {
-        if (KeyTypes.IsHsm(type))
-        {
-            throw VaultErrors.BadParameter($"{type} keys live in a PKCS#11 token: open the vault with a PKCS#11 root (KeyVault.Embedded.Pkcs11) to use them.");
-        }
-    }
+    private static VaultException NoToken(KeyType type) =>
+        VaultErrors.BadParameter($"{type} keys live in a PKCS#11 token: open the vault with a PKCS#11 root (KeyVault.Embedded.Pkcs11) to use them.");
 
     private KeyProperties ToProperties(ObjectVersion version)
     {

@@ -97,7 +97,7 @@ internal sealed class ObjectLifecycle
     /// Creates a new version that becomes current, sealing <paramref name="payload"/>. Creates the object when the
     /// name is new. A soft-deleted name cannot be reused until it is recovered or purged.
     /// </summary>
-    public ObjectVersion CreateVersion(ObjectType type, string name, RecordAttributes attributes, ReadOnlySpan<byte> payload)
+    public ObjectVersion CreateVersion(ObjectType type, string name, RecordAttributes attributes, ReadOnlySpan<byte> payload, string? version = null)
     {
         var normalized = ObjectRules.Normalize(name);
         lock (_core.Sync)
@@ -109,7 +109,7 @@ internal sealed class ObjectLifecycle
             }
 
             var now = _core.Now();
-            var version = ObjectRules.NewVersion();
+            version ??= ObjectRules.NewVersion();
             var obj = existing is null
                 ? _core.Authenticator.Seal(new ObjectRecord(StorageKeys.Object(type, normalized), type, name, version, now))
                 : existing with { CurrentVersion = version, LatestSequence = existing.LatestSequence + 1 };
@@ -332,6 +332,14 @@ internal sealed class ObjectLifecycle
 
     private void PurgeLocked(IReadOnlyList<ObjectRecord> objects)
     {
+        // Keys whose material lives in a token: their token objects go too, once the records are gone. (In that order:
+        // a failure in between leaves an unused token object, never a record whose key was destroyed.)
+        var tokenKeys = objects.Where(o => o.Type == ObjectType.Key)
+            .SelectMany(o => _core.Store.FindVersions(o.Key))
+            .Select(v => Parse(v).Attributes.Key)
+            .Where(k => k?.HsmReference is not null)
+            .ToList();
+
         var batch = new WriteBatch { Shred = true };
         foreach (var obj in objects)
         {
@@ -343,6 +351,14 @@ internal sealed class ObjectLifecycle
         foreach (var obj in objects)
         {
             _core.Cache.RemoveObject(obj);
+        }
+
+        if (tokenKeys.Count > 0 && _core.Root is Keys.IHardwareKeys hardware)
+        {
+            foreach (var key in tokenKeys)
+            {
+                hardware.Destroy(key!);
+            }
         }
     }
 

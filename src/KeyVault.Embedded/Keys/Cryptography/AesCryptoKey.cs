@@ -185,11 +185,7 @@ internal sealed class AesCryptoKey : CryptoKey
     private Algorithms.EncryptionInfo CheckAlgorithm(Algorithms.EncryptionInfo info, string algorithm)
     {
         RequireFamily(info.Family, algorithm);
-        if (info.KeyBits != KeyBits)
-        {
-            throw VaultErrors.BadParameter($"Algorithm '{algorithm}' needs a {info.KeyBits}-bit key; this key has {KeyBits} bits.");
-        }
-
+        RequireKeyBits(info, KeyBits, algorithm);
         return info;
     }
 }

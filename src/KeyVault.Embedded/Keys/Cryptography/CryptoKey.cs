@@ -66,6 +66,14 @@ internal abstract class CryptoKey : IDisposable
         }
     }
 
+    protected static void RequireKeyBits(Algorithms.EncryptionInfo info, int keyBits, string algorithm)
+    {
+        if (info.KeyBits != keyBits)
+        {
+            throw VaultErrors.BadParameter($"Algorithm '{algorithm}' needs a {info.KeyBits}-bit key; this key has {keyBits} bits.");
+        }
+    }
+
     /// <summary>A decryption or unwrap that fails says so without detail: no padding or tag oracle beyond pass/fail.</summary>
     protected static VaultException DecryptionFailed(string algorithm, Exception inner) =>
         new(VaultErrorCode.BadParameter, 400, $"{algorithm} decryption failed: the ciphertext, IV, tag or additional data is wrong for this key.", inner);

@@ -70,7 +70,8 @@ internal sealed class EcCryptoKey : CryptoKey
         _material?.Dispose();
     }
 
-    private void CheckAlgorithm(SignatureAlgorithm algorithm, ReadOnlySpan<byte> digest)
+    /// <summary>Checks that the algorithm signs on this key's curve and that the digest has its hash's length.</summary>
+    internal void CheckAlgorithm(SignatureAlgorithm algorithm, ReadOnlySpan<byte> digest)
     {
         var info = Algorithms.Describe(algorithm);
         RequireFamily(info.Family, algorithm.Value);

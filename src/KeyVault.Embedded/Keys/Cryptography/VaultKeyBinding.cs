@@ -141,7 +141,10 @@ internal sealed class VaultKeyBinding : KeyBinding
         try
         {
             _lifecycle.Unseal(found, payload.AsSpan(0, length));
-            var lease = new LeasedKey(KeyFactory.Load(attributes, payload.AsSpan(0, length)));
+            var key = KeyTypes.IsHsm(attributes.KeyType)
+                ? (_core.Root as IHardwareKeys ?? throw new VaultIntegrityException($"Key '{_name}' lives in a token, and the vault's root is not a token.")).Load(attributes)
+                : KeyFactory.Load(attributes, payload.AsSpan(0, length));
+            var lease = new LeasedKey(key);
             _core.KeyLeases.TryAdd(lease, 0);
             return lease;
         }

@@ -1,0 +1,35 @@
+using Net.Pkcs11Interop.Common;
+
+namespace KeyVault.Embedded.Pkcs11;
+
+/// <summary>Every message of the PKCS#11 package in one place; none carries a PIN or key material.</summary>
+internal static class Pkcs11Errors
+{
+    public static VaultException ModuleNotFound(string path, Exception inner) =>
+        new(Pkcs11ErrorCodes.ModuleNotFound, 500, $"The PKCS#11 module '{path}' could not be loaded (is it installed, and built for this platform?). The vault files were not changed.", inner);
+
+    public static VaultException TokenNotFound(string what) =>
+        new(Pkcs11ErrorCodes.TokenNotFound, 404, $"No single PKCS#11 token matches {what}. The vault files were not changed.");
+
+    public static VaultException PinIncorrect(string token, CKR rv, Exception inner) =>
+        new(Pkcs11ErrorCodes.PinIncorrect, 401, $"Token '{token}' refused the PIN ({rv}). The vault files were not changed.", inner);
+
+    public static VaultException RootKeyNotFound(string token, string key) =>
+        new(Pkcs11ErrorCodes.RootKeyNotFound, 404, $"Token '{token}' has no AES key {key}. The vault files were not changed.");
+
+    public static VaultException RootKeyAmbiguous(string token, string key, int count) =>
+        new(Pkcs11ErrorCodes.RootKeyAmbiguous, 409, $"Token '{token}' has {count} AES keys {key}: the root key must be unique. The vault files were not changed.");
+
+    public static VaultException RootKeyExtractable(string token, string key) =>
+        new(Pkcs11ErrorCodes.RootKeyExtractable, 400,
+            $"The AES key {key} in token '{token}' could leave the token (it is extractable or not sensitive): a root key must be sensitive and non-extractable. The vault files were not changed.");
+
+    public static VaultException MechanismNotSupported(string token, string mechanism, string purpose) =>
+        new(Pkcs11ErrorCodes.MechanismNotSupported, 400, $"Token '{token}' does not support {mechanism}, which {purpose} needs.");
+
+    public static VaultException ObjectMissing(string token, string reference) =>
+        new(Pkcs11ErrorCodes.TokenObjectMissing, 404, $"Token '{token}' has no object '{reference}' that the vault refers to: it was deleted from the token outside the vault.");
+
+    public static VaultException TokenFailure(string token, string operation, Pkcs11Exception inner) =>
+        new(Pkcs11ErrorCodes.TokenFailure, 500, $"Token '{token}' failed {operation}: {inner.RV}.", inner);
+}
