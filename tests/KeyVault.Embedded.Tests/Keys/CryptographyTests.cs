@@ -265,19 +265,29 @@ public sealed class CryptographyTests : VaultTestBase
         await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("oct"));
         using var ec = KeyStore.GetCryptographyClient("ec");
         using var oct = KeyStore.GetCryptographyClient("oct");
+        var byVersion = new System.Collections.Concurrent.ConcurrentDictionary<string, CryptographyClient>();
 
         await Parallel.ForEachAsync(Enumerable.Range(0, 400), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
         {
             var digest = SHA256.HashData(BitConverter.GetBytes(i));
             var signature = await ec.SignAsync(SignatureAlgorithm.ES256, digest);
             (await ec.VerifyAsync(SignatureAlgorithm.ES256, digest, signature.Signature)).IsValid.Should().BeTrue();
+
+            // The key rotates meanwhile: decrypt with the version that encrypted (the result names it), as with Azure.
             var encrypted = await oct.EncryptAsync(EncryptParameters.A256GcmParameters(digest));
-            (await oct.DecryptAsync(DecryptFor(encrypted))).Plaintext.Should().Equal(digest);
+            var decryptor = byVersion.GetOrAdd(encrypted.KeyId!, id => KeyStore.GetCryptographyClient("oct", id[(id.LastIndexOf('/') + 1)..]));
+            (await decryptor.DecryptAsync(DecryptFor(encrypted))).Plaintext.Should().Equal(digest);
             if (i % 100 == 0)
             {
                 await KeyStore.RotateKeyAsync("oct");
             }
         });
+
+        byVersion.Should().HaveCountGreaterThan(1, "encryptions spanned rotations");
+        foreach (var client in byVersion.Values)
+        {
+            client.Dispose();
+        }
     }
 
     [Fact]
