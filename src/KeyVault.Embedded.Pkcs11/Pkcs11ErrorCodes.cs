@@ -30,6 +30,9 @@ public static class Pkcs11ErrorCodes
     /// <summary>A token object the vault refers to is missing from the token.</summary>
     public static VaultErrorCode TokenObjectMissing { get; } = new("Pkcs11TokenObjectMissing");
 
+    /// <summary>A token key could not be opened as an OpenSSL key (for a certificate's TLS use): the engine or its module registration is missing.</summary>
+    public static VaultErrorCode NativeKeyUnavailable { get; } = new("Pkcs11NativeKeyUnavailable");
+
     /// <summary>The token failed an operation (the message names the PKCS#11 return value).</summary>
     public static VaultErrorCode TokenFailure { get; } = new("Pkcs11TokenFailure");
 }

@@ -30,6 +30,11 @@ internal static class Pkcs11Errors
     public static VaultException ObjectMissing(string token, string reference) =>
         new(Pkcs11ErrorCodes.TokenObjectMissing, 404, $"Token '{token}' has no object '{reference}' that the vault refers to: it was deleted from the token outside the vault.");
 
+    public static VaultException NativeKeyUnavailable(string token, string reason, Exception? inner = null) =>
+        new(Pkcs11ErrorCodes.NativeKeyUnavailable, 500,
+            $"A key of token '{token}' cannot be opened as an OpenSSL key: {reason}. Certificates with token keys are handed to TLS through OpenSSL's pkcs11 engine: " +
+            "install libp11's engine (Debian: apt-get install libengine-pkcs11-openssl) and register the token's module with p11-kit (/usr/share/p11-kit/modules).", inner);
+
     public static VaultException TokenFailure(string token, string operation, Pkcs11Exception inner) =>
         new(Pkcs11ErrorCodes.TokenFailure, 500, $"Token '{token}' failed {operation}: {inner.RV}.", inner);
 }

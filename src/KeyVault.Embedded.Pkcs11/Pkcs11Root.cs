@@ -80,6 +80,55 @@ internal sealed class Pkcs11Root : IRootKey, IHardwareKeys
         });
     }
 
+    /// <remarks>
+    /// Opens the key through OpenSSL's pkcs11 engine (libp11), by an RFC 7512 URI naming the token's serial number and
+    /// the key's id. The engine loads the module through p11-kit into this process, where the vault's logged-in
+    /// session already holds the token's login (PKCS#11 logins belong to the application), so no PIN is passed: the key
+    /// works while the vault is open. The opened key must have the stored public key, or it is refused.
+    /// </remarks>
+    public AsymmetricAlgorithm OpenNativeKey(KeyAttributes attributes)
+    {
+        var family = KeyTypes.Family(attributes.KeyType);
+        if (family == KeyType.Oct)
+        {
+            throw VaultErrors.BadParameter("An oct key has no OpenSSL private key form.");
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            throw Pkcs11Errors.NativeKeyUnavailable(_token.Label, "OpenSSL engines are not available on Windows");
+        }
+
+        var id = Id(attributes);
+        _ = _token.Run("finding a key", session => session.FindAllObjects(
+        [
+            Pkcs11Token.Attribute(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+            Pkcs11Token.Attribute(CKA.CKA_ID, id),
+        ]).SingleOrDefault()) ?? throw Pkcs11Errors.ObjectMissing(_token.Label, attributes.HsmReference!);
+
+        var uri = $"pkcs11:serial={Uri.EscapeDataString(_token.Serial)};id={string.Concat(id.Select(b => $"%{b:X2}"))};type=private";
+        AsymmetricAlgorithm key;
+        try
+        {
+            using var handle = SafeEvpPKeyHandle.OpenPrivateKeyFromEngine("pkcs11", uri);
+            key = family == KeyType.Rsa ? new RSAOpenSsl(handle) : new ECDsaOpenSsl(handle);
+        }
+        catch (CryptographicException ex)
+        {
+            throw Pkcs11Errors.NativeKeyUnavailable(_token.Label, "OpenSSL could not load it", ex);
+        }
+
+        var jwk = KeyFactory.PublicJwk(attributes, null);
+        using AsymmetricAlgorithm expected = family == KeyType.Rsa ? jwk.ToRSA() : jwk.ToECDsa();
+        if (!key.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(expected.ExportSubjectPublicKeyInfo()))
+        {
+            key.Dispose();
+            throw Pkcs11Errors.NativeKeyUnavailable(_token.Label, "the key OpenSSL opened is not the vault's key");
+        }
+
+        return key;
+    }
+
     public void Dispose() => _token.Dispose();
 
     private byte[] Id(KeyAttributes attributes)

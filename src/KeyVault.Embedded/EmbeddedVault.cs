@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using KeyVault.Embedded.KeyHierarchy;
+using KeyVault.Embedded.Certificates;
 using KeyVault.Embedded.Keys;
 using KeyVault.Embedded.Lifecycle;
 using KeyVault.Embedded.Operations;
@@ -33,6 +34,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         _operations = new OperationPipeline(core);
         Secrets = new SecretStore(core, _lifecycle, _operations);
         Keys = new KeyStore(core, _lifecycle, _operations);
+        Certificates = new CertificateStore(core, _lifecycle, _operations);
     }
 
     /// <summary>The secrets of this vault.</summary>
@@ -40,6 +42,9 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
     /// <summary>The keys of this vault, and cryptography clients for them.</summary>
     public IKeyStore Keys { get; }
+
+    /// <summary>The certificates of this vault, with their managed keys and secrets, issuers and contacts.</summary>
+    public ICertificateStore Certificates { get; }
 
     /// <summary>The vault's id and settings, as recorded in its header now.</summary>
     public VaultProperties Properties

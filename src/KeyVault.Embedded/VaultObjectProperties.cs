@@ -98,6 +98,7 @@ public abstract class VaultObjectProperties
         RecoverableDays = header.SoftDeleteRetentionDays;
         RecoveryLevel = RecoveryLevels.For(header.SoftDeleteRetentionDays, header.PurgeProtection);
         _storedTags = attributes.Tags;
+        Managed = version.Object.ManagedBy is not null;
     }
 
     /// <summary>The common attributes of a new version from these properties (enabled by default).</summary>

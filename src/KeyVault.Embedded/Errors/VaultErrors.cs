@@ -27,6 +27,21 @@ internal static class VaultErrors
     public static VaultException KeyRefused(VaultErrorCode code, string name, string operation, string reason) =>
         new(code, 403, $"Operation '{operation}' is not allowed on key '{name}': {reason}.");
 
+    public static VaultException ManagedByCertificate(ObjectType type, string name) =>
+        new(VaultErrorCode.Forbidden, 403,
+            $"{type.DisplayName()} '{name}' is managed by the certificate of the same name: it is read-only here; change it through the certificate store.");
+
+    public static VaultException NameTakenByPlainObject(ObjectType type, string name) =>
+        new(VaultErrorCode.Conflict, 409,
+            $"A certificate cannot be named '{name}': a {type.DisplayName().ToLowerInvariant()} of that name exists, and a certificate's key and secret take its name.");
+
+    public static VaultException OperationPending(string name) =>
+        new(VaultErrorCode.Conflict, 409,
+            $"Certificate '{name}' has a pending operation: merge its signed certificate, or cancel and delete the operation, before creating a new version.");
+
+    public static VaultObjectNotFoundException IssuerNotFound(string name) =>
+        new(new VaultErrorCode("CertificateIssuerNotFound"), $"Certificate issuer '{name}' was not found in this vault.");
+
     public static VaultException DeletedButRecoverable(ObjectType type, string name) =>
         new(VaultErrorCode.ObjectIsDeletedButRecoverable, 409,
             $"{type.DisplayName()} '{name}' is currently in a deleted but recoverable state, and its name cannot be reused; " +

@@ -27,4 +27,11 @@ internal interface IHardwareKeys
 
     /// <summary>Destroys a key's token objects (purge). Missing objects are not an error.</summary>
     void Destroy(KeyAttributes attributes);
+
+    /// <summary>
+    /// The private key of an RSA or EC token key as an OpenSSL key (<c>RSAOpenSsl</c>/<c>ECDsaOpenSsl</c>), for
+    /// <c>X509Certificate2.CopyWithPrivateKey</c>, TLS and anything else that needs a native key: its private
+    /// operations run in the token.
+    /// </summary>
+    System.Security.Cryptography.AsymmetricAlgorithm OpenNativeKey(KeyAttributes attributes);
 }

@@ -198,7 +198,7 @@ internal static class KeyFactory
         return aes;
     }
 
-    private static NewKey FromRsa(RSA rsa, IReadOnlyList<string> operations)
+    public static NewKey FromRsa(RSA rsa, IReadOnlyList<string> operations)
     {
         var parameters = rsa.ExportParameters(includePrivateParameters: false);
         return new NewKey(
@@ -213,7 +213,7 @@ internal static class KeyFactory
             ExportPkcs8(rsa));
     }
 
-    private static NewKey FromEcdsa(ECDsa ecdsa, KeyCurveName curve, IReadOnlyList<string> operations)
+    public static NewKey FromEcdsa(ECDsa ecdsa, KeyCurveName curve, IReadOnlyList<string> operations)
     {
         var parameters = ecdsa.ExportParameters(includePrivateParameters: false);
         return new NewKey(
@@ -279,7 +279,7 @@ internal sealed class NewKey(KeyAttributes attributes, byte[] payload) : IDispos
 {
     public KeyAttributes Attributes { get; } = attributes;
 
-    public ReadOnlySpan<byte> Payload => payload;
+    public ReadOnlyMemory<byte> Payload => payload;
 
     public void Dispose() => CryptographicOperations.ZeroMemory(payload);
 }

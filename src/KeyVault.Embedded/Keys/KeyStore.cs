@@ -191,21 +191,25 @@ internal sealed class KeyStore : IKeyStore
         // Key generation (up to seconds for RSA-4096) runs before, not inside, the vault's write lock.
         var version = ObjectRules.NewVersion();
         using var key = Generate(request.Type, request.Name, version, request.Size, request.Curve, operations);
-        return ToKey(_lifecycle.CreateVersion(Type, request.Name, attributes with { Key = key.Attributes }, key.Payload, version));
+        return ToKey(Write(request.Name, attributes, key, version));
     }
 
-    /// <summary>A new key in software, or in the token for the -HSM types (named after its vault, name and version).</summary>
-    private NewKey Generate(KeyType type, string name, string version, int? size, KeyCurveName? curve, IReadOnlyList<string> operations)
+    /// <summary>Writes a generated key's version; a key made in a token for a version that is not written is destroyed again.</summary>
+    private ObjectVersion Write(string name, RecordAttributes attributes, NewKey key, string version)
     {
-        var family = KeyTypes.Family(type);
-        if (!KeyTypes.IsHsm(type))
+        try
         {
-            return KeyFactory.Generate(family, size, curve, operations);
+            return _lifecycle.CreateVersion(Type, name, attributes with { Key = key.Attributes }, key.Payload, version);
         }
-
-        var hardware = _core.Root as IHardwareKeys ?? throw NoToken(type);
-        return hardware.Generate(family, size, curve, operations, $"kve:{_core.Header.VaultId:N}:{name}:{version}", Convert.FromHexString(version));
+        catch
+        {
+            KeyMaker.Discard(_core, key.Attributes);
+            throw;
+        }
     }
+
+    private NewKey Generate(KeyType type, string name, string version, int? size, KeyCurveName? curve, IReadOnlyList<string> operations) =>
+        KeyMaker.Generate(_core, type, name, version, size, curve, operations);
 
     private KeyVaultKey Import(ImportKeyOptions options)
     {
@@ -235,7 +239,7 @@ internal sealed class KeyStore : IKeyStore
         };
         var version = ObjectRules.NewVersion();
         using var key = Generate(previous.KeyType, current.Name, version, previous.Size, previous.Curve is null ? null : (KeyCurveName?)new KeyCurveName(previous.Curve), previous.Operations);
-        return ToKey(_lifecycle.CreateVersion(Type, name, attributes with { Key = key.Attributes }, key.Payload, version));
+        return ToKey(Write(name, attributes, key, version));
     }
 
     private KeyLifetimeActionResults ApplyRotationPolicies()
@@ -243,7 +247,7 @@ internal sealed class KeyStore : IKeyStore
         var now = _core.Time.GetUtcNow();
         var rotated = new List<KeyVaultKey>();
         var nearExpiry = new List<KeyProperties>();
-        foreach (var current in _lifecycle.ListCurrent(Type))
+        foreach (var current in _lifecycle.ListCurrent(Type).Where(k => k.Object.ManagedBy is null))
         {
             var policy = RotationPolicies.Read(current.Object.Policy);
             var (rotate, notify) = RotationPolicies.Due(policy, current, now);
@@ -261,9 +265,6 @@ internal sealed class KeyStore : IKeyStore
 
         return new KeyLifetimeActionResults(rotated, nearExpiry);
     }
-
-    private static VaultException NoToken(KeyType type) =>
-        VaultErrors.BadParameter($"{type} keys live in a PKCS#11 token: open the vault with a PKCS#11 root (KeyVault.Embedded.Pkcs11) to use them.");
 
     private KeyProperties ToProperties(ObjectVersion version)
     {

@@ -17,6 +17,8 @@ namespace KeyVault.Embedded.Lifecycle;
 /// </remarks>
 internal sealed class ObjectLifecycle
 {
+    /// <summary>The <see cref="ObjectRecord.ManagedBy"/> of a certificate's key and secret.</summary>
+    public const string ManagedByCertificate = "certificate";
     private const long SecondsPerDay = 86_400;
     private readonly VaultCore _core;
 
@@ -97,37 +99,72 @@ internal sealed class ObjectLifecycle
     /// Creates a new version that becomes current, sealing <paramref name="payload"/>. Creates the object when the
     /// name is new. A soft-deleted name cannot be reused until it is recovered or purged.
     /// </summary>
-    public ObjectVersion CreateVersion(ObjectType type, string name, RecordAttributes attributes, ReadOnlySpan<byte> payload, string? version = null)
+    public ObjectVersion CreateVersion(ObjectType type, string name, RecordAttributes attributes, ReadOnlyMemory<byte> payload, string? version = null) =>
+        CreateVersions([new VersionWrite(type, name, attributes, payload)], version, ObjectAccess.Direct)[0];
+
+    /// <summary>
+    /// Creates one new version, with the same version id, of each object written (a certificate with its managed key
+    /// and secret), and purges <paramref name="purgeWith"/> (a completed certificate operation), in one transaction.
+    /// </summary>
+    public IReadOnlyList<ObjectVersion> CreateVersions(IReadOnlyList<VersionWrite> writes, string? version, ObjectAccess access, IReadOnlyList<ObjectRecord>? purgeWith = null)
     {
-        var normalized = ObjectRules.Normalize(name);
         lock (_core.Sync)
         {
-            var existing = LoadObjectLocked(type, name);
-            if (existing is { IsDeleted: true })
-            {
-                throw VaultErrors.DeletedButRecoverable(type, existing.Name);
-            }
-
             var now = _core.Now();
             version ??= ObjectRules.NewVersion();
-            var obj = existing is null
-                ? _core.Authenticator.Seal(new ObjectRecord(StorageKeys.Object(type, normalized), type, name, version, now))
-                : existing with { CurrentVersion = version, LatestSequence = existing.LatestSequence + 1 };
-            var stored = Seal(obj, version, attributes with { Created = now, Updated = now, Sequence = obj.LatestSequence }, payload);
-
-            // A new version of an existing object is one document: the object's current version is derived from
-            // its versions' sequence numbers.
-            var batch = new WriteBatch();
-            if (existing is null)
+            var batch = new WriteBatch { Shred = purgeWith is { Count: > 0 } };
+            var created = new List<ObjectVersion>(writes.Count);
+            foreach (var write in writes)
             {
-                batch.Objects.Add(obj);
+                var existing = LoadObjectLocked(write.Type, write.Name);
+                CheckAccess(existing, write.Type, write.Name, access, creating: true);
+                if (existing is { IsDeleted: true })
+                {
+                    throw VaultErrors.DeletedButRecoverable(write.Type, existing.Name);
+                }
+
+                var managedBy = access == ObjectAccess.Certificate && write.Type is ObjectType.Key or ObjectType.Secret ? ManagedByCertificate : null;
+                var obj = existing is null
+                    ? new ObjectRecord(StorageKeys.Object(write.Type, ObjectRules.Normalize(write.Name)), write.Type, write.Name, version, now, ManagedBy: managedBy)
+                    : existing with { CurrentVersion = version, LatestSequence = existing.LatestSequence + 1 };
+                var changesObject = existing is null || (write.ObjectPolicy is not null && write.ObjectPolicy != existing.Policy);
+                if (changesObject)
+                {
+                    obj = _core.Authenticator.Seal(write.ObjectPolicy is null ? obj : obj with { Policy = write.ObjectPolicy });
+                }
+
+                var stored = Seal(obj, version, write.Attributes with { Created = now, Updated = now, Sequence = obj.LatestSequence }, write.Payload.Span);
+
+                // A new version of an existing object is one document: the object's current version is derived from
+                // its versions' sequence numbers.
+                if (changesObject)
+                {
+                    batch.Objects.Add(obj);
+                }
+
+                batch.Versions.Add(stored.Record);
+                created.Add(new ObjectVersion(obj, stored));
             }
 
-            batch.Versions.Add(stored.Record);
+            foreach (var gone in purgeWith ?? [])
+            {
+                batch.DeletedObjects.Add(gone.Key);
+                batch.DeletedVersionsOf.Add(gone.Key);
+            }
+
             _core.Apply(batch);
-            _core.Cache.SetObject(obj);
-            _core.Cache.SetVersion(stored);
-            return new ObjectVersion(obj, stored);
+            foreach (var item in created)
+            {
+                _core.Cache.SetObject(item.Object);
+                _core.Cache.SetVersion(item.Stored);
+            }
+
+            foreach (var gone in purgeWith ?? [])
+            {
+                _core.Cache.RemoveObject(gone);
+            }
+
+            return created;
         }
     }
 
@@ -135,48 +172,65 @@ internal sealed class ObjectLifecycle
     /// Replaces the attributes of one version (the current one when <paramref name="version"/> is null). The
     /// payload never changes; it is resealed because the attributes are bound into its associated data.
     /// </summary>
-    public ObjectVersion UpdateAttributes(ObjectType type, string name, string? version, Func<RecordAttributes, RecordAttributes> update)
+    public ObjectVersion UpdateAttributes(ObjectType type, string name, string? version, Func<RecordAttributes, RecordAttributes> update) =>
+        UpdateAttributes([type], name, version, (_, current) => update(current), ObjectAccess.Direct)[0];
+
+    /// <summary>
+    /// Replaces the attributes of the same version of several objects of one name (a certificate and its managed key
+    /// and secret) in one transaction. The first type is the one that must exist; the others are updated when present.
+    /// </summary>
+    public IReadOnlyList<ObjectVersion> UpdateAttributes(IReadOnlyList<ObjectType> types, string name, string? version, Func<ObjectType, RecordAttributes, RecordAttributes> update, ObjectAccess access)
     {
-        var normalizedVersion = version is null ? null : ObjectRules.NormalizeVersion(type, version);
+        var normalizedVersion = version is null ? null : ObjectRules.NormalizeVersion(types[0], version);
         lock (_core.Sync)
         {
-            var obj = LoadObjectLocked(type, name);
-            if (obj is null || obj.IsDeleted)
+            var primary = LoadObjectLocked(types[0], name);
+            if (primary is null || primary.IsDeleted)
             {
-                throw VaultErrors.NotFound(type, name);
+                throw VaultErrors.NotFound(types[0], name);
             }
 
-            var target = normalizedVersion ?? obj.CurrentVersion;
-            var current = LoadVersionLocked(StorageKeys.Version(obj.Key, target))
-                ?? throw VaultErrors.VersionNotFound(type, name, target);
-            var attributes = update(current.Attributes) with
+            CheckAccess(primary, types[0], name, access, creating: false);
+            var target = normalizedVersion ?? primary.CurrentVersion;
+            var batch = new WriteBatch();
+            var updated = new List<ObjectVersion>();
+            foreach (var type in types)
             {
-                Created = current.Attributes.Created,
-                Sequence = current.Attributes.Sequence,
-                Updated = _core.Now(),
-            };
+                var obj = type == types[0] ? primary : LoadObjectLocked(type, name);
+                var current = obj is null ? null : LoadVersionLocked(StorageKeys.Version(obj.Key, target));
+                if (current is null)
+                {
+                    if (type == types[0])
+                    {
+                        throw VaultErrors.VersionNotFound(type, name, target);
+                    }
 
-            var length = RecordSealer.PlaintextLength(current.Record.Sealed);
-            var plaintext = GC.AllocateUninitializedArray<byte>(Math.Max(length, 0), pinned: true);
-            try
-            {
-                Unseal(new ObjectVersion(obj, current), plaintext);
-                var stored = Seal(obj, target, attributes, plaintext);
-                var batch = new WriteBatch();
+                    continue;
+                }
+
+                var attributes = update(type, current.Attributes) with
+                {
+                    Created = current.Attributes.Created,
+                    Sequence = current.Attributes.Sequence,
+                    Updated = _core.Now(),
+                };
+                var stored = Reseal(new ObjectVersion(obj!, current), attributes);
                 batch.Versions.Add(stored.Record);
-                _core.Apply(batch);
-                _core.Cache.SetVersion(stored);
-                return new ObjectVersion(obj, stored);
+                updated.Add(new ObjectVersion(obj!, stored));
             }
-            finally
+
+            _core.Apply(batch);
+            foreach (var item in updated)
             {
-                CryptographicOperations.ZeroMemory(plaintext);
+                _core.Cache.SetVersion(item.Stored);
             }
+
+            return updated;
         }
     }
 
     /// <summary>Replaces an active object's policy (a key's rotation policy, a certificate's policy).</summary>
-    public ObjectRecord UpdatePolicy(ObjectType type, string name, Func<ObjectRecord, string?> update)
+    public ObjectRecord UpdatePolicy(ObjectType type, string name, Func<ObjectRecord, string?> update, ObjectAccess access = ObjectAccess.Direct)
     {
         lock (_core.Sync)
         {
@@ -186,59 +240,46 @@ internal sealed class ObjectLifecycle
                 throw VaultErrors.NotFound(type, name);
             }
 
-            return ReplaceObjectLocked(obj with { Policy = update(obj) }).Object;
-        }
-    }
-
-    /// <summary>Soft-deletes an object: every version moves to the deleted state until recovered or purged.</summary>
-    public ObjectVersion Delete(ObjectType type, string name)
-    {
-        lock (_core.Sync)
-        {
-            var obj = LoadObjectLocked(type, name);
-            if (obj is null || obj.IsDeleted)
-            {
-                throw VaultErrors.NotFound(type, name);
-            }
-
-            var now = _core.Now();
-            var deleted = obj with
-            {
-                DeletedOn = now,
-                ScheduledPurgeDate = now + (_core.Header.SoftDeleteRetentionDays * SecondsPerDay),
-            };
-            return ReplaceObjectLocked(deleted);
-        }
-    }
-
-    /// <summary>Recovers a soft-deleted object with all its versions.</summary>
-    public ObjectVersion Recover(ObjectType type, string name)
-    {
-        lock (_core.Sync)
-        {
-            var obj = LoadObjectLocked(type, name);
-            if (obj is null || !obj.IsDeleted)
-            {
-                throw VaultErrors.DeletedNotFound(type, name);
-            }
-
-            return ReplaceObjectLocked(obj with { DeletedOn = null, ScheduledPurgeDate = null });
+            CheckAccess(obj, type, name, access, creating: false);
+            return ReplaceObjectsLocked([obj with { Policy = update(obj) }])[0].Object;
         }
     }
 
     /// <summary>
-    /// Purges a soft-deleted object for good: its records are removed and their bytes shredded from the files.
-    /// Refused while purge protection is on and the scheduled purge date has not come.
+    /// Soft-deletes an object with every version, and with it the objects of the same name of
+    /// <paramref name="companions"/> (a certificate's managed key and secret), in one transaction.
     /// </summary>
-    public void Purge(ObjectType type, string name)
+    public ObjectVersion Delete(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
     {
         lock (_core.Sync)
         {
-            var obj = LoadObjectLocked(type, name);
-            if (obj is null || !obj.IsDeleted)
-            {
-                throw VaultErrors.DeletedNotFound(type, name);
-            }
+            var group = LoadGroupLocked(type, name, companions, access, deleted: false) ?? throw VaultErrors.NotFound(type, name);
+            var now = _core.Now();
+            var purgeOn = now + (_core.Header.SoftDeleteRetentionDays * SecondsPerDay);
+            return ReplaceObjectsLocked(group.Select(o => o with { DeletedOn = now, ScheduledPurgeDate = purgeOn }).ToList())[0];
+        }
+    }
+
+    /// <summary>Recovers a soft-deleted object (and its companions) with all their versions.</summary>
+    public ObjectVersion Recover(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
+    {
+        lock (_core.Sync)
+        {
+            var group = LoadGroupLocked(type, name, companions, access, deleted: true) ?? throw VaultErrors.DeletedNotFound(type, name);
+            return ReplaceObjectsLocked(group.Select(o => o with { DeletedOn = null, ScheduledPurgeDate = null }).ToList())[0];
+        }
+    }
+
+    /// <summary>
+    /// Purges a soft-deleted object (and its companions) for good: records removed and their bytes shredded from the
+    /// files. Refused while purge protection is on and the scheduled purge date has not come.
+    /// </summary>
+    public void Purge(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
+    {
+        lock (_core.Sync)
+        {
+            var group = LoadGroupLocked(type, name, companions, access, deleted: true) ?? throw VaultErrors.DeletedNotFound(type, name);
+            var obj = group[0];
 
             // A deleted object without a purge date is damaged: under purge protection that means "not yet", never "now".
             if (_core.Header.PurgeProtection && (obj.ScheduledPurgeDate is not { } scheduled || _core.Now() < scheduled))
@@ -246,6 +287,16 @@ internal sealed class ObjectLifecycle
                 throw VaultErrors.PurgeProtected(type, obj.Name, RecordAttributes.FromUnix(obj.ScheduledPurgeDate) ?? DateTimeOffset.MaxValue);
             }
 
+            PurgeLocked(group);
+        }
+    }
+
+    /// <summary>Purges an active object that is not subject to soft delete (a certificate operation).</summary>
+    public void Remove(ObjectType type, string name)
+    {
+        lock (_core.Sync)
+        {
+            var obj = LoadObjectLocked(type, name) ?? throw VaultErrors.NotFound(type, name);
             PurgeLocked([obj]);
         }
     }
@@ -318,23 +369,92 @@ internal sealed class ObjectLifecycle
         return objects;
     }
 
-    private ObjectVersion ReplaceObjectLocked(ObjectRecord changed)
+    private List<ObjectVersion> ReplaceObjectsLocked(IReadOnlyList<ObjectRecord> changed)
     {
-        var obj = _core.Authenticator.Seal(changed);
-        var stored = LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion))
-            ?? throw VaultErrors.NotFound(obj.Type, obj.Name);
         var batch = new WriteBatch();
-        batch.Objects.Add(obj);
+        var result = new List<ObjectVersion>();
+        foreach (var record in changed)
+        {
+            var obj = _core.Authenticator.Seal(record);
+            var stored = LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion))
+                ?? throw VaultErrors.NotFound(obj.Type, obj.Name);
+            batch.Objects.Add(obj);
+            result.Add(new ObjectVersion(obj, stored));
+        }
+
         _core.Apply(batch);
-        _core.Cache.SetObject(obj);
-        return new ObjectVersion(obj, stored);
+        foreach (var item in result)
+        {
+            _core.Cache.SetObject(item.Object);
+        }
+
+        return result;
+    }
+
+    /// <summary>The object and its present companions, all in the asked deletion state; null when the object is not.</summary>
+    private List<ObjectRecord>? LoadGroupLocked(ObjectType type, string name, ObjectType[] companions, ObjectAccess access, bool deleted)
+    {
+        var obj = LoadObjectLocked(type, name);
+        if (obj is null || obj.IsDeleted != deleted)
+        {
+            return null;
+        }
+
+        CheckAccess(obj, type, name, access, creating: false);
+        var group = new List<ObjectRecord> { obj };
+        foreach (var companion in companions)
+        {
+            if (LoadObjectLocked(companion, name) is { } other && other.IsDeleted == deleted && other.ManagedBy is not null)
+            {
+                group.Add(other);
+            }
+        }
+
+        return group;
+    }
+
+    /// <summary>
+    /// Objects a certificate manages (its key and secret) change only through the certificate store; names of plain keys
+    /// and secrets cannot be taken over by a certificate.
+    /// </summary>
+    private static void CheckAccess(ObjectRecord? existing, ObjectType type, string name, ObjectAccess access, bool creating)
+    {
+        if (existing is null)
+        {
+            return;
+        }
+
+        if (access == ObjectAccess.Direct && existing.ManagedBy is not null)
+        {
+            throw VaultErrors.ManagedByCertificate(type, existing.Name);
+        }
+
+        if (access == ObjectAccess.Certificate && creating && type is ObjectType.Key or ObjectType.Secret && existing.ManagedBy is null)
+        {
+            throw VaultErrors.NameTakenByPlainObject(type, name);
+        }
+    }
+
+    private StoredVersion Reseal(ObjectVersion version, RecordAttributes attributes)
+    {
+        var length = RecordSealer.PlaintextLength(version.Stored.Record.Sealed);
+        var plaintext = GC.AllocateUninitializedArray<byte>(Math.Max(length, 0), pinned: true);
+        try
+        {
+            Unseal(version, plaintext);
+            return Seal(version.Object, version.Version, attributes, plaintext);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
     }
 
     private void PurgeLocked(IReadOnlyList<ObjectRecord> objects)
     {
         // Keys whose material lives in a token: their token objects go too, once the records are gone. (In that order:
         // a failure in between leaves an unused token object, never a record whose key was destroyed.)
-        var tokenKeys = objects.Where(o => o.Type == ObjectType.Key)
+        var tokenKeys = objects.Where(o => o.Type is ObjectType.Key or ObjectType.CertificateOperation)
             .SelectMany(o => _core.Store.FindVersions(o.Key))
             .Select(v => Parse(v).Attributes.Key)
             .Where(k => k?.HsmReference is not null)
@@ -370,7 +490,8 @@ internal sealed class ObjectLifecycle
         return new StoredVersion(new VersionRecord(StorageKeys.Version(obj.Key, version), attributes.Sequence, attributeBytes, sealedPayload), attributes);
     }
 
-    private ObjectRecord? FindObject(ObjectType type, string name)
+    /// <summary>An object's record in any state (active or deleted), or null.</summary>
+    public ObjectRecord? FindObject(ObjectType type, string name)
     {
         if (_core.Cache.TryGetObject(type, name, out var cached))
         {

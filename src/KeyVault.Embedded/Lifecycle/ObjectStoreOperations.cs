@@ -13,12 +13,21 @@ internal sealed class ObjectStoreOperations
     private readonly ObjectType _type;
     private readonly ObjectLifecycle _lifecycle;
     private readonly OperationPipeline _operations;
+    private readonly ObjectAccess _access;
+    private readonly ObjectType[] _companions;
 
-    public ObjectStoreOperations(ObjectType type, ObjectLifecycle lifecycle, OperationPipeline operations)
+    /// <param name="type">The store's object type.</param>
+    /// <param name="lifecycle">The shared lifecycle.</param>
+    /// <param name="operations">The operation pipeline.</param>
+    /// <param name="access">Who acts: the type's own store, or the certificate store.</param>
+    /// <param name="companions">Objects of the same name deleted, recovered and purged together (a certificate's key and secret).</param>
+    public ObjectStoreOperations(ObjectType type, ObjectLifecycle lifecycle, OperationPipeline operations, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
     {
         _type = type;
         _lifecycle = lifecycle;
         _operations = operations;
+        _access = access;
+        _companions = companions;
     }
 
     public IAsyncEnumerable<T> ListAsync<T>(Func<ObjectVersion, T> map, CancellationToken cancellationToken) =>
@@ -48,17 +57,18 @@ internal sealed class ObjectStoreOperations
             ObjectRules.ValidateName(s.Item1._type, s.name);
             var lifecycle = s.Item1._lifecycle;
             var type = s.Item1._type;
+            var self = s.Item1;
             if (s.step == VaultOperation.Lifecycle.Purge)
             {
-                lifecycle.Purge(type, s.name);
+                lifecycle.Purge(type, s.name, self._access, self._companions);
                 return default!;
             }
 
             return s.map(s.step switch
             {
-                VaultOperation.Lifecycle.Delete => lifecycle.Delete(type, s.name),
+                VaultOperation.Lifecycle.Delete => lifecycle.Delete(type, s.name, self._access, self._companions),
                 VaultOperation.Lifecycle.GetDeleted => lifecycle.GetDeleted(type, s.name),
-                _ => lifecycle.Recover(type, s.name),
+                _ => lifecycle.Recover(type, s.name, self._access, self._companions),
             });
         }, cancellationToken).AsTask();
 

@@ -6,6 +6,9 @@ internal enum ObjectType : byte
     Secret = 1,
     Key = 2,
     Certificate = 3,
+
+    /// <summary>A certificate waiting for its signed certificate to be merged (issuer Unknown).</summary>
+    CertificateOperation = 4,
 }
 
 internal static class ObjectTypeExtensions
@@ -16,6 +19,7 @@ internal static class ObjectTypeExtensions
         ObjectType.Secret => "secrets",
         ObjectType.Key => "keys",
         ObjectType.Certificate => "certificates",
+        ObjectType.CertificateOperation => "certificateoperations",
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
@@ -25,6 +29,7 @@ internal static class ObjectTypeExtensions
         ObjectType.Secret => "Secret",
         ObjectType.Key => "Key",
         ObjectType.Certificate => "Certificate",
+        ObjectType.CertificateOperation => "Certificate operation",
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
@@ -32,7 +37,7 @@ internal static class ObjectTypeExtensions
     {
         ObjectType.Secret => VaultErrorCode.SecretNotFound,
         ObjectType.Key => new VaultErrorCode("KeyNotFound"),
-        ObjectType.Certificate => new VaultErrorCode("CertificateNotFound"),
+        ObjectType.Certificate or ObjectType.CertificateOperation => new VaultErrorCode("CertificateNotFound"),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 }

@@ -38,6 +38,10 @@ internal sealed record RecordAttributes
     [JsonPropertyName("key")]
     public Keys.KeyAttributes? Key { get; init; }
 
+    /// <summary>For certificate versions and pending certificate operations.</summary>
+    [JsonPropertyName("cert")]
+    public Certificates.CertificateAttributes? Certificate { get; init; }
+
     public static long ToUnix(DateTimeOffset value) => value.ToUnixTimeSeconds();
 
     public static long? ToUnix(DateTimeOffset? value) => value?.ToUnixTimeSeconds();

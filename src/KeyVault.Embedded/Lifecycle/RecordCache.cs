@@ -19,7 +19,7 @@ internal sealed class RecordCache
     public RecordCache(int capacity)
     {
         _capacity = capacity;
-        _objects = new ConcurrentDictionary<string, ObjectRecord>[4];
+        _objects = new ConcurrentDictionary<string, ObjectRecord>[Enum.GetValues<ObjectType>().Max(t => (int)t) + 1];
         for (var i = 0; i < _objects.Length; i++)
         {
             // Keyed by name as callers give it: names compare case-insensitively, as in Azure.

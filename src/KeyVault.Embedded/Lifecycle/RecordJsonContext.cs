@@ -6,6 +6,9 @@ namespace KeyVault.Embedded.Lifecycle;
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RecordAttributes))]
 [JsonSerializable(typeof(Keys.StoredRotationPolicy))]
+[JsonSerializable(typeof(Certificates.StoredCertificatePolicy))]
+[JsonSerializable(typeof(List<Certificates.StoredContact>))]
+[JsonSerializable(typeof(Certificates.StoredIssuer))]
 internal sealed partial class RecordJsonContext : JsonSerializerContext
 {
 }

@@ -29,6 +29,17 @@ internal sealed class MetadataAuthenticator : IDisposable
 
     public ObjectRecord Seal(ObjectRecord record) => record with { Mac = Mac(Encode(record)) };
 
+    public SettingRecord Seal(SettingRecord record) => record with { Mac = Mac(Encode(record)) };
+
+    /// <exception cref="VaultIntegrityException">The setting was edited on disk.</exception>
+    public void Verify(SettingRecord record)
+    {
+        if (!Matches(Encode(record), record.Mac))
+        {
+            throw new VaultIntegrityException($"The vault setting '{record.Key}' failed its integrity check: it was edited on disk.");
+        }
+    }
+
     /// <exception cref="VaultIntegrityException">The header was edited on disk.</exception>
     public void Verify(VaultHeader header)
     {
@@ -82,6 +93,14 @@ internal sealed class MetadataAuthenticator : IDisposable
         return writer.ToArray();
     }
 
+    private byte[] Encode(SettingRecord record)
+    {
+        var writer = new Writer("setting", _vaultId);
+        writer.Text(record.Key);
+        writer.Text(record.Value);
+        return writer.ToArray();
+    }
+
     private byte[] Encode(ObjectRecord record)
     {
         var writer = new Writer("object", _vaultId);
@@ -92,6 +111,7 @@ internal sealed class MetadataAuthenticator : IDisposable
         writer.Int(record.DeletedOn ?? -1);
         writer.Int(record.ScheduledPurgeDate ?? -1);
         writer.Text(record.Policy);
+        writer.Text(record.ManagedBy);
         return writer.ToArray();
     }
 

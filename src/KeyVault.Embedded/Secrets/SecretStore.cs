@@ -100,7 +100,7 @@ internal sealed class SecretStore : ISecretStore
         try
         {
             var written = StrictUtf8.GetBytes(secret.Value, buffer);
-            var created = _lifecycle.CreateVersion(Type, secret.Name, attributes, buffer.AsSpan(0, written));
+            var created = _lifecycle.CreateVersion(Type, secret.Name, attributes, buffer.AsMemory(0, written));
             return new KeyVaultSecret(ToProperties(created), secret.Value);
         }
         finally

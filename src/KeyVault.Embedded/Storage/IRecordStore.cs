@@ -27,6 +27,11 @@ internal interface IRecordStore : IDisposable
     /// <summary>Every object whose key starts with <paramref name="keyPrefix"/>, each with its current version.</summary>
     IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix);
 
+    SettingRecord? ReadSetting(string key);
+
+    /// <summary>Every setting whose key starts with <paramref name="keyPrefix"/>.</summary>
+    IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix);
+
     /// <summary>True when the store holds nothing at all: only then may a vault be created in it.</summary>
     bool IsEmpty();
 

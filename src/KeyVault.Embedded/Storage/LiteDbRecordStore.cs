@@ -23,6 +23,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
     private const string KekCollection = "keks";
     private const string ObjectCollection = "objects";
     private const string VersionCollection = "versions";
+    private const string SettingCollection = "settings";
     private const string HeaderId = "header";
 
     // Ordinal, culture-free comparison of keys: the file must sort the same whatever the host's culture.
@@ -36,6 +37,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
     private readonly ILiteCollection<BsonDocument> _keks;
     private readonly ILiteCollection<BsonDocument> _objects;
     private readonly ILiteCollection<BsonDocument> _versions;
+    private readonly ILiteCollection<BsonDocument> _settings;
 
     private bool _applied;
 
@@ -57,6 +59,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
         _keks = _db.GetCollection(KekCollection);
         _objects = _db.GetCollection(ObjectCollection);
         _versions = _db.GetCollection(VersionCollection);
+        _settings = _db.GetCollection(SettingCollection);
     }
 
     /// <summary>
@@ -217,6 +220,11 @@ internal sealed class LiteDbRecordStore : IRecordStore
         return _objects.Find(Query.StartsWith("_id", keyPrefix)).Select(d => WithCurrentVersion(d, latest)).OfType<ObjectRecord>().ToList();
     }
 
+    public SettingRecord? ReadSetting(string key) => ToSetting(_settings.FindById(key));
+
+    public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) =>
+        _settings.Find(Query.StartsWith("_id", keyPrefix)).Select(d => ToSetting(d)!).ToList();
+
     public bool IsEmpty() => !_db.GetCollectionNames().Any();
 
     public void Apply(WriteBatch batch)
@@ -252,6 +260,16 @@ internal sealed class LiteDbRecordStore : IRecordStore
             foreach (var obj in batch.Objects)
             {
                 _objects.Upsert(ToDocument(obj));
+            }
+
+            foreach (var key in batch.DeletedSettings)
+            {
+                _settings.Delete(key);
+            }
+
+            foreach (var setting in batch.Settings)
+            {
+                _settings.Upsert(new BsonDocument { ["_id"] = setting.Key, ["value"] = setting.Value, ["mac"] = setting.Mac });
             }
 
             foreach (var version in batch.Versions)
@@ -344,6 +362,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
         ["purge"] = obj.ScheduledPurgeDate is { } p ? new BsonValue(p) : BsonValue.Null,
         ["policy"] = obj.Policy is { } policy ? new BsonValue(policy) : BsonValue.Null,
         ["mac"] = obj.Mac,
+        ["managedBy"] = obj.ManagedBy is { } managedBy ? new BsonValue(managedBy) : BsonValue.Null,
     };
 
     /// <summary>For each object key under a prefix, its version with the highest sequence (reads keys and sequences only).</summary>
@@ -385,8 +404,13 @@ internal sealed class LiteDbRecordStore : IRecordStore
             doc["purge"].IsNull ? null : doc["purge"].AsInt64,
             current.Sequence,
             doc["policy"].IsNull ? null : doc["policy"].AsString,
-            doc["mac"].IsNull ? null : doc["mac"].AsBinary);
+            doc["mac"].IsNull ? null : doc["mac"].AsBinary,
+            doc["managedBy"].IsNull ? null : doc["managedBy"].AsString);
     }
+
+    private static SettingRecord? ToSetting(BsonDocument? doc) => doc is null
+        ? null
+        : new SettingRecord(doc["_id"].AsString, doc["value"].AsString, doc["mac"].IsNull ? null : doc["mac"].AsBinary);
 
     private static VersionRecord? ToVersion(BsonDocument? doc) => doc is null
         ? null

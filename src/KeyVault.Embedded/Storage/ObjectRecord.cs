@@ -21,6 +21,7 @@ namespace KeyVault.Embedded.Storage;
 /// <param name="LatestSequence">The current version's sequence number (versions are numbered 1, 2, 3...).</param>
 /// <param name="Policy">The object's policy as JSON (a key's rotation policy, a certificate's policy), or null.</param>
 /// <param name="Mac">Authenticates the stored fields (see <c>MetadataAuthenticator</c>).</param>
+/// <param name="ManagedBy">What manages this object ("certificate" for a certificate's key and secret), or null.</param>
 internal sealed record ObjectRecord(
     string Key,
     ObjectType Type,
@@ -31,7 +32,8 @@ internal sealed record ObjectRecord(
     long? ScheduledPurgeDate = null,
     long LatestSequence = 1,
     string? Policy = null,
-    byte[]? Mac = null)
+    byte[]? Mac = null,
+    string? ManagedBy = null)
 {
     private string? _normalizedName;
 

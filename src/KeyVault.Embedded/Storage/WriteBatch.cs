@@ -20,6 +20,10 @@ internal sealed class WriteBatch
     /// <summary>Object keys whose every version is removed.</summary>
     public List<string> DeletedVersionsOf { get; } = [];
 
+    public List<SettingRecord> Settings { get; } = [];
+
+    public List<string> DeletedSettings { get; } = [];
+
     /// <summary>
     /// When set, bytes of removed records must be gone from every file of the store (not only unlinked)
     /// before <see cref="IRecordStore.Apply"/> returns. Set by purge.

@@ -18,6 +18,8 @@ internal sealed class InMemoryRecordStore : IRecordStore
 
     public Dictionary<string, VersionRecord> Versions { get; } = new(StringComparer.Ordinal);
 
+    public Dictionary<string, SettingRecord> Settings { get; } = new(StringComparer.Ordinal);
+
     public bool WritesEnabled { get; private set; }
 
     public int Applied { get; private set; }
@@ -40,6 +42,11 @@ internal sealed class InMemoryRecordStore : IRecordStore
 
     public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix) =>
         Objects.Values.Where(o => o.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).Select(WithCurrentVersion).ToList();
+
+    public SettingRecord? ReadSetting(string key) => Settings.GetValueOrDefault(key);
+
+    public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) =>
+        Settings.Values.Where(s => s.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).ToList();
 
     public bool IsEmpty() => Header is null && Keks.Count == 0 && Objects.Count == 0 && Versions.Count == 0;
 
@@ -86,6 +93,17 @@ internal sealed class InMemoryRecordStore : IRecordStore
             Objects[obj.Key] = obj;
             Keep(obj.Key);
             Keep(obj.Name);
+        }
+
+        foreach (var key in batch.DeletedSettings)
+        {
+            Settings.Remove(key);
+        }
+
+        foreach (var setting in batch.Settings)
+        {
+            Settings[setting.Key] = setting;
+            Keep(setting.Value);
         }
 
         foreach (var version in batch.Versions)

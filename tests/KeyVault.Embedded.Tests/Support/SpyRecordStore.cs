@@ -25,6 +25,10 @@ internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
 
     public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix) => inner.FindObjects(keyPrefix);
 
+    public SettingRecord? ReadSetting(string key) => inner.ReadSetting(key);
+
+    public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) => inner.ReadSettings(keyPrefix);
+
     public bool IsEmpty() => inner.IsEmpty();
 
     public void Apply(WriteBatch batch)

@@ -141,10 +141,7 @@ internal sealed class VaultKeyBinding : KeyBinding
         try
         {
             _lifecycle.Unseal(found, payload.AsSpan(0, length));
-            var key = KeyTypes.IsHsm(attributes.KeyType)
-                ? (_core.Root as IHardwareKeys ?? throw new VaultIntegrityException($"Key '{_name}' lives in a token, and the vault's root is not a token.")).Load(attributes)
-                : KeyFactory.Load(attributes, payload.AsSpan(0, length));
-            var lease = new LeasedKey(key);
+            var lease = new LeasedKey(KeyMaker.Load(_core, attributes, payload.AsSpan(0, length)));
             _core.KeyLeases.TryAdd(lease, 0);
             return lease;
         }

@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+
+namespace KeyVault.Embedded.Certificates;
+
+/// <summary>
+/// The certificate-specific part of a stored version's attributes (public, authenticated): thumbprint, issuing chain,
+/// how the managed secret holds the certificate; and, for a pending operation, its state, CSR and policy.
+/// </summary>
+internal sealed record CertificateAttributes
+{
+    [JsonPropertyName("x5t")]
+    public string? Thumbprint { get; init; }
+
+    /// <summary>The issuing chain, base64 DER, from the issuer up.</summary>
+    [JsonPropertyName("chain")]
+    public IReadOnlyList<string>? Chain { get; init; }
+
+    [JsonPropertyName("exportable")]
+    public bool Exportable { get; init; }
+
+    [JsonPropertyName("contentType")]
+    public string? ContentType { get; init; }
+
+    /// <summary>A pending operation's status: inProgress or cancelled.</summary>
+    [JsonPropertyName("status")]
+    public string? Status { get; init; }
+
+    [JsonPropertyName("issuer")]
+    public string? Issuer { get; init; }
+
+    /// <summary>A pending operation's certificate signing request, base64 DER.</summary>
+    [JsonPropertyName("csr")]
+    public string? Csr { get; init; }
+
+    /// <summary>A pending operation's policy (JSON), applied when the signed certificate is merged.</summary>
+    [JsonPropertyName("policy")]
+    public string? Policy { get; init; }
+}

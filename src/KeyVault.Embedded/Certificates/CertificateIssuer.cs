@@ -1,0 +1,42 @@
+namespace KeyVault.Embedded.Certificates;
+
+/// <summary>
+/// An issuer registered in the vault that policies can name. The provider <see cref="VaultCertificateProvider"/> is an
+/// in-process CA: another certificate of this vault (with key usage keyCertSign) signs with its key.
+/// </summary>
+public sealed class CertificateIssuer
+{
+    /// <summary>The provider of an in-process CA backed by a certificate of this vault.</summary>
+    public const string VaultCertificateProvider = "VaultCertificate";
+
+    /// <summary>Creates an issuer.</summary>
+    /// <param name="name">The issuer's name, as policies will name it.</param>
+    /// <param name="provider">The provider; <see cref="VaultCertificateProvider"/>.</param>
+    public CertificateIssuer(string name, string provider = VaultCertificateProvider)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Name = name;
+        Provider = provider;
+    }
+
+    /// <summary>The issuer's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The provider.</summary>
+    public string Provider { get; }
+
+    /// <summary>The name of the CA certificate in this vault whose key signs (its current version).</summary>
+    public string? CertificateName { get; set; }
+
+    /// <summary>Whether the issuer may issue. Default true.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>When the issuer was registered.</summary>
+    public DateTimeOffset? CreatedOn { get; internal set; }
+
+    /// <summary>When the issuer last changed.</summary>
+    public DateTimeOffset? UpdatedOn { get; internal set; }
+
+    /// <summary>Name, provider and CA certificate.</summary>
+    public override string ToString() => $"CertificateIssuer {{ Name = {Name}, Provider = {Provider}, CertificateName = {CertificateName} }}";
+}

@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+
+namespace KeyVault.Embedded.Certificates;
+
+/// <summary>A certificate contact as stored in the vault's settings.</summary>
+internal sealed record StoredContact(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("email")] string? Email,
+    [property: JsonPropertyName("phone")] string? Phone);
+
+/// <summary>A certificate issuer as stored in the vault's settings.</summary>
+internal sealed record StoredIssuer(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("provider")] string Provider,
+    [property: JsonPropertyName("certificate")] string CertificateName,
+    [property: JsonPropertyName("enabled")] bool Enabled,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("updated")] long Updated);

@@ -1,0 +1,135 @@
+using System.Security.Cryptography.X509Certificates;
+using KeyVault.Embedded.Certificates;
+
+namespace KeyVault.Embedded.Tests.Certificates;
+
+/// <summary>An in-process CA: a certificate of the vault registered as an issuer signs other certificates.</summary>
+public sealed class CertificateAuthorityTests : CertificateTestBase
+{
+    [Fact]
+    public async Task A_leaf_issued_by_the_vault_ca_verifies_with_openssl()
+    {
+        var root = await CreateAsync("root-ca", CaPolicy());
+        await Certificates.CreateIssuerAsync(new CertificateIssuer("root") { CertificateName = "root-ca" });
+
+        var leaf = await CreateAsync("api", IssuedBy("root", "CN=api.example.com"));
+
+        leaf.Chain.Should().ContainSingle().Which.Should().Equal(root.Cer);
+        var rootFile = WritePem("root.pem", root.Cer);
+        OpenSslOk("verify", "-attime", AtTime, "-CAfile", rootFile, WritePem("leaf.pem", leaf.Cer)).Should().Contain(": OK");
+
+        var rootText = OpenSslOk("x509", "-in", rootFile, "-noout", "-text");
+        rootText.Should().Contain("CA:TRUE").And.Contain("Certificate Sign").And.Contain("CRL Sign");
+        var leafText = OpenSslOk("x509", "-in", WritePem("leaf-text.pem", leaf.Cer), "-noout", "-text");
+        leafText.Should().Contain("Issuer: CN = Example Root CA").And.Contain("CA:FALSE");
+
+        // The leaf's authority key identifier is the CA's subject key identifier.
+        using var rootCertificate = Load(root.Cer);
+        using var leafCertificate = Load(leaf.Cer);
+        var subjectKeyId = rootCertificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Single().SubjectKeyIdentifierBytes.ToArray();
+        leafCertificate.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().Single().KeyIdentifier!.Value.ToArray().Should().Equal(subjectKeyId);
+    }
+
+    [Fact]
+    public async Task An_intermediate_ca_in_the_vault_builds_a_three_level_chain()
+    {
+        var root = await CreateAsync("root-ca", CaPolicy());
+        await Certificates.CreateIssuerAsync(new CertificateIssuer("root") { CertificateName = "root-ca" });
+        var intermediatePolicy = IssuedBy("root", "CN=Example Issuing CA");
+        intermediatePolicy.KeyUsage.Add(CertificateKeyUsage.KeyCertSign);
+        intermediatePolicy.KeyUsage.Add(CertificateKeyUsage.CrlSign);
+        intermediatePolicy.KeyType = CertificateKeyType.Ec;
+        intermediatePolicy.KeyCurveName = CertificateKeyCurveName.P384;
+        var intermediate = await CreateAsync("issuing-ca", intermediatePolicy);
+        await Certificates.CreateIssuerAsync(new CertificateIssuer("issuing") { CertificateName = "issuing-ca" });
+
+        var leaf = await CreateAsync("api", IssuedBy("issuing", "CN=api.example.com"));
+
+        leaf.Chain.Should().HaveCount(2);
+        leaf.Chain[0].Should().Equal(intermediate.Cer);
+        leaf.Chain[1].Should().Equal(root.Cer);
+        OpenSslOk("verify", "-attime", AtTime, "-CAfile", WritePem("root.pem", root.Cer), "-untrusted", WritePem("chain.pem", leaf.Chain[0]), WritePem("leaf.pem", leaf.Cer))
+            .Should().Contain(": OK");
+
+        // The same chain with a stranger's root does not verify: the check can fail.
+        var stranger = await CreateAsync("stranger", CaPolicy("CN=Example Root CA"));
+        var (exitCode, _) = Support.OpenSsl.Run("verify", "-attime", AtTime, "-CAfile", WritePem("stranger.pem", stranger.Cer), "-untrusted", WritePem("chain2.pem", leaf.Chain[0]), WritePem("leaf2.pem", leaf.Cer));
+        exitCode.Should().NotBe(0);
+    }
+
+    [Fact]
+    public async Task A_leaf_never_outlives_its_ca()
+    {
+        var caPolicy = CaPolicy();
+        caPolicy.ValidityInMonths = 3;
+        var root = await CreateAsync("root-ca", caPolicy);
+        await Certificates.CreateIssuerAsync(new CertificateIssuer("root") { CertificateName = "root-ca" });
+
+        var leaf = await CreateAsync("api", IssuedBy("root", "CN=api.example.com"));
+
+        leaf.Properties.ExpiresOn.Should().Be(root.Properties.ExpiresOn);
+    }
+
+    [Fact]
+    public async Task Only_a_ca_certificate_can_back_an_issuer()
+    {
+        await CreateAsync("plain", SelfPolicy());
+
+        var notCa = await FluentActions.Awaiting(() => Certificates.CreateIssuerAsync(new CertificateIssuer("plain-issuer") { CertificateName = "plain" }))
+            .Should().ThrowAsync<VaultException>();
+        notCa.Which.Message.Should().Contain("CertificateName").And.Contain("CA");
+        var missing = await FluentActions.Awaiting(() => Certificates.CreateIssuerAsync(new CertificateIssuer("ghost") { CertificateName = "does-not-exist" }))
+            .Should().ThrowAsync<VaultObjectNotFoundException>();
+        var provider = await FluentActions.Awaiting(() => Certificates.CreateIssuerAsync(new CertificateIssuer("digicert", "DigiCert") { CertificateName = "plain" }))
+            .Should().ThrowAsync<VaultException>();
+        provider.Which.Message.Should().Contain("Provider");
+        var reserved = await FluentActions.Awaiting(() => Certificates.CreateIssuerAsync(new CertificateIssuer("self") { CertificateName = "plain" }))
+            .Should().ThrowAsync<VaultException>();
+        reserved.Which.Message.Should().Contain("reserved");
+
+        (await Certificates.GetIssuersAsync().ToListAsync()).Should().BeEmpty();
+        var unregistered = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("plain-issuer", "CN=api")))
+            .Should().ThrowAsync<VaultException>();
+        unregistered.Which.Message.Should().Contain("IssuerName");
+    }
+
+    [Fact]
+    public async Task Issuers_are_created_listed_updated_and_deleted()
+    {
+        await CreateAsync("root-ca", CaPolicy());
+        await CreateAsync("other-ca", CaPolicy("CN=Other CA"));
+
+        var created = await Certificates.CreateIssuerAsync(new CertificateIssuer("Root") { CertificateName = "root-ca" });
+        created.Enabled.Should().BeTrue();
+        created.CreatedOn.Should().Be(Start);
+        (await Certificates.GetIssuerAsync("root")).CertificateName.Should().Be("root-ca");
+
+        var updated = await Certificates.UpdateIssuerAsync(new CertificateIssuer("Root") { CertificateName = "other-ca", Enabled = false });
+        updated.CertificateName.Should().Be("other-ca");
+        updated.Enabled.Should().BeFalse();
+        (await Certificates.GetIssuersAsync().ToListAsync()).Should().ContainSingle().Which.Name.Should().Be("Root");
+
+        // A disabled issuer signs nothing.
+        var disabled = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("Root", "CN=api"))).Should().ThrowAsync<VaultException>();
+        disabled.Which.Status.Should().Be(403);
+
+        (await Certificates.DeleteIssuerAsync("root")).Name.Should().Be("Root");
+        await FluentActions.Awaiting(() => Certificates.GetIssuerAsync("root")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Certificates.UpdateIssuerAsync(new CertificateIssuer("root") { Enabled = true })).Should().ThrowAsync<VaultObjectNotFoundException>();
+    }
+
+    [Fact]
+    public async Task A_disabled_ca_certificate_signs_nothing()
+    {
+        var root = await CreateAsync("root-ca", CaPolicy());
+        await Certificates.CreateIssuerAsync(new CertificateIssuer("root") { CertificateName = "root-ca" });
+        root.Properties.Enabled = false;
+        await Certificates.UpdateCertificatePropertiesAsync(root.Properties);
+
+        var failure = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("root", "CN=api"))).Should().ThrowAsync<VaultException>();
+        failure.Which.Status.Should().Be(403);
+        await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("api")).Should().ThrowAsync<VaultObjectNotFoundException>();
+    }
+
+    private static CertificatePolicy IssuedBy(string issuer, string subject) => new(issuer, subject) { ValidityInMonths = 12 };
+}

@@ -1,0 +1,168 @@
+using System.Security.Cryptography.X509Certificates;
+using KeyVault.Embedded.Certificates;
+
+namespace KeyVault.Embedded.Tests.Certificates;
+
+/// <summary>Issuer Unknown: a pending operation with a CSR, signed by an outside CA (OpenSSL) and merged.</summary>
+public sealed class CertificateOperationTests : CertificateTestBase
+{
+    [Fact]
+    public async Task A_pending_operation_holds_a_csr_that_openssl_verifies()
+    {
+        var operation = await StartPendingAsync("ext", "EC");
+
+        operation.HasCompleted.Should().BeFalse();
+        operation.Status.Should().Be(CertificateOperation.InProgress);
+        operation.IssuerName.Should().Be("Unknown");
+        operation.Value.Should().BeNull();
+
+        var csr = WriteCsr("ext.csr", operation.Csr!);
+        OpenSslOk("req", "-in", csr, "-noout", "-verify").Should().Contain("verify OK");
+        var text = OpenSslOk("req", "-in", csr, "-noout", "-text");
+        text.Should().Contain("Subject: CN = ext.example.com");
+        text.Should().Contain("DNS:ext.example.com");
+        text.Should().Contain("TLS Web Server Authentication");
+
+        (await Certificates.GetCertificateOperationAsync("ext")).Csr.Should().Equal(operation.Csr);
+    }
+
+    [Fact]
+    public async Task A_certificate_signed_by_openssl_merges_and_becomes_current()
+    {
+        var operation = await StartPendingAsync("ext", "RSA");
+        var (caCert, caKey) = OutsideCa();
+        var signed = Dir.File("signed.pem");
+        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial",
+            "-days", "90", "-copy_extensions", "copyall", "-out", signed);
+
+        var merged = await Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed), File.ReadAllBytes(caCert)]));
+
+        using var leaf = Load(merged.Cer);
+        leaf.Issuer.Should().Be("CN=Outside CA");
+        leaf.Subject.Should().Be("CN=ext.example.com");
+        merged.Chain.Should().ContainSingle();
+        merged.Policy.IssuerName.Should().Be("Unknown");
+        (await Certificates.GetCertificateAsync("ext")).Properties.Version.Should().Be(merged.Properties.Version);
+
+        // The operation is gone; asking for it reports the completed certificate.
+        var completed = await Certificates.GetCertificateOperationAsync("ext");
+        completed.HasCompleted.Should().BeTrue();
+        completed.Value!.Properties.Version.Should().Be(merged.Properties.Version);
+
+        // The merged certificate's key is the pending key, and it is the managed key now.
+        using var downloaded = await Certificates.DownloadCertificateAsync("ext");
+        downloaded.HasPrivateKey.Should().BeTrue();
+        var pfx = Dir.File("ext.pfx");
+        File.WriteAllBytes(pfx, Convert.FromBase64String((await Vault.Secrets.GetSecretAsync("ext")).Value));
+        OpenSslOk("pkcs12", "-in", pfx, "-passin", "pass:", "-nokeys", "-noout");
+        var chainFile = Dir.File("chain.pem");
+        File.WriteAllText(chainFile, PemEncode("CERTIFICATE", merged.Cer));
+        OpenSslOk("verify", "-CAfile", caCert, chainFile).Should().Contain("OK");
+        (await Vault.Keys.GetKeyAsync("ext")).Properties.Version.Should().Be(merged.Properties.Version);
+    }
+
+    [Fact]
+    public async Task The_current_version_does_not_change_while_an_operation_is_pending()
+    {
+        var first = await CreateAsync("web", SelfPolicy());
+        var pending = await Certificates.StartCreateCertificateAsync("web", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=web.example.com"));
+        pending.Status.Should().Be(CertificateOperation.InProgress);
+
+        (await Certificates.GetCertificateAsync("web")).Properties.Version.Should().Be(first.Properties.Version);
+        (await Vault.Keys.GetKeyAsync("web")).Properties.Version.Should().Be(first.Properties.Version);
+        (await Certificates.GetPropertiesOfCertificateVersionsAsync("web").ToListAsync()).Should().ContainSingle();
+
+        // One operation at a time.
+        var conflict = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("web", SelfPolicy())).Should().ThrowAsync<VaultException>();
+        conflict.Which.Status.Should().Be(409);
+        (await Certificates.GetCertificateAsync("web")).Properties.Version.Should().Be(first.Properties.Version);
+    }
+
+    [Fact]
+    public async Task A_certificate_for_another_key_does_not_merge_and_changes_nothing()
+    {
+        var operation = await StartPendingAsync("ext", "RSA");
+        var other = await CreateAsync("other", SelfPolicy("CN=ext.example.com"));
+
+        var failure = await FluentActions.Awaiting(() => Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [other.Cer])))
+            .Should().ThrowAsync<VaultException>();
+        failure.Which.Status.Should().Be(400);
+        failure.Which.Message.Should().Contain("X509Certificates[0]").And.Contain("public key");
+
+        var garbage = await FluentActions.Awaiting(() => Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [[0x30, 0x03, 0x02, 0x01, 0x01]])))
+            .Should().ThrowAsync<VaultException>();
+        garbage.Which.Message.Should().Contain("X509Certificates[0]");
+
+        (await Certificates.GetCertificateOperationAsync("ext")).Csr.Should().Equal(operation.Csr);
+        await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("ext").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+    }
+
+    [Fact]
+    public async Task A_cancelled_operation_cannot_merge_and_is_deleted_or_replaced()
+    {
+        var operation = await StartPendingAsync("ext", "EC");
+        var (caCert, caKey) = OutsideCa();
+        var signed = Dir.File("signed.pem");
+        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", signed);
+
+        var cancelled = await Certificates.CancelCertificateOperationAsync("ext");
+        cancelled.Status.Should().Be(CertificateOperation.Cancelled);
+        cancelled.CancellationRequested.Should().BeTrue();
+        var refused = await FluentActions.Awaiting(() => Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed)])))
+            .Should().ThrowAsync<VaultException>();
+        refused.Which.Status.Should().Be(409);
+
+        var deleted = await Certificates.DeleteCertificateOperationAsync("ext");
+        deleted.Status.Should().Be(CertificateOperation.Cancelled);
+        await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
+
+        // A cancelled operation is replaced by a new create.
+        await StartPendingAsync("ext", "EC");
+        await Certificates.CancelCertificateOperationAsync("ext");
+        var replaced = await Certificates.StartCreateCertificateAsync("ext", SelfPolicy("CN=ext.example.com"));
+        replaced.HasCompleted.Should().BeTrue();
+        (await Certificates.GetCertificateOperationAsync("ext")).HasCompleted.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_pending_operation_survives_reopening_and_merges_after()
+    {
+        var operation = await StartPendingAsync("ext", "RSA");
+        await ReopenAsync();
+
+        var (caCert, caKey) = OutsideCa();
+        var signed = Dir.File("signed.pem");
+        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", signed);
+        var merged = await Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed)]) { Tags = { ["source"] = "outside" } });
+
+        merged.Properties.Tags.Should().Contain("source", "outside");
+        using var downloaded = await Certificates.DownloadCertificateAsync("ext");
+        downloaded.HasPrivateKey.Should().BeTrue();
+    }
+
+    private async Task<CertificateOperation> StartPendingAsync(string name, string keyType)
+    {
+        var policy = new CertificatePolicy(WellKnownIssuerNames.Unknown, $"CN={name}.example.com", new SubjectAlternativeNames { DnsNames = { $"{name}.example.com" } })
+        {
+            KeyType = new CertificateKeyType(keyType),
+            EnhancedKeyUsage = { "1.3.6.1.5.5.7.3.1" },
+        };
+        return await Certificates.StartCreateCertificateAsync(name, policy);
+    }
+
+    private string WriteCsr(string fileName, byte[] der)
+    {
+        var path = Dir.File(fileName);
+        File.WriteAllText(path, PemEncode("CERTIFICATE REQUEST", der));
+        return path;
+    }
+
+    private (string Certificate, string Key) OutsideCa()
+    {
+        var certificate = Dir.File("outside-ca.pem");
+        var key = Dir.File("outside-ca.key");
+        OpenSslOk("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-subj", "/CN=Outside CA", "-days", "3650");
+        return (certificate, key);
+    }
+}
