@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using KeyVault.Embedded.KeyHierarchy;
 using KeyVault.Embedded.Certificates;
+using KeyVault.Embedded.Diagnostics;
+using KeyVault.Embedded.Events;
 using KeyVault.Embedded.Keys;
 using KeyVault.Embedded.Lifecycle;
 using KeyVault.Embedded.Operations;
@@ -37,6 +39,12 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         Certificates = new CertificateStore(core, _lifecycle, _operations);
     }
 
+    /// <summary>The shared per-vault state (for the hosting integration in this assembly).</summary>
+    internal VaultCore Core => _core;
+
+    /// <summary>The shared lifecycle (for the hosting integration in this assembly).</summary>
+    internal ObjectLifecycle Lifecycle => _lifecycle;
+
     /// <summary>The secrets of this vault.</summary>
     public ISecretStore Secrets { get; }
 
@@ -45,6 +53,15 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
     /// <summary>The certificates of this vault, with their managed keys and secrets, issuers and contacts.</summary>
     public ICertificateStore Certificates { get; }
+
+    /// <summary>
+    /// The vault's events: new versions, updates, deletes, recoveries, purges, rotations, renewals (raised by the
+    /// changes themselves), and near-expiry and expiry notices (raised by <c>AddEmbeddedVault</c>'s background service,
+    /// or <see cref="CheckExpiryAsync"/>). Observers are called synchronously on the thread that made the change, after
+    /// it is on disk; keep them short (hand work to a <c>Channel</c>). An observer that throws is logged and changes
+    /// nothing. <c>OnCompleted</c> is called when the vault closes.
+    /// </summary>
+    public IObservable<VaultEvent> Events => _core.Events;
 
     /// <summary>The vault's id and settings, as recorded in its header now.</summary>
     public VaultProperties Properties
@@ -73,8 +90,18 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
         cancellationToken.ThrowIfCancellationRequested();
-        var rootProvider = options.RootKey!;
-        var store = options.StoreFactory?.Invoke(options.Path) ?? LiteDbRecordStore.Open(options.Path);
+        var (rootProvider, ownsRootProvider) = options.ResolveRoot();
+        IRecordStore store;
+        try
+        {
+            store = options.StoreFactory?.Invoke(options.Path) ?? LiteDbRecordStore.Open(options.Path);
+        }
+        catch
+        {
+            DisposeOwned(rootProvider, ownsRootProvider);
+            throw;
+        }
+
         var ring = new KeyEncryptionKeyRing();
         IRootKey? root = null;
         MetadataAuthenticator? authenticator = null;
@@ -100,7 +127,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
             if (header is null)
             {
                 store.EnableWrites();
-                (header, root, authenticator) = await CreateAsync(store, options, ring, cancellationToken).ConfigureAwait(false);
+                (header, root, authenticator) = await CreateAsync(store, options, rootProvider, ring, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -128,7 +155,9 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
                 }
             }
 
-            return new EmbeddedVault(new VaultCore(store, header, ring, root, authenticator, options.TimeProvider, options.CacheCapacity));
+            var telemetry = new VaultTelemetry(options.LoggerFactory, options.MeterFactory);
+            telemetry.Opened(header.VaultId, options.Path);
+            return new EmbeddedVault(new VaultCore(store, header, ring, root, authenticator, options.TimeProvider, options.CacheCapacity, telemetry));
         }
         catch
         {
@@ -137,6 +166,19 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
             ring.Dispose();
             store.Dispose();
             throw;
+        }
+        finally
+        {
+            // A root made from settings was needed only to open: the opened root holds its own copy of the key.
+            DisposeOwned(rootProvider, ownsRootProvider);
+        }
+    }
+
+    private static void DisposeOwned(IRootKeyProvider provider, bool owned)
+    {
+        if (owned && provider is IDisposable disposable)
+        {
+            disposable.Dispose();
         }
     }
 
@@ -156,6 +198,26 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
             return true;
         }, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Raises <see cref="VaultEventType.NearExpiry"/> for current versions of secrets, keys and certificates (enabled,
+    /// with an expiry) that expire within <paramref name="nearExpiryWindow"/>, and <see cref="VaultEventType.Expired"/>
+    /// for those that have expired: each notice once per version, remembered across restarts. A certificate's managed
+    /// key and secret are reported through the certificate. <c>AddEmbeddedVault</c>'s background service calls this.
+    /// </summary>
+    /// <param name="nearExpiryWindow">How long before expiry a version counts as near expiry (Azure: 30 days).</param>
+    /// <param name="cancellationToken">Cancels the call before it starts.</param>
+    /// <returns>The notices raised by this call.</returns>
+    public Task<IReadOnlyList<VaultEvent>> CheckExpiryAsync(TimeSpan nearExpiryWindow, CancellationToken cancellationToken = default)
+    {
+        if (nearExpiryWindow < TimeSpan.Zero)
+        {
+            throw VaultErrors.BadParameter("The near-expiry window cannot be negative.");
+        }
+
+        return _operations.RunAsync(VaultOperation.VaultCheckExpiry, null, null, (this, nearExpiryWindow), static s =>
+            new ExpiryMonitor(s.Item1._core, s.Item1._lifecycle).Check(s.nearExpiryWindow), cancellationToken).AsTask();
+    }
 
     /// <summary>
     /// Purges every deleted object whose scheduled purge date has come (the end of retention), whatever purge
@@ -310,34 +372,16 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
     private static void Validate(EmbeddedVaultOptions options)
     {
-        if (string.IsNullOrWhiteSpace(options.Path))
+        foreach (var (setting, problem) in options.Problems())
         {
-            throw VaultErrors.BadParameter("EmbeddedVaultOptions.Path is required: the vault file to open or create.");
+            throw VaultErrors.BadParameter($"EmbeddedVaultOptions.{setting.Replace(':', '.')} {problem}");
         }
-
-        if (options.RootKey is null)
-        {
-            throw VaultErrors.BadParameter("EmbeddedVaultOptions.RootKey is required: a SoftwareRootKey or a PKCS#11 root.");
-        }
-
-        if (options.SoftDeleteRetentionDays is < EmbeddedVaultOptions.MinimumRetentionDays or > EmbeddedVaultOptions.MaximumRetentionDays)
-        {
-            throw VaultErrors.BadParameter(
-                $"EmbeddedVaultOptions.SoftDeleteRetentionDays is {options.SoftDeleteRetentionDays}: it must be between {EmbeddedVaultOptions.MinimumRetentionDays} and {EmbeddedVaultOptions.MaximumRetentionDays} days.");
-        }
-
-        if (options.CacheCapacity < 1)
-        {
-            throw VaultErrors.BadParameter($"EmbeddedVaultOptions.CacheCapacity is {options.CacheCapacity}: it must be at least 1.");
-        }
-
-        ArgumentNullException.ThrowIfNull(options.TimeProvider, "EmbeddedVaultOptions.TimeProvider");
     }
 
-    private static async Task<(VaultHeader, IRootKey, MetadataAuthenticator)> CreateAsync(IRecordStore store, EmbeddedVaultOptions options, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    private static async Task<(VaultHeader, IRootKey, MetadataAuthenticator)> CreateAsync(IRecordStore store, EmbeddedVaultOptions options, IRootKeyProvider rootProvider, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
     {
         var vaultId = Guid.NewGuid();
-        var root = await options.RootKey!.OpenAsync(new RootKeyContext(vaultId, null), cancellationToken).ConfigureAwait(false);
+        var root = await rootProvider.OpenAsync(new RootKeyContext(vaultId, null), cancellationToken).ConfigureAwait(false);
         var key = KeyMaterial.NewKey();
         try
         {
@@ -350,7 +394,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
                 options.SoftDeleteRetentionDays,
                 options.EnablePurgeProtection,
                 CurrentKekVersion: 1,
-                new RootDescriptor(options.RootKey.Kind, new Dictionary<string, string>(root.Parameters, StringComparer.Ordinal)));
+                new RootDescriptor(rootProvider.Kind, new Dictionary<string, string>(root.Parameters, StringComparer.Ordinal)));
             var authenticator = new MetadataAuthenticator(vaultId, key);
             header = authenticator.Seal(header);
             var batch = new WriteBatch { Header = header };

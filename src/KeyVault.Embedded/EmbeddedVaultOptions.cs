@@ -1,3 +1,4 @@
+using KeyVault.Embedded.Hosting;
 using KeyVault.Embedded.Storage;
 
 namespace KeyVault.Embedded;
@@ -16,8 +17,17 @@ public sealed class EmbeddedVaultOptions
     /// </summary>
     public string Path { get; set; } = string.Empty;
 
-    /// <summary>The root of trust: <see cref="SoftwareRootKey"/> or a PKCS#11 root. Required.</summary>
+    /// <summary>
+    /// The root of trust as an object: <see cref="SoftwareRootKey"/> or a PKCS#11 root. Give either this or one of
+    /// the <see cref="Root"/> settings. The caller keeps ownership (and disposes it after the vault).
+    /// </summary>
     public IRootKeyProvider? RootKey { get; set; }
+
+    /// <summary>
+    /// The root of trust as settings (what configuration can say: <c>"Root": { "KeyFile": "/etc/app/vault.key" }</c>),
+    /// used when <see cref="RootKey"/> is null. The vault reads the key at open and zeroes its copy.
+    /// </summary>
+    public RootKeySettings Root { get; set; } = new();
 
     /// <summary>
     /// How many days a deleted object stays recoverable: 7 to 90, default 90. Applies when the vault is created and
@@ -38,6 +48,82 @@ public sealed class EmbeddedVaultOptions
     /// How many object and version records the vault keeps in memory (still sealed) for fast reads. Default 10,000.
     /// </summary>
     public int CacheCapacity { get; set; } = 10_000;
+
+    /// <summary>The background service of <c>AddEmbeddedVault</c>: purge, rotation, renewal, expiry notices.</summary>
+    public EmbeddedVaultBackgroundOptions Background { get; set; } = new();
+
+    /// <summary>
+    /// Where the vault logs (category <c>KeyVault.Embedded</c>, event ids in
+    /// <see cref="Diagnostics.VaultLogEvents"/>). Null: no logging. <c>AddEmbeddedVault</c> sets the host's.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Creates the vault's meter (<see cref="Diagnostics.EmbeddedVaultDiagnostics.MeterName"/>). Null: a process-wide
+    /// meter of that name. <c>AddEmbeddedVault</c> sets the host's.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>
+    /// Every setting that is wrong, by its configuration path (<c>Path</c>, <c>Root:KeyFile</c>...), with the rule it
+    /// breaks. Never reads out a key or a variable's value.
+    /// </summary>
+    internal IEnumerable<(string Setting, string Problem)> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Path))
+        {
+            yield return ("Path", "is required: the vault file to open or create.");
+        }
+
+        var roots = (RootKey is null ? 0 : 1) + (string.IsNullOrWhiteSpace(Root?.KeyFile) ? 0 : 1) + (string.IsNullOrWhiteSpace(Root?.EnvironmentVariable) ? 0 : 1);
+        if (roots == 0)
+        {
+            yield return ("Root", "is required: set Root:KeyFile or Root:EnvironmentVariable, or give a root key object (RootKey; UsePkcs11Root with the PKCS#11 package).");
+        }
+        else if (roots > 1)
+        {
+            yield return ("Root", "names more than one root of trust: give exactly one of RootKey, Root:KeyFile and Root:EnvironmentVariable.");
+        }
+        else if (RootKey is null && !string.IsNullOrWhiteSpace(Root!.KeyFile) && !File.Exists(Root.KeyFile))
+        {
+            yield return ("Root:KeyFile", $"names '{Root.KeyFile}', which does not exist (create one with SoftwareRootKey.CreateKeyFile).");
+        }
+        else if (RootKey is null && !string.IsNullOrWhiteSpace(Root!.EnvironmentVariable) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Root.EnvironmentVariable)))
+        {
+            yield return ("Root:EnvironmentVariable", $"names '{Root.EnvironmentVariable}', which is not set in this process's environment.");
+        }
+
+        if (SoftDeleteRetentionDays is < MinimumRetentionDays or > MaximumRetentionDays)
+        {
+            yield return ("SoftDeleteRetentionDays", $"is {SoftDeleteRetentionDays}: it must be between {MinimumRetentionDays} and {MaximumRetentionDays} days.");
+        }
+
+        if (CacheCapacity < 1)
+        {
+            yield return ("CacheCapacity", $"is {CacheCapacity}: it must be at least 1.");
+        }
+
+        if (TimeProvider is null)
+        {
+            yield return ("TimeProvider", "is required.");
+        }
+
+        if (Background is null || Background.Interval < TimeSpan.FromSeconds(1))
+        {
+            yield return ("Background:Interval", $"is {Background?.Interval}: it must be at least one second.");
+        }
+        else if (Background.NearExpiryWindow < TimeSpan.Zero)
+        {
+            yield return ("Background:NearExpiryWindow", $"is {Background.NearExpiryWindow}: it cannot be negative.");
+        }
+    }
+
+    /// <summary>The root provider to open the vault with, and whether the vault created it (and so disposes it).</summary>
+    internal (IRootKeyProvider Provider, bool Owned) ResolveRoot() => RootKey is not null
+        ? (RootKey, false)
+        : !string.IsNullOrWhiteSpace(Root.KeyFile)
+            ? (SoftwareRootKey.FromFile(Root.KeyFile), true)
+            : (SoftwareRootKey.FromEnvironmentVariable(Root.EnvironmentVariable!), true);
 
     /// <summary>Test seam: replaces the LiteDB record store (for example with a spy).</summary>
     internal Func<string, IRecordStore>? StoreFactory { get; set; }

@@ -695,7 +695,9 @@ internal sealed class CertificateStore : ICertificateStore
                         throw VaultErrors.BadParameter($"Certificate '{current.Name}' was due for renewal when its current version was made: its issuer's CA certificate expires too soon; renew the CA first.");
                     }
 
-                    renewed.Add(Issue(current.Name, policy, new RecordAttributes { Tags = current.Attributes.Tags }, current));
+                    var next = Issue(current.Name, policy, new RecordAttributes { Tags = current.Attributes.Tags }, current);
+                    renewed.Add(next);
+                    _core.Events.Raise(Events.VaultEventType.Renewed, Type, next.Name, next.Properties.Version);
                 }
                 catch (VaultException ex) when (ex is not VaultIntegrityException)
                 {

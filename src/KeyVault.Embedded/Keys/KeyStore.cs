@@ -239,7 +239,9 @@ internal sealed class KeyStore : IKeyStore
         };
         var version = ObjectRules.NewVersion();
         using var key = Generate(previous.KeyType, current.Name, version, previous.Size, previous.Curve is null ? null : (KeyCurveName?)new KeyCurveName(previous.Curve), previous.Operations);
-        return ToKey(Write(name, attributes, key, version));
+        var rotated = Write(name, attributes, key, version);
+        _core.Events.Raise(Events.VaultEventType.Rotated, Type, rotated.Name, rotated.Version);
+        return ToKey(rotated);
     }
 
     private KeyLifetimeActionResults ApplyRotationPolicies()

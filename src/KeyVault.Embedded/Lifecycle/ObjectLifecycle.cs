@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using KeyVault.Embedded.Events;
 using KeyVault.Embedded.Operations;
 using KeyVault.Embedded.Sealing;
 using KeyVault.Embedded.Storage;
@@ -108,12 +109,12 @@ internal sealed class ObjectLifecycle
     /// </summary>
     public IReadOnlyList<ObjectVersion> CreateVersions(IReadOnlyList<VersionWrite> writes, string? version, ObjectAccess access, IReadOnlyList<ObjectRecord>? purgeWith = null)
     {
+        var created = new List<ObjectVersion>(writes.Count);
         lock (_core.Sync)
         {
             var now = _core.Now();
             version ??= ObjectRules.NewVersion();
             var batch = new WriteBatch { Shred = purgeWith is { Count: > 0 } };
-            var created = new List<ObjectVersion>(writes.Count);
             foreach (var write in writes)
             {
                 var existing = LoadObjectLocked(write.Type, write.Name);
@@ -163,9 +164,14 @@ internal sealed class ObjectLifecycle
             {
                 _core.Cache.RemoveObject(gone);
             }
-
-            return created;
         }
+
+        foreach (var item in created)
+        {
+            _core.Events.Raise(VaultEventType.NewVersion, item.Object.Type, item.Name, item.Version);
+        }
+
+        return created;
     }
 
     /// <summary>
@@ -182,6 +188,7 @@ internal sealed class ObjectLifecycle
     public IReadOnlyList<ObjectVersion> UpdateAttributes(IReadOnlyList<ObjectType> types, string name, string? version, Func<ObjectType, RecordAttributes, RecordAttributes> update, ObjectAccess access)
     {
         var normalizedVersion = version is null ? null : ObjectRules.NormalizeVersion(types[0], version);
+        var updated = new List<ObjectVersion>();
         lock (_core.Sync)
         {
             var primary = LoadObjectLocked(types[0], name);
@@ -193,7 +200,6 @@ internal sealed class ObjectLifecycle
             CheckAccess(primary, types[0], name, access, creating: false);
             var target = normalizedVersion ?? primary.CurrentVersion;
             var batch = new WriteBatch();
-            var updated = new List<ObjectVersion>();
             foreach (var type in types)
             {
                 var obj = type == types[0] ? primary : LoadObjectLocked(type, name);
@@ -224,9 +230,14 @@ internal sealed class ObjectLifecycle
             {
                 _core.Cache.SetVersion(item.Stored);
             }
-
-            return updated;
         }
+
+        foreach (var item in updated)
+        {
+            _core.Events.Raise(VaultEventType.PropertiesUpdated, item.Object.Type, item.Name, item.Version);
+        }
+
+        return updated;
     }
 
     /// <summary>Replaces an active object's policy (a key's rotation policy, a certificate's policy).</summary>
@@ -251,23 +262,31 @@ internal sealed class ObjectLifecycle
     /// </summary>
     public ObjectVersion Delete(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
     {
+        List<ObjectVersion> deleted;
         lock (_core.Sync)
         {
             var group = LoadGroupLocked(type, name, companions, access, deleted: false) ?? throw VaultErrors.NotFound(type, name);
             var now = _core.Now();
             var purgeOn = now + (_core.Header.SoftDeleteRetentionDays * SecondsPerDay);
-            return ReplaceObjectsLocked(group.Select(o => o with { DeletedOn = now, ScheduledPurgeDate = purgeOn }).ToList())[0];
+            deleted = ReplaceObjectsLocked(group.Select(o => o with { DeletedOn = now, ScheduledPurgeDate = purgeOn }).ToList());
         }
+
+        RaiseAll(VaultEventType.Deleted, deleted.Select(v => v.Object));
+        return deleted[0];
     }
 
     /// <summary>Recovers a soft-deleted object (and its companions) with all their versions.</summary>
     public ObjectVersion Recover(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
     {
+        List<ObjectVersion> recovered;
         lock (_core.Sync)
         {
             var group = LoadGroupLocked(type, name, companions, access, deleted: true) ?? throw VaultErrors.DeletedNotFound(type, name);
-            return ReplaceObjectsLocked(group.Select(o => o with { DeletedOn = null, ScheduledPurgeDate = null }).ToList())[0];
+            recovered = ReplaceObjectsLocked(group.Select(o => o with { DeletedOn = null, ScheduledPurgeDate = null }).ToList());
         }
+
+        RaiseAll(VaultEventType.Recovered, recovered.Select(v => v.Object));
+        return recovered[0];
     }
 
     /// <summary>
@@ -276,9 +295,10 @@ internal sealed class ObjectLifecycle
     /// </summary>
     public void Purge(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
     {
+        List<ObjectRecord> group;
         lock (_core.Sync)
         {
-            var group = LoadGroupLocked(type, name, companions, access, deleted: true) ?? throw VaultErrors.DeletedNotFound(type, name);
+            group = LoadGroupLocked(type, name, companions, access, deleted: true) ?? throw VaultErrors.DeletedNotFound(type, name);
             var obj = group[0];
 
             // A deleted object without a purge date is damaged: under purge protection that means "not yet", never "now".
@@ -289,6 +309,8 @@ internal sealed class ObjectLifecycle
 
             PurgeLocked(group);
         }
+
+        RaiseAll(VaultEventType.Purged, group);
     }
 
     /// <summary>Purges an active object that is not subject to soft delete (a certificate operation).</summary>
@@ -305,10 +327,11 @@ internal sealed class ObjectLifecycle
     /// <returns>The purged objects (type and name).</returns>
     public IReadOnlyList<(ObjectType Type, string Name)> PurgeDue()
     {
+        List<ObjectRecord> due;
         lock (_core.Sync)
         {
             var now = _core.Now();
-            var due = Enum.GetValues<ObjectType>()
+            due = Enum.GetValues<ObjectType>()
                 .SelectMany(FindObjectsLocked)
                 .Where(o => o.ScheduledPurgeDate is { } date && date <= now)
                 .ToList();
@@ -316,9 +339,10 @@ internal sealed class ObjectLifecycle
             {
                 PurgeLocked(due);
             }
-
-            return due.Select(o => (o.Type, o.Name)).ToList();
         }
+
+        RaiseAll(VaultEventType.Purged, due);
+        return due.Select(o => (o.Type, o.Name)).ToList();
     }
 
     /// <summary>Authenticates and decrypts a version's payload into <paramref name="destination"/>.</summary>
@@ -339,6 +363,14 @@ internal sealed class ObjectLifecycle
 
     /// <summary>The payload length of a version (what <see cref="Unseal"/> writes).</summary>
     public static int PayloadLength(ObjectVersion version) => Math.Max(RecordSealer.PlaintextLength(version.Stored.Record.Sealed), 0);
+
+    private void RaiseAll(VaultEventType eventType, IEnumerable<ObjectRecord> objects)
+    {
+        foreach (var obj in objects)
+        {
+            _core.Events.Raise(eventType, obj.Type, obj.Name, null);
+        }
+    }
 
     private IReadOnlyList<ObjectVersion> List(ObjectType type, bool deleted)
     {

@@ -3,9 +3,9 @@ using KeyVault.Embedded.Lifecycle;
 namespace KeyVault.Embedded.Operations;
 
 /// <summary>
-/// The path every public call takes, in one place: cancellation and disposal checks now; the caller's
-/// authorization and the audit record (time, operation, caller, object, result, duration) are added here later,
-/// so that no operation can skip them.
+/// The path every public call takes, in one place: cancellation and disposal checks, and the operation's log entry,
+/// metrics and activity (<see cref="Diagnostics.VaultTelemetry"/>). The caller's authorization and the audit record
+/// (time, operation, caller, object, result, duration) are added here later, so that no operation can skip them.
 /// </summary>
 internal sealed class OperationPipeline
 {
@@ -21,12 +21,23 @@ internal sealed class OperationPipeline
     /// <typeparam name="TResult">The operation's result.</typeparam>
     public TResult Run<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, TResult> body, CancellationToken cancellationToken)
     {
-        _ = operation;
-        _ = type;
-        _ = name;
         cancellationToken.ThrowIfCancellationRequested();
         _core.ThrowIfDisposed();
-        return body(state);
+        var telemetry = _core.Telemetry;
+        var scope = telemetry.Start(operation, type, name);
+        TResult result;
+        try
+        {
+            result = body(state);
+        }
+        catch (Exception ex)
+        {
+            telemetry.Failed(in scope, ex);
+            throw;
+        }
+
+        telemetry.Succeeded(in scope);
+        return result;
     }
 
     /// <summary>

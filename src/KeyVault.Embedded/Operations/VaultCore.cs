@@ -1,3 +1,5 @@
+using KeyVault.Embedded.Diagnostics;
+using KeyVault.Embedded.Events;
 using KeyVault.Embedded.KeyHierarchy;
 using KeyVault.Embedded.Lifecycle;
 using KeyVault.Embedded.Sealing;
@@ -16,7 +18,7 @@ internal sealed class VaultCore : IDisposable
     private volatile bool _faulted;
     private long _generation;
 
-    public VaultCore(IRecordStore store, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataAuthenticator authenticator, TimeProvider time, int cacheCapacity)
+    public VaultCore(IRecordStore store, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataAuthenticator authenticator, TimeProvider time, int cacheCapacity, VaultTelemetry telemetry)
     {
         Store = store;
         Header = header;
@@ -27,6 +29,8 @@ internal sealed class VaultCore : IDisposable
         Sealer = new RecordSealer(header.VaultId, ring);
         Cache = new RecordCache(cacheCapacity);
         Uri = new Uri($"embeddedvault://{header.VaultId:N}/");
+        Telemetry = telemetry;
+        Events = new VaultEvents(telemetry, Uri, time);
     }
 
     /// <summary>Serialises storage access and every change to the vault.</summary>
@@ -61,6 +65,15 @@ internal sealed class VaultCore : IDisposable
     public Uri Uri { get; }
 
     public bool IsDisposed => _disposed;
+
+    /// <summary>Whether a write failed in a way that leaves memory and file possibly apart: the vault refuses writes until reopened.</summary>
+    public bool IsFaulted => _faulted;
+
+    /// <summary>Logs, metrics and traces.</summary>
+    public VaultTelemetry Telemetry { get; }
+
+    /// <summary>The event stream; raise events after the change is applied and outside <see cref="Sync"/>.</summary>
+    public VaultEvents Events { get; }
 
     /// <summary>The current time in Unix seconds, the resolution of Azure Key Vault's attributes.</summary>
     public long Now() => Time.GetUtcNow().ToUnixTimeSeconds();
@@ -110,6 +123,7 @@ internal sealed class VaultCore : IDisposable
             }
 
             _disposed = true;
+            Events.Complete();
             Cache.Clear();
             foreach (var lease in KeyLeases.Keys)
             {
@@ -127,6 +141,7 @@ internal sealed class VaultCore : IDisposable
                 Ring.Dispose();
                 Root.Dispose();
                 Authenticator.Dispose();
+                Telemetry.Closed(Header.VaultId);
             }
         }
     }

@@ -31,8 +31,16 @@ internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
 
     public bool IsEmpty() => inner.IsEmpty();
 
+    /// <summary>When set, every write throws it (a full or failing disk) and nothing is written.</summary>
+    public Exception? FailWrites { get; set; }
+
     public void Apply(WriteBatch batch)
     {
+        if (FailWrites is { } failure)
+        {
+            throw failure;
+        }
+
         inner.Apply(batch);
         _sealed.AddRange(batch.Versions.Select(v => (v.Key, v.Sealed)));
     }

@@ -1,0 +1,44 @@
+using KeyVault.Embedded;
+using KeyVault.Embedded.Configuration;
+using KeyVault.Embedded.Hosting;
+
+namespace Microsoft.Extensions.Configuration;
+
+/// <summary>Adds a vault's secrets to a configuration.</summary>
+public static class EmbeddedVaultConfigurationExtensions
+{
+    /// <summary>
+    /// Adds every enabled secret of the vault as a configuration key: <c>ConnectionStrings--Db</c> becomes
+    /// <c>ConnectionStrings:Db</c>; keys ignore case. The vault's settings are bound from the builder's
+    /// <c>EmbeddedVault</c> section when the builder is also a configuration (<c>builder.Configuration</c>), then
+    /// <paramref name="configure"/> runs. The first load happens when the configuration is built and throws when the
+    /// vault cannot be read (a <see cref="VaultException"/> naming the bad setting or the failure).
+    /// </summary>
+    /// <param name="builder">The configuration builder.</param>
+    /// <param name="configure">Sets the vault, the prefix, expiry and reload behaviour.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="VaultException"><c>BadParameter</c> naming a vault setting that is missing or wrong.</exception>
+    public static IConfigurationBuilder AddEmbeddedVault(this IConfigurationBuilder builder, Action<EmbeddedVaultConfigurationOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new EmbeddedVaultConfigurationOptions();
+        if (builder is IConfiguration configuration && configuration.GetSection(EmbeddedVaultDefaults.SectionName) is { } section && section.Exists())
+        {
+            section.Bind(options.Vault);
+        }
+
+        configure?.Invoke(options);
+        var problems = options.Vault.Problems().Select(p => $"{EmbeddedVaultDefaults.SectionName}:{p.Setting} {p.Problem}").ToList();
+        if (options.ReloadInterval is { } interval && interval < TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"ReloadInterval is {interval}: it must be at least one second.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw VaultErrors.BadParameter($"The vault configuration source is misconfigured: {string.Join(" ", problems)}");
+        }
+
+        return builder.Add(new EmbeddedVaultConfigurationSource(options));
+    }
+}

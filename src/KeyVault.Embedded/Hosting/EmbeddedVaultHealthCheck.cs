@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace KeyVault.Embedded.Hosting;
+
+/// <summary>
+/// The vault's health: open (and not refusing writes after a failed one), root reachable (the root wraps a random
+/// key: a removed token fails here), writes possible (a small durable write), and what is near expiry or expired.
+/// Unhealthy (or the registration's failure status) when one of the first three fails; Degraded when something is
+/// near expiry or expired; otherwise Healthy. Data: vault id, near-expiry and expired counts.
+/// </summary>
+internal sealed class EmbeddedVaultHealthCheck : IHealthCheck
+{
+    private readonly EmbeddedVaultHolder _holder;
+
+    public EmbeddedVaultHealthCheck(EmbeddedVaultHolder holder)
+    {
+        _holder = holder;
+    }
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var failure = context.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
+        EmbeddedVault vault;
+        try
+        {
+            vault = await _holder.GetAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new HealthCheckResult(failure, $"The vault is not open: {(ex as VaultException)?.ErrorCode.ToString() ?? ex.GetType().Name}.", ex);
+        }
+
+        var core = vault.Core;
+        if (core.IsDisposed)
+        {
+            return new HealthCheckResult(failure, "The vault is closed.");
+        }
+
+        if (core.IsFaulted)
+        {
+            return new HealthCheckResult(failure, "A write failed; the vault refuses writes until it is reopened.");
+        }
+
+        VaultHealth health;
+        try
+        {
+            health = await VaultHealth.ProbeAsync(core, vault.Lifecycle, _holder.Options.Background.NearExpiryWindow, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            return new HealthCheckResult(failure, "The vault is closed.", ex);
+        }
+
+        var data = new Dictionary<string, object>
+        {
+            ["vaultId"] = core.Header.VaultId.ToString("N"),
+            ["nearExpiry"] = health.NearExpiry,
+            ["expired"] = health.Expired,
+        };
+        if (health.RootFailure is { } root)
+        {
+            return new HealthCheckResult(failure, "The root key is unreachable (is the token present?).", root, data);
+        }
+
+        if (health.WriteFailure is { } write)
+        {
+            return new HealthCheckResult(failure, "The vault cannot write.", write, data);
+        }
+
+        return health.Expired + health.NearExpiry > 0
+            ? HealthCheckResult.Degraded($"{health.Expired} expired and {health.NearExpiry} near-expiry objects.", data: data)
+            : HealthCheckResult.Healthy("Open, root reachable, writes possible.", data);
+    }
+}

@@ -1,0 +1,85 @@
+using KeyVault.Embedded.Pkcs11.Tests.Support;
+using KeyVault.Embedded.Secrets;
+using KeyVault.Embedded.Tests.Support;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace KeyVault.Embedded.Pkcs11.Tests;
+
+/// <summary><c>AddEmbeddedVault(...).UsePkcs11Root()</c>: a host whose vault is rooted in a real SoftHSMv2 token, from configuration.</summary>
+[Collection(SoftHsmCollection.Name)]
+public sealed class Pkcs11HostingTests(SoftHsm hsm) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    [Fact]
+    public async Task A_host_roots_its_vault_in_the_token_named_in_configuration()
+    {
+        var token = hsm.NewToken();
+        Pkcs11RootKey.CreateRootKey(SoftHsm.Options(token));
+        var pinFile = _dir.File("pin");
+        await File.WriteAllTextAsync(pinFile, SoftHsm.UserPin + "\n");
+        var host = Build(new Dictionary<string, string?>
+        {
+            ["EmbeddedVault:Path"] = _dir.File("vault.db"),
+            ["EmbeddedVault:Root:Pkcs11:ModulePath"] = SoftHsm.ModulePath,
+            ["EmbeddedVault:Root:Pkcs11:TokenLabel"] = token,
+            ["EmbeddedVault:Root:Pkcs11:KeyLabel"] = "vault-root",
+            ["EmbeddedVault:Root:Pkcs11:PinFile"] = pinFile,
+        });
+        try
+        {
+            await host.StartAsync();
+
+            var vault = host.Services.GetRequiredService<EmbeddedVault>();
+            vault.Properties.RootKind.Should().Be(Pkcs11RootKey.RootKind);
+            await host.Services.GetRequiredService<ISecretStore>().SetSecretAsync("s", "v");
+            (await host.Services.GetRequiredService<ISecretStore>().GetSecretAsync("s")).Value.Should().Be("v");
+            var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+            health.Status.Should().Be(HealthStatus.Healthy, "the token wraps the probe key");
+            host.Services.GetRequiredService<Pkcs11RootKey>().ToString().Should().NotContain(SoftHsm.UserPin);
+        }
+        finally
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Bad_token_settings_stop_the_host_at_start_naming_each_setting()
+    {
+        var host = Build(new Dictionary<string, string?>
+        {
+            ["EmbeddedVault:Path"] = _dir.File("vault.db"),
+            ["EmbeddedVault:Root:Pkcs11:ModulePath"] = "/nowhere/libpkcs11.so",
+            ["EmbeddedVault:Root:Pkcs11:TokenLabel"] = "t",
+            ["EmbeddedVault:Root:Pkcs11:SlotId"] = "1",
+            ["EmbeddedVault:Root:Pkcs11:KeyId"] = "xyz",
+        });
+
+        var error = (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which;
+
+        error.Failures.Should().BeEquivalentTo(
+            "EmbeddedVault:Root:Pkcs11:ModulePath names '/nowhere/libpkcs11.so', which does not exist.",
+            "EmbeddedVault:Root:Pkcs11:TokenLabel or SlotId is required, not both: which token holds the root key.",
+            "EmbeddedVault:Root:Pkcs11:KeyId must be hexadecimal (two digits per byte).",
+            "EmbeddedVault:Root:Pkcs11:PinFile or PinEnvironmentVariable is required, not both: where the user PIN is (never the PIN itself in configuration).");
+        File.Exists(_dir.File("vault.db")).Should().BeFalse();
+        host.Dispose();
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private IHost Build(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = _dir.Path });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddEmbeddedVault(builder.Configuration, o => o.Background.Enabled = false).UsePkcs11Root();
+        builder.Services.AddHealthChecks().AddEmbeddedVault();
+        return builder.Build();
+    }
+}

@@ -1,0 +1,103 @@
+using KeyVault.Embedded.Secrets;
+using KeyVault.Embedded.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+
+namespace KeyVault.Embedded.Tests.Hosting;
+
+/// <summary>The health check: open, root reachable, writes possible, and what is near expiry.</summary>
+public sealed class HealthCheckTests : HostingTestBase
+{
+    private readonly SwitchableRootKey _root = new(TestVaults.NewKey());
+    private SpyRecordStore? _store;
+
+    [Fact]
+    public async Task An_open_vault_with_nothing_expiring_is_healthy()
+    {
+        var host = await StartAsync();
+
+        var report = await CheckAsync(host);
+
+        report.Status.Should().Be(HealthStatus.Healthy);
+        var entry = report.Entries["embedded-vault"];
+        entry.Data["vaultId"].Should().Be(host.Services.GetRequiredService<EmbeddedVault>().Properties.VaultId.ToString("N"));
+        entry.Data["nearExpiry"].Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Secrets_near_expiry_or_expired_make_it_degraded()
+    {
+        var host = await StartAsync();
+        var soon = new KeyVaultSecret("soon", "v");
+        soon.Properties.ExpiresOn = Start.AddDays(10);
+        await host.Services.GetRequiredService<ISecretStore>().SetSecretAsync(soon);
+
+        var near = await CheckAsync(host);
+        near.Status.Should().Be(HealthStatus.Degraded);
+        near.Entries["embedded-vault"].Data["nearExpiry"].Should().Be(1);
+
+        Time.Advance(TimeSpan.FromDays(11));
+        var expired = await CheckAsync(host);
+        expired.Status.Should().Be(HealthStatus.Degraded);
+        expired.Entries["embedded-vault"].Data["expired"].Should().Be(1);
+    }
+
+    [Fact]
+    public async Task An_unreachable_root_is_unhealthy_and_recovers_when_it_is_back()
+    {
+        var host = await StartAsync();
+
+        _root.Unreachable = true;
+        var report = await CheckAsync(host);
+        report.Status.Should().Be(HealthStatus.Unhealthy);
+        report.Entries["embedded-vault"].Description.Should().Contain("root key is unreachable");
+
+        _root.Unreachable = false;
+        (await CheckAsync(host)).Status.Should().Be(HealthStatus.Healthy);
+    }
+
+    [Fact]
+    public async Task A_vault_that_cannot_write_is_unhealthy()
+    {
+        var host = await StartAsync();
+        (await CheckAsync(host)).Status.Should().Be(HealthStatus.Healthy);
+
+        _store!.FailWrites = new IOException("No space left on device");
+        var report = await CheckAsync(host);
+
+        report.Status.Should().Be(HealthStatus.Unhealthy);
+        report.Entries["embedded-vault"].Description.Should().Contain("cannot write");
+        (await CheckAsync(host)).Entries["embedded-vault"].Description.Should().Contain("refuses writes", "the failed write faulted the vault");
+    }
+
+    [Fact]
+    public async Task A_closed_vault_is_reported_with_the_registered_failure_status()
+    {
+        var host = await StartAsync(HealthStatus.Degraded);
+
+        await host.Services.GetRequiredService<EmbeddedVault>().DisposeAsync();
+
+        var report = await CheckAsync(host);
+        report.Status.Should().Be(HealthStatus.Degraded);
+        report.Entries["embedded-vault"].Description.Should().Be("The vault is closed.");
+    }
+
+    private async Task<IHost> StartAsync(HealthStatus? failureStatus = null)
+    {
+        var builder = NewBuilder(new Dictionary<string, string?>());
+        builder.Services.AddEmbeddedVault(o =>
+        {
+            o.Path = VaultPath;
+            o.RootKey = _root;
+            o.Background.Enabled = false;
+            o.StoreFactory = path => _store = new SpyRecordStore(KeyVault.Embedded.Storage.LiteDbRecordStore.Open(path));
+        });
+        builder.Services.AddHealthChecks().AddEmbeddedVault(failureStatus: failureStatus);
+        var host = Track(builder.Build());
+        await host.StartAsync();
+        return host;
+    }
+
+    private static Task<HealthReport> CheckAsync(IHost host) => host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+}
