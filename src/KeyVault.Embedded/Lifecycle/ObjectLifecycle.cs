@@ -376,13 +376,26 @@ internal sealed class ObjectLifecycle
     {
         lock (_core.Sync)
         {
+            // One pass over the store; what it read is cached, so the gets that usually follow a listing (a
+            // configuration load) are served from memory.
+            _core.ThrowIfDisposed();
             var result = new List<ObjectVersion>();
-            foreach (var obj in FindObjectsLocked(type))
+            foreach (var (obj, current) in _core.Store.FindCurrent(StorageKeys.TypePrefix(type)))
             {
-                if (obj.IsDeleted == deleted && LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion)) is { } stored)
+                _core.Authenticator.Verify(obj);
+                _core.Cache.SetObject(obj);
+                if (obj.IsDeleted != deleted)
                 {
-                    result.Add(new ObjectVersion(obj, stored));
+                    continue;
                 }
+
+                if (!_core.Cache.TryGetVersion(current.Key, out var stored))
+                {
+                    stored = Parse(current);
+                    _core.Cache.SetVersion(stored);
+                }
+
+                result.Add(new ObjectVersion(obj, stored));
             }
 
             return result;

@@ -27,6 +27,12 @@ internal interface IRecordStore : IDisposable
     /// <summary>Every object whose key starts with <paramref name="keyPrefix"/>, each with its current version.</summary>
     IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix);
 
+    /// <summary>
+    /// Every object whose key starts with <paramref name="keyPrefix"/> with its current version record, read in one
+    /// pass over each collection (listings and configuration loads: not one lookup per object).
+    /// </summary>
+    IReadOnlyList<(ObjectRecord Object, VersionRecord Current)> FindCurrent(string keyPrefix);
+
     SettingRecord? ReadSetting(string key);
 
     /// <summary>Every setting whose key starts with <paramref name="keyPrefix"/>.</summary>

@@ -220,6 +220,33 @@ internal sealed class LiteDbRecordStore : IRecordStore
         return _objects.Find(Query.StartsWith("_id", keyPrefix)).Select(d => WithCurrentVersion(d, latest)).OfType<ObjectRecord>().ToList();
     }
 
+    public IReadOnlyList<(ObjectRecord Object, VersionRecord Current)> FindCurrent(string keyPrefix)
+    {
+        var latest = new Dictionary<string, BsonDocument>(StringComparer.Ordinal);
+        foreach (var doc in _versions.Find(Query.StartsWith("_id", keyPrefix)))
+        {
+            var key = doc["_id"].AsString;
+            var objectKey = key[..key.LastIndexOf('/')];
+            if (!latest.TryGetValue(objectKey, out var best) || doc["seq"].AsInt64 > best["seq"].AsInt64)
+            {
+                latest[objectKey] = doc;
+            }
+        }
+
+        var sequences = latest.ToDictionary(p => p.Key, p => (Version: p.Value["_id"].AsString[(p.Key.Length + 1)..], Sequence: p.Value["seq"].AsInt64), StringComparer.Ordinal);
+        var result = new List<(ObjectRecord, VersionRecord)>(latest.Count);
+        foreach (var doc in _objects.Find(Query.StartsWith("_id", keyPrefix)))
+        {
+            // As in FindObjects, an object without versions (a damaged file) is skipped; reading it by name reports it.
+            if (WithCurrentVersion(doc, sequences) is { } obj)
+            {
+                result.Add((obj, ToVersion(latest[obj.Key])!));
+            }
+        }
+
+        return result;
+    }
+
     public SettingRecord? ReadSetting(string key) => ToSetting(_settings.FindById(key));
 
     public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) =>

@@ -43,6 +43,9 @@ internal sealed class InMemoryRecordStore : IRecordStore
     public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix) =>
         Objects.Values.Where(o => o.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).Select(WithCurrentVersion).ToList();
 
+    public IReadOnlyList<(ObjectRecord Object, VersionRecord Current)> FindCurrent(string keyPrefix) =>
+        FindObjects(keyPrefix).Select(o => (o, Versions[$"{o.Key}/{o.CurrentVersion}"])).ToList();
+
     public SettingRecord? ReadSetting(string key) => Settings.GetValueOrDefault(key);
 
     public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) =>

@@ -25,6 +25,8 @@ internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
 
     public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix) => inner.FindObjects(keyPrefix);
 
+    public IReadOnlyList<(ObjectRecord Object, VersionRecord Current)> FindCurrent(string keyPrefix) => inner.FindCurrent(keyPrefix);
+
     public SettingRecord? ReadSetting(string key) => inner.ReadSetting(key);
 
     public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) => inner.ReadSettings(keyPrefix);
