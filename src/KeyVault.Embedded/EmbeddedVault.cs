@@ -327,10 +327,82 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Closes the vault: checkpoints the log, releases the file, zeroes the keys held in memory.</summary>
+    /// <remarks>
+    /// A vault from <c>AddEmbeddedVault</c> or a configuration source belongs to the host: disposing it yourself does
+    /// nothing, and it closes when the last of them lets go.
+    /// </remarks>
     public void Dispose()
+    {
+        if (!IsShared)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Opened through <see cref="Hosting.SharedVaults"/>: only its last lease closes it.</summary>
+    internal bool IsShared { get; set; }
+
+    internal void Close()
     {
         _core.Dispose();
         _keyAdministration.Dispose();
+    }
+
+    /// <summary>
+    /// Proves that another set of options names this vault's root: its root (when it is not the very object this vault
+    /// was opened with) must unwrap the vault's first key-encryption key to the same bytes. Used when a second user in
+    /// the process shares this open vault, so a wrong root is the same clear <c>RootKeyMismatch</c> as at open.
+    /// </summary>
+    internal async Task VerifyRootAsync(EmbeddedVaultOptions options, IRootKeyProvider? openedWith, CancellationToken cancellationToken)
+    {
+        if (options.RootKey is not null && ReferenceEquals(options.RootKey, openedWith))
+        {
+            return;
+        }
+
+        var header = _core.Header;
+        var (provider, owned) = options.ResolveRoot();
+        IRootKey? root = null;
+        byte[]? unwrapped = null;
+        try
+        {
+            if (!string.Equals(header.Root.Kind, provider.Kind, StringComparison.Ordinal))
+            {
+                throw VaultErrors.RootKeyMismatch($"the vault is sealed under a root of kind '{header.Root.Kind}' and the configured root is of kind '{provider.Kind}'");
+            }
+
+            KekRecord first;
+            lock (_core.Sync)
+            {
+                _core.ThrowIfDisposed();
+                first = _core.Store.ReadKeks().Single(k => k.Version == 1);
+            }
+
+            root = await provider.OpenAsync(new RootKeyContext(header.VaultId, header.Root.Parameters), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                unwrapped = await root.UnwrapKeyAsync(first.WrappedKey, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CryptographicException ex)
+            {
+                throw VaultErrors.RootKeyMismatch("it cannot unwrap the vault's key-encryption key version 1 (a different key, passphrase or token key)", ex);
+            }
+
+            if (!CryptographicOperations.FixedTimeEquals(unwrapped, _core.Ring.Get(1)))
+            {
+                throw VaultErrors.RootKeyMismatch("it unwraps the vault's key-encryption key to different bytes");
+            }
+        }
+        finally
+        {
+            if (unwrapped is not null)
+            {
+                CryptographicOperations.ZeroMemory(unwrapped);
+            }
+
+            root?.Dispose();
+            DisposeOwned(provider, owned);
+        }
     }
 
     /// <summary>Closes the vault (see <see cref="Dispose"/>).</summary>

@@ -108,9 +108,9 @@ public sealed class EmbeddedVaultOptions
             yield return ("TimeProvider", "is required.");
         }
 
-        if (Background is null || Background.Interval < TimeSpan.FromSeconds(1))
+        if (Background is null || Background.Interval < TimeSpan.FromSeconds(1) || Background.Interval > MaximumTimerInterval)
         {
-            yield return ("Background:Interval", $"is {Background?.Interval}: it must be at least one second.");
+            yield return ("Background:Interval", $"is {Background?.Interval}: it must be between one second and {MaximumTimerInterval.Days} days.");
         }
         else if (Background.NearExpiryWindow < TimeSpan.Zero)
         {
@@ -124,6 +124,9 @@ public sealed class EmbeddedVaultOptions
         : !string.IsNullOrWhiteSpace(Root.KeyFile)
             ? (SoftwareRootKey.FromFile(Root.KeyFile), true)
             : (SoftwareRootKey.FromEnvironmentVariable(Root.EnvironmentVariable!), true);
+
+    /// <summary>The longest interval a .NET timer takes (about 49.7 days), rounded down.</summary>
+    internal static readonly TimeSpan MaximumTimerInterval = TimeSpan.FromDays(49);
 
     /// <summary>Test seam: replaces the LiteDB record store (for example with a spy).</summary>
     internal Func<string, IRecordStore>? StoreFactory { get; set; }

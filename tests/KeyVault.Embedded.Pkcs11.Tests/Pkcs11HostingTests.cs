@@ -50,6 +50,45 @@ public sealed class Pkcs11HostingTests(SoftHsm hsm) : IDisposable
     }
 
     [Fact]
+    public async Task The_configuration_source_and_the_services_share_a_token_rooted_vault()
+    {
+        var token = hsm.NewToken();
+        Pkcs11RootKey.CreateRootKey(SoftHsm.Options(token));
+        var pinFile = _dir.File("pin");
+        await File.WriteAllTextAsync(pinFile, SoftHsm.UserPin);
+        var vaultPath = _dir.File("vault.db");
+        using var root = new Pkcs11RootKey(SoftHsm.Options(token));
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = _dir.Path });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EmbeddedVault:Path"] = vaultPath,
+            ["EmbeddedVault:Root:Pkcs11:ModulePath"] = SoftHsm.ModulePath,
+            ["EmbeddedVault:Root:Pkcs11:TokenLabel"] = token,
+            ["EmbeddedVault:Root:Pkcs11:KeyLabel"] = "vault-root",
+            ["EmbeddedVault:Root:Pkcs11:PinFile"] = pinFile,
+        });
+        builder.Configuration.AddEmbeddedVault(o => o.Vault.RootKey = root);
+        builder.Services.AddEmbeddedVault(builder.Configuration, o => o.Background.Enabled = false).UsePkcs11Root();
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+
+            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var configuration = host.Services.GetRequiredService<IConfiguration>();
+            configuration.GetReloadToken().RegisterChangeCallback(_ => changed.TrySetResult(), null);
+            await host.Services.GetRequiredService<ISecretStore>().SetSecretAsync("Db--Password", "from-the-token-vault");
+            await changed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            configuration["Db:Password"].Should().Be("from-the-token-vault");
+        }
+        finally
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Bad_token_settings_stop_the_host_at_start_naming_each_setting()
     {
         var host = Build(new Dictionary<string, string?>

@@ -29,9 +29,14 @@ public static class EmbeddedVaultConfigurationExtensions
 
         configure?.Invoke(options);
         var problems = options.Vault.Problems().Select(p => $"{EmbeddedVaultDefaults.SectionName}:{p.Setting} {p.Problem}").ToList();
-        if (options.ReloadInterval is { } interval && interval < TimeSpan.FromSeconds(1))
+        if (options.ReloadInterval is { } interval && (interval < TimeSpan.FromSeconds(1) || interval > EmbeddedVaultOptions.MaximumTimerInterval))
         {
-            problems.Add($"ReloadInterval is {interval}: it must be at least one second.");
+            problems.Add($"ReloadInterval is {interval}: it must be between one second and {EmbeddedVaultOptions.MaximumTimerInterval.Days} days.");
+        }
+
+        if (options.Prefix is { } prefix && (prefix.Length == 0 || !prefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
+        {
+            problems.Add($"Prefix is '{prefix}': it must be the start of a secret name (letters, digits and '-'), for example 'WebApp--'.");
         }
 
         if (problems.Count > 0)

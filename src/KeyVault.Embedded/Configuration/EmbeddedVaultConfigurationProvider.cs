@@ -24,6 +24,8 @@ internal sealed class EmbeddedVaultConfigurationProvider : ConfigurationProvider
     private ITimer? _timer;
     private int _reloadQueued;
     private bool _disposed;
+    private bool _loaded;
+    private ILogger? _vaultLogger;
 
     public EmbeddedVaultConfigurationProvider(EmbeddedVaultConfigurationOptions options)
     {
@@ -40,9 +42,15 @@ internal sealed class EmbeddedVaultConfigurationProvider : ConfigurationProvider
 
     public void Dispose()
     {
-        lock (_loading)
+        // Waits for a reload in progress, so none runs on a released vault.
+        _loading.Wait();
+        try
         {
             _disposed = true;
+        }
+        finally
+        {
+            _loading.Release();
         }
 
         _timer?.Dispose();
@@ -68,35 +76,39 @@ internal sealed class EmbeddedVaultConfigurationProvider : ConfigurationProvider
 
     private async Task LoadFirstAsync()
     {
-        if (_held is not null || _timer is not null)
+        if (_loaded)
         {
             await ReloadAsync().ConfigureAwait(false); // ConfigurationRoot.Reload(): read again
             return;
         }
 
-        if (Polling)
+        if (Polling || !_options.ReloadOnChange)
         {
+            // Not held: the file is free between loads (another process may own it).
             Data = await ReadOnceAsync().ConfigureAwait(false);
-            _timer = _options.Vault.TimeProvider.CreateTimer(_ => OnTick(), null, _options.ReloadInterval!.Value, _options.ReloadInterval.Value);
-            return;
+            if (Polling)
+            {
+                _timer = _options.Vault.TimeProvider.CreateTimer(_ => OnTick(), null, _options.ReloadInterval!.Value, _options.ReloadInterval.Value);
+            }
         }
+        else
+        {
+            var lease = await SharedVaults.AcquireAsync(_options.Vault, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                Data = await ReadAsync(lease.Vault).ConfigureAwait(false);
+            }
+            catch
+            {
+                await lease.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
 
-        var lease = await SharedVaults.AcquireAsync(_options.Vault, CancellationToken.None).ConfigureAwait(false);
-        try
-        {
-            Data = await ReadAsync(lease.Vault).ConfigureAwait(false);
-        }
-        catch
-        {
-            await lease.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        _held = lease;
-        if (_options.ReloadOnChange)
-        {
+            _held = lease;
             _subscription = lease.Vault.Events.Subscribe(this);
         }
+
+        _loaded = true;
     }
 
     private void OnTick()
@@ -109,6 +121,7 @@ internal sealed class EmbeddedVaultConfigurationProvider : ConfigurationProvider
 
     private async Task ReloadAsync()
     {
+        var changed = false;
         await _loading.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -123,19 +136,35 @@ internal sealed class EmbeddedVaultConfigurationProvider : ConfigurationProvider
             if (!Same(data, Data))
             {
                 Data = data;
-                OnReload();
+                changed = true;
             }
         }
         catch (Exception ex)
         {
-            _logger.LogError(VaultLogEvents.ConfigurationReloadFailed, ex, "Reloading configuration from vault '{Path}' failed; the previous values stay.", _options.Vault.Path);
-            _options.OnReloadFailure?.Invoke(ex);
+            Logger.LogError(VaultLogEvents.ConfigurationReloadFailed, ex, "Reloading configuration from vault '{Path}' failed; the previous values stay.", _options.Vault.Path);
+            try
+            {
+                _options.OnReloadFailure?.Invoke(ex);
+            }
+            catch (Exception callback)
+            {
+                Logger.LogError(VaultLogEvents.ConfigurationReloadFailed, callback, "The OnReloadFailure callback threw.");
+            }
         }
         finally
         {
             _loading.Release();
         }
+
+        // Outside the lock: a change-token callback may reload or dispose this configuration.
+        if (changed)
+        {
+            OnReload();
+        }
     }
+
+    /// <summary>The host's logger once the shared vault has one (the source is built before the host's logging).</summary>
+    private ILogger Logger => _vaultLogger is { } vault && !ReferenceEquals(vault, NullLogger.Instance) ? vault : _logger;
 
     /// <summary>Polling: open (or share the open vault), read, release, so another process can own the file between loads.</summary>
     private async Task<Dictionary<string, string?>> ReadOnceAsync()
@@ -149,13 +178,14 @@ internal sealed class EmbeddedVaultConfigurationProvider : ConfigurationProvider
 
     private async Task<Dictionary<string, string?>> ReadAsync(EmbeddedVault vault)
     {
+        _vaultLogger = vault.Core.Telemetry.Logger;
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var now = _options.Vault.TimeProvider.GetUtcNow();
+        var now = vault.Core.Time.GetUtcNow();
         var prefix = _options.Prefix;
         await foreach (var properties in vault.Secrets.GetPropertiesOfSecretsAsync().ConfigureAwait(false))
         {
             if (properties.Enabled != true || properties.Managed
-                || (prefix is not null && !properties.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                || (prefix is not null && (properties.Name.Length == prefix.Length || !properties.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
                 || (_options.ExcludeExpired && properties.ExpiresOn <= now))
             {
                 continue;
@@ -174,7 +204,7 @@ internal sealed class EmbeddedVaultConfigurationProvider : ConfigurationProvider
             data[Key(properties.Name, prefix)] = value;
         }
 
-        _logger.LogInformation(VaultLogEvents.ConfigurationLoaded, "Loaded {Count} secrets from vault '{Path}' into configuration.", data.Count, _options.Vault.Path);
+        Logger.LogInformation(VaultLogEvents.ConfigurationLoaded, "Loaded {Count} secrets from vault '{Path}' into configuration.", data.Count, _options.Vault.Path);
         return data;
     }
 

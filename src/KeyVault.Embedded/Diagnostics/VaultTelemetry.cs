@@ -19,7 +19,7 @@ internal sealed class VaultTelemetry
     private static readonly Action<ILogger, string, string, string?, double, Exception?> LogSecret = Completed(VaultLogEvents.SecretOperation, LogLevel.Debug);
     private static readonly Action<ILogger, string, string, string?, double, Exception?> LogKey = Completed(VaultLogEvents.KeyOperation, LogLevel.Debug);
     private static readonly Action<ILogger, string, string, string?, double, Exception?> LogCertificate = Completed(VaultLogEvents.CertificateOperation, LogLevel.Debug);
-    private static readonly Action<ILogger, string, string, string?, double, Exception?> LogVault = Completed(VaultLogEvents.VaultOperation, LogLevel.Information);
+    private static readonly Action<ILogger, string, string, string?, double, Exception?> LogVault = Completed(VaultLogEvents.VaultOperation, LogLevel.Debug);
 
     private ILogger _logger;
     private Instruments _instruments;
@@ -89,7 +89,7 @@ internal sealed class VaultTelemetry
             ObjectType.Certificate or ObjectType.CertificateOperation => LogCertificate,
             _ => LogVault,
         };
-        log(_logger, scope.Operation, scope.TypeName, scope.Name, elapsed * 1000, null);
+        log(_logger, scope.Operation, scope.TypeName, scope.Name ?? "(all)", elapsed * 1000, null);
     }
 
     public void Failed(in Scope scope, Exception exception)

@@ -64,7 +64,7 @@ internal sealed class BackgroundPass
         {
             await step().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
         {
             result.Failures++;
             _logger.LogError(VaultLogEvents.BackgroundStepFailed, ex, "The background step '{Step}' failed; the other steps ran, and it runs again next pass.", name);

@@ -11,7 +11,17 @@ internal sealed class EmbeddedVaultHolder : IAsyncDisposable, IDisposable
 {
     private readonly IOptions<EmbeddedVaultOptions> _options;
     private readonly Lock _sync = new();
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Failures that may heal on their own: another owner lets go of the file, a token is plugged back in.</summary>
+    private static readonly VaultErrorCode[] Transient =
+    [
+        VaultErrorCode.VaultInUse, VaultErrorCode.RootKeyUnavailable, VaultErrorCode.StorageFailure,
+        new("Pkcs11TokenNotFound"), new("Pkcs11TokenFailure"), new("Pkcs11ModuleNotFound"),
+    ];
+
     private Task<SharedVaults.Lease>? _lease;
+    private DateTimeOffset? _failedAt;
 
     public EmbeddedVaultHolder(IOptions<EmbeddedVaultOptions> options)
     {
@@ -20,21 +30,43 @@ internal sealed class EmbeddedVaultHolder : IAsyncDisposable, IDisposable
 
     public EmbeddedVaultOptions Options => _options.Value;
 
+    /// <summary>The health check's write probe (health checks are created per run; this outlives them).</summary>
+    public VaultHealth.WriteProbe WriteProbe { get; } = new();
+
     public async Task<EmbeddedVault> GetAsync(CancellationToken cancellationToken)
     {
         Task<SharedVaults.Lease> lease;
         lock (_sync)
         {
-            // A failed open is not kept: the next call tries again (the token may be back, the file freed).
-            if (_lease is null || _lease.IsFaulted || _lease.IsCanceled)
+            if (_lease is null || ((_lease.IsFaulted || _lease.IsCanceled) && MayRetry(_lease)))
             {
                 _lease = SharedVaults.AcquireAsync(_options.Value, CancellationToken.None);
+                _failedAt = null;
             }
 
             lease = _lease;
         }
 
         return (await lease.WaitAsync(cancellationToken).ConfigureAwait(false)).Vault;
+    }
+
+    /// <summary>
+    /// A failed open is tried again only when it may heal (the file freed, the token back), and at most every 30
+    /// seconds: a wrong root key or PIN stays failed, since retrying a wrong PIN from a health check every few seconds
+    /// would lock a real token.
+    /// </summary>
+    private bool MayRetry(Task<SharedVaults.Lease> failed)
+    {
+        var error = failed.Exception?.GetBaseException();
+        var transient = error is IOException || (error is VaultException vault && Transient.Contains(vault.ErrorCode));
+        if (!transient)
+        {
+            return false;
+        }
+
+        var now = _options.Value.TimeProvider.GetUtcNow();
+        _failedAt ??= now;
+        return now - _failedAt >= RetryInterval;
     }
 
     /// <summary>For service resolution (synchronous): opens the vault if the host has not yet.</summary>

@@ -38,7 +38,7 @@ internal sealed class EmbeddedVaultHostedService : IHostedService, IAsyncDisposa
         if (options.Background.Enabled)
         {
             var pass = new BackgroundPass(_logger, options.Background.NearExpiryWindow);
-            _loop = Task.Run(() => LoopAsync(vault, pass, options.Background.Interval, options.TimeProvider, _stopping.Token), CancellationToken.None);
+            _loop = Task.Run(() => LoopAsync(vault, pass, options.Background.Interval, vault.Core.Time, _stopping.Token), CancellationToken.None);
         }
     }
 
@@ -67,7 +67,14 @@ internal sealed class EmbeddedVaultHostedService : IHostedService, IAsyncDisposa
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is { } loop)
         {
-            await loop.ConfigureAwait(false);
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(VaultLogEvents.BackgroundStepFailed, ex, "The background service ended with an error.");
+            }
         }
 
         _stopping.Dispose();
@@ -96,15 +103,15 @@ internal sealed class EmbeddedVaultHostedService : IHostedService, IAsyncDisposa
                 _logger.LogError(VaultLogEvents.BackgroundStepFailed, ex, "The background pass failed; it runs again after the interval.");
             }
 
-            // The next pass is scheduled before anyone hears of this one: a clock advanced by a listener is seen.
-            var next = Task.Delay(interval, time, stopping);
-            if (result is not null)
-            {
-                PassCompleted?.Invoke(result);
-            }
-
             try
             {
+                // The next pass is scheduled before anyone hears of this one: a clock advanced by a listener is seen.
+                var next = Task.Delay(interval, time, stopping);
+                if (result is not null)
+                {
+                    PassCompleted?.Invoke(result);
+                }
+
                 await next.ConfigureAwait(false);
             }
             catch (OperationCanceledException)

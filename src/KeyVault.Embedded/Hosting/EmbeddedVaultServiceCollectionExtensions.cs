@@ -24,7 +24,7 @@ public static class EmbeddedVaultServiceCollectionExtensions
     /// (<c>ValidateOnStart</c>), with messages naming the setting; the vault opens when the host starts (or at first
     /// use without a host) and closes with the service provider. Unless <see cref="EmbeddedVaultBackgroundOptions.Enabled"/>
     /// is false, a hosted service purges, rotates, renews and raises expiry events on the vault's clock. The host's
-    /// <see cref="ILoggerFactory"/>, <see cref="IMeterFactory"/> and registered <see cref="TimeProvider"/> are used.
+    /// <see cref="ILoggerFactory"/>, <see cref="IMeterFactory"/> and registered <see cref="TimeProvider"/> (unless the options set one) are used.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options.</param>
@@ -65,7 +65,8 @@ public static class EmbeddedVaultServiceCollectionExtensions
         {
             o.LoggerFactory ??= provider.GetService<ILoggerFactory>();
             o.MeterFactory ??= provider.GetService<IMeterFactory>();
-            if (provider.GetService<TimeProvider>() is { } time)
+            // The host's clock, unless the options named one.
+            if (ReferenceEquals(o.TimeProvider, TimeProvider.System) && provider.GetService<TimeProvider>() is { } time)
             {
                 o.TimeProvider = time;
             }

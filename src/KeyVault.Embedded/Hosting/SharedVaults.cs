@@ -3,8 +3,9 @@ namespace KeyVault.Embedded.Hosting;
 /// <summary>
 /// One open vault per file in this process, shared by whoever integrates with the host: the configuration provider
 /// (which runs before the host's services exist) and <c>AddEmbeddedVault</c>. A vault file has one owner at a time,
-/// so both must use the same <see cref="EmbeddedVault"/>. The first to acquire opens it with its options; the last
-/// to release closes it.
+/// so both must use the same <see cref="EmbeddedVault"/>. The first to acquire opens it with its options; every later
+/// one must name the same root (proven by unwrapping the vault's key-encryption key) and clock, and may turn purge
+/// protection on. The last to release closes it; disposing the vault object itself does nothing.
 /// </summary>
 internal static class SharedVaults
 {
@@ -14,62 +15,139 @@ internal static class SharedVaults
     public static async Task<Lease> AcquireAsync(EmbeddedVaultOptions options, CancellationToken cancellationToken)
     {
         var path = System.IO.Path.GetFullPath(options.Path);
-        Entry entry;
-        lock (Sync)
+        while (true)
         {
-            if (!Entries.TryGetValue(path, out entry!))
+            Entry entry;
+            Task? closing = null;
+            var opener = false;
+            lock (Sync)
             {
-                entry = new Entry(path, EmbeddedVault.OpenAsync(options, CancellationToken.None));
-                Entries.Add(path, entry);
+                if (Entries.TryGetValue(path, out entry!) && entry.Closing is { } pending)
+                {
+                    closing = pending; // the last user is closing it: wait, then open it again
+                }
+                else
+                {
+                    if (entry is null)
+                    {
+                        entry = new Entry(path, options.RootKey, OpenAsync(options));
+                        Entries.Add(path, entry);
+                        opener = true;
+                    }
+
+                    entry.References++;
+                }
             }
 
-            entry.References++;
-        }
+            if (closing is not null)
+            {
+                await closing.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
 
-        try
-        {
-            var vault = await entry.Opening.WaitAsync(cancellationToken).ConfigureAwait(false);
-            vault.Core.Telemetry.Attach(options.LoggerFactory, options.MeterFactory);
-            return new Lease(entry, vault);
-        }
-        catch
-        {
-            await ReleaseAsync(entry).ConfigureAwait(false);
-            throw;
+            try
+            {
+                var vault = await entry.Opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!opener)
+                {
+                    await JoinAsync(vault, entry, options, cancellationToken).ConfigureAwait(false);
+                }
+
+                vault.Core.Telemetry.Attach(options.LoggerFactory, options.MeterFactory);
+                return new Lease(entry, vault);
+            }
+            catch
+            {
+                await ReleaseAsync(entry).ConfigureAwait(false);
+                throw;
+            }
         }
     }
 
-    private static async ValueTask ReleaseAsync(Entry entry)
+    private static async Task<EmbeddedVault> OpenAsync(EmbeddedVaultOptions options)
+    {
+        var vault = await EmbeddedVault.OpenAsync(options, CancellationToken.None).ConfigureAwait(false);
+        vault.IsShared = true;
+        return vault;
+    }
+
+    /// <summary>A later user's options must describe the vault that is open, or it gets the error an open would give.</summary>
+    private static async Task JoinAsync(EmbeddedVault vault, Entry entry, EmbeddedVaultOptions options, CancellationToken cancellationToken)
+    {
+        if (!ReferenceEquals(options.TimeProvider, vault.Core.Time))
+        {
+            throw VaultErrors.BadParameter(
+                $"The vault '{entry.Path}' is already open in this process on another TimeProvider: give the configuration source and AddEmbeddedVault the same clock.");
+        }
+
+        await vault.VerifyRootAsync(options, entry.OpenedWith, cancellationToken).ConfigureAwait(false);
+        if (options.EnablePurgeProtection && !vault.Properties.PurgeProtectionEnabled)
+        {
+            await vault.EnablePurgeProtectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static Task ReleaseAsync(Entry entry)
     {
         lock (Sync)
         {
             if (--entry.References > 0)
             {
-                return;
+                // An open that failed is forgotten at once, so the next acquire tries again rather than see this failure.
+                if (entry.Opening.IsFaulted || entry.Opening.IsCanceled)
+                {
+                    Forget(entry);
+                }
+
+                return Task.CompletedTask;
             }
 
-            Entries.Remove(entry.Path);
-        }
-
-        // The last user is gone: close the vault. An open that failed has nothing to close (its caller saw the failure).
-        try
-        {
-            var vault = await entry.Opening.ConfigureAwait(false);
-            await vault.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (entry.Opening.IsFaulted || entry.Opening.IsCanceled)
-        {
-            _ = ex;
+            // The entry stays, marked closing, until the file is released: an acquire meanwhile waits, then reopens.
+            entry.Closing = CloseAsync(entry);
+            return entry.Closing;
         }
     }
 
-    internal sealed class Entry(string path, Task<EmbeddedVault> opening)
+    private static async Task CloseAsync(Entry entry)
+    {
+        try
+        {
+            var vault = await entry.Opening.ConfigureAwait(false);
+            vault.Close();
+        }
+        catch (Exception ex) when (entry.Opening.IsFaulted || entry.Opening.IsCanceled)
+        {
+            _ = ex; // the open failed: nothing to close, and whoever waited for it saw why
+        }
+        finally
+        {
+            lock (Sync)
+            {
+                Forget(entry);
+            }
+        }
+    }
+
+    private static void Forget(Entry entry)
+    {
+        if (Entries.TryGetValue(entry.Path, out var current) && ReferenceEquals(current, entry))
+        {
+            Entries.Remove(entry.Path);
+        }
+    }
+
+    internal sealed class Entry(string path, IRootKeyProvider? openedWith, Task<EmbeddedVault> opening)
     {
         public string Path { get; } = path;
+
+        /// <summary>The root object the vault was opened with (null when it came from settings).</summary>
+        public IRootKeyProvider? OpenedWith { get; } = openedWith;
 
         public Task<EmbeddedVault> Opening { get; } = opening;
 
         public int References { get; set; }
+
+        public Task? Closing { get; set; }
     }
 
     /// <summary>A share of an open vault; disposing it releases the share.</summary>
@@ -86,6 +164,6 @@ internal static class SharedVaults
 
         public EmbeddedVault Vault { get; }
 
-        public ValueTask DisposeAsync() => Interlocked.Exchange(ref _released, 1) == 0 ? ReleaseAsync(_entry) : ValueTask.CompletedTask;
+        public ValueTask DisposeAsync() => Interlocked.Exchange(ref _released, 1) == 0 ? new ValueTask(ReleaseAsync(_entry)) : ValueTask.CompletedTask;
     }
 }

@@ -15,7 +15,7 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
     /// Probes an open vault: the root wraps a random key (a token that is gone fails here), a small durable write
     /// succeeds (the disk is writable and the vault is not refusing writes), and counts what is near expiry or expired.
     /// </summary>
-    public static async Task<VaultHealth> ProbeAsync(VaultCore core, ObjectLifecycle lifecycle, TimeSpan nearExpiryWindow, CancellationToken cancellationToken)
+    public static async Task<VaultHealth> ProbeAsync(VaultCore core, ObjectLifecycle lifecycle, TimeSpan nearExpiryWindow, WriteProbe writes, CancellationToken cancellationToken)
     {
         core.ThrowIfDisposed();
         Exception? rootFailure = null;
@@ -37,15 +37,18 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
             CryptographicOperations.ZeroMemory(probe);
         }
 
-        Exception? writeFailure = null;
-        try
+        var writeFailure = writes.Check(core, () =>
         {
-            new VaultSettings(core).Put(ProbeSetting, core.Now().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        catch (Exception ex) when (ex is VaultException or IOException or UnauthorizedAccessException)
-        {
-            writeFailure = ex;
-        }
+            try
+            {
+                new VaultSettings(core).Put(ProbeSetting, core.Now().ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return null;
+            }
+            catch (Exception ex) when (ex is VaultException or IOException or UnauthorizedAccessException)
+            {
+                return ex;
+            }
+        });
 
         var now = core.Time.GetUtcNow();
         int near = 0, expired = 0;
@@ -68,5 +71,32 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
         }
 
         return new VaultHealth(rootFailure, writeFailure, near, expired);
+    }
+
+    /// <summary>
+    /// The write check's last result, kept for <see cref="Interval"/> on the vault's clock: a durable write per probe
+    /// would fsync every few seconds under a busy health endpoint.
+    /// </summary>
+    internal sealed class WriteProbe
+    {
+        public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+        private readonly Lock _sync = new();
+        private DateTimeOffset? _at;
+        private Exception? _failure;
+
+        public Exception? Check(VaultCore core, Func<Exception?> write)
+        {
+            lock (_sync)
+            {
+                var now = core.Time.GetUtcNow();
+                if (_at is null || now - _at >= Interval || now < _at)
+                {
+                    _failure = write();
+                    _at = now;
+                }
+
+                return _failure;
+            }
+        }
     }
 }

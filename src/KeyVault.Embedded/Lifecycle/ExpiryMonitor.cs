@@ -6,7 +6,7 @@ namespace KeyVault.Embedded.Lifecycle;
 
 /// <summary>
 /// Finds current versions of secrets, keys and certificates that are near expiry or expired, and raises each notice
-/// once per version: what was reported is remembered in the vault (an authenticated setting per object), so a restart
+/// once per version and expiry date: what was reported is remembered in the vault (an authenticated setting per object), so a restart
 /// does not report it again. A certificate's managed key and secret are reported through their certificate.
 /// </summary>
 internal sealed class ExpiryMonitor
@@ -48,7 +48,8 @@ internal sealed class ExpiryMonitor
             foreach (var (current, notice, expiresOn) in due)
             {
                 var key = MarkerKey(current.Object.Type, current.Object.NormalizedName);
-                var marker = $"{current.Version}:{notice}";
+                // The expiry date is part of it: a version whose expiry is moved is reported again for the new date.
+                var marker = $"{current.Version}:{notice}:{current.Attributes.ExpiresOn}";
                 if (reported.GetValueOrDefault(key) != marker)
                 {
                     batch.Settings.Add(_core.Authenticator.Seal(new SettingRecord(key, marker)));

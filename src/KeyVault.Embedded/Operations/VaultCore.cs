@@ -123,7 +123,6 @@ internal sealed class VaultCore : IDisposable
             }
 
             _disposed = true;
-            Events.Complete();
             Cache.Clear();
             foreach (var lease in KeyLeases.Keys)
             {
@@ -144,5 +143,8 @@ internal sealed class VaultCore : IDisposable
                 Telemetry.Closed(Header.VaultId);
             }
         }
+
+        // Observers hear OnCompleted outside the lock, as they hear every event.
+        Events.Complete();
     }
 }

@@ -39,6 +39,21 @@ public sealed class ExpiryTests : VaultTestBase
     }
 
     [Fact]
+    public async Task A_version_whose_expiry_is_moved_is_reported_again_for_the_new_date()
+    {
+        var secret = new KeyVaultSecret("s", "v");
+        secret.Properties.ExpiresOn = Start.AddDays(10);
+        var created = await Secrets.SetSecretAsync(secret);
+        (await Vault.CheckExpiryAsync(Window)).Should().ContainSingle();
+
+        created.Properties.ExpiresOn = Start.AddDays(20);
+        await Secrets.UpdateSecretPropertiesAsync(created.Properties);
+
+        (await Vault.CheckExpiryAsync(Window)).Should().ContainSingle().Which.ExpiresOn.Should().Be(Start.AddDays(20));
+        (await Vault.CheckExpiryAsync(Window)).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_new_version_is_reported_in_its_own_time_and_disabled_or_undated_ones_never()
     {
         var secret = new KeyVaultSecret("s", "v");

@@ -96,12 +96,13 @@ public sealed class TelemetryTests : VaultTestBase
     [Fact]
     public async Task Each_operation_is_one_activity_named_after_it()
     {
-        var activities = new List<Activity>();
+        // Process-wide: other tests' vaults run in parallel, so collect concurrently and keep only this test's.
+        var activities = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == EmbeddedVaultDiagnostics.ActivitySourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activities.Add,
+            ActivityStopped = activities.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
 

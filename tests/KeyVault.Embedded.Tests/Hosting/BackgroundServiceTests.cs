@@ -79,6 +79,7 @@ public sealed class BackgroundServiceTests : HostingTestBase
         var service = quiet.Services.GetRequiredService<EmbeddedVaultHostedService>();
         await quiet.StartAsync();
         Time.Advance(TimeSpan.FromDays(1));
+        await quiet.StopAsync(); // waits for a loop, had one started
         service.Passes.Should().Be(0);
         File.Exists(Dir.File("other.db")).Should().BeTrue("the service still opens the vault at start");
     }

@@ -89,7 +89,10 @@ public sealed class ConfigurationProviderTests : IDisposable
 
         var all = Build(o => o.ReloadOnChange = false);
         all["Old"].Should().Be("stale");
-        Dispose(all);
+        await using (var owner = await TestVaults.OpenAsync(VaultPath, _key, _time))
+        {
+            owner.Should().NotBeNull("without reloading, the file is not held after the load");
+        }
 
         var current = Build(o => o.ExcludeExpired = true);
         current["Old"].Should().BeNull();

@@ -64,6 +64,8 @@ public sealed class HealthCheckTests : HostingTestBase
         (await CheckAsync(host)).Status.Should().Be(HealthStatus.Healthy);
 
         _store!.FailWrites = new IOException("No space left on device");
+        (await CheckAsync(host)).Status.Should().Be(HealthStatus.Healthy, "the write probe runs at most once a minute");
+        Time.Advance(TimeSpan.FromMinutes(1));
         var report = await CheckAsync(host);
 
         report.Status.Should().Be(HealthStatus.Unhealthy);
@@ -72,11 +74,40 @@ public sealed class HealthCheckTests : HostingTestBase
     }
 
     [Fact]
+    public async Task A_root_that_fails_at_open_is_not_retried_by_every_probe()
+    {
+        var wrongRoot = new CountingRootKey(TestVaults.NewKey());
+        await using (await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = VaultPath, RootKey = _root }))
+        {
+        }
+
+        var builder = NewBuilder(new Dictionary<string, string?>());
+        builder.Services.AddEmbeddedVault(o =>
+        {
+            o.Path = VaultPath;
+            o.RootKey = wrongRoot;
+        });
+        builder.Services.AddHealthChecks().AddEmbeddedVault();
+        var host = Track(builder.Build());
+
+        (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyMismatch);
+        Time.Advance(TimeSpan.FromMinutes(5));
+        var report = await CheckAsync(host);
+        (await CheckAsync(host)).Status.Should().Be(HealthStatus.Unhealthy);
+
+        report.Entries["embedded-vault"].Description.Should().Contain("RootKeyMismatch");
+        wrongRoot.Opens.Should().Be(1, "a wrong root (or PIN) is not tried again: a token would lock its PIN");
+    }
+
+    [Fact]
     public async Task A_closed_vault_is_reported_with_the_registered_failure_status()
     {
         var host = await StartAsync(HealthStatus.Degraded);
 
-        await host.Services.GetRequiredService<EmbeddedVault>().DisposeAsync();
+        var vault = host.Services.GetRequiredService<EmbeddedVault>();
+        await vault.DisposeAsync();
+        (await CheckAsync(host)).Status.Should().Be(HealthStatus.Healthy, "the host owns its vault: disposing it yourself does nothing");
+        vault.Close(); // as if closed under the host
 
         var report = await CheckAsync(host);
         report.Status.Should().Be(HealthStatus.Degraded);
@@ -97,6 +128,21 @@ public sealed class HealthCheckTests : HostingTestBase
         var host = Track(builder.Build());
         await host.StartAsync();
         return host;
+    }
+
+    private sealed class CountingRootKey(byte[] key) : IRootKeyProvider
+    {
+        private readonly SoftwareRootKey _inner = SoftwareRootKey.FromBytes(key);
+
+        public int Opens { get; private set; }
+
+        public string Kind => _inner.Kind;
+
+        public ValueTask<IRootKey> OpenAsync(RootKeyContext context, CancellationToken cancellationToken = default)
+        {
+            Opens++;
+            return _inner.OpenAsync(context, cancellationToken);
+        }
     }
 
     private static Task<HealthReport> CheckAsync(IHost host) => host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();

@@ -30,7 +30,7 @@ public sealed class ServiceRegistrationTests : HostingTestBase
             "EmbeddedVault:Path is required: the vault file to open or create.",
             $"EmbeddedVault:Root:KeyFile names '{Dir.File("missing.key")}', which does not exist (create one with SoftwareRootKey.CreateKeyFile).",
             "EmbeddedVault:SoftDeleteRetentionDays is 3: it must be between 7 and 90 days.",
-            "EmbeddedVault:Background:Interval is 00:00:00: it must be at least one second.");
+            "EmbeddedVault:Background:Interval is 00:00:00: it must be between one second and 49 days.");
         Directory.EnumerateFiles(Dir.Path).Should().BeEquivalentTo([KeyFile], "nothing was created");
     }
 
@@ -117,5 +117,85 @@ public sealed class ServiceRegistrationTests : HostingTestBase
 
         await using var reopened = await OpenDirectlyAsync();
         (await reopened.Secrets.GetSecretAsync("s")).Value.Should().Be("v");
+    }
+
+    [Fact]
+    public async Task Sharing_an_open_vault_proves_the_root_and_the_clock_and_may_turn_purge_protection_on()
+    {
+        var otherKey = Dir.File("other.key");
+        SoftwareRootKey.CreateKeyFile(otherKey);
+        using var configuration = new ConfigurationManager();
+        configuration.AddEmbeddedVault(o =>
+        {
+            o.Vault.Path = VaultPath;
+            o.Vault.Root.KeyFile = KeyFile;
+            o.Vault.TimeProvider = Time;
+        });
+
+        var wrongRoot = await StartSharingAsync(o => o.Root.KeyFile = otherKey);
+        (await wrongRoot.Invoking(h => h.StartAsync()).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyMismatch);
+
+        var otherClock = await StartSharingAsync(o => o.TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
+        (await otherClock.Invoking(h => h.StartAsync()).Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("TimeProvider");
+
+        var same = await StartSharingAsync(o => o.EnablePurgeProtection = true);
+        await same.StartAsync();
+        same.Services.GetRequiredService<EmbeddedVault>().Properties.PurgeProtectionEnabled.Should().BeTrue("a later user may turn it on");
+    }
+
+    [Fact]
+    public async Task A_configuration_that_outlives_the_host_keeps_the_vault_open_until_it_goes()
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddEmbeddedVault(o =>
+        {
+            o.Vault.Path = VaultPath;
+            o.Vault.Root.KeyFile = KeyFile;
+            o.Vault.TimeProvider = Time;
+        });
+        var host = await StartSharingAsync(_ => { });
+        await host.StartAsync();
+        var vault = host.Services.GetRequiredService<EmbeddedVault>();
+        await DisposeHostAsync(host);
+
+        await vault.Secrets.SetSecretAsync("Still", "open"); // the host's container did not close the shared vault
+        (await OpenDirectlyAsync().Invoking(t => t).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.VaultInUse);
+        ((IConfigurationRoot)configuration).Reload();
+        configuration["Still"].Should().Be("open");
+
+        configuration.Dispose();
+        await using var reopened = await OpenDirectlyAsync();
+        (await reopened.Secrets.GetSecretAsync("Still")).Value.Should().Be("open");
+    }
+
+    [Fact]
+    public async Task Intervals_a_timer_cannot_take_are_refused_by_name()
+    {
+        var builder = NewBuilder();
+        builder.Services.AddEmbeddedVault(builder.Configuration, o => o.Background.Interval = TimeSpan.FromDays(60));
+        var host = Track(builder.Build());
+
+        var error = (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which;
+
+        error.Failures.Should().ContainSingle().Which.Should().Be("EmbeddedVault:Background:Interval is 60.00:00:00: it must be between one second and 49 days.");
+        var source = () => new ConfigurationBuilder().AddEmbeddedVault(o =>
+        {
+            o.Vault.Path = VaultPath;
+            o.Vault.Root.KeyFile = KeyFile;
+            o.ReloadInterval = TimeSpan.FromDays(60);
+            o.Prefix = "App:";
+        });
+        source.Should().Throw<VaultException>().Which.Message.Should().Contain("ReloadInterval is 60.00:00:00").And.Contain("Prefix is 'App:'");
+    }
+
+    private Task<IHost> StartSharingAsync(Action<EmbeddedVaultOptions> configure)
+    {
+        var builder = NewBuilder();
+        builder.Services.AddEmbeddedVault(builder.Configuration, o =>
+        {
+            o.Background.Enabled = false;
+            configure(o);
+        });
+        return Task.FromResult(Track(builder.Build()));
     }
 }
