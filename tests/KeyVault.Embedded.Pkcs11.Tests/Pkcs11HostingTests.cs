@@ -5,6 +5,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace KeyVault.Embedded.Pkcs11.Tests;
@@ -89,6 +91,36 @@ public sealed class Pkcs11HostingTests(SoftHsm hsm) : IDisposable
     }
 
     [Fact]
+    public async Task A_wrong_pin_stops_the_start_and_never_appears_in_a_message_or_a_log()
+    {
+        const string WrongPin = "wrong-pin-913";
+        var token = hsm.NewToken();
+        Pkcs11RootKey.CreateRootKey(SoftHsm.Options(token));
+        var pinFile = _dir.File("pin");
+        await File.WriteAllTextAsync(pinFile, WrongPin);
+        var logs = new FakeLogCollector();
+        var host = Build(new Dictionary<string, string?>
+        {
+            ["EmbeddedVault:Path"] = _dir.File("vault.db"),
+            ["EmbeddedVault:Root:Pkcs11:ModulePath"] = SoftHsm.ModulePath,
+            ["EmbeddedVault:Root:Pkcs11:TokenLabel"] = token,
+            ["EmbeddedVault:Root:Pkcs11:KeyLabel"] = "vault-root",
+            ["EmbeddedVault:Root:Pkcs11:PinFile"] = pinFile,
+        }, logs);
+
+        var error = (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<VaultException>()).Which;
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        error.ErrorCode.Should().Be(Pkcs11ErrorCodes.PinIncorrect);
+        error.ToString().Should().NotContain(WrongPin);
+        health.Status.Should().Be(HealthStatus.Unhealthy);
+        health.Entries.Values.Should().OnlyContain(e => !(e.Description ?? string.Empty).Contains(WrongPin, StringComparison.Ordinal));
+        logs.GetSnapshot().Should().NotContain(r => r.Message.Contains(WrongPin, StringComparison.Ordinal) || (r.Exception != null && r.Exception.ToString().Contains(WrongPin, StringComparison.Ordinal)));
+        File.Exists(_dir.File("vault.db")).Should().BeFalse("a failed open creates nothing");
+        host.Dispose();
+    }
+
+    [Fact]
     public async Task Bad_token_settings_stop_the_host_at_start_naming_each_setting()
     {
         var host = Build(new Dictionary<string, string?>
@@ -113,10 +145,15 @@ public sealed class Pkcs11HostingTests(SoftHsm hsm) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private IHost Build(Dictionary<string, string?> settings)
+    private IHost Build(Dictionary<string, string?> settings, FakeLogCollector? logs = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = _dir.Path });
         builder.Configuration.AddInMemoryCollection(settings);
+        if (logs is not null)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs));
+        }
+
         builder.Services.AddEmbeddedVault(builder.Configuration, o => o.Background.Enabled = false).UsePkcs11Root();
         builder.Services.AddHealthChecks().AddEmbeddedVault();
         return builder.Build();

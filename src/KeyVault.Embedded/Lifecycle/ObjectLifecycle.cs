@@ -383,11 +383,12 @@ internal sealed class ObjectLifecycle
             foreach (var (obj, current) in _core.Store.FindCurrent(StorageKeys.TypePrefix(type)))
             {
                 _core.Authenticator.Verify(obj);
-                _core.Cache.SetObject(obj);
                 if (obj.IsDeleted != deleted)
                 {
                     continue;
                 }
+
+                _core.Cache.SetObject(obj);
 
                 if (!_core.Cache.TryGetVersion(current.Key, out var stored))
                 {
