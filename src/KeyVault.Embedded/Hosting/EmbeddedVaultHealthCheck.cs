@@ -4,7 +4,8 @@ namespace KeyVault.Embedded.Hosting;
 
 /// <summary>
 /// The vault's health: open (and not refusing writes after a failed one), root reachable (the root wraps a random
-/// key: a removed token fails here), writes possible (a small durable write, at most once a minute), and what is near expiry or expired.
+/// key: a removed token fails here), writes possible (a small durable write), and what is near expiry or expired (the
+/// write and the expiry scan at most once a minute).
 /// Unhealthy (or the registration's failure status) when one of the first three fails; Degraded when something is
 /// near expiry or expired; otherwise Healthy. Data: vault id, near-expiry and expired counts.
 /// </summary>
@@ -44,7 +45,7 @@ internal sealed class EmbeddedVaultHealthCheck : IHealthCheck
         VaultHealth health;
         try
         {
-            health = await VaultHealth.ProbeAsync(core, vault.Lifecycle, _holder.Options.Background.NearExpiryWindow, _holder.WriteProbe, cancellationToken).ConfigureAwait(false);
+            health = await VaultHealth.ProbeAsync(core, vault.Lifecycle, _holder.Options.Background.NearExpiryWindow, _holder.HealthWrites, _holder.HealthExpiry, cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectDisposedException ex)
         {

@@ -30,8 +30,11 @@ internal sealed class EmbeddedVaultHolder : IAsyncDisposable, IDisposable
 
     public EmbeddedVaultOptions Options => _options.Value;
 
-    /// <summary>The health check's write probe (health checks are created per run; this outlives them).</summary>
-    public VaultHealth.WriteProbe WriteProbe { get; } = new();
+    /// <summary>The health check's write probe, at most once a minute (health checks are created per run; this outlives them).</summary>
+    public VaultHealth.Throttled<Exception?> HealthWrites { get; } = new();
+
+    /// <summary>The health check's expiry counts, at most once a minute.</summary>
+    public VaultHealth.Throttled<(int Near, int Expired)> HealthExpiry { get; } = new();
 
     public async Task<EmbeddedVault> GetAsync(CancellationToken cancellationToken)
     {

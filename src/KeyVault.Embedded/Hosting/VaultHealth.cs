@@ -15,7 +15,7 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
     /// Probes an open vault: the root wraps a random key (a token that is gone fails here), a small durable write
     /// succeeds (the disk is writable and the vault is not refusing writes), and counts what is near expiry or expired.
     /// </summary>
-    public static async Task<VaultHealth> ProbeAsync(VaultCore core, ObjectLifecycle lifecycle, TimeSpan nearExpiryWindow, WriteProbe writes, CancellationToken cancellationToken)
+    public static async Task<VaultHealth> ProbeAsync(VaultCore core, ObjectLifecycle lifecycle, TimeSpan nearExpiryWindow, Throttled<Exception?> writes, Throttled<(int Near, int Expired)> expiry, CancellationToken cancellationToken)
     {
         core.ThrowIfDisposed();
         Exception? rootFailure = null;
@@ -37,7 +37,7 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
             CryptographicOperations.ZeroMemory(probe);
         }
 
-        var writeFailure = writes.Check(core, () =>
+        var writeFailure = writes.Get(core.Time, () =>
         {
             try
             {
@@ -50,6 +50,13 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
             }
         });
 
+        var (near, expired) = expiry.Get(core.Time, () => CountExpiry(core, lifecycle, nearExpiryWindow));
+        return new VaultHealth(rootFailure, writeFailure, near, expired);
+    }
+
+    /// <summary>Current, enabled, unmanaged secrets, keys and certificates near expiry and expired (a scan of the vault).</summary>
+    private static (int Near, int Expired) CountExpiry(VaultCore core, ObjectLifecycle lifecycle, TimeSpan nearExpiryWindow)
+    {
         var now = core.Time.GetUtcNow();
         int near = 0, expired = 0;
         foreach (var type in Watched)
@@ -70,32 +77,32 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
             }
         }
 
-        return new VaultHealth(rootFailure, writeFailure, near, expired);
+        return (near, expired);
     }
 
     /// <summary>
-    /// The write check's last result, kept for <see cref="Interval"/> on the vault's clock: a durable write per probe
-    /// would fsync every few seconds under a busy health endpoint.
+    /// A check's last result, kept for <see cref="Interval"/> on the vault's clock: a busy health endpoint must not
+    /// fsync a write or scan the whole vault on every probe.
     /// </summary>
-    internal sealed class WriteProbe
+    internal sealed class Throttled<T>
     {
         public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
         private readonly Lock _sync = new();
         private DateTimeOffset? _at;
-        private Exception? _failure;
+        private T _last = default!;
 
-        public Exception? Check(VaultCore core, Func<Exception?> write)
+        public T Get(TimeProvider time, Func<T> compute)
         {
             lock (_sync)
             {
-                var now = core.Time.GetUtcNow();
+                var now = time.GetUtcNow();
                 if (_at is null || now - _at >= Interval || now < _at)
                 {
-                    _failure = write();
+                    _last = compute();
                     _at = now;
                 }
 
-                return _failure;
+                return _last;
             }
         }
     }
