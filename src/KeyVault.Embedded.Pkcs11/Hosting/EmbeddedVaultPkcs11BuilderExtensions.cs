@@ -39,19 +39,10 @@ public static class EmbeddedVaultPkcs11BuilderExtensions
 
         var path = $"{builder.SectionPath}:{SectionName}";
         // Validated when the vault's options are (at start): resolving the root reads these settings.
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Pkcs11RootSettings>>(new Validator(path)));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Pkcs11RootSettings>>(new SettingsValidator<Pkcs11RootSettings>(path, s => s.Problems())));
         builder.Services.TryAddSingleton(provider => provider.GetRequiredService<IOptions<Pkcs11RootSettings>>().Value.CreateRootKey());
         builder.Services.AddOptions<EmbeddedVaultOptions>().PostConfigure<IServiceProvider>((options, provider) =>
             options.RootKey ??= provider.GetRequiredService<Pkcs11RootKey>());
         return builder;
-    }
-
-    private sealed class Validator(string path) : IValidateOptions<Pkcs11RootSettings>
-    {
-        public ValidateOptionsResult Validate(string? name, Pkcs11RootSettings options)
-        {
-            var failures = options.Problems().Select(p => $"{path}:{p.Setting} {p.Problem}").ToList();
-            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-        }
     }
 }

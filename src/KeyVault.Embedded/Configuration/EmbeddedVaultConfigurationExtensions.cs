@@ -28,7 +28,7 @@ public static class EmbeddedVaultConfigurationExtensions
         }
 
         configure?.Invoke(options);
-        var problems = options.Vault.Problems().Select(p => $"{EmbeddedVaultDefaults.SectionName}:{p.Setting} {p.Problem}").ToList();
+        var problems = SettingsValidator<EmbeddedVaultOptions>.Describe(EmbeddedVaultDefaults.SectionName, options.Vault.Problems());
         if (options.ReloadInterval is { } interval && (interval < TimeSpan.FromSeconds(1) || interval > EmbeddedVaultOptions.MaximumTimerInterval))
         {
             problems.Add($"ReloadInterval is {interval}: it must be between one second and {EmbeddedVaultOptions.MaximumTimerInterval.Days} days.");

@@ -84,20 +84,18 @@ internal sealed class EmbeddedVaultHolder : IAsyncDisposable, IDisposable
             _lease = null;
         }
 
-        if (lease is { IsCompletedSuccessfully: true })
+        if (lease is null)
         {
-            await lease.Result.DisposeAsync().ConfigureAwait(false);
+            return;
         }
-        else if (lease is not null)
+
+        try
         {
-            try
-            {
-                await (await lease.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (lease.IsFaulted || lease.IsCanceled)
-            {
-                _ = ex; // the open failed, and whoever waited for it saw why
-            }
+            await (await lease.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (lease.IsFaulted || lease.IsCanceled)
+        {
+            _ = ex; // the open failed, and whoever waited for it saw why
         }
     }
 

@@ -72,7 +72,7 @@ public static class EmbeddedVaultServiceCollectionExtensions
             }
         });
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EmbeddedVaultOptions>>(new EmbeddedVaultOptionsValidator(sectionPath)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EmbeddedVaultOptions>>(new SettingsValidator<EmbeddedVaultOptions>(sectionPath, o => o.Problems())));
 
         services.TryAddSingleton<EmbeddedVaultHolder>();
         services.TryAddSingleton(provider => provider.GetRequiredService<EmbeddedVaultHolder>().Get());
