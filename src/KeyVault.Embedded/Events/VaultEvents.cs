@@ -21,8 +21,6 @@ internal sealed class VaultEvents : IObservable<VaultEvent>
         _time = time;
     }
 
-    public bool HasObservers => Volatile.Read(ref _observers).Length > 0;
-
     public IDisposable Subscribe(IObserver<VaultEvent> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
@@ -39,7 +37,7 @@ internal sealed class VaultEvents : IObservable<VaultEvent>
             return;
         }
 
-        Publish(new VaultEvent(eventType, kind, name, version, _vaultUri, _time.GetUtcNow(), expiresOn));
+        Publish(Create(eventType, kind, name, version, expiresOn));
     }
 
     /// <summary>An event about an object of a public kind, not yet published.</summary>
