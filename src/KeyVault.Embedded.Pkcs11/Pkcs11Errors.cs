@@ -14,6 +14,10 @@ internal static class Pkcs11Errors
     public static VaultException PinIncorrect(string token, CKR rv, Exception inner) =>
         new(Pkcs11ErrorCodes.PinIncorrect, 401, $"Token '{token}' refused the PIN ({rv}). The vault files were not changed.", inner);
 
+    public static VaultException PinUnverifiable(string token) =>
+        new(Pkcs11ErrorCodes.PinIncorrect, 401,
+            $"Token '{token}' is logged in already by code of this process outside the vault, so the PIN given cannot be checked; the vault refuses to trust it unchecked. The vault files were not changed.");
+
     public static VaultException RootKeyNotFound(string token, string key) =>
         new(Pkcs11ErrorCodes.RootKeyNotFound, 404, $"Token '{token}' has no AES key {key}. The vault files were not changed.");
 

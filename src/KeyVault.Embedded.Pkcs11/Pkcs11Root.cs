@@ -14,15 +14,17 @@ namespace KeyVault.Embedded.Pkcs11;
 /// An opened PKCS#11 root: wraps and unwraps key-encryption keys with the token's AES root key, and makes, loads and
 /// destroys the vault's token-resident (-HSM) keys.
 /// </summary>
-internal sealed class Pkcs11Root : IRootKey, IHardwareKeys
+internal sealed class Pkcs11Root : IRootKey, IHardwareKeys, Integrity.IRollbackAnchorSource
 {
     private readonly Pkcs11Token _token;
     private readonly IObjectHandle _rootKey;
+    private readonly bool _anchor;
 
-    public Pkcs11Root(Pkcs11Token token, IObjectHandle rootKey, IReadOnlyDictionary<string, string> parameters)
+    public Pkcs11Root(Pkcs11Token token, IObjectHandle rootKey, IReadOnlyDictionary<string, string> parameters, bool anchor)
     {
         _token = token;
         _rootKey = rootKey;
+        _anchor = anchor;
         Parameters = parameters;
     }
 
@@ -35,6 +37,12 @@ internal sealed class Pkcs11Root : IRootKey, IHardwareKeys
 
     public ValueTask<byte[]> UnwrapKeyAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_token.Run("unwrapping a key-encryption key", session => Pkcs11Token.UnwrapBytes(session, _rootKey, wrappedKey.ToArray())));
+
+    public Integrity.IRollbackAnchor? OpenAnchor(Guid vaultId) => _anchor ? new Pkcs11TokenAnchor(_token, vaultId) : null;
+
+    public ValueTask<byte[]> DeriveKeyAsync(ReadOnlyMemory<byte> context, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(RootBinding.FromWrap(SHA256.HashData(context.Span), digest =>
+            _token.Run("deriving the vault's binding key", session => Pkcs11Token.WrapBytes(session, _rootKey, digest))));
 
     public NewKey Generate(KeyType family, int? size, KeyCurveName? curve, IReadOnlyList<string> operations, string label, byte[] id)
     {
@@ -66,14 +74,24 @@ internal sealed class Pkcs11Root : IRootKey, IHardwareKeys
             : new Pkcs11EcKey(_token, handle, (EcCryptoKey)publicKey);
     }
 
-    public void Destroy(KeyAttributes attributes)
+    public void Destroy(KeyAttributes attributes, string label)
     {
         var id = Id(attributes);
+        CKO[] classes = KeyTypes.Family(attributes.KeyType) == KeyType.Oct ? [CKO.CKO_SECRET_KEY] : [CKO.CKO_PRIVATE_KEY, CKO.CKO_PUBLIC_KEY];
         _token.Run("destroying a purged key", session =>
         {
-            foreach (var handle in session.FindAllObjects([Pkcs11Token.Attribute(CKA.CKA_ID, id)]))
+            foreach (var keyClass in classes)
             {
-                session.DestroyObject(handle);
+                foreach (var handle in session.FindAllObjects([Pkcs11Token.Attribute(CKA.CKA_CLASS, keyClass), Pkcs11Token.Attribute(CKA.CKA_ID, id)]))
+                {
+                    // The label names the vault, object and version: an object another vault (or anyone) made with the
+                    // same id is never touched.
+                    var stored = session.GetAttributeValue(handle, [CKA.CKA_LABEL])[0].GetValueAsString();
+                    if (string.Equals(stored?.TrimEnd('\0'), label, StringComparison.OrdinalIgnoreCase))
+                    {
+                        session.DestroyObject(handle);
+                    }
+                }
             }
 
             return true;
@@ -131,6 +149,8 @@ internal sealed class Pkcs11Root : IRootKey, IHardwareKeys
 
     public void Dispose() => _token.Dispose();
 
+    /// <summary>The token object id (CKA_ID) of a stored reference <c>{serial}:{hex id}</c>.</summary>
+    /// <exception cref="VaultIntegrityException">The reference is malformed or empty (an empty id would match every object without one).</exception>
     private byte[] Id(KeyAttributes attributes)
     {
         var reference = attributes.HsmReference ?? throw new VaultIntegrityException("A token key's record has no token reference.");
@@ -140,7 +160,17 @@ internal sealed class Pkcs11Root : IRootKey, IHardwareKeys
             throw Pkcs11Errors.ObjectMissing(_token.Label, reference);
         }
 
-        return Convert.FromHexString(reference[(colon + 1)..]);
+        byte[] id;
+        try
+        {
+            id = Convert.FromHexString(reference[(colon + 1)..]);
+        }
+        catch (FormatException ex)
+        {
+            throw new VaultIntegrityException("A token key's reference is malformed.", ex);
+        }
+
+        return id.Length == 16 ? id : throw new VaultIntegrityException("A token key's reference does not name a 16-byte object id.");
     }
 
     private KeyAttributes GenerateRsa(int size, IReadOnlyList<string> operations, string label, byte[] id, string reference)

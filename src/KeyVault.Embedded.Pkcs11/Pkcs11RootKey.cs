@@ -39,6 +39,7 @@ public sealed class Pkcs11RootKey : IRootKeyProvider, IDisposable
             SlotId = options.SlotId,
             KeyLabel = options.KeyLabel,
             KeyId = options.KeyId?.ToArray(),
+            UseTokenAnchor = options.UseTokenAnchor,
         };
         _pin = GC.AllocateUninitializedArray<byte>(options.Pin!.Length, pinned: true);
         options.Pin.CopyTo(_pin, 0);
@@ -103,7 +104,7 @@ public sealed class Pkcs11RootKey : IRootKeyProvider, IDisposable
                 ["token"] = token.Label,
                 ["serial"] = token.Serial,
                 ["key"] = Describe(_options),
-            });
+            }, _options.UseTokenAnchor);
             return ValueTask.FromResult(root);
         }
         catch

@@ -23,4 +23,11 @@ public sealed class Pkcs11RootKeyOptions
 
     /// <summary>The root key's id (<c>CKA_ID</c>). Give this or <see cref="KeyLabel"/>.</summary>
     public byte[]? KeyId { get; set; }
+
+    /// <summary>
+    /// Keeps the vault's rollback anchor in the token: a private data object <c>kve-anchor:{vault id}</c> holding the
+    /// vault's latest generation and manifest root, updated after every commit. An open of vault files older than it
+    /// fails with <c>RollbackDetected</c>. Default false.
+    /// </summary>
+    public bool UseTokenAnchor { get; set; }
 }

@@ -17,6 +17,12 @@ namespace KeyVault.Embedded.Pkcs11;
 /// </remarks>
 internal sealed class Pkcs11Token : IDisposable
 {
+    // The PIN of every login this process holds, as an HMAC under a key that never leaves the process: when a token is
+    // logged in already (by another vault of this process), a new vault's PIN is compared with it, not taken on trust.
+    private static readonly byte[] PinKey = RandomNumberGenerator.GetBytes(32);
+    private static readonly ConcurrentDictionary<string, byte[]> Logins = new(StringComparer.Ordinal);
+    private static readonly Lock LoginSync = new();
+
     private readonly ISession _keeper;
     private readonly ConcurrentBag<ISession> _pool = [];
     private readonly HashSet<CKM> _mechanisms;
@@ -57,13 +63,32 @@ internal sealed class Pkcs11Token : IDisposable
         var (slot, info) = slots[0];
         var session = slot.OpenSession(SessionType.ReadWrite);
         var pinCopy = pin.ToArray();
+        var tag = HMACSHA256.HashData(PinKey, pinCopy);
+        var login = $"{Path.GetFullPath(modulePath)}|{info.SerialNumber.Trim()}";
         try
         {
-            session.Login(CKU.CKU_USER, pinCopy);
-        }
-        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
-        {
-            // Another vault of this process logged in to this token first.
+            lock (LoginSync)
+            {
+                try
+                {
+                    session.Login(CKU.CKU_USER, pinCopy);
+                    Logins[login] = tag.ToArray();
+                }
+                catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
+                {
+                    // Another vault of this process logged in to this token first; the token did not look at this PIN, so
+                    // compare it with the one that login used.
+                    if (!Logins.TryGetValue(login, out var held))
+                    {
+                        throw Pkcs11Errors.PinUnverifiable(info.Label.Trim());
+                    }
+
+                    if (!CryptographicOperations.FixedTimeEquals(held, tag))
+                    {
+                        throw Pkcs11Errors.PinIncorrect(info.Label.Trim(), CKR.CKR_PIN_INCORRECT, ex);
+                    }
+                }
+            }
         }
         catch (Pkcs11Exception ex) when (ex.RV is CKR.CKR_PIN_INCORRECT or CKR.CKR_PIN_LOCKED or CKR.CKR_PIN_INVALID or CKR.CKR_PIN_LEN_RANGE or CKR.CKR_PIN_EXPIRED)
         {
@@ -78,6 +103,7 @@ internal sealed class Pkcs11Token : IDisposable
         finally
         {
             CryptographicOperations.ZeroMemory(pinCopy);
+            CryptographicOperations.ZeroMemory(tag);
         }
 
         return new Pkcs11Token(slot, info, session);

@@ -41,6 +41,22 @@ public sealed class EmbeddedVaultOptions
     /// </summary>
     public bool EnablePurgeProtection { get; set; }
 
+    /// <summary>
+    /// A rollback anchor file (optional): after every commit the vault records its generation and the root of its
+    /// authenticated manifest there (MAC'd, fsynced, replaced atomically), and an open of vault files older than the
+    /// anchor fails with <c>RollbackDetected</c>. Put it where whoever can write the vault's folder cannot (another
+    /// volume, a path mounted only into this service); an attacker who can roll back both together is not stopped.
+    /// With a PKCS#11 root the token can keep the anchor instead (<c>Pkcs11RootKeyOptions.UseTokenAnchor</c>).
+    /// </summary>
+    public string? AnchorPath { get; set; }
+
+    /// <summary>
+    /// Whether a vault file of format 1 (written by the first release) is upgraded to format 2 in place at open: one
+    /// transaction, so a crash leaves the old file or the new one, whole. Default true. When false, such a file is
+    /// refused with <c>VaultFormatInvalid</c>, naming this option.
+    /// </summary>
+    public bool AllowFormatUpgrade { get; set; } = true;
+
     /// <summary>The clock for every date rule (expiry, retention, purge dates). Default: the system clock.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

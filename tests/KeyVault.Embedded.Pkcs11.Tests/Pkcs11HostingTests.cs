@@ -23,7 +23,7 @@ public sealed class Pkcs11HostingTests(SoftHsm hsm) : IDisposable
         var token = hsm.NewToken();
         Pkcs11RootKey.CreateRootKey(SoftHsm.Options(token));
         var pinFile = _dir.File("pin");
-        await File.WriteAllTextAsync(pinFile, SoftHsm.UserPin + "\n");
+        Files.WriteOwnerOnly(pinFile, SoftHsm.UserPin + "\n");
         var host = Build(new Dictionary<string, string?>
         {
             ["EmbeddedVault:Path"] = _dir.File("vault.db"),
@@ -57,7 +57,7 @@ public sealed class Pkcs11HostingTests(SoftHsm hsm) : IDisposable
         var token = hsm.NewToken();
         Pkcs11RootKey.CreateRootKey(SoftHsm.Options(token));
         var pinFile = _dir.File("pin");
-        await File.WriteAllTextAsync(pinFile, SoftHsm.UserPin);
+        Files.WriteOwnerOnly(pinFile, SoftHsm.UserPin);
         var vaultPath = _dir.File("vault.db");
         using var root = new Pkcs11RootKey(SoftHsm.Options(token));
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = _dir.Path });
@@ -97,7 +97,7 @@ public sealed class Pkcs11HostingTests(SoftHsm hsm) : IDisposable
         var token = hsm.NewToken();
         Pkcs11RootKey.CreateRootKey(SoftHsm.Options(token));
         var pinFile = _dir.File("pin");
-        await File.WriteAllTextAsync(pinFile, WrongPin);
+        Files.WriteOwnerOnly(pinFile, WrongPin);
         var logs = new FakeLogCollector();
         var host = Build(new Dictionary<string, string?>
         {

@@ -30,6 +30,9 @@ public sealed class Pkcs11RootSettings
     /// <summary>The name of an environment variable holding the user PIN. Give this or <see cref="PinFile"/>.</summary>
     public string? PinEnvironmentVariable { get; set; }
 
+    /// <summary>Keeps the vault's rollback anchor in the token (see <see cref="Pkcs11RootKeyOptions.UseTokenAnchor"/>).</summary>
+    public bool UseTokenAnchor { get; set; }
+
     /// <summary>Module, token and key, and where the PIN comes from; never the PIN.</summary>
     /// <returns>A description for logs.</returns>
     public override string ToString() =>
@@ -89,6 +92,7 @@ public sealed class Pkcs11RootSettings
                 KeyLabel = string.IsNullOrWhiteSpace(KeyLabel) ? null : KeyLabel,
                 KeyId = string.IsNullOrWhiteSpace(KeyId) ? null : Convert.FromHexString(KeyId),
                 Pin = pin,
+                UseTokenAnchor = UseTokenAnchor,
             });
         }
         finally
@@ -104,7 +108,8 @@ public sealed class Pkcs11RootSettings
             return Encoding.UTF8.GetBytes(Environment.GetEnvironmentVariable(PinEnvironmentVariable!) ?? string.Empty);
         }
 
-        var bytes = File.ReadAllBytes(PinFile);
+        // Refused when it is a symbolic link, another user's file, or readable by group or others (InsecureFile).
+        var bytes = KeyVault.Embedded.Storage.SecureFile.ReadAll(PinFile) ?? throw new FileNotFoundException($"The PIN file '{PinFile}' does not exist.");
         var length = bytes.Length;
         if (length > 0 && bytes[length - 1] == (byte)'\n')
         {

@@ -51,6 +51,14 @@ internal static class CertificateImport
             var leaf = withKeys[0];
             using var key = (AsymmetricAlgorithm?)leaf.GetRSAPrivateKey() ?? leaf.GetECDsaPrivateKey()
                 ?? throw VaultErrors.BadParameter("ImportCertificateOptions.Certificate holds a key that is neither RSA nor EC.");
+
+            // PKCS#12 pairs a key with a certificate by a bag attribute (localKeyId), not by the key itself: check that the
+            // key is the certificate's, as the PEM path does.
+            if (!leaf.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+            {
+                throw VaultErrors.BadParameter("ImportCertificateOptions.Certificate: the PKCS#12 file pairs its certificate with a private key that is not the certificate's key.");
+            }
+
             var newKey = ToNewKey(key, operationsFor);
             var chain = collection.Where(c => !ReferenceEquals(c, leaf)).Select(c => c.RawData).ToList();
             return new ImportedCertificate(X509CertificateLoader.LoadCertificate(leaf.RawData), newKey, chain, Pem: false);

@@ -70,6 +70,18 @@ public readonly struct VaultErrorCode : IEquatable<VaultErrorCode>
     /// <summary>The vault's storage failed to read or write.</summary>
     public static VaultErrorCode StorageFailure { get; } = new("StorageFailure");
 
+    /// <summary>The disk holding the vault is full: the write was not made. Free space and reopen the vault.</summary>
+    public static VaultErrorCode StorageFull { get; } = new("StorageFull");
+
+    /// <summary>
+    /// The vault's files are older than its rollback anchor says they must be: an older copy of the vault was put back
+    /// (or the anchor belongs to another vault). Nothing was opened or changed.
+    /// </summary>
+    public static VaultErrorCode RollbackDetected { get; } = new("RollbackDetected");
+
+    /// <summary>A vault, log, key or anchor file is a symbolic link, belongs to another user, or is open to group or others.</summary>
+    public static VaultErrorCode InsecureFile { get; } = new("InsecureFile");
+
     /// <summary>Returns true when both codes have the same text.</summary>
     public static bool operator ==(VaultErrorCode left, VaultErrorCode right) => left.Equals(right);
 

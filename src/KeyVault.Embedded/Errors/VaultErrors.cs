@@ -74,4 +74,22 @@ internal static class VaultErrors
 
     public static VaultException StorageFailure(string detail, Exception? inner) =>
         new(VaultErrorCode.StorageFailure, 500, $"The vault's storage failed: {detail}.", inner);
+
+    public static VaultException StorageFull(string location, Exception inner) =>
+        new(VaultErrorCode.StorageFull, 507,
+            $"The disk holding the vault '{location}' is full (no space left on device): the write was not made. Free space, then reopen the vault; it refuses writes until then.", inner);
+
+    public static VaultException InsecureFile(string path, string problem, string fix) =>
+        new(VaultErrorCode.InsecureFile, 403, $"The vault refuses the file '{path}': {problem}. Fix: {fix}.");
+
+    public static VaultException RollbackDetected(string detail) =>
+        new(VaultErrorCode.RollbackDetected, 409,
+            $"The vault was rolled back: {detail}. Someone put back an older copy of the vault's files, so acknowledged changes would be lost. " +
+            "Restore the latest copy of the files (or a backup made after the anchor's generation); if an older copy is to be used deliberately, " +
+            "move the anchor away first, knowing that every change since is lost. Nothing was changed.");
+
+    public static VaultIntegrityException LogMissing(string path, string logPath) =>
+        new($"The vault file '{path}' has no log file '{logPath}' beside it: the vault never deletes its log, so it was removed, and with it every change " +
+            "since the last checkpoint. Put the log file back. (If the vault was closed cleanly before its files were copied, its log was empty: create an " +
+            "empty file of that name with mode 0600 to open the copy.)");
 }

@@ -68,6 +68,16 @@ internal sealed class EmbeddedVaultHealthCheck : IHealthCheck
             return new HealthCheckResult(failure, "The vault cannot write.", write, data);
         }
 
+        if (vault.KeyAdministration.Resealing is { } reseal)
+        {
+            data["keyEncryptionKeyReseal"] = $"{reseal.Completed}/{reseal.Total}";
+        }
+
+        if (core.AnchorFailure is { } anchor)
+        {
+            return HealthCheckResult.Degraded("The rollback anchor could not record the latest commit; the next commit tries again.", anchor, data);
+        }
+
         return health.Expired + health.NearExpiry > 0
             ? HealthCheckResult.Degraded($"{health.Expired} expired and {health.NearExpiry} near-expiry objects.", data: data)
             : HealthCheckResult.Healthy("Open, root reachable, writes possible.", data);

@@ -37,31 +37,35 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
             CryptographicOperations.ZeroMemory(probe);
         }
 
-        var writeFailure = writes.Get(core.Time, () =>
+        var writeFailure = await writes.GetAsync(core.Time, async () =>
         {
             try
             {
-                new VaultSettings(core).Put(ProbeSetting, core.Now().ToString(System.Globalization.CultureInfo.InvariantCulture));
+                await core.Writer.WriteAsync(tx =>
+                {
+                    VaultSettings.Put(tx, ProbeSetting, core.Now().ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    return ValueTask.FromResult(true);
+                }, cancellationToken).ConfigureAwait(false);
                 return null;
             }
             catch (Exception ex) when (ex is VaultException or IOException or UnauthorizedAccessException)
             {
                 return ex;
             }
-        });
+        }).ConfigureAwait(false);
 
-        var (near, expired) = expiry.Get(core.Time, () => CountExpiry(core, lifecycle, nearExpiryWindow));
+        var (near, expired) = await expiry.GetAsync(core.Time, () => CountExpiryAsync(lifecycle, core.Time, nearExpiryWindow, cancellationToken)).ConfigureAwait(false);
         return new VaultHealth(rootFailure, writeFailure, near, expired);
     }
 
     /// <summary>Current, enabled, unmanaged secrets, keys and certificates near expiry and expired (a scan of the vault).</summary>
-    private static (int Near, int Expired) CountExpiry(VaultCore core, ObjectLifecycle lifecycle, TimeSpan nearExpiryWindow)
+    private static async ValueTask<(int Near, int Expired)> CountExpiryAsync(ObjectLifecycle lifecycle, TimeProvider time, TimeSpan nearExpiryWindow, CancellationToken cancellationToken)
     {
-        var now = core.Time.GetUtcNow();
+        var now = time.GetUtcNow();
         int near = 0, expired = 0;
         foreach (var type in Watched)
         {
-            foreach (var current in lifecycle.ListCurrent(type))
+            foreach (var current in await lifecycle.ListCurrentAsync(type, cancellationToken).ConfigureAwait(false))
             {
                 if (current.Object.ManagedBy is null && current.Attributes.Enabled && RecordAttributes.FromUnix(current.Attributes.ExpiresOn) is { } expiresOn)
                 {
@@ -87,22 +91,27 @@ internal sealed record VaultHealth(Exception? RootFailure, Exception? WriteFailu
     internal sealed class Throttled<T>
     {
         public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
-        private readonly Lock _sync = new();
+        private readonly SemaphoreSlim _sync = new(1, 1);
         private DateTimeOffset? _at;
         private T _last = default!;
 
-        public T Get(TimeProvider time, Func<T> compute)
+        public async ValueTask<T> GetAsync(TimeProvider time, Func<ValueTask<T>> compute)
         {
-            lock (_sync)
+            await _sync.WaitAsync().ConfigureAwait(false);
+            try
             {
                 var now = time.GetUtcNow();
                 if (_at is null || now - _at >= Interval || now < _at)
                 {
-                    _last = compute();
+                    _last = await compute().ConfigureAwait(false);
                     _at = now;
                 }
 
                 return _last;
+            }
+            finally
+            {
+                _sync.Release();
             }
         }
     }

@@ -30,6 +30,12 @@ internal sealed class AesKeyWrapRootKey : IRootKey
         return ValueTask.FromResult(AesKeyWrap.Unwrap(_key, wrappedKey.Span));
     }
 
+    public ValueTask<byte[]> DeriveKeyAsync(ReadOnlyMemory<byte> context, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ValueTask.FromResult(RootBinding.FromWrap(SHA256.HashData(context.Span), input => AesKeyWrap.Wrap(_key, input)));
+    }
+
     public void Dispose()
     {
         _disposed = true;

@@ -26,4 +26,16 @@ public interface IRootKey : IDisposable
     /// The wrapped key was not made by this root (wrong key) or was altered.
     /// </exception>
     ValueTask<byte[]> UnwrapKeyAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Derives a 32-byte key from the root and <paramref name="context"/>: the same bytes every time for the same root
+    /// and context, and impossible to compute without the root. The vault authenticates its metadata (commits, the
+    /// rollback anchor) with keys derived from it, so that a leaked key-encryption key alone cannot forge them. The
+    /// built-in roots wrap SHA-256(context) with RFC 3394 (deterministic) and hash the result, so the same AES key
+    /// gives the same binding in software and in a token. The caller owns and zeroes the returned bytes.
+    /// </summary>
+    /// <param name="context">What the key is for.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The derived key.</returns>
+    ValueTask<byte[]> DeriveKeyAsync(ReadOnlyMemory<byte> context, CancellationToken cancellationToken = default);
 }

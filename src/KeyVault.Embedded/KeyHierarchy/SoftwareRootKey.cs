@@ -152,7 +152,7 @@ public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
                 key[i].TryFormat(hex.Slice(i * 2, 2), out _, "x2", CultureInfo.InvariantCulture);
             }
 
-            using var file = new FileStream(path, OwnerOnlyFile.Options(FileMode.CreateNew, FileAccess.Write, FileShare.None));
+            using var file = SecureFile.CreateNew(path);
             file.Write(hex);
             file.Flush(flushToDisk: true);
         }
@@ -264,7 +264,8 @@ public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
         byte[] content;
         try
         {
-            content = File.ReadAllBytes(path);
+            // Refused when it is a symbolic link, another user's file, or readable by group or others (InsecureFile).
+            content = SecureFile.ReadAll(path) ?? throw VaultErrors.RootKeyUnavailable($"the key file '{path}' does not exist");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -25,8 +25,13 @@ internal interface IHardwareKeys
     /// <summary>Binds a stored -HSM key to its token objects for use.</summary>
     CryptoKey Load(KeyAttributes attributes);
 
-    /// <summary>Destroys a key's token objects (purge). Missing objects are not an error.</summary>
-    void Destroy(KeyAttributes attributes);
+    /// <summary>
+    /// Destroys a key's token objects (purge): only objects of a key class whose id is the reference's and whose label is
+    /// <paramref name="label"/>, so a forged reference can never reach another object (the root key, another vault's
+    /// keys). Missing objects are not an error.
+    /// </summary>
+    /// <exception cref="VaultIntegrityException">The reference is malformed (an empty id, another token).</exception>
+    void Destroy(KeyAttributes attributes, string label);
 
     /// <summary>
     /// The private key of an RSA or EC token key as an OpenSSL key (<c>RSAOpenSsl</c>/<c>ECDsaOpenSsl</c>), for

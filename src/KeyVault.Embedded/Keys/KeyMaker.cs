@@ -18,7 +18,30 @@ internal static class KeyMaker
             return KeyFactory.Generate(family, size, curve, operations);
         }
 
-        return Hardware(core, type).Generate(family, size, curve, operations, $"kve:{core.Header.VaultId:N}:{name}:{version}", Convert.FromHexString(version));
+        return Hardware(core, type).Generate(family, size, curve, operations, Label(core.Header.VaultId, name, version), Convert.FromHexString(version));
+    }
+
+    /// <summary>
+    /// The label of a token key: <c>kve:{vault id}:{name}:{version}</c>, with the name in its canonical lowercase form
+    /// (keys made before format 2 kept the name as given; labels compare case-insensitively).
+    /// </summary>
+    public static string Label(Guid vaultId, string name, string version) => $"kve:{vaultId:N}:{Lifecycle.ObjectRules.Normalize(name)}:{version}";
+
+    /// <summary>
+    /// Destroys a purged key's token objects. Best effort after the commit: a failure (a token gone) is logged and leaves
+    /// an unused token object behind, named after its vault, object and version, so it can be found.
+    /// </summary>
+    public static void Destroy(VaultCore core, IHardwareKeys hardware, KeyAttributes attributes, string label)
+    {
+        try
+        {
+            hardware.Destroy(attributes, label);
+        }
+        catch (Exception ex) when (ex is VaultException or InvalidOperationException)
+        {
+            Microsoft.Extensions.Logging.LoggerExtensions.LogError(core.Telemetry.Logger, Diagnostics.VaultLogEvents.OperationFailed, ex,
+                "The token objects of a purged key ({Label}) could not be destroyed; they stay in the token.", label);
+        }
     }
 
     /// <summary>A stored key ready for use: from its sealed payload, or bound to its token objects.</summary>
@@ -29,7 +52,7 @@ internal static class KeyMaker
     /// Destroys a token key that was generated for a version that was then not written. Best effort: the failure that
     /// stopped the write is the one the caller reports.
     /// </summary>
-    public static void Discard(VaultCore core, KeyAttributes attributes)
+    public static void Discard(VaultCore core, KeyAttributes attributes, string name, string version)
     {
         if (attributes.HsmReference is null || core.Root is not IHardwareKeys hardware)
         {
@@ -38,7 +61,7 @@ internal static class KeyMaker
 
         try
         {
-            hardware.Destroy(attributes);
+            hardware.Destroy(attributes, Label(core.Header.VaultId, name, version));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

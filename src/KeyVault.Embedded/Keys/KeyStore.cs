@@ -25,7 +25,7 @@ internal sealed class KeyStore : IKeyStore
         _core = core;
         _lifecycle = lifecycle;
         _operations = operations;
-        _shared = new ObjectStoreOperations(Type, lifecycle, operations);
+        _shared = new ObjectStoreOperations(core, Type, lifecycle, operations);
     }
 
     public Task<KeyVaultKey> CreateKeyAsync(string name, KeyType keyType, CreateKeyOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -55,15 +55,17 @@ internal sealed class KeyStore : IKeyStore
     public Task<KeyVaultKey> ImportKeyAsync(ImportKeyOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return _operations.RunAsync(VaultOperation.KeyImport, Type, options.Name, (this, options), static s => s.Item1.Import(s.options), cancellationToken).AsTask();
+        return _operations.RunAsync(VaultOperation.KeyImport, Type, options.Name, (this, options, cancellationToken), static s => s.Item1.ImportAsync(s.options, s.cancellationToken), cancellationToken).AsTask();
     }
 
     public ValueTask<KeyVaultKey> GetKeyAsync(string name, string? version = null, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.KeyGet, Type, name, (this, name, version), static s =>
+        _operations.RunAsync(VaultOperation.KeyGet, Type, name, (this, name, version, cancellationToken), static async s =>
         {
             ObjectRules.ValidateName(Type, s.name);
             var lifecycle = s.Item1._lifecycle;
-            return s.Item1.ToKey(s.version is null ? lifecycle.GetCurrent(Type, s.name) : lifecycle.GetVersion(Type, s.name, s.version));
+            return s.Item1.ToKey(s.version is null
+                ? await lifecycle.GetCurrentAsync(Type, s.name, s.cancellationToken).ConfigureAwait(false)
+                : await lifecycle.GetVersionAsync(Type, s.name, s.version, s.cancellationToken).ConfigureAwait(false));
         }, cancellationToken);
 
     public IAsyncEnumerable<KeyProperties> GetPropertiesOfKeysAsync(CancellationToken cancellationToken = default) =>
@@ -76,18 +78,18 @@ internal sealed class KeyStore : IKeyStore
     {
         ArgumentNullException.ThrowIfNull(properties);
         var operations = keyOperations?.ToList();
-        return _operations.RunAsync(VaultOperation.KeyUpdate, Type, properties.Name, (this, properties, operations), static s =>
+        return _operations.RunAsync(VaultOperation.KeyUpdate, Type, properties.Name, (this, properties, operations, cancellationToken), static async s =>
         {
             ObjectRules.ValidateName(Type, s.properties.Name);
             ObjectRules.ValidateTags(s.properties.TagsOrNull);
-            var updated = s.Item1._lifecycle.UpdateAttributes(Type, s.properties.Name, s.properties.Version, current =>
+            var updated = await s.Item1._lifecycle.UpdateAttributesAsync(Type, s.properties.Name, s.properties.Version, current =>
             {
-                var key = current.Key!;
+                var key = current.Key ?? throw VaultErrors.Integrity(Type, s.properties.Name, s.properties.Version ?? string.Empty);
                 var next = s.properties.ApplyTo(current);
                 return s.operations is null
                     ? next
                     : next with { Key = key with { Operations = KeyTypes.Operations(KeyTypes.Family(key.KeyType), s.operations) } };
-            });
+            }, s.cancellationToken).ConfigureAwait(false);
             return s.Item1.ToKey(updated);
         }, cancellationToken).AsTask();
     }
@@ -108,38 +110,41 @@ internal sealed class KeyStore : IKeyStore
         _shared.PurgeAsync(name, cancellationToken);
 
     public Task<KeyVaultKey> RotateKeyAsync(string name, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.KeyRotate, Type, name, (this, name), static s =>
+        _operations.RunAsync(VaultOperation.KeyRotate, Type, name, (this, name, cancellationToken), static s =>
         {
             ObjectRules.ValidateName(Type, s.name);
-            return s.Item1.Rotate(s.name, s.Item1._core.Time.GetUtcNow());
+            return s.Item1.RotateAsync(s.name, s.Item1._core.Time.GetUtcNow(), s.cancellationToken);
         }, cancellationToken).AsTask();
 
     public Task<KeyRotationPolicy> GetKeyRotationPolicyAsync(string name, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.KeyRotationPolicyGet, Type, name, (this, name), static s =>
+        _operations.RunAsync(VaultOperation.KeyRotationPolicyGet, Type, name, (this, name, cancellationToken), static async s =>
         {
             ObjectRules.ValidateName(Type, s.name);
-            return RotationPolicies.ToPublic(RotationPolicies.Read(s.Item1._lifecycle.GetCurrent(Type, s.name).Object.Policy));
+            return RotationPolicies.ToPublic(RotationPolicies.Read((await s.Item1._lifecycle.GetCurrentAsync(Type, s.name, s.cancellationToken).ConfigureAwait(false)).Object.Policy));
         }, cancellationToken).AsTask();
 
     public Task<KeyRotationPolicy> UpdateKeyRotationPolicyAsync(string name, KeyRotationPolicy policy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        return _operations.RunAsync(VaultOperation.KeyRotationPolicySet, Type, name, (this, name, policy), static s =>
+        return _operations.RunAsync(VaultOperation.KeyRotationPolicySet, Type, name, (this, name, policy, cancellationToken), static s =>
         {
             ObjectRules.ValidateName(Type, s.name);
             var now = s.Item1._core.Time.GetUtcNow();
-            StoredRotationPolicy? stored = null;
-            s.Item1._lifecycle.UpdatePolicy(Type, s.name, obj =>
+            return s.Item1._core.Writer.WriteAsync(async tx =>
             {
-                stored = RotationPolicies.Validate(s.policy, now, RotationPolicies.Read(obj.Policy));
-                return RotationPolicies.Write(stored);
-            });
-            return RotationPolicies.ToPublic(stored);
+                StoredRotationPolicy? stored = null;
+                await s.Item1._lifecycle.UpdatePolicyAsync(tx, Type, s.name, obj =>
+                {
+                    stored = RotationPolicies.Validate(s.policy, now, RotationPolicies.Read(obj.Policy));
+                    return RotationPolicies.Write(stored);
+                }, cancellationToken: s.cancellationToken).ConfigureAwait(false);
+                return RotationPolicies.ToPublic(stored);
+            }, s.cancellationToken);
         }, cancellationToken).AsTask();
     }
 
     public Task<KeyLifetimeActionResults> ApplyRotationPoliciesAsync(CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.KeyRotationPoliciesApply, Type, null, this, static store => store.ApplyRotationPolicies(), cancellationToken).AsTask();
+        _operations.RunAsync(VaultOperation.KeyRotationPoliciesApply, Type, null, (this, cancellationToken), static s => s.Item1.ApplyPoliciesAsync(s.cancellationToken), cancellationToken).AsTask();
 
     public Task<byte[]> GetRandomBytesAsync(int count, CancellationToken cancellationToken = default) =>
         _operations.RunAsync(VaultOperation.KeyGetRandomBytes, null, null, count, static n =>
@@ -149,7 +154,7 @@ internal sealed class KeyStore : IKeyStore
                 throw VaultErrors.BadParameter($"Random bytes are asked for 1 to {MaxRandomBytes} at a time; {n} were asked for.");
             }
 
-            return RandomNumberGenerator.GetBytes(n);
+            return ValueTask.FromResult(RandomNumberGenerator.GetBytes(n));
         }, cancellationToken).AsTask();
 
     public CryptographyClient GetCryptographyClient(string keyName, string? keyVersion = null)
@@ -159,9 +164,9 @@ internal sealed class KeyStore : IKeyStore
     }
 
     private Task<KeyVaultKey> CreateAsync(KeyRequest request, CancellationToken cancellationToken) =>
-        _operations.RunAsync(VaultOperation.KeyCreate, Type, request.Name, (this, request), static s => s.Item1.Create(s.request), cancellationToken).AsTask();
+        _operations.RunAsync(VaultOperation.KeyCreate, Type, request.Name, (this, request, cancellationToken), static s => s.Item1.CreateKeyAsync(s.request, s.cancellationToken), cancellationToken).AsTask();
 
-    private KeyVaultKey Create(KeyRequest request)
+    private async ValueTask<KeyVaultKey> CreateKeyAsync(KeyRequest request, CancellationToken cancellationToken)
     {
         ObjectRules.ValidateName(Type, request.Name);
         var family = KeyTypes.Family(request.Type);
@@ -191,19 +196,19 @@ internal sealed class KeyStore : IKeyStore
         // Key generation (up to seconds for RSA-4096) runs before, not inside, the vault's write lock.
         var version = ObjectRules.NewVersion();
         using var key = Generate(request.Type, request.Name, version, request.Size, request.Curve, operations);
-        return ToKey(Write(request.Name, attributes, key, version));
+        return ToKey(await WriteAsync(request.Name, attributes, key, version, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Writes a generated key's version; a key made in a token for a version that is not written is destroyed again.</summary>
-    private ObjectVersion Write(string name, RecordAttributes attributes, NewKey key, string version)
+    private async ValueTask<ObjectVersion> WriteAsync(string name, RecordAttributes attributes, NewKey key, string version, CancellationToken cancellationToken)
     {
         try
         {
-            return _lifecycle.CreateVersion(Type, name, attributes with { Key = key.Attributes }, key.Payload, version);
+            return await _lifecycle.CreateVersionAsync(Type, name, attributes with { Key = key.Attributes }, key.Payload, version, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            KeyMaker.Discard(_core, key.Attributes);
+            KeyMaker.Discard(_core, key.Attributes, name, version);
             throw;
         }
     }
@@ -211,7 +216,7 @@ internal sealed class KeyStore : IKeyStore
     private NewKey Generate(KeyType type, string name, string version, int? size, KeyCurveName? curve, IReadOnlyList<string> operations) =>
         KeyMaker.Generate(_core, type, name, version, size, curve, operations);
 
-    private KeyVaultKey Import(ImportKeyOptions options)
+    private async ValueTask<KeyVaultKey> ImportAsync(ImportKeyOptions options, CancellationToken cancellationToken)
     {
         ObjectRules.ValidateName(Type, options.Name);
         var family = KeyTypes.Family(options.Key.KeyType);
@@ -223,14 +228,14 @@ internal sealed class KeyStore : IKeyStore
         var attributes = options.Properties.ToNewAttributes();
         var operations = KeyTypes.Operations(family, options.Key.KeyOps.Count > 0 ? options.Key.KeyOps : null);
         using var key = KeyFactory.Import(options.Key, operations);
-        return ToKey(_lifecycle.CreateVersion(Type, options.Name, attributes with { Key = key.Attributes }, key.Payload));
+        return ToKey(await _lifecycle.CreateVersionAsync(Type, options.Name, attributes with { Key = key.Attributes }, key.Payload, cancellationToken: cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>A new version like the current one (type, size or curve, operations, tags); expiry from the policy.</summary>
-    private KeyVaultKey Rotate(string name, DateTimeOffset now)
+    private async ValueTask<KeyVaultKey> RotateAsync(string name, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var current = _lifecycle.GetCurrent(Type, name);
-        var previous = current.Attributes.Key!;
+        var current = await _lifecycle.GetCurrentAsync(Type, name, cancellationToken).ConfigureAwait(false);
+        var previous = current.Attributes.Key ?? throw VaultErrors.Integrity(Type, current.Name, current.Version);
         var policy = RotationPolicies.Read(current.Object.Policy);
         var attributes = new RecordAttributes
         {
@@ -239,28 +244,28 @@ internal sealed class KeyStore : IKeyStore
         };
         var version = ObjectRules.NewVersion();
         using var key = Generate(previous.KeyType, current.Name, version, previous.Size, previous.Curve is null ? null : (KeyCurveName?)new KeyCurveName(previous.Curve), previous.Operations);
-        var rotated = Write(name, attributes, key, version);
+        var rotated = await WriteAsync(name, attributes, key, version, cancellationToken).ConfigureAwait(false);
         _core.Events.Raise(Events.VaultEventType.Rotated, Type, rotated.Name, rotated.Version);
         return ToKey(rotated);
     }
 
-    private KeyLifetimeActionResults ApplyRotationPolicies()
+    private async ValueTask<KeyLifetimeActionResults> ApplyPoliciesAsync(CancellationToken cancellationToken)
     {
         var now = _core.Time.GetUtcNow();
         var rotated = new List<KeyVaultKey>();
         var nearExpiry = new List<KeyProperties>();
-        foreach (var current in _lifecycle.ListCurrent(Type).Where(k => k.Object.ManagedBy is null))
+        foreach (var current in (await _lifecycle.ListCurrentAsync(Type, cancellationToken).ConfigureAwait(false)).Where(k => k.Object.ManagedBy is null))
         {
             var policy = RotationPolicies.Read(current.Object.Policy);
             var (rotate, notify) = RotationPolicies.Due(policy, current, now);
             if (rotate)
             {
-                rotated.Add(Rotate(current.Name, now));
+                rotated.Add(await RotateAsync(current.Name, now, cancellationToken).ConfigureAwait(false));
             }
             else if (notify)
             {
                 // Remember the notified version, so each version is reported once.
-                _lifecycle.UpdatePolicy(Type, current.Name, _ => RotationPolicies.Write(RotationPolicies.MarkNotified(policy, current.Version)));
+                await _core.Writer.WriteAsync(tx => _lifecycle.UpdatePolicyAsync(tx, Type, current.Name, _ => RotationPolicies.Write(RotationPolicies.MarkNotified(policy, current.Version)), cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
                 nearExpiry.Add(ToProperties(current));
             }
         }

@@ -1,6 +1,5 @@
 using KeyVault.Embedded.Events;
 using KeyVault.Embedded.Operations;
-using KeyVault.Embedded.Storage;
 
 namespace KeyVault.Embedded.Lifecycle;
 
@@ -23,13 +22,13 @@ internal sealed class ExpiryMonitor
     }
 
     /// <summary>Raises NearExpiry and Expired notices not raised before; returns them.</summary>
-    public IReadOnlyList<VaultEvent> Check(TimeSpan nearExpiryWindow)
+    public async ValueTask<IReadOnlyList<VaultEvent>> CheckAsync(TimeSpan nearExpiryWindow, CancellationToken cancellationToken)
     {
         var now = _core.Time.GetUtcNow();
         var due = new List<(ObjectVersion Version, VaultEventType Notice, DateTimeOffset ExpiresOn)>();
         foreach (var type in Watched)
         {
-            foreach (var current in _lifecycle.ListCurrent(type))
+            foreach (var current in await _lifecycle.ListCurrentAsync(type, cancellationToken).ConfigureAwait(false))
             {
                 if (current.Object.ManagedBy is null && current.Attributes.Enabled && RecordAttributes.FromUnix(current.Attributes.ExpiresOn) is { } expiresOn
                     && (expiresOn <= now || expiresOn - now <= nearExpiryWindow))
@@ -40,19 +39,18 @@ internal sealed class ExpiryMonitor
         }
 
         var raised = new List<VaultEvent>();
-        lock (_core.Sync)
+        var reported = (await _core.Reader.SettingsAsync(SettingPrefix, cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.Name, r => r.Value, StringComparer.Ordinal);
+        await _core.Writer.WriteAsync(tx =>
         {
-            _core.ThrowIfDisposed();
-            var batch = new WriteBatch();
-            var reported = ReadMarkers();
             foreach (var (current, notice, expiresOn) in due)
             {
                 var key = MarkerKey(current.Object.Type, current.Object.NormalizedName);
+
                 // The expiry date is part of it: a version whose expiry is moved is reported again for the new date.
                 var marker = $"{current.Version}:{notice}:{current.Attributes.ExpiresOn}";
                 if (reported.GetValueOrDefault(key) != marker)
                 {
-                    batch.Settings.Add(_core.Authenticator.Seal(new SettingRecord(key, marker)));
+                    VaultSettings.Put(tx, key, marker);
                     raised.Add(_core.Events.Create(notice, VaultEvents.ToKind(current.Object.Type)!.Value, current.Name, current.Version, expiresOn));
                 }
             }
@@ -60,18 +58,14 @@ internal sealed class ExpiryMonitor
             // Markers of purged objects go too.
             foreach (var key in reported.Keys)
             {
-                var (type, normalizedName) = ParseMarkerKey(key);
-                if (_core.Store.FindObject(StorageKeys.Object(type, normalizedName)) is null)
+                if (ParseMarkerKey(key) is not { } parsed || tx.Index(parsed.Type, parsed.NormalizedName) is null)
                 {
-                    batch.DeletedSettings.Add(key);
+                    VaultSettings.Delete(tx, key);
                 }
             }
 
-            if (batch.Settings.Count > 0 || batch.DeletedSettings.Count > 0)
-            {
-                _core.Apply(batch);
-            }
-        }
+            return ValueTask.FromResult(true);
+        }, cancellationToken).ConfigureAwait(false);
 
         foreach (var notice in raised)
         {
@@ -83,22 +77,12 @@ internal sealed class ExpiryMonitor
 
     private static string MarkerKey(ObjectType type, string normalizedName) => $"{SettingPrefix}{(int)type}/{normalizedName}";
 
-    private static (ObjectType Type, string NormalizedName) ParseMarkerKey(string key)
+    private static (ObjectType Type, string NormalizedName)? ParseMarkerKey(string key)
     {
         var rest = key[SettingPrefix.Length..];
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        return ((ObjectType)int.Parse(rest[..slash], System.Globalization.CultureInfo.InvariantCulture), rest[(slash + 1)..]);
-    }
-
-    /// <summary>The markers as stored, each authenticated. Call under the vault's lock.</summary>
-    private Dictionary<string, string> ReadMarkers()
-    {
-        var records = _core.Store.ReadSettings(SettingPrefix);
-        foreach (var record in records)
-        {
-            _core.Authenticator.Verify(record);
-        }
-
-        return records.ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+        return slash > 0 && int.TryParse(rest[..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var type) && Enum.IsDefined((ObjectType)type)
+            ? ((ObjectType)type, rest[(slash + 1)..])
+            : null;
     }
 }

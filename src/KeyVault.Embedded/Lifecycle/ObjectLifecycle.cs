@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using KeyVault.Embedded.Events;
+using KeyVault.Embedded.Integrity;
 using KeyVault.Embedded.Operations;
+using KeyVault.Embedded.Records;
 using KeyVault.Embedded.Sealing;
-using KeyVault.Embedded.Storage;
 
 namespace KeyVault.Embedded.Lifecycle;
 
@@ -13,8 +13,9 @@ namespace KeyVault.Embedded.Lifecycle;
 /// protection) and purge at the end of retention. The stores on top only convert their payloads and models.
 /// </summary>
 /// <remarks>
-/// Reads of cached records take no lock. Every change runs under the vault's write lock as one durable batch,
-/// and updates the cache in the same critical section.
+/// Reads go through the verified reader and take no lock. Changes take a <see cref="VaultTransaction"/>, so that an
+/// operation that changes several objects (a certificate with its managed key and secret) is one commit; the
+/// overloads without one run their own.
 /// </remarks>
 internal sealed class ObjectLifecycle
 {
@@ -30,147 +31,130 @@ internal sealed class ObjectLifecycle
 
     /// <summary>The current version of an active object.</summary>
     /// <exception cref="VaultObjectNotFoundException">No such object, or it is deleted.</exception>
-    public ObjectVersion GetCurrent(ObjectType type, string name)
+    public async ValueTask<ObjectVersion> GetCurrentAsync(ObjectType type, string name, CancellationToken cancellationToken = default)
     {
-        var obj = FindObject(type, name);
-        if (obj is null || obj.IsDeleted)
-        {
-            throw VaultErrors.NotFound(type, name);
-        }
-
-        return new ObjectVersion(obj, FindVersion(StorageKeys.Version(obj.Key, obj.CurrentVersion))
-            ?? throw VaultErrors.NotFound(type, name));
+        _core.ThrowIfDisposed();
+        var index = Index(type, name) ?? throw VaultErrors.NotFound(type, name);
+        var found = await _core.Reader.ObjectVersionAsync(index, null, cancellationToken).ConfigureAwait(false);
+        return found.Object.IsDeleted ? throw VaultErrors.NotFound(type, name) : found;
     }
 
     /// <summary>A given version of an active object.</summary>
-    public ObjectVersion GetVersion(ObjectType type, string name, string version)
+    public async ValueTask<ObjectVersion> GetVersionAsync(ObjectType type, string name, string version, CancellationToken cancellationToken = default)
     {
+        _core.ThrowIfDisposed();
         var normalizedVersion = ObjectRules.NormalizeVersion(type, version);
-        var obj = FindObject(type, name);
-        if (obj is null || obj.IsDeleted)
+        var index = Index(type, name) ?? throw VaultErrors.NotFound(type, name);
+        if (!index.TryGetVersion(normalizedVersion, out var entry))
+        {
+            var obj = await _core.Reader.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
+            throw obj.IsDeleted ? VaultErrors.NotFound(type, name) : VaultErrors.VersionNotFound(type, name, version);
+        }
+
+        var found = await _core.Reader.ObjectVersionAsync(index, entry, cancellationToken).ConfigureAwait(false);
+        return found.Object.IsDeleted ? throw VaultErrors.NotFound(type, name) : found;
+    }
+
+    /// <summary>The current version of every active object of a type, in name order.</summary>
+    public ValueTask<IReadOnlyList<ObjectVersion>> ListCurrentAsync(ObjectType type, CancellationToken cancellationToken = default) => ListAsync(type, deleted: false, cancellationToken);
+
+    /// <summary>The current version of every deleted object of a type, in name order.</summary>
+    public ValueTask<IReadOnlyList<ObjectVersion>> ListDeletedAsync(ObjectType type, CancellationToken cancellationToken = default) => ListAsync(type, deleted: true, cancellationToken);
+
+    /// <summary>Every version of an active object, oldest first.</summary>
+    public async ValueTask<IReadOnlyList<ObjectVersion>> ListVersionsAsync(ObjectType type, string name, CancellationToken cancellationToken = default)
+    {
+        _core.ThrowIfDisposed();
+        var index = Index(type, name) ?? throw VaultErrors.NotFound(type, name);
+        var obj = await _core.Reader.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
+        if (obj.IsDeleted)
         {
             throw VaultErrors.NotFound(type, name);
         }
 
-        return new ObjectVersion(obj, FindVersion(StorageKeys.Version(obj.Key, normalizedVersion))
-            ?? throw VaultErrors.VersionNotFound(type, name, version));
-    }
-
-    /// <summary>The current version of every active object of a type.</summary>
-    public IReadOnlyList<ObjectVersion> ListCurrent(ObjectType type) => List(type, deleted: false);
-
-    /// <summary>The current version of every deleted object of a type.</summary>
-    public IReadOnlyList<ObjectVersion> ListDeleted(ObjectType type) => List(type, deleted: true);
-
-    /// <summary>Every version of an active object, oldest first.</summary>
-    public IReadOnlyList<ObjectVersion> ListVersions(ObjectType type, string name)
-    {
-        lock (_core.Sync)
-        {
-            var obj = LoadObjectLocked(type, name);
-            if (obj is null || obj.IsDeleted)
-            {
-                throw VaultErrors.NotFound(type, name);
-            }
-
-            return _core.Store.FindVersions(obj.Key)
-                .Select(record => new ObjectVersion(obj, Parse(record)))
-                .OrderBy(v => v.Attributes.Sequence)
-                .ToList();
-        }
+        return (await _core.Reader.VersionsAsync(index, cancellationToken).ConfigureAwait(false)).Select(v => new ObjectVersion(obj, v)).ToList();
     }
 
     /// <summary>A deleted object (its current version and deletion state).</summary>
-    public ObjectVersion GetDeleted(ObjectType type, string name)
+    public async ValueTask<ObjectVersion> GetDeletedAsync(ObjectType type, string name, CancellationToken cancellationToken = default)
     {
-        lock (_core.Sync)
-        {
-            var obj = LoadObjectLocked(type, name);
-            if (obj is null || !obj.IsDeleted)
-            {
-                throw VaultErrors.DeletedNotFound(type, name);
-            }
+        _core.ThrowIfDisposed();
+        var index = Index(type, name) ?? throw VaultErrors.DeletedNotFound(type, name);
+        var found = await _core.Reader.ObjectVersionAsync(index, null, cancellationToken).ConfigureAwait(false);
+        return found.Object.IsDeleted ? found : throw VaultErrors.DeletedNotFound(type, name);
+    }
 
-            return new ObjectVersion(obj, LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion))
-                ?? throw VaultErrors.DeletedNotFound(type, name));
-        }
+    /// <summary>An object's record in any state (active or deleted), or null.</summary>
+    public async ValueTask<ObjectRecord?> FindObjectAsync(ObjectType type, string name, CancellationToken cancellationToken = default)
+    {
+        _core.ThrowIfDisposed();
+        return Index(type, name) is { } index ? await _core.Reader.ObjectAsync(index, cancellationToken).ConfigureAwait(false) : null;
     }
 
     /// <summary>
     /// Creates a new version that becomes current, sealing <paramref name="payload"/>. Creates the object when the
     /// name is new. A soft-deleted name cannot be reused until it is recovered or purged.
     /// </summary>
-    public ObjectVersion CreateVersion(ObjectType type, string name, RecordAttributes attributes, ReadOnlyMemory<byte> payload, string? version = null) =>
-        CreateVersions([new VersionWrite(type, name, attributes, payload)], version, ObjectAccess.Direct)[0];
+    public ValueTask<ObjectVersion> CreateVersionAsync(ObjectType type, string name, RecordAttributes attributes, ReadOnlyMemory<byte> payload, string? version = null, CancellationToken cancellationToken = default) =>
+        _core.Writer.WriteAsync(async tx => (await CreateVersionsAsync(tx, [new VersionWrite(type, name, attributes, payload)], version, ObjectAccess.Direct, cancellationToken: cancellationToken).ConfigureAwait(false))[0], cancellationToken);
 
     /// <summary>
     /// Creates one new version, with the same version id, of each object written (a certificate with its managed key
-    /// and secret), and purges <paramref name="purgeWith"/> (a completed certificate operation), in one transaction.
+    /// and secret), and removes <paramref name="purgeWith"/> (a completed certificate operation), in the transaction.
     /// </summary>
-    public IReadOnlyList<ObjectVersion> CreateVersions(IReadOnlyList<VersionWrite> writes, string? version, ObjectAccess access, IReadOnlyList<ObjectRecord>? purgeWith = null)
+    public async ValueTask<IReadOnlyList<ObjectVersion>> CreateVersionsAsync(VaultTransaction tx, IReadOnlyList<VersionWrite> writes, string? version, ObjectAccess access, IReadOnlyList<ObjectIndex>? purgeWith = null, CancellationToken cancellationToken = default)
     {
         var created = new List<ObjectVersion>(writes.Count);
-        lock (_core.Sync)
+        var now = tx.Now;
+        version ??= ObjectRules.NewVersion();
+        foreach (var gone in purgeWith ?? [])
         {
-            var now = _core.Now();
-            version ??= ObjectRules.NewVersion();
-            var batch = new WriteBatch { Shred = purgeWith is { Count: > 0 } };
-            foreach (var write in writes)
+            tx.Remove(gone);
+            tx.Erase = true;
+        }
+
+        foreach (var write in writes)
+        {
+            var index = tx.Index(write.Type, write.Name);
+            var existing = index is null ? null : await tx.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
+            CheckAccess(existing, write.Type, write.Name, access, creating: true);
+            if (existing is { IsDeleted: true })
             {
-                var existing = LoadObjectLocked(write.Type, write.Name);
-                CheckAccess(existing, write.Type, write.Name, access, creating: true);
-                if (existing is { IsDeleted: true })
-                {
-                    throw VaultErrors.DeletedButRecoverable(write.Type, existing.Name);
-                }
-
-                var managedBy = access == ObjectAccess.Certificate && write.Type is ObjectType.Key or ObjectType.Secret ? ManagedByCertificate : null;
-                var obj = existing is null
-                    ? new ObjectRecord(StorageKeys.Object(write.Type, ObjectRules.Normalize(write.Name)), write.Type, write.Name, version, now, ManagedBy: managedBy)
-                    : existing with { CurrentVersion = version, LatestSequence = existing.LatestSequence + 1 };
-                var changesObject = existing is null || (write.ObjectPolicy is not null && write.ObjectPolicy != existing.Policy);
-                if (changesObject)
-                {
-                    obj = _core.Authenticator.Seal(write.ObjectPolicy is null ? obj : obj with { Policy = write.ObjectPolicy });
-                }
-
-                var stored = Seal(obj, version, write.Attributes with { Created = now, Updated = now, Sequence = obj.LatestSequence }, write.Payload.Span);
-
-                // A new version of an existing object is one document: the object's current version is derived from
-                // its versions' sequence numbers.
-                if (changesObject)
-                {
-                    batch.Objects.Add(obj);
-                }
-
-                batch.Versions.Add(stored.Record);
-                created.Add(new ObjectVersion(obj, stored));
+                throw VaultErrors.DeletedButRecoverable(write.Type, existing.Name);
             }
 
-            foreach (var gone in purgeWith ?? [])
+            var managedBy = access == ObjectAccess.Certificate && write.Type is ObjectType.Key or ObjectType.Secret ? ManagedByCertificate : null;
+            var obj = existing ?? new ObjectRecord(write.Type, write.Name, now, ManagedBy: managedBy);
+            if (write.ObjectPolicy is not null && write.ObjectPolicy != obj.Policy)
             {
-                batch.DeletedObjects.Add(gone.Key);
-                batch.DeletedVersionsOf.Add(gone.Key);
+                obj = obj with { Policy = write.ObjectPolicy };
             }
 
-            _core.Apply(batch);
+            if (!ReferenceEquals(obj, existing))
+            {
+                // A new version of an existing object writes only the version: which one is current comes from the
+                // sequence numbers in the manifest.
+                tx.Put(obj);
+            }
+
+            var sequence = (index is { Versions.Length: > 0 } ? index.Current.Sequence : 0) + 1;
+            if (index is not null && index.TryGetVersion(version, out _))
+            {
+                throw new VaultException(VaultErrorCode.Conflict, 409, $"{write.Type.DisplayName()} '{obj.Name}' already has a version '{version}'.");
+            }
+
+            var stored = Seal(obj, version, write.Attributes with { Created = now, Updated = now, Sequence = sequence }, write.Payload.Span);
+            tx.Put(obj, stored);
+            created.Add(new ObjectVersion(obj, stored));
+        }
+
+        tx.AfterCommit(() =>
+        {
             foreach (var item in created)
             {
-                _core.Cache.SetObject(item.Object);
-                _core.Cache.SetVersion(item.Stored);
+                _core.Events.Raise(VaultEventType.NewVersion, item.Object.Type, item.Name, item.Version);
             }
-
-            foreach (var gone in purgeWith ?? [])
-            {
-                _core.Cache.RemoveObject(gone);
-            }
-        }
-
-        foreach (var item in created)
-        {
-            _core.Events.Raise(VaultEventType.NewVersion, item.Object.Type, item.Name, item.Version);
-        }
-
+        });
         return created;
     }
 
@@ -178,171 +162,133 @@ internal sealed class ObjectLifecycle
     /// Replaces the attributes of one version (the current one when <paramref name="version"/> is null). The
     /// payload never changes; it is resealed because the attributes are bound into its associated data.
     /// </summary>
-    public ObjectVersion UpdateAttributes(ObjectType type, string name, string? version, Func<RecordAttributes, RecordAttributes> update) =>
-        UpdateAttributes([type], name, version, (_, current) => update(current), ObjectAccess.Direct)[0];
+    public ValueTask<ObjectVersion> UpdateAttributesAsync(ObjectType type, string name, string? version, Func<RecordAttributes, RecordAttributes> update, CancellationToken cancellationToken = default) =>
+        _core.Writer.WriteAsync(async tx => (await UpdateAttributesAsync(tx, [type], name, version, (_, current) => update(current), ObjectAccess.Direct, cancellationToken).ConfigureAwait(false))[0], cancellationToken);
 
     /// <summary>
     /// Replaces the attributes of the same version of several objects of one name (a certificate and its managed key
-    /// and secret) in one transaction. The first type is the one that must exist; the others are updated when present.
+    /// and secret). The first type is the one that must exist; the others are updated when present.
     /// </summary>
-    public IReadOnlyList<ObjectVersion> UpdateAttributes(IReadOnlyList<ObjectType> types, string name, string? version, Func<ObjectType, RecordAttributes, RecordAttributes> update, ObjectAccess access)
+    public async ValueTask<IReadOnlyList<ObjectVersion>> UpdateAttributesAsync(VaultTransaction tx, IReadOnlyList<ObjectType> types, string name, string? version, Func<ObjectType, RecordAttributes, RecordAttributes> update, ObjectAccess access, CancellationToken cancellationToken = default)
     {
         var normalizedVersion = version is null ? null : ObjectRules.NormalizeVersion(types[0], version);
+        var (primaryIndex, primary) = await ActiveAsync(tx, types[0], name, cancellationToken).ConfigureAwait(false);
+        CheckAccess(primary, types[0], name, access, creating: false);
+        var target = normalizedVersion ?? primaryIndex.Current.Version;
         var updated = new List<ObjectVersion>();
-        lock (_core.Sync)
+        foreach (var type in types)
         {
-            var primary = LoadObjectLocked(types[0], name);
-            if (primary is null || primary.IsDeleted)
+            var index = type == types[0] ? primaryIndex : tx.Index(type, name);
+            if (index is null || !index.TryGetVersion(target, out var entry))
             {
-                throw VaultErrors.NotFound(types[0], name);
-            }
-
-            CheckAccess(primary, types[0], name, access, creating: false);
-            var target = normalizedVersion ?? primary.CurrentVersion;
-            var batch = new WriteBatch();
-            foreach (var type in types)
-            {
-                var obj = type == types[0] ? primary : LoadObjectLocked(type, name);
-                var current = obj is null ? null : LoadVersionLocked(StorageKeys.Version(obj.Key, target));
-                if (current is null)
+                if (type == types[0])
                 {
-                    if (type == types[0])
-                    {
-                        throw VaultErrors.VersionNotFound(type, name, target);
-                    }
-
-                    continue;
+                    throw VaultErrors.VersionNotFound(type, name, target);
                 }
 
-                var attributes = update(type, current.Attributes) with
-                {
-                    Created = current.Attributes.Created,
-                    Sequence = current.Attributes.Sequence,
-                    Updated = _core.Now(),
-                };
-                var stored = Reseal(new ObjectVersion(obj!, current), attributes);
-                batch.Versions.Add(stored.Record);
-                updated.Add(new ObjectVersion(obj!, stored));
+                continue;
             }
 
-            _core.Apply(batch);
+            var current = await tx.ObjectVersionAsync(index, entry, cancellationToken).ConfigureAwait(false);
+            var attributes = update(type, current.Attributes) with
+            {
+                Created = current.Attributes.Created,
+                Sequence = current.Attributes.Sequence,
+                Updated = tx.Now,
+            };
+            var stored = Reseal(current, attributes);
+            tx.Put(current.Object, stored);
+            updated.Add(new ObjectVersion(current.Object, stored));
+        }
+
+        tx.AfterCommit(() =>
+        {
             foreach (var item in updated)
             {
-                _core.Cache.SetVersion(item.Stored);
+                _core.Events.Raise(VaultEventType.PropertiesUpdated, item.Object.Type, item.Name, item.Version);
             }
-        }
-
-        foreach (var item in updated)
-        {
-            _core.Events.Raise(VaultEventType.PropertiesUpdated, item.Object.Type, item.Name, item.Version);
-        }
-
+        });
         return updated;
     }
 
     /// <summary>Replaces an active object's policy (a key's rotation policy, a certificate's policy).</summary>
-    public ObjectRecord UpdatePolicy(ObjectType type, string name, Func<ObjectRecord, string?> update, ObjectAccess access = ObjectAccess.Direct)
+    public async ValueTask<ObjectRecord> UpdatePolicyAsync(VaultTransaction tx, ObjectType type, string name, Func<ObjectRecord, string?> update, ObjectAccess access = ObjectAccess.Direct, CancellationToken cancellationToken = default)
     {
-        lock (_core.Sync)
-        {
-            var obj = LoadObjectLocked(type, name);
-            if (obj is null || obj.IsDeleted)
-            {
-                throw VaultErrors.NotFound(type, name);
-            }
-
-            CheckAccess(obj, type, name, access, creating: false);
-            return ReplaceObjectsLocked([obj with { Policy = update(obj) }])[0].Object;
-        }
+        var (_, obj) = await ActiveAsync(tx, type, name, cancellationToken).ConfigureAwait(false);
+        CheckAccess(obj, type, name, access, creating: false);
+        var changed = obj with { Policy = update(obj) };
+        tx.Put(changed);
+        return changed;
     }
 
     /// <summary>
     /// Soft-deletes an object with every version, and with it the objects of the same name of
-    /// <paramref name="companions"/> (a certificate's managed key and secret), in one transaction.
+    /// <paramref name="companions"/> (a certificate's managed key and secret).
     /// </summary>
-    public ObjectVersion Delete(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
+    public async ValueTask<ObjectVersion> DeleteAsync(VaultTransaction tx, ObjectType type, string name, ObjectAccess access, ObjectType[] companions, CancellationToken cancellationToken = default)
     {
-        List<ObjectVersion> deleted;
-        lock (_core.Sync)
-        {
-            var group = LoadGroupLocked(type, name, companions, access, deleted: false) ?? throw VaultErrors.NotFound(type, name);
-            var now = _core.Now();
-            var purgeOn = now + (_core.Header.SoftDeleteRetentionDays * SecondsPerDay);
-            deleted = ReplaceObjectsLocked(group.Select(o => o with { DeletedOn = now, ScheduledPurgeDate = purgeOn }).ToList());
-        }
-
-        RaiseAll(VaultEventType.Deleted, deleted.Select(v => v.Object));
-        return deleted[0];
+        var group = await GroupAsync(tx, type, name, companions, access, deleted: false, cancellationToken).ConfigureAwait(false) ?? throw VaultErrors.NotFound(type, name);
+        var now = tx.Now;
+        var purgeOn = now + (tx.Header.SoftDeleteRetentionDays * SecondsPerDay);
+        return await ReplaceAsync(tx, group, o => o with { DeletedOn = now, ScheduledPurgeDate = purgeOn }, VaultEventType.Deleted, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Recovers a soft-deleted object (and its companions) with all their versions.</summary>
-    public ObjectVersion Recover(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
+    public async ValueTask<ObjectVersion> RecoverAsync(VaultTransaction tx, ObjectType type, string name, ObjectAccess access, ObjectType[] companions, CancellationToken cancellationToken = default)
     {
-        List<ObjectVersion> recovered;
-        lock (_core.Sync)
-        {
-            var group = LoadGroupLocked(type, name, companions, access, deleted: true) ?? throw VaultErrors.DeletedNotFound(type, name);
-            recovered = ReplaceObjectsLocked(group.Select(o => o with { DeletedOn = null, ScheduledPurgeDate = null }).ToList());
-        }
-
-        RaiseAll(VaultEventType.Recovered, recovered.Select(v => v.Object));
-        return recovered[0];
+        var group = await GroupAsync(tx, type, name, companions, access, deleted: true, cancellationToken).ConfigureAwait(false) ?? throw VaultErrors.DeletedNotFound(type, name);
+        return await ReplaceAsync(tx, group, o => o with { DeletedOn = null, ScheduledPurgeDate = null }, VaultEventType.Recovered, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Purges a soft-deleted object (and its companions) for good: records removed and their bytes shredded from the
+    /// Purges a soft-deleted object (and its companions) for good: records removed and their bytes erased from the
     /// files. Refused while purge protection is on and the scheduled purge date has not come.
     /// </summary>
-    public void Purge(ObjectType type, string name, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
+    public async ValueTask PurgeAsync(VaultTransaction tx, ObjectType type, string name, ObjectAccess access, ObjectType[] companions, CancellationToken cancellationToken = default)
     {
-        List<ObjectRecord> group;
-        lock (_core.Sync)
+        var group = await GroupAsync(tx, type, name, companions, access, deleted: true, cancellationToken).ConfigureAwait(false) ?? throw VaultErrors.DeletedNotFound(type, name);
+        var obj = group[0].Record;
+
+        // A deleted object without a purge date is damaged: under purge protection that means "not yet", never "now".
+        if (tx.Header.PurgeProtection && (obj.ScheduledPurgeDate is not { } scheduled || tx.Now < scheduled))
         {
-            group = LoadGroupLocked(type, name, companions, access, deleted: true) ?? throw VaultErrors.DeletedNotFound(type, name);
-            var obj = group[0];
-
-            // A deleted object without a purge date is damaged: under purge protection that means "not yet", never "now".
-            if (_core.Header.PurgeProtection && (obj.ScheduledPurgeDate is not { } scheduled || _core.Now() < scheduled))
-            {
-                throw VaultErrors.PurgeProtected(type, obj.Name, RecordAttributes.FromUnix(obj.ScheduledPurgeDate) ?? DateTimeOffset.MaxValue);
-            }
-
-            PurgeLocked(group);
+            throw VaultErrors.PurgeProtected(type, obj.Name, RecordAttributes.FromUnix(obj.ScheduledPurgeDate) ?? DateTimeOffset.MaxValue);
         }
 
-        RaiseAll(VaultEventType.Purged, group);
+        await PurgeObjectsAsync(tx, group, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Purges an active object that is not subject to soft delete (a certificate operation).</summary>
-    public void Remove(ObjectType type, string name)
+    public async ValueTask RemoveAsync(VaultTransaction tx, ObjectType type, string name, CancellationToken cancellationToken = default)
     {
-        lock (_core.Sync)
-        {
-            var obj = LoadObjectLocked(type, name) ?? throw VaultErrors.NotFound(type, name);
-            PurgeLocked([obj]);
-        }
+        var index = tx.Index(type, name) ?? throw VaultErrors.NotFound(type, name);
+        await PurgeObjectsAsync(tx, [(index, await tx.ObjectAsync(index, cancellationToken).ConfigureAwait(false))], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Purges every deleted object, of every type, whose scheduled purge date has come.</summary>
     /// <returns>The purged objects (type and name).</returns>
-    public IReadOnlyList<(ObjectType Type, string Name)> PurgeDue()
+    public async ValueTask<IReadOnlyList<(ObjectType Type, string Name)>> PurgeDueAsync(VaultTransaction tx, CancellationToken cancellationToken = default)
     {
-        List<ObjectRecord> due;
-        lock (_core.Sync)
+        var now = tx.Now;
+        var due = new List<(ObjectIndex, ObjectRecord)>();
+        foreach (var type in Enum.GetValues<ObjectType>())
         {
-            var now = _core.Now();
-            due = Enum.GetValues<ObjectType>()
-                .SelectMany(FindObjectsLocked)
-                .Where(o => o.ScheduledPurgeDate is { } date && date <= now)
-                .ToList();
-            if (due.Count > 0)
+            var indexes = _core.Manifest.Objects(type).ToList();
+            foreach (var found in await _core.Reader.CurrentAsync(indexes, RecordKeys.Object(type, string.Empty), cancellationToken).ConfigureAwait(false))
             {
-                PurgeLocked(due);
+                if (found.Object.ScheduledPurgeDate is { } date && date <= now)
+                {
+                    due.Add((tx.Index(type, found.Object.Name)!, found.Object));
+                }
             }
         }
 
-        RaiseAll(VaultEventType.Purged, due);
-        return due.Select(o => (o.Type, o.Name)).ToList();
+        if (due.Count > 0)
+        {
+            await PurgeObjectsAsync(tx, due, cancellationToken).ConfigureAwait(false);
+        }
+
+        return due.Select(o => (o.Item2.Type, o.Item2.Name)).ToList();
     }
 
     /// <summary>Authenticates and decrypts a version's payload into <paramref name="destination"/>.</summary>
@@ -350,109 +296,94 @@ internal sealed class ObjectLifecycle
     public void Unseal(ObjectVersion version, Span<byte> destination)
     {
         var identity = new RecordIdentity(version.Object.Type, version.Object.NormalizedName, version.Version);
+        var retirements = _core.Ring.Retirements;
         try
         {
-            _core.Sealer.Unseal(identity, version.Stored.Record.Attributes, version.Stored.Record.Sealed, destination);
+            _core.Sealer.Unseal(identity, version.Stored.AttributeBytes, version.Stored.Sealed, destination);
         }
         catch (CryptographicException ex)
         {
             _core.ThrowIfDisposed();
+            var sealedUnder = version.Stored.Sealed.Length >= RecordSealer.HeaderSize ? RecordSealer.KekVersion(version.Stored.Sealed) : 0;
+            if ((_core.Ring.Retirements != retirements || _core.Ring.Get(sealedUnder).IsEmpty) && Fresh(version) is { } fresh && !ReferenceEquals(fresh, version.Stored))
+            {
+                // The version was re-sealed under a newer key-encryption key, and the old key retired, while this read
+                // held the old copy: read it as it is now.
+                try
+                {
+                    _core.Sealer.Unseal(identity, fresh.AttributeBytes, fresh.Sealed, destination);
+                    return;
+                }
+                catch (CryptographicException again)
+                {
+                    throw VaultErrors.Integrity(version.Object.Type, version.Object.Name, version.Version, again);
+                }
+            }
+
             throw VaultErrors.Integrity(version.Object.Type, version.Object.Name, version.Version, ex);
         }
     }
 
+    private StoredVersion? Fresh(ObjectVersion version) =>
+        _core.Manifest.TryGetObject(version.Object.Type, version.Object.Name, out var index) && index.TryGetVersion(version.Version, out var entry)
+            ? Sync.Wait(_core.Reader.VersionAsync(entry))
+            : null;
+
     /// <summary>The payload length of a version (what <see cref="Unseal"/> writes).</summary>
-    public static int PayloadLength(ObjectVersion version) => Math.Max(RecordSealer.PlaintextLength(version.Stored.Record.Sealed), 0);
+    public static int PayloadLength(ObjectVersion version) => Math.Max(RecordSealer.PlaintextLength(version.Stored.Sealed), 0);
 
-    private void RaiseAll(VaultEventType eventType, IEnumerable<ObjectRecord> objects)
+    /// <summary>A version's envelope made again under the current key-encryption key (same attributes, same payload).</summary>
+    public StoredVersion Reseal(ObjectVersion version) => Reseal(version, version.Attributes);
+
+    private ObjectIndex? Index(ObjectType type, string name) => _core.Manifest.TryGetObject(type, name, out var index) ? index : null;
+
+    private async ValueTask<IReadOnlyList<ObjectVersion>> ListAsync(ObjectType type, bool deleted, CancellationToken cancellationToken)
     {
-        foreach (var obj in objects)
-        {
-            _core.Events.Raise(eventType, obj.Type, obj.Name, null);
-        }
+        _core.ThrowIfDisposed();
+        var indexes = _core.Manifest.Objects(type).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
+        var all = await _core.Reader.CurrentAsync(indexes, RecordKeys.Object(type, string.Empty), cancellationToken).ConfigureAwait(false);
+        return all.Where(v => v.Object.IsDeleted == deleted).ToList();
     }
 
-    private IReadOnlyList<ObjectVersion> List(ObjectType type, bool deleted)
+    private static async ValueTask<(ObjectIndex Index, ObjectRecord Record)> ActiveAsync(VaultTransaction tx, ObjectType type, string name, CancellationToken cancellationToken)
     {
-        lock (_core.Sync)
-        {
-            // One pass over the store; what it read is cached, so the gets that usually follow a listing (a
-            // configuration load) are served from memory.
-            _core.ThrowIfDisposed();
-            var result = new List<ObjectVersion>();
-            foreach (var (obj, current) in _core.Store.FindCurrent(StorageKeys.TypePrefix(type)))
-            {
-                _core.Authenticator.Verify(obj);
-                if (obj.IsDeleted != deleted)
-                {
-                    continue;
-                }
-
-                _core.Cache.SetObject(obj);
-
-                if (!_core.Cache.TryGetVersion(current.Key, out var stored))
-                {
-                    stored = Parse(current);
-                    _core.Cache.SetVersion(stored);
-                }
-
-                result.Add(new ObjectVersion(obj, stored));
-            }
-
-            return result;
-        }
+        var index = tx.Index(type, name) ?? throw VaultErrors.NotFound(type, name);
+        var obj = await tx.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
+        return obj.IsDeleted ? throw VaultErrors.NotFound(type, name) : (index, obj);
     }
 
-    /// <summary>Every object of a type, each authenticated (a record edited on disk stops the listing).</summary>
-    private IReadOnlyList<ObjectRecord> FindObjectsLocked(ObjectType type)
+    private async ValueTask<ObjectVersion> ReplaceAsync(VaultTransaction tx, List<(ObjectIndex Index, ObjectRecord Record)> group, Func<ObjectRecord, ObjectRecord> change, VaultEventType eventType, CancellationToken cancellationToken)
     {
-        var objects = _core.Store.FindObjects(StorageKeys.TypePrefix(type));
-        foreach (var obj in objects)
-        {
-            _core.Authenticator.Verify(obj);
-        }
-
-        return objects;
-    }
-
-    private List<ObjectVersion> ReplaceObjectsLocked(IReadOnlyList<ObjectRecord> changed)
-    {
-        var batch = new WriteBatch();
         var result = new List<ObjectVersion>();
-        foreach (var record in changed)
+        foreach (var (index, record) in group)
         {
-            var obj = _core.Authenticator.Seal(record);
-            var stored = LoadVersionLocked(StorageKeys.Version(obj.Key, obj.CurrentVersion))
-                ?? throw VaultErrors.NotFound(obj.Type, obj.Name);
-            batch.Objects.Add(obj);
-            result.Add(new ObjectVersion(obj, stored));
+            var changed = change(record);
+            tx.Put(changed);
+            result.Add(new ObjectVersion(changed, await tx.VersionAsync(index.Current, cancellationToken).ConfigureAwait(false)));
         }
 
-        _core.Apply(batch);
-        foreach (var item in result)
-        {
-            _core.Cache.SetObject(item.Object);
-        }
-
-        return result;
+        tx.AfterCommit(() => RaiseAll(eventType, result.Select(v => v.Object)));
+        return result[0];
     }
 
     /// <summary>The object and its present companions, all in the asked deletion state; null when the object is not.</summary>
-    private List<ObjectRecord>? LoadGroupLocked(ObjectType type, string name, ObjectType[] companions, ObjectAccess access, bool deleted)
+    private static async ValueTask<List<(ObjectIndex Index, ObjectRecord Record)>?> GroupAsync(VaultTransaction tx, ObjectType type, string name, ObjectType[] companions, ObjectAccess access, bool deleted, CancellationToken cancellationToken)
     {
-        var obj = LoadObjectLocked(type, name);
+        var index = tx.Index(type, name);
+        var obj = index is null ? null : await tx.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
         if (obj is null || obj.IsDeleted != deleted)
         {
             return null;
         }
 
         CheckAccess(obj, type, name, access, creating: false);
-        var group = new List<ObjectRecord> { obj };
+        var group = new List<(ObjectIndex, ObjectRecord)> { (index!, obj) };
         foreach (var companion in companions)
         {
-            if (LoadObjectLocked(companion, name) is { } other && other.IsDeleted == deleted && other.ManagedBy is not null)
+            if (tx.Index(companion, name) is { } otherIndex && await tx.ObjectAsync(otherIndex, cancellationToken).ConfigureAwait(false) is { } other
+                && other.IsDeleted == deleted && other.ManagedBy is not null)
             {
-                group.Add(other);
+                group.Add((otherIndex, other));
             }
         }
 
@@ -483,12 +414,13 @@ internal sealed class ObjectLifecycle
 
     private StoredVersion Reseal(ObjectVersion version, RecordAttributes attributes)
     {
-        var length = RecordSealer.PlaintextLength(version.Stored.Record.Sealed);
+        var length = RecordSealer.PlaintextLength(version.Stored.Sealed);
         var plaintext = GC.AllocateUninitializedArray<byte>(Math.Max(length, 0), pinned: true);
         try
         {
             Unseal(version, plaintext);
-            return Seal(version.Object, version.Version, attributes, plaintext);
+            var identity = new RecordIdentity(version.Object.Type, version.Object.NormalizedName, version.Version);
+            return version.Stored.WithAttributes(attributes, attributeBytes => _core.Sealer.Seal(identity, attributeBytes, plaintext));
         }
         finally
         {
@@ -496,129 +428,63 @@ internal sealed class ObjectLifecycle
         }
     }
 
-    private void PurgeLocked(IReadOnlyList<ObjectRecord> objects)
+    private async ValueTask PurgeObjectsAsync(VaultTransaction tx, IReadOnlyList<(ObjectIndex Index, ObjectRecord Record)> objects, CancellationToken cancellationToken)
     {
-        // Keys whose material lives in a token: their token objects go too, once the records are gone. (In that order:
-        // a failure in between leaves an unused token object, never a record whose key was destroyed.)
-        var tokenKeys = objects.Where(o => o.Type is ObjectType.Key or ObjectType.CertificateOperation)
-            .SelectMany(o => _core.Store.FindVersions(o.Key))
-            .Select(v => Parse(v).Attributes.Key)
-            .Where(k => k?.HsmReference is not null)
-            .ToList();
-
-        var batch = new WriteBatch { Shred = true };
-        foreach (var obj in objects)
+        // Keys whose material lives in a token: their token objects go too, once the records are gone (in that order:
+        // a failure in between leaves an unused token object, never a record whose key was destroyed). Each reference
+        // comes from an authenticated version record, and the token checks the object's label before destroying it.
+        var tokenKeys = new List<(Keys.KeyAttributes Attributes, string Label)>();
+        foreach (var (index, record) in objects)
         {
-            batch.DeletedObjects.Add(obj.Key);
-            batch.DeletedVersionsOf.Add(obj.Key);
-        }
-
-        _core.Apply(batch);
-        foreach (var obj in objects)
-        {
-            _core.Cache.RemoveObject(obj);
-        }
-
-        if (tokenKeys.Count > 0 && _core.Root is Keys.IHardwareKeys hardware)
-        {
-            foreach (var key in tokenKeys)
+            if (record.Type is ObjectType.Key or ObjectType.CertificateOperation)
             {
-                hardware.Destroy(key!);
+                foreach (var version in await tx.VersionsAsync(index, cancellationToken).ConfigureAwait(false))
+                {
+                    if (version.Attributes.Key is { HsmReference: not null } key)
+                    {
+                        tokenKeys.Add((key, Keys.KeyMaker.Label(tx.Header.VaultId, record.Name, version.Version)));
+                    }
+                }
             }
+
+            tx.Remove(index);
+        }
+
+        tx.Erase = true;
+        tx.AfterCommit(() =>
+        {
+            if (tokenKeys.Count > 0 && _core.Root is Keys.IHardwareKeys hardware)
+            {
+                foreach (var (key, label) in tokenKeys)
+                {
+                    Keys.KeyMaker.Destroy(_core, hardware, key, label);
+                }
+            }
+
+            RaiseAll(VaultEventType.Purged, objects.Select(o => o.Record));
+        });
+    }
+
+    private void RaiseAll(VaultEventType eventType, IEnumerable<ObjectRecord> objects)
+    {
+        foreach (var obj in objects)
+        {
+            _core.Events.Raise(eventType, obj.Type, obj.Name, null);
         }
     }
 
     private StoredVersion Seal(ObjectRecord obj, string version, RecordAttributes attributes, ReadOnlySpan<byte> payload)
     {
-        var attributeBytes = JsonSerializer.SerializeToUtf8Bytes(attributes, RecordJsonContext.Default.RecordAttributes);
         var identity = new RecordIdentity(obj.Type, obj.NormalizedName, version);
-        var sealedPayload = _core.Sealer.Seal(identity, attributeBytes, payload);
-        return new StoredVersion(new VersionRecord(StorageKeys.Version(obj.Key, version), attributes.Sequence, attributeBytes, sealedPayload), attributes);
-    }
-
-    /// <summary>An object's record in any state (active or deleted), or null.</summary>
-    public ObjectRecord? FindObject(ObjectType type, string name)
-    {
-        if (_core.Cache.TryGetObject(type, name, out var cached))
-        {
-            return cached;
-        }
-
-        lock (_core.Sync)
-        {
-            return LoadObjectLocked(type, name);
-        }
-    }
-
-    private StoredVersion? FindVersion(string key)
-    {
-        if (_core.Cache.TryGetVersion(key, out var cached))
-        {
-            return cached;
-        }
-
-        lock (_core.Sync)
-        {
-            return LoadVersionLocked(key);
-        }
-    }
-
-    private ObjectRecord? LoadObjectLocked(ObjectType type, string name)
-    {
-        _core.ThrowIfDisposed();
-        if (_core.Cache.TryGetObject(type, name, out var cached))
-        {
-            return cached;
-        }
-
-        var obj = _core.Store.FindObject(StorageKeys.Object(type, ObjectRules.Normalize(name)));
-        if (obj is not null)
-        {
-            _core.Authenticator.Verify(obj);
-            _core.Cache.SetObject(obj);
-        }
-
-        return obj;
-    }
-
-    private StoredVersion? LoadVersionLocked(string key)
-    {
-        _core.ThrowIfDisposed();
-        if (_core.Cache.TryGetVersion(key, out var cached))
-        {
-            return cached;
-        }
-
-        var record = _core.Store.FindVersion(key);
-        if (record is null)
-        {
-            return null;
-        }
-
-        var stored = Parse(record);
-        _core.Cache.SetVersion(stored);
-        return stored;
-    }
-
-    private static StoredVersion Parse(VersionRecord record)
-    {
-        RecordAttributes? attributes;
+        var copy = GC.AllocateUninitializedArray<byte>(payload.Length, pinned: true);
+        payload.CopyTo(copy);
         try
         {
-            attributes = JsonSerializer.Deserialize(record.Attributes, RecordJsonContext.Default.RecordAttributes);
+            return StoredVersion.Create(obj.Key, version, attributes, attributeBytes => _core.Sealer.Seal(identity, attributeBytes, copy));
         }
-        catch (JsonException ex)
+        finally
         {
-            throw new VaultIntegrityException($"The attributes of record '{record.Key}' are not readable: the record was altered on disk.", ex);
+            CryptographicOperations.ZeroMemory(copy);
         }
-
-        // The stored sequence (used to find the current version without reading attributes) must agree with the
-        // authenticated one inside the attributes.
-        if (attributes is null || attributes.Sequence != record.Sequence)
-        {
-            throw new VaultIntegrityException($"The attributes of record '{record.Key}' are missing or disagree with the record: the record was altered on disk.");
-        }
-
-        return new StoredVersion(record, attributes);
     }
 }

@@ -10,19 +10,22 @@ namespace KeyVault.Embedded.Lifecycle;
 /// </summary>
 internal sealed class ObjectStoreOperations
 {
+    private readonly VaultCore _core;
     private readonly ObjectType _type;
     private readonly ObjectLifecycle _lifecycle;
     private readonly OperationPipeline _operations;
     private readonly ObjectAccess _access;
     private readonly ObjectType[] _companions;
 
+    /// <param name="core">The vault.</param>
     /// <param name="type">The store's object type.</param>
     /// <param name="lifecycle">The shared lifecycle.</param>
     /// <param name="operations">The operation pipeline.</param>
     /// <param name="access">Who acts: the type's own store, or the certificate store.</param>
     /// <param name="companions">Objects of the same name deleted, recovered and purged together (a certificate's key and secret).</param>
-    public ObjectStoreOperations(ObjectType type, ObjectLifecycle lifecycle, OperationPipeline operations, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
+    public ObjectStoreOperations(VaultCore core, ObjectType type, ObjectLifecycle lifecycle, OperationPipeline operations, ObjectAccess access = ObjectAccess.Direct, params ObjectType[] companions)
     {
+        _core = core;
         _type = type;
         _lifecycle = lifecycle;
         _operations = operations;
@@ -52,50 +55,57 @@ internal sealed class ObjectStoreOperations
         RunAsync(VaultOperation.Lifecycle.Purge, name, static _ => true, cancellationToken);
 
     private Task<T> RunAsync<T>(VaultOperation.Lifecycle step, string name, Func<ObjectVersion, T> map, CancellationToken cancellationToken) =>
-        _operations.RunAsync(VaultOperation.For(_type, step), _type, name, (this, step, name, map), static s =>
+        _operations.RunAsync(VaultOperation.For(_type, step), _type, name, (this, step, name, map, cancellationToken), static async s =>
         {
-            ObjectRules.ValidateName(s.Item1._type, s.name);
-            var lifecycle = s.Item1._lifecycle;
-            var type = s.Item1._type;
-            var self = s.Item1;
-            if (s.step == VaultOperation.Lifecycle.Purge)
+            var (self, step, name, map, cancellationToken) = s;
+            ObjectRules.ValidateName(self._type, name);
+            var lifecycle = self._lifecycle;
+            var type = self._type;
+            if (step == VaultOperation.Lifecycle.GetDeleted)
             {
-                lifecycle.Purge(type, s.name, self._access, self._companions);
-                return default!;
+                return map(await lifecycle.GetDeletedAsync(type, name, cancellationToken).ConfigureAwait(false));
             }
 
-            return s.map(s.step switch
+            return await self._core.Writer.WriteAsync(async tx =>
             {
-                VaultOperation.Lifecycle.Delete => lifecycle.Delete(type, s.name, self._access, self._companions),
-                VaultOperation.Lifecycle.GetDeleted => lifecycle.GetDeleted(type, s.name),
-                _ => lifecycle.Recover(type, s.name, self._access, self._companions),
-            });
+                switch (step)
+                {
+                    case VaultOperation.Lifecycle.Purge:
+                        await lifecycle.PurgeAsync(tx, type, name, self._access, self._companions, cancellationToken).ConfigureAwait(false);
+                        return default!;
+                    case VaultOperation.Lifecycle.Delete:
+                        return map(await lifecycle.DeleteAsync(tx, type, name, self._access, self._companions, cancellationToken).ConfigureAwait(false));
+                    default:
+                        return map(await lifecycle.RecoverAsync(tx, type, name, self._access, self._companions, cancellationToken).ConfigureAwait(false));
+                }
+            }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).AsTask();
 
     private async IAsyncEnumerable<T> Enumerate<T>(VaultOperation.Lifecycle step, string? name, Func<ObjectVersion, T> map, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var versions = _operations.Run(VaultOperation.For(_type, step), _type, name, (this, step, name), static s =>
+        // The listing and the mapping to public models both run inside the operation; only handing out the results
+        // happens after it.
+        var results = await _operations.RunAsync(VaultOperation.For(_type, step), _type, name, (this, step, name, map, cancellationToken), static async s =>
         {
-            var (self, listStep, objectName) = s;
-            return listStep switch
+            var (self, listStep, objectName, map, cancellationToken) = s;
+            var versions = listStep switch
             {
-                VaultOperation.Lifecycle.List => self._lifecycle.ListCurrent(self._type),
-                VaultOperation.Lifecycle.ListDeleted => self._lifecycle.ListDeleted(self._type),
-                _ => self.ListVersions(objectName!),
+                VaultOperation.Lifecycle.List => await self._lifecycle.ListCurrentAsync(self._type, cancellationToken).ConfigureAwait(false),
+                VaultOperation.Lifecycle.ListDeleted => await self._lifecycle.ListDeletedAsync(self._type, cancellationToken).ConfigureAwait(false),
+                _ => await self.ListVersionsAsync(objectName!, cancellationToken).ConfigureAwait(false),
             };
-        }, cancellationToken);
-        foreach (var version in versions)
+            return versions.Select(map).ToList();
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var result in results)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return map(version);
+            yield return result;
         }
-
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    private IReadOnlyList<ObjectVersion> ListVersions(string name)
+    private ValueTask<IReadOnlyList<ObjectVersion>> ListVersionsAsync(string name, CancellationToken cancellationToken)
     {
         ObjectRules.ValidateName(_type, name);
-        return _lifecycle.ListVersions(_type, name);
+        return _lifecycle.ListVersionsAsync(_type, name, cancellationToken);
     }
 }

@@ -1,4 +1,4 @@
-using KeyVault.Embedded.Storage;
+using KeyVault.Embedded.Records;
 
 namespace KeyVault.Embedded.Lifecycle;
 

@@ -1,79 +1,51 @@
 using System.Collections.Concurrent;
-using KeyVault.Embedded.Storage;
+using KeyVault.Embedded.Integrity;
 
 namespace KeyVault.Embedded.Lifecycle;
 
 /// <summary>
-/// In-memory cache of object records and sealed version records, so a read of an open vault costs microseconds
-/// (a dictionary lookup and an unseal) instead of a LiteDB lookup. Values stay sealed here; nothing plaintext is
-/// cached. Lookups are lock-free; every change happens under the vault's write lock, in the same critical section
-/// as the storage change it mirrors, so the cache never runs ahead of or behind the file.
+/// In-memory cache of decoded, verified records (object records, sealed versions, settings), so a read of an open vault
+/// costs microseconds (a lookup and an unseal) instead of a storage read. Values stay sealed here; nothing plaintext
+/// is cached. Each entry keeps the hash it was verified against, and a lookup names the hash the manifest lists now,
+/// so an entry can never outlive the record it mirrors.
 /// </summary>
-/// <remarks>Bounded: when a map reaches its capacity it is emptied and refills from storage on demand.</remarks>
+/// <remarks>Bounded: when it reaches its capacity it is emptied and refills from storage on demand.</remarks>
 internal sealed class RecordCache
 {
     private readonly int _capacity;
-    private readonly ConcurrentDictionary<string, ObjectRecord>[] _objects;
-    private readonly ConcurrentDictionary<string, StoredVersion> _versions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     public RecordCache(int capacity)
     {
         _capacity = capacity;
-        _objects = new ConcurrentDictionary<string, ObjectRecord>[Enum.GetValues<ObjectType>().Max(t => (int)t) + 1];
-        for (var i = 0; i < _objects.Length; i++)
-        {
-            // Keyed by name as callers give it: names compare case-insensitively, as in Azure.
-            _objects[i] = new ConcurrentDictionary<string, ObjectRecord>(StringComparer.OrdinalIgnoreCase);
-        }
     }
 
-    public bool TryGetObject(ObjectType type, string name, out ObjectRecord record) =>
-        _objects[(int)type].TryGetValue(name, out record!);
-
-    public bool TryGetVersion(string versionKey, out StoredVersion version) =>
-        _versions.TryGetValue(versionKey, out version!);
-
-    public void SetObject(ObjectRecord record)
+    public bool TryGet<T>(string key, RecordHash hash, out T value)
+        where T : class
     {
-        var map = _objects[(int)record.Type];
-        if (!map.ContainsKey(record.Name) && map.Count >= _capacity)
+        if (_entries.TryGetValue(key, out var entry) && entry.Hash.Equals(hash) && entry.Value is T typed)
         {
-            map.Clear();
+            value = typed;
+            return true;
         }
 
-        map[record.Name] = record;
+        value = null!;
+        return false;
     }
 
-    public void SetVersion(StoredVersion version)
+    public void Set(string key, RecordHash hash, object value)
     {
-        if (!_versions.ContainsKey(version.Record.Key) && _versions.Count >= _capacity)
+        if (_entries.Count >= _capacity && !_entries.ContainsKey(key))
         {
-            _versions.Clear();
+            _entries.Clear();
         }
 
-        _versions[version.Record.Key] = version;
+        _entries[key] = new Entry(hash, value);
     }
 
-    public void RemoveObject(ObjectRecord record)
-    {
-        _objects[(int)record.Type].TryRemove(record.Name, out _);
-        var prefix = record.Key + "/";
-        foreach (var key in _versions.Keys)
-        {
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                _versions.TryRemove(key, out _);
-            }
-        }
-    }
+    public void Remove(string key) => _entries.TryRemove(key, out _);
 
-    public void Clear()
-    {
-        foreach (var map in _objects)
-        {
-            map.Clear();
-        }
+    public void Clear() => _entries.Clear();
 
-        _versions.Clear();
-    }
+    private sealed record Entry(RecordHash Hash, object Value);
 }

@@ -1,9 +1,12 @@
 using KeyVault.Embedded.Operations;
-using KeyVault.Embedded.Storage;
+using KeyVault.Embedded.Records;
 
 namespace KeyVault.Embedded.Lifecycle;
 
-/// <summary>Small named settings (certificate contacts, certificate issuers): read and written whole, authenticated.</summary>
+/// <summary>
+/// Small named settings (certificate contacts, certificate issuers, expiry markers): read through the verified reader,
+/// written in a transaction, whole.
+/// </summary>
 internal sealed class VaultSettings
 {
     private readonly VaultCore _core;
@@ -13,54 +16,19 @@ internal sealed class VaultSettings
         _core = core;
     }
 
-    public string? Get(string key)
+    public async ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
-        lock (_core.Sync)
-        {
-            _core.ThrowIfDisposed();
-            var record = _core.Store.ReadSetting(key);
-            if (record is null)
-            {
-                return null;
-            }
-
-            _core.Authenticator.Verify(record);
-            return record.Value;
-        }
+        _core.ThrowIfDisposed();
+        return (await _core.Reader.SettingAsync(name, cancellationToken).ConfigureAwait(false))?.Value;
     }
 
-    public IReadOnlyList<(string Key, string Value)> List(string keyPrefix)
+    public async ValueTask<IReadOnlyList<(string Name, string Value)>> ListAsync(string prefix, CancellationToken cancellationToken = default)
     {
-        lock (_core.Sync)
-        {
-            _core.ThrowIfDisposed();
-            var records = _core.Store.ReadSettings(keyPrefix);
-            foreach (var record in records)
-            {
-                _core.Authenticator.Verify(record);
-            }
-
-            return records.Select(r => (r.Key, r.Value)).ToList();
-        }
+        _core.ThrowIfDisposed();
+        return (await _core.Reader.SettingsAsync(prefix, cancellationToken).ConfigureAwait(false)).Select(s => (s.Name, s.Value)).ToList();
     }
 
-    public void Put(string key, string value)
-    {
-        lock (_core.Sync)
-        {
-            var batch = new WriteBatch();
-            batch.Settings.Add(_core.Authenticator.Seal(new SettingRecord(key, value)));
-            _core.Apply(batch);
-        }
-    }
+    public static void Put(VaultTransaction tx, string name, string value) => tx.Put(new SettingRecord(name, value));
 
-    public void Delete(string key)
-    {
-        lock (_core.Sync)
-        {
-            var batch = new WriteBatch();
-            batch.DeletedSettings.Add(key);
-            _core.Apply(batch);
-        }
-    }
+    public static void Delete(VaultTransaction tx, string name) => tx.DeleteSetting(name);
 }

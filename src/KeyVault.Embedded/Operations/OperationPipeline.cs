@@ -16,7 +16,7 @@ internal sealed class OperationPipeline
         _core = core;
     }
 
-    /// <summary>Runs one operation on one object (or on the vault, when <paramref name="name"/> is null).</summary>
+    /// <summary>Runs one synchronous operation on one object (a cryptography client's call).</summary>
     /// <typeparam name="TState">State passed to <paramref name="body"/>, so hot paths allocate no closure.</typeparam>
     /// <typeparam name="TResult">The operation's result.</typeparam>
     public TResult Run<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, TResult> body, CancellationToken cancellationToken)
@@ -41,18 +41,27 @@ internal sealed class OperationPipeline
     }
 
     /// <summary>
-    /// <see cref="Run"/> for an async API. The work completes before this returns (the vault is in-process and its
-    /// work is CPU and a local fsync); an exception is carried by the returned task, as from an <c>async</c> method.
+    /// Runs one operation on one object (or on the vault, when <paramref name="name"/> is null). The whole operation,
+    /// including the mapping of its result to the public model, runs inside: nothing is done after its scope closes.
     /// </summary>
-    public ValueTask<TResult> RunAsync<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, TResult> body, CancellationToken cancellationToken)
+    public async ValueTask<TResult> RunAsync<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, ValueTask<TResult>> body, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        _core.ThrowIfDisposed();
+        var telemetry = _core.Telemetry;
+        var scope = telemetry.Start(operation, type, name);
+        TResult result;
         try
         {
-            return ValueTask.FromResult(Run(operation, type, name, state, body, cancellationToken));
+            result = await body(state).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            return ValueTask.FromException<TResult>(ex);
+            telemetry.Failed(in scope, ex);
+            throw;
         }
+
+        telemetry.Succeeded(in scope);
+        return result;
     }
 }

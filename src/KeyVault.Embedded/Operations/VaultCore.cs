@@ -1,63 +1,86 @@
 using KeyVault.Embedded.Diagnostics;
 using KeyVault.Embedded.Events;
+using KeyVault.Embedded.Integrity;
 using KeyVault.Embedded.KeyHierarchy;
 using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Records;
 using KeyVault.Embedded.Sealing;
 using KeyVault.Embedded.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace KeyVault.Embedded.Operations;
 
 /// <summary>
-/// The state one open vault shares between its stores: storage, the key hierarchy, the sealer, the clock, the
-/// record cache and the single write lock. Every change to storage (and to the cache that mirrors it) happens
-/// under <see cref="Sync"/>, as one batch.
+/// The state one open vault shares between its stores: storage behind the verified reader (<see cref="Reader"/>) and
+/// the single writer (<see cref="Writer"/>), the authenticated manifest, the key hierarchy, the clock, the record cache.
+/// Reads go through the reader; changes go through the writer, as one transaction each.
 /// </summary>
 internal sealed class VaultCore : IDisposable
 {
     private volatile bool _disposed;
     private volatile bool _faulted;
-    private long _generation;
+    private VaultHeader _header;
 
-    public VaultCore(IRecordStore store, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataAuthenticator authenticator, TimeProvider time, int cacheCapacity, VaultTelemetry telemetry)
+    public VaultCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, TimeProvider time, int cacheCapacity, VaultTelemetry telemetry)
     {
         Store = store;
-        Header = header;
+        Manifest = manifest;
+        _header = header;
         Ring = ring;
         Root = root;
-        Authenticator = authenticator;
+        Keys = keys;
+        Anchor = anchor;
         Time = time;
         Sealer = new RecordSealer(header.VaultId, ring);
         Cache = new RecordCache(cacheCapacity);
+        Writer = new VaultWriter(this);
+        Reader = new RecordReader(manifest, store, Cache, () => _faulted, Writer.SettledAsync);
         Uri = new Uri($"embeddedvault://{header.VaultId:N}/");
         Telemetry = telemetry;
         Events = new VaultEvents(telemetry, Uri, time);
     }
 
-    /// <summary>Serialises storage access and every change to the vault.</summary>
-    public Lock Sync { get; } = new();
-
     public IRecordStore Store { get; }
 
-    /// <summary>The header as last written; replaced (under <see cref="Sync"/>) when vault settings change.</summary>
-    public VaultHeader Header { get; set; }
+    /// <summary>The authenticated list of every record.</summary>
+    public Manifest Manifest { get; }
+
+    /// <summary>Verified reads.</summary>
+    public RecordReader Reader { get; }
+
+    /// <summary>The one path for changes.</summary>
+    public VaultWriter Writer { get; }
+
+    /// <summary>The header as last committed; replaced by the writer when vault settings change.</summary>
+    public VaultHeader Header
+    {
+        get => Volatile.Read(ref _header);
+        set => Volatile.Write(ref _header, value);
+    }
 
     public KeyEncryptionKeyRing Ring { get; }
 
     /// <summary>The opened root; replaced when the root is rotated.</summary>
     public IRootKey Root { get; set; }
 
+    /// <summary>The metadata keys derived from the root; replaced when the root is rotated.</summary>
+    public MetadataKeys Keys { get; set; }
+
+    /// <summary>The rollback anchor, when one is configured.</summary>
+    public IRollbackAnchor? Anchor { get; }
+
+    /// <summary>The last failure to advance the anchor (the health check reports it), or null.</summary>
+    public Exception? AnchorFailure { get; private set; }
+
     public TimeProvider Time { get; }
 
     public RecordSealer Sealer { get; }
 
-    /// <summary>Authenticates the header and object records.</summary>
-    public MetadataAuthenticator Authenticator { get; }
-
     /// <summary>Key material loaded by cryptography clients: retired (and zeroed) when the vault closes.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<Keys.Cryptography.LeasedKey, byte> KeyLeases { get; } = new();
 
-    /// <summary>Counts the vault's changes; cryptography clients compare it to know when to look again.</summary>
-    public long Generation => Volatile.Read(ref _generation);
+    /// <summary>Counts the vault's commits; cryptography clients compare it to know when to look again.</summary>
+    public long Generation => Manifest.Generation;
 
     public RecordCache Cache { get; }
 
@@ -66,82 +89,76 @@ internal sealed class VaultCore : IDisposable
 
     public bool IsDisposed => _disposed;
 
-    /// <summary>Whether a write failed in a way that leaves memory and file possibly apart: the vault refuses writes until reopened.</summary>
+    /// <summary>Whether a write failed in a way that leaves memory and storage possibly apart: the vault refuses writes until reopened.</summary>
     public bool IsFaulted => _faulted;
 
     /// <summary>Logs, metrics and traces.</summary>
     public VaultTelemetry Telemetry { get; }
 
-    /// <summary>The event stream; raise events after the change is applied and outside <see cref="Sync"/>.</summary>
+    /// <summary>The event stream; raise events after the change is applied and outside the write lock.</summary>
     public VaultEvents Events { get; }
 
     /// <summary>The current time in Unix seconds, the resolution of Azure Key Vault's attributes.</summary>
     public long Now() => Time.GetUtcNow().ToUnixTimeSeconds();
 
-    /// <summary>Applies a batch durably. Call under <see cref="Sync"/>.</summary>
-    /// <exception cref="VaultException"><c>StorageFailure</c> when the write fails, or failed before.</exception>
-    public void Apply(WriteBatch batch)
+    public void Fault()
     {
-        if (_faulted)
+        _faulted = true;
+        Cache.Clear();
+    }
+
+    /// <summary>Records the committed generation and root in the anchor. A failure is logged and reported by the health check; the next commit tries again.</summary>
+    public void AdvanceAnchor()
+    {
+        if (Anchor is null)
         {
-            throw VaultErrors.StorageFailure("an earlier write did not complete, so the vault refuses writes until it is reopened", null);
+            return;
         }
 
         try
         {
-            Store.Apply(batch);
-            Interlocked.Increment(ref _generation);
+            Anchor.Write(new AnchorState(Header.VaultId, Manifest.Generation, Manifest.Root).Encode(Keys));
+            AnchorFailure = null;
         }
-        catch (Exception ex) when (ex is not VaultException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or VaultException)
         {
-            // A write that failed may still have committed (an fsync error after the commit): what is in memory (the
-            // header, the key ring, the cache) may no longer match the file. Stop writing; a reopen reads the truth.
-            _faulted = true;
-            Cache.Clear();
-            Interlocked.Increment(ref _generation);
-            throw VaultErrors.StorageFailure("a write did not complete; the vault refuses writes until it is reopened", ex);
+            AnchorFailure = ex;
+            Telemetry.Logger.LogError(VaultLogEvents.StorageFailure, ex, "The rollback anchor ({Anchor}) could not record generation {Generation}; the commit stands, and the next one tries again.", Anchor.Description, Manifest.Generation);
         }
-    }
-
-    /// <summary>Writes a changed header (authenticated) with the rest of <paramref name="batch"/>. Call under <see cref="Sync"/>.</summary>
-    public void ApplyHeader(VaultHeader header, WriteBatch batch)
-    {
-        batch.Header = Authenticator.Seal(header);
-        Apply(batch);
-        Header = batch.Header;
     }
 
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(EmbeddedVault));
 
     public void Dispose()
     {
-        lock (Sync)
+        if (_disposed)
         {
-            if (_disposed)
-            {
-                return;
-            }
+            return;
+        }
 
-            _disposed = true;
-            Cache.Clear();
-            foreach (var lease in KeyLeases.Keys)
-            {
-                lease.Retire();
-            }
+        // New writers see the flag once they hold the lock; the one in flight finishes its commit first.
+        _disposed = true;
+        Writer.Drain();
+        Cache.Clear();
+        foreach (var lease in KeyLeases.Keys)
+        {
+            lease.Retire();
+        }
 
-            KeyLeases.Clear();
-            try
-            {
-                Store.Dispose();
-            }
-            finally
-            {
-                // Keys are zeroed even when closing the store fails.
-                Ring.Dispose();
-                Root.Dispose();
-                Authenticator.Dispose();
-                Telemetry.Closed(Header.VaultId);
-            }
+        KeyLeases.Clear();
+        try
+        {
+            Store.Dispose();
+        }
+        finally
+        {
+            // Keys are zeroed even when closing the store fails.
+            Ring.Dispose();
+            Root.Dispose();
+            Keys.Dispose();
+            Anchor?.Dispose();
+            Writer.Dispose();
+            Telemetry.Closed(Header.VaultId);
         }
 
         // Observers hear OnCompleted outside the lock, as they hear every event.

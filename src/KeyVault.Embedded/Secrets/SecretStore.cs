@@ -32,7 +32,7 @@ internal sealed class SecretStore : ISecretStore
         _core = core;
         _lifecycle = lifecycle;
         _operations = operations;
-        _shared = new ObjectStoreOperations(Type, lifecycle, operations);
+        _shared = new ObjectStoreOperations(core, Type, lifecycle, operations);
     }
 
     public Task<KeyVaultSecret> SetSecretAsync(string name, string value, CancellationToken cancellationToken = default) =>
@@ -41,16 +41,16 @@ internal sealed class SecretStore : ISecretStore
     public Task<KeyVaultSecret> SetSecretAsync(KeyVaultSecret secret, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        return _operations.RunAsync(VaultOperation.SecretSet, Type, secret.Name, (this, secret), static s => s.Item1.Set(s.secret), cancellationToken).AsTask();
+        return _operations.RunAsync(VaultOperation.SecretSet, Type, secret.Name, (this, secret, cancellationToken), static s => s.Item1.SetAsync(s.secret, s.cancellationToken), cancellationToken).AsTask();
     }
 
     public ValueTask<KeyVaultSecret> GetSecretAsync(string name, string? version = null, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.SecretGet, Type, name, (this, name, version), static s => s.Item1.Get(s.name, s.version), cancellationToken);
+        _operations.RunAsync(VaultOperation.SecretGet, Type, name, (this, name, version, cancellationToken), static s => s.Item1.GetAsync(s.name, s.version, s.cancellationToken), cancellationToken);
 
     public Task<SecretProperties> UpdateSecretPropertiesAsync(SecretProperties properties, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(properties);
-        return _operations.RunAsync(VaultOperation.SecretUpdate, Type, properties.Name, (this, properties), static s => s.Item1.Update(s.properties), cancellationToken).AsTask();
+        return _operations.RunAsync(VaultOperation.SecretUpdate, Type, properties.Name, (this, properties, cancellationToken), static s => s.Item1.UpdateAsync(s.properties, s.cancellationToken), cancellationToken).AsTask();
     }
 
     public IAsyncEnumerable<SecretProperties> GetPropertiesOfSecretsAsync(CancellationToken cancellationToken = default) =>
@@ -74,7 +74,7 @@ internal sealed class SecretStore : ISecretStore
     public Task PurgeDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
         _shared.PurgeAsync(name, cancellationToken);
 
-    private KeyVaultSecret Set(KeyVaultSecret secret)
+    private async ValueTask<KeyVaultSecret> SetAsync(KeyVaultSecret secret, CancellationToken cancellationToken)
     {
         var properties = secret.Properties;
         ObjectRules.ValidateName(Type, secret.Name);
@@ -100,7 +100,7 @@ internal sealed class SecretStore : ISecretStore
         try
         {
             var written = StrictUtf8.GetBytes(secret.Value, buffer);
-            var created = _lifecycle.CreateVersion(Type, secret.Name, attributes, buffer.AsMemory(0, written));
+            var created = await _lifecycle.CreateVersionAsync(Type, secret.Name, attributes, buffer.AsMemory(0, written), cancellationToken: cancellationToken).ConfigureAwait(false);
             return new KeyVaultSecret(ToProperties(created), secret.Value);
         }
         finally
@@ -110,10 +110,17 @@ internal sealed class SecretStore : ISecretStore
         }
     }
 
-    private KeyVaultSecret Get(string name, string? version)
+    private async ValueTask<KeyVaultSecret> GetAsync(string name, string? version, CancellationToken cancellationToken)
     {
         ObjectRules.ValidateName(Type, name);
-        var found = version is null ? _lifecycle.GetCurrent(Type, name) : _lifecycle.GetVersion(Type, name, version);
+        var found = version is null
+            ? await _lifecycle.GetCurrentAsync(Type, name, cancellationToken).ConfigureAwait(false)
+            : await _lifecycle.GetVersionAsync(Type, name, version, cancellationToken).ConfigureAwait(false);
+        return Read(found);
+    }
+
+    private KeyVaultSecret Read(ObjectVersion found)
+    {
         var length = ObjectLifecycle.PayloadLength(found);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         try
@@ -145,13 +152,13 @@ internal sealed class SecretStore : ISecretStore
         }
     }
 
-    private SecretProperties Update(SecretProperties properties)
+    private async ValueTask<SecretProperties> UpdateAsync(SecretProperties properties, CancellationToken cancellationToken)
     {
         ObjectRules.ValidateName(Type, properties.Name);
         ValidateContentType(properties.ContentType);
         ObjectRules.ValidateTags(properties.TagsOrNull);
-        var updated = _lifecycle.UpdateAttributes(Type, properties.Name, properties.Version, current =>
-            properties.ApplyTo(current) with { ContentType = properties.ContentType ?? current.ContentType });
+        var updated = await _lifecycle.UpdateAttributesAsync(Type, properties.Name, properties.Version, current =>
+            properties.ApplyTo(current) with { ContentType = properties.ContentType ?? current.ContentType }, cancellationToken).ConfigureAwait(false);
         return ToProperties(updated);
     }
 

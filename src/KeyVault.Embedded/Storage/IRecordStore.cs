@@ -1,46 +1,42 @@
 namespace KeyVault.Embedded.Storage;
 
 /// <summary>
-/// The seam between the vault and its storage. A store only ever receives sealed payloads and non-secret
-/// metadata. A store is not thread-safe: the vault serialises every call.
+/// The seam between the vault and its storage: an asynchronous, transactional key-value store of opaque records.
+/// A store only ever receives sealed payloads, non-secret metadata and the manifest; it never decides anything (which
+/// version is current, what is deleted): the vault does, from authenticated records. Nothing a store returns is
+/// trusted before the vault has checked it against its manifest.
 /// </summary>
 /// <remarks>
-/// A store opens read-only: until <see cref="EnableWrites"/> it must leave its files exactly as they were,
-/// so that a vault that fails a check at open (a wrong root key, an unknown format) changes nothing on disk.
+/// <para>Reads may run concurrently with each other and with a commit. Commits come from one writer at a time per
+/// vault instance; a store shared by several instances (a database) serialises them by the generation precondition
+/// of <see cref="StoreCommit"/>.</para>
+/// <para>A store opened on existing data leaves it exactly as it was until its first commit, so that a vault that fails
+/// a check at open (a wrong root key, a tampered file) changes nothing.</para>
 /// </remarks>
-internal interface IRecordStore : IDisposable
+internal interface IRecordStore : IAsyncDisposable, IDisposable
 {
-    /// <summary>Allows writes once the vault has verified the root key.</summary>
-    void EnableWrites();
+    /// <summary>Where the records live, for messages (a path, a database and schema). Never a credential.</summary>
+    string Location { get; }
 
-    VaultHeader? ReadHeader();
+    /// <summary>The record stored at <paramref name="key"/>, or null.</summary>
+    ValueTask<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default);
 
-    IReadOnlyList<KekRecord> ReadKeks();
+    /// <summary>The records stored at <paramref name="keys"/> that exist (a missing key is simply absent from the result).</summary>
+    ValueTask<IReadOnlyDictionary<string, byte[]>> ReadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default);
 
-    /// <summary>An object with its current version (the one with the highest sequence), or null.</summary>
-    ObjectRecord? FindObject(string key);
+    /// <summary>Every record whose key starts with <paramref name="prefix"/>, in key order.</summary>
+    ValueTask<IReadOnlyList<StoredRecord>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default);
 
-    VersionRecord? FindVersion(string key);
-
-    IReadOnlyList<VersionRecord> FindVersions(string objectKey);
-
-    /// <summary>Every object whose key starts with <paramref name="keyPrefix"/>, each with its current version.</summary>
-    IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix);
+    /// <summary>True when the store holds no record at all: only then may a vault be created in it.</summary>
+    ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Every object whose key starts with <paramref name="keyPrefix"/> with its current version record, read in one
-    /// pass over each collection (listings and configuration loads: not one lookup per object).
+    /// Applies a commit atomically: all of it or nothing. When this returns, the commit is durable (on the physical
+    /// disk, or acknowledged by the database's synchronous commit).
     /// </summary>
-    IReadOnlyList<(ObjectRecord Object, VersionRecord Current)> FindCurrent(string keyPrefix);
-
-    SettingRecord? ReadSetting(string key);
-
-    /// <summary>Every setting whose key starts with <paramref name="keyPrefix"/>.</summary>
-    IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix);
-
-    /// <summary>True when the store holds nothing at all: only then may a vault be created in it.</summary>
-    bool IsEmpty();
-
-    /// <summary>Applies the batch atomically; it is on the physical disk when this returns.</summary>
-    void Apply(WriteBatch batch);
+    /// <exception cref="StoreConflictException">
+    /// The store's generation is not <see cref="StoreCommit.ExpectedGeneration"/> (another instance committed first), or
+    /// an insert-only record exists already. Nothing was written.
+    /// </exception>
+    ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default);
 }

@@ -1,48 +1,47 @@
 using System.Globalization;
-using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Storage.Legacy;
 using LiteDB;
 using LiteDB.Engine;
 
 namespace KeyVault.Embedded.Storage;
 
 /// <summary>
-/// The record store on one LiteDB file (plus its write-ahead log), in direct mode, owned by one vault.
+/// The record store on one LiteDB file (plus its write-ahead log), in direct mode, owned by one vault: every record is
+/// a document <c>{ _id: key, v: bytes }</c> of one collection.
 /// </summary>
 /// <remarks>
-/// <para>Durability: LiteDB 5.0.21 appends a commit's pages to the log with plain writes and never flushes
-/// them. <see cref="Apply"/> therefore fsyncs the log after the commit returns; LiteDB's own checkpoints
-/// fsync the data file through <see cref="VaultFileStream.Flush"/> before truncating the log.</para>
-/// <para>Shredding: LiteDB zero-fills a deleted document's bytes inside its page, but older copies of the
-/// page stay in the log until a checkpoint copies the latest copy into the data file and truncates the log.
-/// A batch marked <see cref="WriteBatch.Shred"/> is therefore followed by a checkpoint.</para>
-/// <para>Hot paths use <c>FindById</c> (measured 10-40x faster here than LINQ or <c>Query.EQ</c>).</para>
+/// <para>Durability: LiteDB 5.0.21 appends a commit's pages to the log with plain writes and never flushes them.
+/// <see cref="CommitAsync"/> therefore fsyncs the log after the commit returns; LiteDB's own checkpoints fsync the data
+/// file through <see cref="VaultFileStream.Flush"/> before truncating the log.</para>
+/// <para>Erasing: LiteDB zero-fills a deleted document's bytes inside its page, but older copies of the page stay in
+/// the log until a checkpoint copies the latest copy into the data file and truncates the log. A commit marked
+/// <see cref="StoreCommit.Erase"/> is therefore followed by a checkpoint.</para>
+/// <para>Damage: LiteDB has no page checksums; a damaged page can make it throw anything, or silently return less. Every
+/// read here turns a LiteDB failure into a typed error naming the record, and the vault checks what comes back
+/// against its manifest, so "less" is caught above.</para>
+/// <para>LiteDB is used from one thread at a time (a lock), and every query result is materialised inside it (known lock
+/// leaks with enumerators finished elsewhere).</para>
 /// </remarks>
 internal sealed class LiteDbRecordStore : IRecordStore
 {
-    private const string MetaCollection = "meta";
-    private const string KekCollection = "keks";
-    private const string ObjectCollection = "objects";
-    private const string VersionCollection = "versions";
-    private const string SettingCollection = "settings";
-    private const string HeaderId = "header";
+    private const string RecordCollection = "records";
+    private const string ValueField = "v";
 
     // Ordinal, culture-free comparison of keys: the file must sort the same whatever the host's culture.
     private static readonly Collation KeyCollation = new(CultureInfo.InvariantCulture.LCID, CompareOptions.Ordinal);
 
+    private readonly Lock _sync = new();
     private readonly VaultFileStream _data;
     private readonly VaultFileStream _log;
     private readonly IReadOnlyList<string> _createdFiles;
     private readonly LiteDatabase _db;
-    private readonly ILiteCollection<BsonDocument> _meta;
-    private readonly ILiteCollection<BsonDocument> _keks;
-    private readonly ILiteCollection<BsonDocument> _objects;
-    private readonly ILiteCollection<BsonDocument> _versions;
-    private readonly ILiteCollection<BsonDocument> _settings;
+    private readonly ILiteCollection<BsonDocument> _records;
+    private long? _generation;
+    private bool _committed;
 
-    private bool _applied;
-
-    private LiteDbRecordStore(VaultFileStream data, VaultFileStream log, IReadOnlyList<string> createdFiles)
+    private LiteDbRecordStore(string path, VaultFileStream data, VaultFileStream log, IReadOnlyList<string> createdFiles)
     {
+        Location = path;
         _data = data;
         _log = log;
         _createdFiles = createdFiles;
@@ -55,23 +54,33 @@ internal sealed class LiteDbRecordStore : IRecordStore
             Collation = data.Length == 0 ? KeyCollation : null,
         };
         _db = new LiteDatabase(new LiteEngine(settings), disposeOnClose: true);
-        _meta = _db.GetCollection(MetaCollection);
-        _keks = _db.GetCollection(KekCollection);
-        _objects = _db.GetCollection(ObjectCollection);
-        _versions = _db.GetCollection(VersionCollection);
-        _settings = _db.GetCollection(SettingCollection);
+        _records = _db.GetCollection(RecordCollection);
+    }
+
+    public string Location { get; }
+
+    /// <summary>Whether the file holds a vault of format 1 (one collection per kind of record), which the vault upgrades.</summary>
+    public bool HoldsFormatOne
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return Guard("the collection list", () => _db.GetCollectionNames().Contains(FormatOne.MetaCollection) && _db.GetCollection(FormatOne.MetaCollection).FindById("header") is not null);
+            }
+        }
     }
 
     /// <summary>
-    /// Opens (creating when missing) the vault file at <paramref name="path"/> and its log
-    /// (<c>name-log.ext</c>, LiteDB's convention), each locked with <see cref="FileShare.None"/>.
+    /// Opens (creating when missing) the vault file at <paramref name="path"/> and its log (<c>name-log.ext</c>,
+    /// LiteDB's convention), each refused when it is a symbolic link, another user's, or open to others, and each locked.
     /// </summary>
     /// <param name="path">The vault file.</param>
     /// <param name="streamFactory">Test seam: wraps each opened file (data, then log) in a <see cref="VaultFileStream"/>.</param>
-    /// <exception cref="VaultException"><c>VaultInUse</c> when another owner holds either file.</exception>
-    public static LiteDbRecordStore Open(string path, Func<FileStream, bool, VaultFileStream>? streamFactory = null)
+    /// <exception cref="VaultException"><c>VaultInUse</c> when another owner holds either file; <c>InsecureFile</c>; <c>VaultFormatInvalid</c>.</exception>
+    public static LiteDbRecordStore Open(string path, Func<FileStream, string, bool, VaultFileStream>? streamFactory = null)
     {
-        streamFactory ??= static (file, writable) => new VaultFileStream(file, writable);
+        streamFactory ??= static (file, name, writable) => new VaultFileStream(file, name, writable);
         var fullPath = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(fullPath)!;
         CreateDirectoryDurably(directory);
@@ -81,8 +90,31 @@ internal sealed class LiteDbRecordStore : IRecordStore
         FileStream? logFile = null;
         try
         {
-            dataFile = OpenLocked(fullPath, created);
-            logFile = OpenLocked(logPath, created);
+            dataFile = SecureFile.OpenExclusive(fullPath, out var dataCreated);
+            if (dataCreated)
+            {
+                created.Add(fullPath);
+            }
+
+            var hadData = dataFile.Length >= VaultFileStream.PageSize;
+            if (hadData && !File.Exists(logPath) && new FileInfo(logPath).LinkTarget is null)
+            {
+                // The vault never deletes its log (a checkpoint empties it): a vault whose log is missing lost every
+                // commit since the last checkpoint. A file that is not a vault at all is told apart first.
+                throw Classify(dataFile, fullPath) switch
+                {
+                    FileKind.Vault => VaultErrors.LogMissing(fullPath, logPath),
+                    FileKind.VaultWithoutHeader => VaultErrors.FormatInvalid(fullPath, "it holds data but no vault header (not a vault, or a damaged one); nothing was written"),
+                    _ => VaultErrors.FormatInvalid(fullPath, "it is not a vault file (a LiteDB file of another application, or not LiteDB at all); nothing was written"),
+                };
+            }
+
+            logFile = SecureFile.OpenExclusive(logPath, out var logCreated);
+            if (logCreated)
+            {
+                created.Add(logPath);
+            }
+
             if (created.Count > 0)
             {
                 // A new file's directory entry is durable only once the directory itself is flushed.
@@ -90,16 +122,16 @@ internal sealed class LiteDbRecordStore : IRecordStore
             }
 
             // Shorter than one page: LiteDB's first header write was cut off, so nothing was ever committed here.
-            var isNew = dataFile.Length < VaultFileStream.PageSize;
-            var data = streamFactory(dataFile, isNew);
-            var log = streamFactory(logFile, isNew);
+            var isNew = !hadData;
+            var data = streamFactory(dataFile, fullPath, isNew);
+            var log = streamFactory(logFile, logPath, isNew);
             try
             {
-                return new LiteDbRecordStore(data, log, created);
+                return new LiteDbRecordStore(fullPath, data, log, created);
             }
-            catch (Exception ex) when (ex is LiteException or InvalidOperationException or InvalidCastException)
+            catch (Exception ex) when (ex is not VaultException)
             {
-                throw VaultErrors.FormatInvalid(fullPath, "the file is not a readable LiteDB vault file", ex);
+                throw VaultErrors.FormatInvalid(fullPath, $"the file is not a readable LiteDB vault file ({ex.GetType().Name})", ex);
             }
         }
         catch
@@ -111,11 +143,251 @@ internal sealed class LiteDbRecordStore : IRecordStore
         }
     }
 
+    /// <summary>What a data file (opened read-only, with a log in memory) holds: a vault of either format, a vault's records without a header, or something else.</summary>
+    private static FileKind Classify(FileStream dataFile, string path)
+    {
+        try
+        {
+            using var db = new LiteDatabase(new LiteEngine(new EngineSettings
+            {
+                DataStream = new VaultFileStream(dataFile, path, writable: false),
+                LogStream = new MemoryStream(),
+                TempStream = new MemoryStream(),
+                AutoRebuild = false,
+            }), disposeOnClose: true);
+            var names = db.GetCollectionNames().ToList();
+            if ((names.Contains(RecordCollection) && db.GetCollection(RecordCollection).FindById(Records.RecordKeys.Header) is not null)
+                || (names.Contains(FormatOne.MetaCollection) && db.GetCollection(FormatOne.MetaCollection).FindById("header") is not null))
+            {
+                return FileKind.Vault;
+            }
+
+            return names.Contains(RecordCollection) || names.Contains(FormatOne.MetaCollection) ? FileKind.VaultWithoutHeader : FileKind.Other;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return FileKind.Other;
+        }
+    }
+
+    private enum FileKind
+    {
+        Other,
+        Vault,
+        VaultWithoutHeader,
+    }
+
     /// <summary>LiteDB's naming of the log beside a data file: <c>vault.db</c> has <c>vault-log.db</c>.</summary>
     public static string LogPath(string dataPath)
     {
         var directory = Path.GetDirectoryName(dataPath) ?? string.Empty;
         return Path.Combine(directory, Path.GetFileNameWithoutExtension(dataPath) + "-log" + Path.GetExtension(dataPath));
+    }
+
+    public ValueTask<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            return ValueTask.FromResult(Guard($"record '{key}'", () => Value(_records.FindById(key))));
+        }
+    }
+
+    public ValueTask<IReadOnlyDictionary<string, byte[]>> ReadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        var result = new Dictionary<string, byte[]>(keys.Count, StringComparer.Ordinal);
+        lock (_sync)
+        {
+            foreach (var key in keys)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (Guard($"record '{key}'", () => Value(_records.FindById(key))) is { } value)
+                {
+                    result[key] = value;
+                }
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyDictionary<string, byte[]>>(result);
+    }
+
+    public ValueTask<IReadOnlyList<StoredRecord>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            var records = Guard($"the records under '{prefix}'", () => _records.Find(Query.StartsWith("_id", prefix))
+                .Select(d => new StoredRecord(d["_id"].AsString, Value(d) ?? throw new InvalidCastException("a record without bytes")))
+                .ToList());
+            return ValueTask.FromResult<IReadOnlyList<StoredRecord>>(records);
+        }
+    }
+
+    public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            return ValueTask.FromResult(Guard("the collection list", () => !_db.GetCollectionNames().Any()));
+        }
+    }
+
+    public ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            if (_generation is { } generation && commit.ExpectedGeneration != generation)
+            {
+                throw new StoreConflictException($"The commit expects generation {commit.ExpectedGeneration}; the file is at {generation}.");
+            }
+
+            Apply(commit, dropFormatOne: false);
+            _generation = commit.Generation;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The records of a format-1 vault, as stored (nothing checked yet).</summary>
+    public FormatOne.Content ReadFormatOne()
+    {
+        lock (_sync)
+        {
+            return Guard("the format-1 records", () => FormatOne.Read(_db));
+        }
+    }
+
+    /// <summary>Writes the format-2 records of an upgraded vault and removes the format-1 collections, in one transaction.</summary>
+    public void CommitUpgrade(StoreCommit commit)
+    {
+        lock (_sync)
+        {
+            Apply(commit, dropFormatOne: true);
+            _generation = commit.Generation;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            try
+            {
+                _db.Dispose();
+                if (!_committed && !OperatingSystem.IsWindows())
+                {
+                    // Files this open created but never committed to (a failed creation, or an empty log made while
+                    // opening with a wrong key) are removed, so a failed open leaves the folder as it found it. They are
+                    // unlinked while still locked, so no other opener can have started using them.
+                    DeleteFiles(_createdFiles);
+                }
+            }
+            catch (Exception ex) when (ex is not VaultException && !_committed)
+            {
+                // A damaged file refused at open: LiteDB's disposal could not write anyway (the streams are read-only).
+                _ = ex;
+            }
+            finally
+            {
+                _log.Dispose();
+                _data.Dispose();
+            }
+
+            if (!_committed && OperatingSystem.IsWindows())
+            {
+                DeleteFiles(_createdFiles); // Windows cannot delete a file that is still open.
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Apply(StoreCommit commit, bool dropFormatOne)
+    {
+        _data.AllowWrites();
+        _log.AllowWrites();
+        try
+        {
+            _db.BeginTrans();
+            try
+            {
+                foreach (var record in commit.Inserts)
+                {
+                    if (_records.FindById(record.Key) is not null)
+                    {
+                        throw new StoreConflictException($"The record '{record.Key}' exists already and is never replaced.");
+                    }
+
+                    _records.Insert(Document(record));
+                }
+
+                foreach (var key in commit.Deletes)
+                {
+                    _records.Delete(key);
+                }
+
+                foreach (var record in commit.Puts)
+                {
+                    _records.Upsert(Document(record));
+                }
+
+                if (dropFormatOne)
+                {
+                    FormatOne.DeleteAll(_db);
+                }
+
+                _db.Commit();
+            }
+            catch
+            {
+                _db.Rollback();
+                throw;
+            }
+
+            _committed = true;
+
+            // The commit is in the log but only in the page cache: make it durable before returning.
+            _log.FlushToDisk();
+            if (commit.Erase || dropFormatOne)
+            {
+                // Copy the latest page images (with the deleted bytes zero-filled) into the data file, fsync it,
+                // and truncate the log that still holds the older images.
+                _db.Checkpoint();
+                _log.FlushToDisk();
+            }
+        }
+        catch (Exception ex) when (ex is not StoreConflictException and not VaultException)
+        {
+            if (_data.DiskFull || _log.DiskFull || VaultFileStream.IsDiskFull(ex))
+            {
+                throw VaultErrors.StorageFull(Location, ex);
+            }
+
+            throw;
+        }
+    }
+
+    private static BsonDocument Document(StoredRecord record) => new() { ["_id"] = record.Key, [ValueField] = record.Value };
+
+    private static byte[]? Value(BsonDocument? document) => document is null ? null : document[ValueField].AsBinary ?? throw new InvalidCastException("a record without bytes");
+
+    /// <summary>Runs a LiteDB read; whatever a damaged file makes LiteDB throw becomes a typed error naming what was read.</summary>
+    private T Guard<T>(string what, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (ex is not VaultException and not OperationCanceledException and not OutOfMemoryException)
+        {
+            if (ex is IOException or UnauthorizedAccessException)
+            {
+                throw VaultErrors.StorageFailure($"reading {what} from '{Location}' failed ({ex.GetType().Name})", ex);
+            }
+
+            throw new VaultIntegrityException($"The vault file '{Location}' is damaged: reading {what} failed ({ex.GetType().Name}). Restore it from a backup.", ex);
+        }
     }
 
     private static void CreateDirectoryDurably(string directory)
@@ -138,30 +410,6 @@ internal sealed class LiteDbRecordStore : IRecordStore
         }
     }
 
-    private static FileStream OpenLocked(string path, List<string> created)
-    {
-        var existed = File.Exists(path);
-        try
-        {
-            var file = new FileStream(path, OwnerOnlyFile.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, FileOptions.RandomAccess));
-            if (!existed)
-            {
-                created.Add(path);
-            }
-
-            return file;
-        }
-        catch (IOException ex) when (IsLockConflict(ex))
-        {
-            throw VaultErrors.InUse(path, ex);
-        }
-    }
-
-    // FileShare.None is an flock(LOCK_EX | LOCK_NB) on Unix, which fails with EWOULDBLOCK (11); Windows reports a
-    // sharing (0x20) or lock (0x21) violation.
-    private static bool IsLockConflict(IOException ex) =>
-        ex.HResult is 11 or unchecked((int)0x80070020) or unchecked((int)0x80070021);
-
     private static void DeleteFiles(IEnumerable<string> paths)
     {
         foreach (var path in paths)
@@ -169,277 +417,4 @@ internal sealed class LiteDbRecordStore : IRecordStore
             File.Delete(path);
         }
     }
-
-    public void EnableWrites()
-    {
-        _data.AllowWrites();
-        _log.AllowWrites();
-    }
-
-    public VaultHeader? ReadHeader()
-    {
-        var doc = _meta.FindById(HeaderId);
-        if (doc is null)
-        {
-            return null;
-        }
-
-        var rootParameters = doc["rootParams"].AsDocument.ToDictionary(p => p.Key, p => p.Value.AsString, StringComparer.Ordinal);
-        return new VaultHeader(
-            doc["format"].AsInt32,
-            doc["vaultId"].AsGuid,
-            doc["created"].AsInt64,
-            doc["retention"].AsInt32,
-            doc["purgeProtection"].AsBoolean,
-            doc["kek"].AsInt32,
-            new RootDescriptor(doc["rootKind"].AsString, rootParameters),
-            doc["mac"].IsNull ? null : doc["mac"].AsBinary);
-    }
-
-    public IReadOnlyList<KekRecord> ReadKeks() =>
-        _keks.FindAll().Select(d => new KekRecord(d["_id"].AsInt32, d["wrapped"].AsBinary, d["created"].AsInt64)).ToList();
-
-    public ObjectRecord? FindObject(string key)
-    {
-        var doc = _objects.FindById(key);
-        return doc is null
-            ? null
-            : WithCurrentVersion(doc, LatestVersions(key + "/")) ?? throw new VaultIntegrityException($"The object record '{key}' has no versions: the file was altered.");
-    }
-
-    public VersionRecord? FindVersion(string key) => ToVersion(_versions.FindById(key));
-
-    public IReadOnlyList<VersionRecord> FindVersions(string objectKey) =>
-        _versions.Find(Query.StartsWith("_id", objectKey + "/")).Select(d => ToVersion(d)!).ToList();
-
-    public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix)
-    {
-        var latest = LatestVersions(keyPrefix);
-        // An object left without versions (a damaged file) is skipped here, so one bad record does not hide the rest;
-        // reading it by name reports the damage.
-        return _objects.Find(Query.StartsWith("_id", keyPrefix)).Select(d => WithCurrentVersion(d, latest)).OfType<ObjectRecord>().ToList();
-    }
-
-    public IReadOnlyList<(ObjectRecord Object, VersionRecord Current)> FindCurrent(string keyPrefix)
-    {
-        var latest = new Dictionary<string, BsonDocument>(StringComparer.Ordinal);
-        foreach (var doc in _versions.Find(Query.StartsWith("_id", keyPrefix)))
-        {
-            var key = doc["_id"].AsString;
-            var objectKey = key[..key.LastIndexOf('/')];
-            if (!latest.TryGetValue(objectKey, out var best) || doc["seq"].AsInt64 > best["seq"].AsInt64)
-            {
-                latest[objectKey] = doc;
-            }
-        }
-
-        var sequences = latest.ToDictionary(p => p.Key, p => (Version: p.Value["_id"].AsString[(p.Key.Length + 1)..], Sequence: p.Value["seq"].AsInt64), StringComparer.Ordinal);
-        var result = new List<(ObjectRecord, VersionRecord)>(latest.Count);
-        foreach (var doc in _objects.Find(Query.StartsWith("_id", keyPrefix)))
-        {
-            // As in FindObjects, an object without versions (a damaged file) is skipped; reading it by name reports it.
-            if (WithCurrentVersion(doc, sequences) is { } obj)
-            {
-                result.Add((obj, ToVersion(latest[obj.Key])!));
-            }
-        }
-
-        return result;
-    }
-
-    public SettingRecord? ReadSetting(string key) => ToSetting(_settings.FindById(key));
-
-    public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) =>
-        _settings.Find(Query.StartsWith("_id", keyPrefix)).Select(d => ToSetting(d)!).ToList();
-
-    public bool IsEmpty() => !_db.GetCollectionNames().Any();
-
-    public void Apply(WriteBatch batch)
-    {
-        _db.BeginTrans();
-        try
-        {
-            if (batch.Header is { } header)
-            {
-                _meta.Upsert(ToDocument(header));
-            }
-
-            foreach (var kek in batch.Keks)
-            {
-                _keks.Upsert(new BsonDocument
-                {
-                    ["_id"] = kek.Version,
-                    ["wrapped"] = kek.WrappedKey,
-                    ["created"] = kek.CreatedOn,
-                });
-            }
-
-            foreach (var key in batch.DeletedObjects)
-            {
-                _objects.Delete(key);
-            }
-
-            foreach (var objectKey in batch.DeletedVersionsOf)
-            {
-                _versions.DeleteMany(Query.StartsWith("_id", objectKey + "/"));
-            }
-
-            foreach (var obj in batch.Objects)
-            {
-                _objects.Upsert(ToDocument(obj));
-            }
-
-            foreach (var key in batch.DeletedSettings)
-            {
-                _settings.Delete(key);
-            }
-
-            foreach (var setting in batch.Settings)
-            {
-                _settings.Upsert(new BsonDocument { ["_id"] = setting.Key, ["value"] = setting.Value, ["mac"] = setting.Mac });
-            }
-
-            foreach (var version in batch.Versions)
-            {
-                _versions.Upsert(new BsonDocument
-                {
-                    ["_id"] = version.Key,
-                    ["seq"] = version.Sequence,
-                    ["attrs"] = version.Attributes,
-                    ["sealed"] = version.Sealed,
-                });
-            }
-
-            _db.Commit();
-            _applied = true;
-        }
-        catch
-        {
-            _db.Rollback();
-            throw;
-        }
-
-        // The commit is in the log but only in the page cache: make it durable before returning.
-        _log.FlushToDisk();
-
-        if (batch.Shred)
-        {
-            // Copy the latest page images (with the deleted bytes zero-filled) into the data file, fsync it,
-            // and truncate the log that still holds the older images.
-            _db.Checkpoint();
-            _log.FlushToDisk();
-        }
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            _db.Dispose();
-            if (!_applied && !OperatingSystem.IsWindows())
-            {
-                // Files this open created but never committed to (a failed creation, or an empty log made while
-                // opening with a wrong key) are removed, so a failed open leaves the folder as it found it. They are
-                // unlinked while still locked, so no other opener can have started using them.
-                DeleteFiles(_createdFiles);
-            }
-        }
-        finally
-        {
-            _log.Dispose();
-            _data.Dispose();
-        }
-
-        if (!_applied && OperatingSystem.IsWindows())
-        {
-            DeleteFiles(_createdFiles); // Windows cannot delete a file that is still open.
-        }
-    }
-
-    private static BsonDocument ToDocument(VaultHeader header)
-    {
-        var rootParams = new BsonDocument();
-        foreach (var (key, value) in header.Root.Parameters)
-        {
-            rootParams[key] = value;
-        }
-
-        return new BsonDocument
-        {
-            ["_id"] = HeaderId,
-            ["format"] = header.FormatVersion,
-            ["vaultId"] = header.VaultId,
-            ["created"] = header.CreatedOn,
-            ["retention"] = header.SoftDeleteRetentionDays,
-            ["purgeProtection"] = header.PurgeProtection,
-            ["kek"] = header.CurrentKekVersion,
-            ["rootKind"] = header.Root.Kind,
-            ["rootParams"] = rootParams,
-            ["mac"] = header.Mac,
-        };
-    }
-
-    private static BsonDocument ToDocument(ObjectRecord obj) => new()
-    {
-        ["_id"] = obj.Key,
-        ["type"] = (int)obj.Type,
-        ["name"] = obj.Name,
-        ["created"] = obj.CreatedOn,
-        ["deleted"] = obj.DeletedOn is { } d ? new BsonValue(d) : BsonValue.Null,
-        ["purge"] = obj.ScheduledPurgeDate is { } p ? new BsonValue(p) : BsonValue.Null,
-        ["policy"] = obj.Policy is { } policy ? new BsonValue(policy) : BsonValue.Null,
-        ["mac"] = obj.Mac,
-        ["managedBy"] = obj.ManagedBy is { } managedBy ? new BsonValue(managedBy) : BsonValue.Null,
-    };
-
-    /// <summary>For each object key under a prefix, its version with the highest sequence (reads keys and sequences only).</summary>
-    private Dictionary<string, (string Version, long Sequence)> LatestVersions(string keyPrefix)
-    {
-        var latest = new Dictionary<string, (string Version, long Sequence)>(StringComparer.Ordinal);
-        foreach (var doc in _versions.Query().Where(Query.StartsWith("_id", keyPrefix)).Select(LatestSelector).ToEnumerable())
-        {
-            var key = doc["_id"].AsString;
-            var slash = key.LastIndexOf('/');
-            var objectKey = key[..slash];
-            var sequence = doc["seq"].AsInt64;
-            if (!latest.TryGetValue(objectKey, out var best) || sequence > best.Sequence)
-            {
-                latest[objectKey] = (key[(slash + 1)..], sequence);
-            }
-        }
-
-        return latest;
-    }
-
-    private static readonly BsonExpression LatestSelector = BsonExpression.Create("{ _id: $._id, seq: $.seq }");
-
-    private static ObjectRecord? WithCurrentVersion(BsonDocument doc, Dictionary<string, (string Version, long Sequence)> latest)
-    {
-        var key = doc["_id"].AsString;
-        if (!latest.TryGetValue(key, out var current))
-        {
-            return null;
-        }
-
-        return new ObjectRecord(
-            key,
-            (ObjectType)doc["type"].AsInt32,
-            doc["name"].AsString,
-            current.Version,
-            doc["created"].AsInt64,
-            doc["deleted"].IsNull ? null : doc["deleted"].AsInt64,
-            doc["purge"].IsNull ? null : doc["purge"].AsInt64,
-            current.Sequence,
-            doc["policy"].IsNull ? null : doc["policy"].AsString,
-            doc["mac"].IsNull ? null : doc["mac"].AsBinary,
-            doc["managedBy"].IsNull ? null : doc["managedBy"].AsString);
-    }
-
-    private static SettingRecord? ToSetting(BsonDocument? doc) => doc is null
-        ? null
-        : new SettingRecord(doc["_id"].AsString, doc["value"].AsString, doc["mac"].IsNull ? null : doc["mac"].AsBinary);
-
-    private static VersionRecord? ToVersion(BsonDocument? doc) => doc is null
-        ? null
-        : new VersionRecord(doc["_id"].AsString, doc["seq"].AsInt64, doc["attrs"].AsBinary, doc["sealed"].AsBinary);
 }

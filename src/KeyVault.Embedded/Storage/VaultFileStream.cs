@@ -23,14 +23,19 @@ internal class VaultFileStream : Stream
 
     private readonly FileStream _file;
     private volatile bool _writable;
+    private volatile bool _diskFull;
 
-    public VaultFileStream(FileStream file, bool writable)
+    public VaultFileStream(FileStream file, string path, bool writable)
     {
         _file = file;
+        Path = path;
         _writable = writable;
     }
 
-    public string Path => _file.Name;
+    public string Path { get; }
+
+    /// <summary>Whether a write failed because the disk is full (LiteDB reports that failure as something else).</summary>
+    public bool DiskFull => _diskFull;
 
     /// <summary>Allows writes from now on (after the vault has verified its root key).</summary>
     public void AllowWrites() => _writable = true;
@@ -63,7 +68,7 @@ internal class VaultFileStream : Stream
     public override void Flush() => FlushToDisk();
 
     /// <summary>Makes every write so far durable: fsync of the file's data and metadata (its length).</summary>
-    public virtual void FlushToDisk() => _file.Flush(flushToDisk: true);
+    public virtual void FlushToDisk() => Guard(() => _file.Flush(flushToDisk: true));
 
     public override int Read(byte[] buffer, int offset, int count) => _file.Read(buffer, offset, count);
 
@@ -74,19 +79,50 @@ internal class VaultFileStream : Stream
     public override void SetLength(long value)
     {
         EnsureWritable();
-        _file.SetLength(value);
+        Guard(() => _file.SetLength(value));
     }
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        EnsureWritable();
-        _file.Write(buffer, offset, count);
-    }
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         EnsureWritable();
-        _file.Write(buffer);
+        try
+        {
+            _file.Write(buffer);
+        }
+        catch (IOException ex) when (IsDiskFull(ex))
+        {
+            _diskFull = true;
+            throw;
+        }
+    }
+
+    /// <summary>ENOSPC (or EDQUOT) on Unix, ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL on Windows.</summary>
+    public static bool IsDiskFull(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is IOException { HResult: 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027) })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Guard(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (IOException ex) when (IsDiskFull(ex))
+        {
+            _diskFull = true;
+            throw;
+        }
     }
 
     protected override void Dispose(bool disposing)

@@ -18,9 +18,9 @@ public sealed class RootKeyTests : IDisposable
         var hexFile = _dir.File("key.hex");
         var base64File = _dir.File("key.b64");
         var rawFile = _dir.File("key.bin");
-        File.WriteAllText(hexFile, Convert.ToHexString(key) + "\n");
-        File.WriteAllText(base64File, Convert.ToBase64String(key));
-        File.WriteAllBytes(rawFile, key);
+        Files.WriteOwnerOnly(hexFile, Convert.ToHexString(key) + "\n");
+        Files.WriteOwnerOnly(base64File, Convert.ToBase64String(key));
+        Files.WriteOwnerOnly(rawFile, key);
 
         await using (var vault = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = VaultPath, RootKey = SoftwareRootKey.FromFile(hexFile) }))
         {
@@ -79,7 +79,7 @@ public sealed class RootKeyTests : IDisposable
         }
 
         var shortFile = _dir.File("short.key");
-        File.WriteAllBytes(shortFile, new byte[17]);
+        Files.WriteOwnerOnly(shortFile, new byte[17]);
         (await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = VaultPath, RootKey = SoftwareRootKey.FromFile(shortFile) }))
             .Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyUnavailable);
         File.Exists(VaultPath).Should().BeFalse("a failed creation leaves no file behind");

@@ -1,4 +1,3 @@
-using KeyVault.Embedded.Sealing;
 using KeyVault.Embedded.Storage;
 using KeyVault.Embedded.Tests.Support;
 
@@ -40,15 +39,16 @@ public sealed class RotationTests : IDisposable
         options.StoreFactory = _ => store;
         await using var vault = await EmbeddedVault.OpenAsync(options);
         await vault.Secrets.SetSecretAsync("s", "v");
-        var sealedBefore = store.Versions.Values.Single().Sealed;
-        var wrappedBefore = store.Keks[1].WrappedKey;
-        var appliedBefore = store.Applied;
+        var version = StoredRecords.Versions(store.Records, "secrets/s").Single().Key;
+        var sealedBefore = store.Records[version];
+        var wrappedBefore = store.Records["kek/00000001"];
+        var commitsBefore = store.Commits;
 
         await vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey()));
 
-        store.Applied.Should().Be(appliedBefore + 1, "one transaction");
-        store.Versions.Values.Single().Sealed.Should().BeSameAs(sealedBefore, "records are not re-encrypted");
-        store.Keks[1].WrappedKey.Should().NotEqual(wrappedBefore);
+        store.Commits.Should().Be(commitsBefore + 1, "one transaction");
+        store.Records[version].Should().Equal(sealedBefore, "records are not re-encrypted");
+        StoredRecords.WrappedKey(store.Records["kek/00000001"]).Should().NotEqual(StoredRecords.WrappedKey(wrappedBefore));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class RotationTests : IDisposable
         await using var vault = await EmbeddedVault.OpenAsync(options);
         await vault.Secrets.SetSecretAsync("s", "v");
         await vault.RotateKeyEncryptionKeyAsync();
-        var oldWrapped = spy.Inner.ReadKeks().Select(k => k.WrappedKey).ToList();
+        var oldWrapped = (await spy.Inner.ReadPrefixAsync("kek/")).Select(k => StoredRecords.WrappedKey(k.Value)).ToList();
         RawFile.Snapshot(_dir.Path).Values.Should().Contain(file => oldWrapped.Any(w => Files.Contains(file, w)), "the check sees wrapped keys that are there");
 
         await vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey()));
@@ -87,23 +87,26 @@ public sealed class RotationTests : IDisposable
     }
 
     [Fact]
-    public async Task A_new_key_encryption_key_seals_new_records_while_old_records_stay_readable()
+    public async Task A_new_key_encryption_key_reseals_every_record_and_retires_the_old_one()
     {
         var key = TestVaults.NewKey();
         var store = new InMemoryRecordStore();
         var options = TestVaults.Options(VaultPath, key);
         options.StoreFactory = _ => store;
+        var reports = new List<VaultProgress>();
         await using (var vault = await EmbeddedVault.OpenAsync(options))
         {
             await vault.Secrets.SetSecretAsync("old", "1");
-            (await vault.RotateKeyEncryptionKeyAsync()).Should().Be(2);
+            (await vault.RotateKeyEncryptionKeyAsync(new Progress(reports))).Should().Be(2);
             (await vault.Secrets.GetSecretAsync("old")).Value.Should().Be("1", "no downtime: old records read on");
             await vault.Secrets.SetSecretAsync("new", "2");
             vault.Properties.KeyEncryptionKeyVersion.Should().Be(2);
         }
 
-        RecordSealer.KekVersion(store.Versions.Values.Single(v => v.Key.StartsWith("secrets/old/", StringComparison.Ordinal)).Sealed).Should().Be(1);
-        RecordSealer.KekVersion(store.Versions.Values.Single(v => v.Key.StartsWith("secrets/new/", StringComparison.Ordinal)).Sealed).Should().Be(2);
+        reports.Should().NotBeEmpty().And.Subject.Last().Completed.Should().Be(1, "one version was re-sealed");
+        StoredRecords.Versions(store.Records, "secrets/old").Concat(StoredRecords.Versions(store.Records, "secrets/new"))
+            .Select(p => StoredRecords.KekVersion(StoredRecords.Version(p.Value).Sealed)).Should().AllBeEquivalentTo(2);
+        store.Records.Keys.Where(k => k.StartsWith("kek/", StringComparison.Ordinal)).Should().Equal("kek/00000002");
         options.RootKey = SoftwareRootKey.FromBytes(key);
         await using var reopened = await EmbeddedVault.OpenAsync(options);
         (await reopened.Secrets.GetSecretAsync("old")).Value.Should().Be("1");
@@ -140,5 +143,10 @@ public sealed class RotationTests : IDisposable
         await stop.CancelAsync();
         (await reader).Should().BeGreaterThan(0);
         vault.Properties.KeyEncryptionKeyVersion.Should().Be(6);
+    }
+
+    private sealed class Progress(List<VaultProgress> reports) : IProgress<VaultProgress>
+    {
+        public void Report(VaultProgress value) => reports.Add(value);
     }
 }

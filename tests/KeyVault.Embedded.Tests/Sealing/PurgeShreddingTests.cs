@@ -25,8 +25,8 @@ public sealed class PurgeShreddingTests : IDisposable
         await vault.Secrets.SetSecretAsync("kept", "kept-value-2");
         await vault.Secrets.DeleteSecretAsync("doomed");
 
-        var doomed = spy.Sealed.Where(s => s.Key.StartsWith("secrets/doomed/", StringComparison.Ordinal)).Select(s => Fingerprint(s.Sealed)).ToList();
-        var kept = spy.Sealed.Last(s => s.Key.StartsWith("secrets/kept/", StringComparison.Ordinal)).Sealed;
+        var doomed = spy.Written.Where(s => s.Key.StartsWith("secrets/doomed/", StringComparison.Ordinal)).Select(s => Fingerprint(StoredRecords.Version(s.Value).Sealed)).ToList();
+        var kept = StoredRecords.Version(spy.Written.Last(s => s.Key.StartsWith("secrets/kept/", StringComparison.Ordinal)).Value).Sealed;
         doomed.Should().HaveCount(3);
         var beforePurge = RawFile.Snapshot(_dir.Path).Values.ToList();
         doomed.Should().Contain(f => beforePurge.Any(file => Files.Contains(file, f)), "the check can see sealed bytes that are there");

@@ -80,7 +80,7 @@ public sealed class VaultFileTests : IDisposable
     [Fact]
     public async Task A_file_that_is_not_a_vault_is_refused_and_left_as_it_was()
     {
-        File.WriteAllBytes(VaultPath, Enumerable.Range(0, 3 * 8192).Select(i => (byte)(i * 7)).ToArray());
+        Files.WriteOwnerOnly(VaultPath, Enumerable.Range(0, 3 * 8192).Select(i => (byte)(i * 7)).ToArray());
         var before = Files.Snapshot(_dir.Path);
 
         var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
@@ -97,6 +97,7 @@ public sealed class VaultFileTests : IDisposable
             other.GetCollection("customers").Insert(new BsonDocument { ["name"] = "x" });
         }
 
+        Files.MakeOwnerOnly(VaultPath);
         var before = Files.Snapshot(_dir.Path);
 
         var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
@@ -115,7 +116,7 @@ public sealed class VaultFileTests : IDisposable
 
         using (var db = new LiteDatabase($"Filename={VaultPath}"))
         {
-            db.GetCollection("meta").Delete("header");
+            db.GetCollection("records").Delete("vault");
         }
 
         var before = Files.Snapshot(_dir.Path);
@@ -133,7 +134,7 @@ public sealed class VaultFileTests : IDisposable
     public async Task A_data_file_cut_off_inside_its_first_page_is_a_new_vault()
     {
         // A process killed during LiteDB's first 8 KiB header write leaves less than a page: nothing was committed.
-        File.WriteAllBytes(VaultPath, new byte[4096]);
+        Files.WriteOwnerOnly(VaultPath, new byte[4096]);
 
         await using var vault = await TestVaults.OpenAsync(VaultPath, _key);
 

@@ -11,5 +11,22 @@ public static class Files
     public static IReadOnlyDictionary<string, byte[]> Snapshot(string directory) =>
         Directory.GetFiles(directory).ToDictionary(f => f, File.ReadAllBytes);
 
+    /// <summary>Writes a file readable and writable by its owner only (mode 0600), as the vault requires of its files.</summary>
+    public static void WriteOwnerOnly(string path, byte[] bytes)
+    {
+        File.WriteAllBytes(path, bytes);
+        MakeOwnerOnly(path);
+    }
+
+    public static void WriteOwnerOnly(string path, string text) => WriteOwnerOnly(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    public static void MakeOwnerOnly(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
     public static bool Contains(byte[] haystack, ReadOnlySpan<byte> needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 }

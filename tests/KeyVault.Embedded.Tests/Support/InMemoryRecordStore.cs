@@ -3,133 +3,76 @@ using KeyVault.Embedded.Storage;
 namespace KeyVault.Embedded.Tests.Support;
 
 /// <summary>
-/// A record store in memory that outlives the vaults opened on it, so tests can edit records "on disk" between
-/// opens, and that keeps every byte it was ever given (a spy for the "storage sees only sealed bytes" rule).
+/// A record store in memory that outlives the vaults opened on it, so tests can edit, remove and replay records "on
+/// disk" between opens, and that keeps every byte it was ever given (a spy for the "storage sees only sealed bytes" rule).
 /// </summary>
 internal sealed class InMemoryRecordStore : IRecordStore
 {
     private readonly List<byte[]> _received = [];
 
-    public VaultHeader? Header { get; set; }
+    /// <summary>The stored records by key, as a store would hold them.</summary>
+    public SortedDictionary<string, byte[]> Records { get; } = new(StringComparer.Ordinal);
 
-    public Dictionary<int, KekRecord> Keks { get; } = [];
+    public int Commits { get; private set; }
 
-    public Dictionary<string, ObjectRecord> Objects { get; } = new(StringComparer.Ordinal);
-
-    public Dictionary<string, VersionRecord> Versions { get; } = new(StringComparer.Ordinal);
-
-    public Dictionary<string, SettingRecord> Settings { get; } = new(StringComparer.Ordinal);
-
-    public bool WritesEnabled { get; private set; }
-
-    public int Applied { get; private set; }
-
-    /// <summary>Every byte array and string (as UTF-8) this store was handed in a batch.</summary>
+    /// <summary>Every byte array this store was handed in a commit (keys as UTF-8).</summary>
     public IReadOnlyList<byte[]> Received => _received;
 
-    public void EnableWrites() => WritesEnabled = true;
+    public string Location => "memory";
 
-    public VaultHeader? ReadHeader() => Header;
+    public ValueTask<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Records.TryGetValue(key, out var value) ? value.ToArray() : null);
 
-    public IReadOnlyList<KekRecord> ReadKeks() => Keks.Values.ToList();
+    public ValueTask<IReadOnlyDictionary<string, byte[]>> ReadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyDictionary<string, byte[]>>(keys.Where(Records.ContainsKey).ToDictionary(k => k, k => Records[k].ToArray(), StringComparer.Ordinal));
 
-    public ObjectRecord? FindObject(string key) => Objects.TryGetValue(key, out var obj) ? WithCurrentVersion(obj) : null;
+    public ValueTask<IReadOnlyList<StoredRecord>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<StoredRecord>>(Records.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(p => new StoredRecord(p.Key, p.Value.ToArray())).ToList());
 
-    public VersionRecord? FindVersion(string key) => Versions.GetValueOrDefault(key);
+    public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Records.Count == 0);
 
-    public IReadOnlyList<VersionRecord> FindVersions(string objectKey) =>
-        Versions.Values.Where(v => v.Key.StartsWith(objectKey + "/", StringComparison.Ordinal)).ToList();
-
-    public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix) =>
-        Objects.Values.Where(o => o.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).Select(WithCurrentVersion).ToList();
-
-    public IReadOnlyList<(ObjectRecord Object, VersionRecord Current)> FindCurrent(string keyPrefix) =>
-        FindObjects(keyPrefix).Select(o => (o, Versions[$"{o.Key}/{o.CurrentVersion}"])).ToList();
-
-    public SettingRecord? ReadSetting(string key) => Settings.GetValueOrDefault(key);
-
-    public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) =>
-        Settings.Values.Where(s => s.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).ToList();
-
-    public bool IsEmpty() => Header is null && Keks.Count == 0 && Objects.Count == 0 && Versions.Count == 0;
-
-    public void Apply(WriteBatch batch)
+    public ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
     {
-        if (!WritesEnabled)
+        foreach (var record in commit.Inserts)
         {
-            throw new InvalidOperationException("write before EnableWrites");
-        }
-
-        Applied++;
-        if (batch.Header is { } header)
-        {
-            Header = header;
-            Keep(header.Root.Kind);
-            foreach (var (key, value) in header.Root.Parameters)
+            if (Records.ContainsKey(record.Key))
             {
-                Keep(key);
-                Keep(value);
+                throw new StoreConflictException($"'{record.Key}' exists");
             }
         }
 
-        foreach (var kek in batch.Keks)
+        Commits++;
+        foreach (var key in commit.Deletes)
         {
-            Keks[kek.Version] = kek;
-            _received.Add(kek.WrappedKey);
+            Records.Remove(key);
         }
 
-        foreach (var key in batch.DeletedObjects)
+        foreach (var record in commit.Inserts.Concat(commit.Puts))
         {
-            Objects.Remove(key);
+            Records[record.Key] = record.Value.ToArray();
+            _received.Add(System.Text.Encoding.UTF8.GetBytes(record.Key));
+            _received.Add(record.Value.ToArray());
         }
 
-        foreach (var key in batch.DeletedVersionsOf)
-        {
-            foreach (var version in FindVersions(key))
-            {
-                Versions.Remove(version.Key);
-            }
-        }
-
-        foreach (var obj in batch.Objects)
-        {
-            Objects[obj.Key] = obj;
-            Keep(obj.Key);
-            Keep(obj.Name);
-        }
-
-        foreach (var key in batch.DeletedSettings)
-        {
-            Settings.Remove(key);
-        }
-
-        foreach (var setting in batch.Settings)
-        {
-            Settings[setting.Key] = setting;
-            Keep(setting.Value);
-        }
-
-        foreach (var version in batch.Versions)
-        {
-            Versions[version.Key] = version;
-            Keep(version.Key);
-            _received.Add(version.Attributes);
-            _received.Add(version.Sealed);
-        }
+        return ValueTask.CompletedTask;
     }
 
-    // As the LiteDB store: an object's current version is its version with the highest sequence.
-    private ObjectRecord WithCurrentVersion(ObjectRecord obj)
+    /// <summary>A copy of every record, to put back later (a replay).</summary>
+    public Dictionary<string, byte[]> Snapshot() => Records.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
+
+    public void Restore(IReadOnlyDictionary<string, byte[]> snapshot)
     {
-        var latest = FindVersions(obj.Key).MaxBy(v => v.Sequence)!;
-        return obj with { CurrentVersion = latest.Version, LatestSequence = latest.Sequence };
+        Records.Clear();
+        foreach (var (key, value) in snapshot)
+        {
+            Records[key] = value.ToArray();
+        }
     }
 
     public void Dispose()
     {
         // Outlives the vault: a test reopens a vault on the same store.
-        WritesEnabled = false;
     }
 
-    private void Keep(string text) => _received.Add(System.Text.Encoding.UTF8.GetBytes(text));
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

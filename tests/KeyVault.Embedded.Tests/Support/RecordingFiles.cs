@@ -19,9 +19,9 @@ internal sealed class RecordingFiles
         return EmbeddedVault.OpenAsync(options);
     }
 
-    public IRecordStore Open(string path) => LiteDbRecordStore.Open(path, (file, writable) =>
+    public IRecordStore Open(string path) => LiteDbRecordStore.Open(path, (file, name, writable) =>
     {
-        var stream = new RecordingVaultFileStream(file, writable);
+        var stream = new RecordingVaultFileStream(file, name, writable);
         _opened.Add(stream);
         return stream;
     });

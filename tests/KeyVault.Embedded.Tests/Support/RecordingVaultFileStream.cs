@@ -9,8 +9,8 @@ internal sealed class RecordingVaultFileStream : VaultFileStream
     private readonly List<string> _events = [];
     private readonly MemoryStream _written = new();
 
-    public RecordingVaultFileStream(FileStream file, bool writable)
-        : base(file, writable)
+    public RecordingVaultFileStream(FileStream file, string path, bool writable)
+        : base(file, path, writable)
     {
     }
 

@@ -2,50 +2,41 @@ using KeyVault.Embedded.Storage;
 
 namespace KeyVault.Embedded.Tests.Support;
 
-/// <summary>Wraps a real record store and keeps every sealed payload it was handed, by version key.</summary>
+/// <summary>Wraps a real record store and keeps every record it was handed to write.</summary>
 internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
 {
-    private readonly List<(string Key, byte[] Sealed)> _sealed = [];
+    private readonly List<StoredRecord> _written = [];
 
-    public IReadOnlyList<(string Key, byte[] Sealed)> Sealed => _sealed;
+    /// <summary>Every record written, in order (manifest buckets included).</summary>
+    public IReadOnlyList<StoredRecord> Written => _written;
 
     public IRecordStore Inner => inner;
 
-    public void EnableWrites() => inner.EnableWrites();
+    public string Location => inner.Location;
 
-    public VaultHeader? ReadHeader() => inner.ReadHeader();
-
-    public IReadOnlyList<KekRecord> ReadKeks() => inner.ReadKeks();
-
-    public ObjectRecord? FindObject(string key) => inner.FindObject(key);
-
-    public VersionRecord? FindVersion(string key) => inner.FindVersion(key);
-
-    public IReadOnlyList<VersionRecord> FindVersions(string objectKey) => inner.FindVersions(objectKey);
-
-    public IReadOnlyList<ObjectRecord> FindObjects(string keyPrefix) => inner.FindObjects(keyPrefix);
-
-    public IReadOnlyList<(ObjectRecord Object, VersionRecord Current)> FindCurrent(string keyPrefix) => inner.FindCurrent(keyPrefix);
-
-    public SettingRecord? ReadSetting(string key) => inner.ReadSetting(key);
-
-    public IReadOnlyList<SettingRecord> ReadSettings(string keyPrefix) => inner.ReadSettings(keyPrefix);
-
-    public bool IsEmpty() => inner.IsEmpty();
-
-    /// <summary>When set, every write throws it (a full or failing disk) and nothing is written.</summary>
+    /// <summary>When set, every commit throws it (a full or failing disk) and nothing is written.</summary>
     public Exception? FailWrites { get; set; }
 
-    public void Apply(WriteBatch batch)
+    public ValueTask<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) => inner.ReadAsync(key, cancellationToken);
+
+    public ValueTask<IReadOnlyDictionary<string, byte[]>> ReadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) => inner.ReadManyAsync(keys, cancellationToken);
+
+    public ValueTask<IReadOnlyList<StoredRecord>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default) => inner.ReadPrefixAsync(prefix, cancellationToken);
+
+    public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default) => inner.IsEmptyAsync(cancellationToken);
+
+    public async ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
     {
         if (FailWrites is { } failure)
         {
             throw failure;
         }
 
-        inner.Apply(batch);
-        _sealed.AddRange(batch.Versions.Select(v => (v.Key, v.Sealed)));
+        await inner.CommitAsync(commit, cancellationToken);
+        _written.AddRange(commit.Inserts.Concat(commit.Puts));
     }
 
     public void Dispose() => inner.Dispose();
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

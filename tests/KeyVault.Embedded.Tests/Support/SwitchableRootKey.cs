@@ -27,6 +27,9 @@ public sealed class SwitchableRootKey : IRootKeyProvider
         public ValueTask<byte[]> UnwrapKeyAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
             owner.Unreachable ? throw new IOException("The token is gone.") : inner.UnwrapKeyAsync(wrappedKey, cancellationToken);
 
+        public ValueTask<byte[]> DeriveKeyAsync(ReadOnlyMemory<byte> context, CancellationToken cancellationToken = default) =>
+            owner.Unreachable ? throw new IOException("The token is gone.") : inner.DeriveKeyAsync(context, cancellationToken);
+
         public void Dispose() => inner.Dispose();
     }
 }

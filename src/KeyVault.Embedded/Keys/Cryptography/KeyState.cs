@@ -1,3 +1,4 @@
+using KeyVault.Embedded.Records;
 using KeyVault.Embedded.Lifecycle;
 
 namespace KeyVault.Embedded.Keys.Cryptography;

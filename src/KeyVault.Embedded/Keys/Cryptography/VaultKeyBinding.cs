@@ -101,7 +101,7 @@ internal sealed class VaultKeyBinding : KeyBinding
         try
         {
             ObjectRules.ValidateName(ObjectType.Key, _name);
-            found = _version is null ? _lifecycle.GetCurrent(ObjectType.Key, _name) : _lifecycle.GetVersion(ObjectType.Key, _name, _version);
+            found = Sync.Wait(_version is null ? _lifecycle.GetCurrentAsync(ObjectType.Key, _name) : _lifecycle.GetVersionAsync(ObjectType.Key, _name, _version));
         }
         catch (VaultObjectNotFoundException)
         {
@@ -113,7 +113,7 @@ internal sealed class VaultKeyBinding : KeyBinding
         var attributes = found.Attributes;
         var keyAttributes = attributes.Key ?? throw new VaultIntegrityException($"The record of key '{_name}' holds no key attributes.");
         LeasedKey lease;
-        if (previous?.Stored?.Record.Key == found.Stored.Record.Key)
+        if (previous?.Stored?.Key == found.Stored.Key)
         {
             lease = previous.Lease; // same version, same material: only its properties may have changed
         }

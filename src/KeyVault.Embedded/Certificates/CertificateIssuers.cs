@@ -1,0 +1,118 @@
+using System.Text.Json;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Operations;
+
+namespace KeyVault.Embedded.Certificates;
+
+/// <summary>
+/// The vault's certificate issuers: each names a CA certificate of this vault that signs certificates whose policy
+/// names the issuer (provider <see cref="CertificateIssuer.VaultCertificateProvider"/>). One setting per issuer.
+/// </summary>
+internal sealed class CertificateIssuers
+{
+    private const string Prefix = "certificates/issuers/";
+    private readonly VaultCore _core;
+    private readonly ObjectLifecycle _lifecycle;
+    private readonly CertificateModels _models;
+    private readonly VaultSettings _settings;
+
+    public CertificateIssuers(VaultCore core, ObjectLifecycle lifecycle, CertificateModels models)
+    {
+        _core = core;
+        _lifecycle = lifecycle;
+        _models = models;
+        _settings = new VaultSettings(core);
+    }
+
+    public static string ValidateName(string? name)
+    {
+        ObjectRules.ValidateName(ObjectType.Certificate, name);
+        if (string.Equals(name, WellKnownIssuerNames.Self, StringComparison.OrdinalIgnoreCase) || string.Equals(name, WellKnownIssuerNames.Unknown, StringComparison.OrdinalIgnoreCase))
+        {
+            throw VaultErrors.BadParameter($"CertificateIssuer.Name '{name}' is reserved.");
+        }
+
+        return name!;
+    }
+
+    public async ValueTask<StoredIssuer?> ReadAsync(string name, CancellationToken cancellationToken = default) =>
+        await _settings.GetAsync(Setting(name), cancellationToken).ConfigureAwait(false) is { } json ? Parse(json) : null;
+
+    public async ValueTask<StoredIssuer?> ReadAsync(VaultTransaction tx, string name, CancellationToken cancellationToken = default) =>
+        await tx.SettingAsync(Setting(name), cancellationToken).ConfigureAwait(false) is { } setting ? Parse(setting.Value) : null;
+
+    /// <summary>The names of the registered issuers (for policy validation).</summary>
+    public async ValueTask<HashSet<string>> NamesAsync(CancellationToken cancellationToken = default) =>
+        (await ListAsync(cancellationToken).ConfigureAwait(false)).Select(i => i.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    public async ValueTask<IReadOnlyList<StoredIssuer>> ListAsync(CancellationToken cancellationToken = default) =>
+        (await _settings.ListAsync(Prefix, cancellationToken).ConfigureAwait(false)).Select(s => Parse(s.Value)).ToList();
+
+    /// <summary>Creates or updates an issuer; its CA certificate must exist in this vault and be a CA.</summary>
+    public async ValueTask<CertificateIssuer> PutAsync(CertificateIssuer issuer, bool creating, CancellationToken cancellationToken)
+    {
+        var name = ValidateName(issuer.Name);
+        if (!string.Equals(issuer.Provider, CertificateIssuer.VaultCertificateProvider, StringComparison.OrdinalIgnoreCase))
+        {
+            throw VaultErrors.BadParameter($"CertificateIssuer.Provider '{issuer.Provider}' is not supported: an embedded vault issues with '{CertificateIssuer.VaultCertificateProvider}' (a CA certificate of this vault).");
+        }
+
+        return await _core.Writer.WriteAsync(async tx =>
+        {
+            var existing = await ReadAsync(tx, name, cancellationToken).ConfigureAwait(false);
+            if (!creating && existing is null)
+            {
+                throw VaultErrors.IssuerNotFound(name);
+            }
+
+            var certificateName = issuer.CertificateName ?? existing?.CertificateName
+                ?? throw VaultErrors.BadParameter("CertificateIssuer.CertificateName is required: the CA certificate of this vault that signs for the issuer.");
+            ObjectRules.ValidateName(ObjectType.Certificate, certificateName);
+            using (var authority = _models.LoadCertificate(await _lifecycle.GetCurrentAsync(ObjectType.Certificate, certificateName, cancellationToken).ConfigureAwait(false)))
+            {
+                if (!CertificateIssuance.IsAuthority(authority))
+                {
+                    throw VaultErrors.BadParameter($"CertificateIssuer.CertificateName '{certificateName}' is not a CA certificate: it needs basic constraints CA and key usage keyCertSign.");
+                }
+            }
+
+            var now = tx.Now;
+            var stored = new StoredIssuer(existing?.Name ?? name, CertificateIssuer.VaultCertificateProvider, certificateName, issuer.Enabled ?? existing?.Enabled ?? true, existing?.Created ?? now, now);
+            VaultSettings.Put(tx, Setting(name), JsonSerializer.Serialize(stored, RecordJsonContext.Default.StoredIssuer));
+            return ToPublic(stored);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<CertificateIssuer> DeleteAsync(string issuerName, CancellationToken cancellationToken)
+    {
+        var name = ValidateName(issuerName);
+        return await _core.Writer.WriteAsync(async tx =>
+        {
+            var issuer = await ReadAsync(tx, name, cancellationToken).ConfigureAwait(false) ?? throw VaultErrors.IssuerNotFound(name);
+            VaultSettings.Delete(tx, Setting(name));
+            return ToPublic(issuer);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static CertificateIssuer ToPublic(StoredIssuer stored) => new(stored.Name, stored.Provider)
+    {
+        CertificateName = stored.CertificateName,
+        Enabled = stored.Enabled,
+        CreatedOn = RecordAttributes.FromUnix(stored.Created),
+        UpdatedOn = RecordAttributes.FromUnix(stored.Updated),
+    };
+
+    private static string Setting(string name) => Prefix + ObjectRules.Normalize(name);
+
+    private static StoredIssuer Parse(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, RecordJsonContext.Default.StoredIssuer) ?? throw new VaultIntegrityException("A certificate issuer setting is unreadable.");
+        }
+        catch (JsonException ex)
+        {
+            throw new VaultIntegrityException("A certificate issuer setting is unreadable.", ex);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Operations;
+
+namespace KeyVault.Embedded.Certificates;
+
+/// <summary>Maps stored certificate versions and operations to the public models, unsealing the certificate (DER) as needed.</summary>
+internal sealed class CertificateModels
+{
+    private const ObjectType Type = ObjectType.Certificate;
+    private readonly VaultCore _core;
+    private readonly ObjectLifecycle _lifecycle;
+
+    public CertificateModels(VaultCore core, ObjectLifecycle lifecycle)
+    {
+        _core = core;
+        _lifecycle = lifecycle;
+    }
+
+    public static StoredCertificatePolicy ReadPolicy(ObjectVersion version) =>
+        CertificatePolicies.Read(version.Object.Policy ?? throw new VaultIntegrityException($"Certificate '{version.Name}' has no policy."));
+
+    public static IReadOnlyList<byte[]> Chain(ObjectVersion version) =>
+        version.Attributes.Certificate?.Chain?.Select(Convert.FromBase64String).ToList() ?? [];
+
+    public static CertificateOperation ToOperation(ObjectVersion operation)
+    {
+        var state = operation.Attributes.Certificate ?? throw VaultErrors.Integrity(ObjectType.CertificateOperation, operation.Name, operation.Version);
+        return new CertificateOperation(
+            operation.Name,
+            state.Issuer ?? WellKnownIssuerNames.Unknown,
+            state.Status ?? CertificateOperation.InProgress,
+            state.Csr is null ? null : Convert.FromBase64String(state.Csr),
+            state.Status == CertificateOperation.Cancelled,
+            null);
+    }
+
+    /// <summary>The certificate of a version (its payload is the DER).</summary>
+    public X509Certificate2 LoadCertificate(ObjectVersion version)
+    {
+        var der = Der(version);
+        try
+        {
+            return X509CertificateLoader.LoadCertificate(der);
+        }
+        catch (CryptographicException ex)
+        {
+            throw VaultErrors.Integrity(Type, version.Name, version.Version, ex);
+        }
+    }
+
+    public CertificateProperties ToProperties(ObjectVersion version)
+    {
+        var properties = new CertificateProperties(version.Name);
+        properties.Fill(version, _core);
+        properties.X509Thumbprint = version.Attributes.Certificate?.Thumbprint is { } thumbprint ? Convert.FromHexString(thumbprint) : null;
+        return properties;
+    }
+
+    public KeyVaultCertificate ToCertificate(ObjectVersion version) => new(ToProperties(version), Der(version), Chain(version));
+
+    public KeyVaultCertificateWithPolicy ToCertificateWithPolicy(ObjectVersion version) =>
+        new(ToProperties(version), Der(version), Chain(version), CertificatePolicies.ToPublic(ReadPolicy(version)));
+
+    public DeletedCertificate ToDeleted(ObjectVersion version) => new(
+        ToCertificateWithPolicy(version),
+        new Uri(_core.Uri, $"deletedcertificates/{version.Name}"),
+        Lifecycle.RecordAttributes.FromUnix(version.Object.DeletedOn!.Value),
+        Lifecycle.RecordAttributes.FromUnix(version.Object.ScheduledPurgeDate!.Value));
+
+    private byte[] Der(ObjectVersion version)
+    {
+        var der = new byte[ObjectLifecycle.PayloadLength(version)];
+        _lifecycle.Unseal(version, der);
+        return der;
+    }
+}

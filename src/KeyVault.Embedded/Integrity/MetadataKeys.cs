@@ -1,0 +1,145 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using KeyVault.Embedded.KeyHierarchy;
+
+namespace KeyVault.Embedded.Integrity;
+
+/// <summary>
+/// The keys that authenticate the vault's metadata (the manifest's commits, the rollback anchor) and place records in
+/// manifest buckets. All of them derive from the root's binding key (<see cref="IRootKey.DeriveKeyAsync"/>: a value only
+/// the root can compute), and the commit MAC key also from the current key-encryption key:
+/// <code>
+/// binding      = root.DeriveKey("KeyVault.Embedded root binding v2")
+/// root check   = HMAC-SHA-256(binding, "KVE2 root check")[0..16]                  (stored in the header)
+/// commit key_v = HKDF-SHA-256(ikm = KEK_v, salt = binding, info = "KVE2 commit mac" | vault id | v)
+/// anchor key   = HKDF-Expand(binding, "KVE2 anchor" | vault id)
+/// bucket key   = HKDF-Expand(binding, "KVE2 bucket" | vault id)
+/// </code>
+/// So a leaked key-encryption key alone cannot forge a commit, and retiring a key-encryption key retires the commit key
+/// derived from it; a leaked binding (a memory dump) is recovered from by rotating the root.
+/// </summary>
+internal sealed class MetadataKeys : IDisposable
+{
+    public const int RootCheckSize = 16;
+    private const int MacSize = 32;
+    private readonly byte[] _binding;
+    private readonly byte[] _vaultId;
+    private readonly KeyEncryptionKeyRing _ring;
+    private readonly ConcurrentDictionary<int, byte[]> _commitKeys = new();
+    private readonly byte[] _anchorKey = GC.AllocateUninitializedArray<byte>(32, pinned: true);
+    private bool _disposed;
+
+    /// <param name="binding">The root's binding key (pinned); this object takes ownership and zeroes it.</param>
+    public MetadataKeys(Guid vaultId, byte[] binding, KeyEncryptionKeyRing ring)
+    {
+        _binding = binding;
+        _vaultId = vaultId.ToByteArray();
+        _ring = ring;
+        HKDF.Expand(HashAlgorithmName.SHA256, _binding, _anchorKey, [.. "KVE2 anchor"u8, .. _vaultId]);
+        BucketKey = GC.AllocateUninitializedArray<byte>(32, pinned: true);
+        HKDF.Expand(HashAlgorithmName.SHA256, _binding, BucketKey, [.. "KVE2 bucket"u8, .. _vaultId]);
+    }
+
+    /// <summary>The context every root is asked to derive its binding key for.</summary>
+    public static ReadOnlyMemory<byte> BindingContext { get; } = "KeyVault.Embedded root binding v2"u8.ToArray();
+
+    /// <summary>The key that places new records in manifest buckets (secret, so callers cannot aim names at one bucket).</summary>
+    public byte[] BucketKey { get; }
+
+    /// <summary>What the header stores to tell a wrong root from an altered file.</summary>
+    public byte[] RootCheck()
+    {
+        Span<byte> mac = stackalloc byte[MacSize];
+        HMACSHA256.HashData(_binding, "KVE2 root check"u8, mac);
+        return mac[..RootCheckSize].ToArray();
+    }
+
+    /// <summary>Whether the header's root check matches this root, in constant time.</summary>
+    public bool MatchesRoot(byte[]? stored) => stored is { Length: RootCheckSize } && CryptographicOperations.FixedTimeEquals(RootCheck(), stored);
+
+    /// <summary>The MAC of a commit: (vault, generation, key-encryption key version, manifest root).</summary>
+    /// <exception cref="VaultIntegrityException">The vault holds no such key-encryption key (a retired or forged version).</exception>
+    public byte[] CommitMac(long generation, int kekVersion, RecordHash root)
+    {
+        var mac = new byte[MacSize];
+        HMACSHA256.HashData(CommitKey(kekVersion), CommitInput(generation, kekVersion, root), mac);
+        return mac;
+    }
+
+    public bool VerifyCommit(long generation, int kekVersion, RecordHash root, ReadOnlySpan<byte> mac)
+    {
+        if (mac.Length != MacSize || _ring.Get(kekVersion).IsEmpty)
+        {
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[MacSize];
+        HMACSHA256.HashData(CommitKey(kekVersion), CommitInput(generation, kekVersion, root), expected);
+        return CryptographicOperations.FixedTimeEquals(expected, mac);
+    }
+
+    public byte[] AnchorMac(ReadOnlySpan<byte> content) => HMACSHA256.HashData(_anchorKey, content);
+
+    /// <summary>Forgets the commit key of a retired key-encryption key version.</summary>
+    public void Forget(int kekVersion)
+    {
+        if (_commitKeys.TryRemove(kekVersion, out var key))
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        CryptographicOperations.ZeroMemory(_binding);
+        CryptographicOperations.ZeroMemory(_anchorKey);
+        CryptographicOperations.ZeroMemory(BucketKey);
+        foreach (var key in _commitKeys.Values)
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+
+        _commitKeys.Clear();
+    }
+
+    private byte[] CommitKey(int kekVersion)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_commitKeys.TryGetValue(kekVersion, out var cached))
+        {
+            return cached;
+        }
+
+        var kek = _ring.Get(kekVersion);
+        if (kek.IsEmpty)
+        {
+            throw VaultErrors.KeyEncryptionKeyMissing(kekVersion);
+        }
+
+        var key = GC.AllocateUninitializedArray<byte>(32, pinned: true);
+        Span<byte> info = stackalloc byte[15 + 16 + 4];
+        "KVE2 commit mac"u8.CopyTo(info);
+        _vaultId.CopyTo(info[15..]);
+        BinaryPrimitives.WriteInt32BigEndian(info[31..], kekVersion);
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, kek, key, _binding, info);
+        return _commitKeys.GetOrAdd(kekVersion, key);
+    }
+
+    private byte[] CommitInput(long generation, int kekVersion, RecordHash root)
+    {
+        var input = new byte[11 + 16 + 8 + 4 + RecordHash.Size];
+        "KVE2 commit"u8.CopyTo(input);
+        _vaultId.CopyTo(input, 11);
+        BinaryPrimitives.WriteInt64BigEndian(input.AsSpan(27), generation);
+        BinaryPrimitives.WriteInt32BigEndian(input.AsSpan(35), kekVersion);
+        root.Write(input.AsSpan(39));
+        return input;
+    }
+}

@@ -1,0 +1,433 @@
+using System.Security.Cryptography;
+using KeyVault.Embedded.Diagnostics;
+using KeyVault.Embedded.Integrity;
+using KeyVault.Embedded.KeyHierarchy;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Records;
+using KeyVault.Embedded.Storage;
+using KeyVault.Embedded.Storage.Legacy;
+
+namespace KeyVault.Embedded.Operations;
+
+/// <summary>
+/// Opens a vault: creates it in an empty store, upgrades a format-1 file, or authenticates an existing one before
+/// anything in it is used. Nothing is written until the root is proven and every check has passed, so a failed open
+/// leaves the files exactly as they were.
+/// </summary>
+/// <remarks>
+/// The order of an open is forced by what depends on what: the header names the root (read before it can be checked);
+/// the root's binding key checks the header's root check value (a wrong root is told apart from an altered file);
+/// the root unwraps the key-encryption keys; the current one keys the manifest's MAC; the verified manifest then
+/// vouches for the header and key-encryption key records themselves, and for every record read afterwards.
+/// </remarks>
+internal static class VaultOpener
+{
+    public static async Task<VaultCore> OpenAsync(EmbeddedVaultOptions options, IRootKeyProvider provider, CancellationToken cancellationToken)
+    {
+        var store = options.StoreFactory?.Invoke(options.Path) ?? LiteDbRecordStore.Open(options.Path);
+        var ring = new KeyEncryptionKeyRing();
+        IRootKey? root = null;
+        MetadataKeys? keys = null;
+        IRollbackAnchor? anchor = null;
+        VaultCore? core = null;
+        try
+        {
+            var raw = await store.ReadAsync(RecordKeys.Header, cancellationToken).ConfigureAwait(false);
+            if (raw is null)
+            {
+                if (store is LiteDbRecordStore { HoldsFormatOne: true } formatOne)
+                {
+                    if (!options.AllowFormatUpgrade)
+                    {
+                        throw VaultErrors.FormatInvalid(options.Path, "it is a format-1 vault, and EmbeddedVaultOptions.AllowFormatUpgrade is false; set it to true to upgrade the file to format 2 in place (one transaction, crash-safe), then use it with this version only");
+                    }
+
+                    (root, keys, anchor, core) = await UpgradeAsync(formatOne, options, provider, ring, cancellationToken).ConfigureAwait(false);
+                }
+                else if (!await store.IsEmptyAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // A store with records but no header is damaged (or was edited): creating a vault there would write
+                    // a new key ring over the old one and lose every secret.
+                    throw VaultErrors.FormatInvalid(options.Path, "it holds data but no vault header (not a vault, or a damaged one); nothing was written");
+                }
+                else
+                {
+                    (root, keys, anchor, core) = await CreateAsync(store, options, provider, ring, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                (root, keys, anchor, core) = await AuthenticateAsync(store, raw, options, provider, ring, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (options.EnablePurgeProtection && !core.Header.PurgeProtection)
+            {
+                await core.Writer.WriteAsync(tx =>
+                {
+                    tx.Put(tx.Header with { PurgeProtection = true });
+                    return ValueTask.FromResult(true);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
+            core.Telemetry.Opened(core.Header.VaultId, options.Path);
+            return core;
+        }
+        catch
+        {
+            if (core is not null)
+            {
+                core.Dispose();
+            }
+            else
+            {
+                keys?.Dispose();
+                root?.Dispose();
+                anchor?.Dispose();
+                ring.Dispose();
+                store.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static VaultCore NewCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, EmbeddedVaultOptions options) =>
+        new(store, manifest, header, ring, root, keys, anchor, options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory));
+
+    private static IRollbackAnchor? OpenAnchor(EmbeddedVaultOptions options, IRootKey root, Guid vaultId) =>
+        !string.IsNullOrWhiteSpace(options.AnchorPath) ? new FileRollbackAnchor(options.AnchorPath) : (root as IRollbackAnchorSource)?.OpenAnchor(vaultId);
+
+    private static async ValueTask<MetadataKeys> KeysAsync(IRootKey root, Guid vaultId, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    {
+        var binding = await root.DeriveKeyAsync(MetadataKeys.BindingContext, cancellationToken).ConfigureAwait(false);
+        if (binding.Length != 32)
+        {
+            CryptographicOperations.ZeroMemory(binding);
+            throw VaultErrors.RootKeyUnavailable($"the root derived a key of {binding.Length} bytes; 32 are needed");
+        }
+
+        return new MetadataKeys(vaultId, binding, ring);
+    }
+
+    private static async Task<(IRootKey, MetadataKeys, IRollbackAnchor?, VaultCore)> CreateAsync(IRecordStore store, EmbeddedVaultOptions options, IRootKeyProvider provider, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    {
+        var vaultId = Guid.NewGuid();
+        var root = await provider.OpenAsync(new RootKeyContext(vaultId, null), cancellationToken).ConfigureAwait(false);
+        MetadataKeys? keys = null;
+        IRollbackAnchor? anchor = null;
+        try
+        {
+            keys = await KeysAsync(root, vaultId, ring, cancellationToken).ConfigureAwait(false);
+            anchor = OpenAnchor(options, root, vaultId);
+            if (anchor?.Read() is not null)
+            {
+                // The files are gone but their anchor is not: refuse to start an empty vault in their place.
+                throw VaultErrors.RollbackDetected($"the vault's files are missing, but the {anchor.Description} records a vault that existed; a new vault is not created over it");
+            }
+
+            var kek = KeyMaterial.NewKey();
+            byte[] wrapped;
+            try
+            {
+                wrapped = await root.WrapKeyAsync(kek, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                CryptographicOperations.ZeroMemory(kek);
+                throw;
+            }
+
+            ring.Add(1, kek);
+            ring.SetCurrent(1);
+            var now = options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
+            var header = new VaultHeader(
+                VaultHeader.CurrentFormat,
+                vaultId,
+                now,
+                options.SoftDeleteRetentionDays,
+                options.EnablePurgeProtection,
+                CurrentKekVersion: 1,
+                new RootDescriptor(provider.Kind, new Dictionary<string, string>(root.Parameters, StringComparer.Ordinal)),
+                keys.RootCheck(),
+                Anchored: anchor is not null);
+            var core = NewCore(store, Manifest.Empty(keys.BucketKey), header, ring, root, keys, anchor, options);
+            try
+            {
+                await core.Writer.WriteAsync(tx =>
+                {
+                    tx.Put(header);
+                    tx.Insert(new KekRecord(1, wrapped, now));
+                    return ValueTask.FromResult(true);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                core.Dispose();
+                throw;
+            }
+
+            return (root, keys, anchor, core);
+        }
+        catch
+        {
+            keys?.Dispose();
+            anchor?.Dispose();
+            root.Dispose();
+            ring.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<(IRootKey, MetadataKeys, IRollbackAnchor?, VaultCore)> AuthenticateAsync(IRecordStore store, byte[] raw, EmbeddedVaultOptions options, IRootKeyProvider provider, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    {
+        if (VaultHeader.PeekFormat(raw) is { } format && format != VaultHeader.CurrentFormat)
+        {
+            throw format > VaultHeader.CurrentFormat
+                ? VaultErrors.FormatInvalid(options.Path, $"its format version is {format}; this library reads version {VaultHeader.CurrentFormat} (and upgrades version 1): open it with a newer version")
+                : new VaultIntegrityException($"The header of '{options.Path}' declares format {format}, which no vault has written: the file was altered.");
+        }
+
+        var header = VaultHeader.DecodeForBootstrap(raw)
+            ?? throw new VaultIntegrityException($"The header of '{options.Path}' is not readable: the file was altered or damaged.");
+        if (!string.Equals(header.Root.Kind, provider.Kind, StringComparison.Ordinal))
+        {
+            throw VaultErrors.RootKeyMismatch($"the vault is sealed under a root of kind '{header.Root.Kind}' and the configured root is of kind '{provider.Kind}'");
+        }
+
+        var root = await provider.OpenAsync(new RootKeyContext(header.VaultId, header.Root.Parameters), cancellationToken).ConfigureAwait(false);
+        MetadataKeys? keys = null;
+        IRollbackAnchor? anchor = null;
+        try
+        {
+            keys = await KeysAsync(root, header.VaultId, ring, cancellationToken).ConfigureAwait(false);
+            if (!keys.MatchesRoot(header.RootCheck))
+            {
+                throw VaultErrors.RootKeyMismatch("its root check value does not match (a different key, passphrase or token key)");
+            }
+
+            // From here on the root is the right one: whatever fails to check is an altered file, not a wrong key.
+            var keks = await UnwrapKeyEncryptionKeysAsync(store, root, ring, cancellationToken).ConfigureAwait(false);
+            if (ring.Get(header.CurrentKekVersion).IsEmpty)
+            {
+                throw new VaultIntegrityException($"The vault's header names key-encryption key version {header.CurrentKekVersion}, which the vault does not hold: the file was altered.");
+            }
+
+            ring.SetCurrent(header.CurrentKekVersion);
+            var buckets = await store.ReadPrefixAsync(RecordKeys.ManifestPrefix, cancellationToken).ConfigureAwait(false);
+            var (manifest, claim) = Manifest.Load(buckets, keys.BucketKey);
+            if (claim.Generation == 0 || !keys.VerifyCommit(claim.Generation, claim.KekVersion, manifest.Root, claim.Mac))
+            {
+                throw new VaultIntegrityException($"The vault's manifest failed its integrity check: its records are not the set this vault last committed (a record or manifest bucket was edited, removed, or replaced by an older copy). The file '{options.Path}' was altered or damaged.");
+            }
+
+            // The manifest vouches for the header and the key-encryption keys read before it could be checked.
+            var verifiedHeader = VaultHeader.Decode(VerifiedRecord.Check(RecordKeys.Header, raw, manifest.TryGet(RecordKeys.Header, out var headerHash) ? headerHash : default));
+            if (verifiedHeader.CurrentKekVersion != claim.KekVersion)
+            {
+                throw new VaultIntegrityException("The vault's last commit is authenticated by another key-encryption key than its header names: the file was altered.");
+            }
+
+            var listed = manifest.KeysWithPrefix(RecordKeys.KekPrefix);
+            if (!listed.SequenceEqual(keks.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+            {
+                throw new VaultIntegrityException("The vault's key-encryption keys are not the ones its manifest lists (one was removed, added or put back): the file was altered.");
+            }
+
+            foreach (var (key, bytes) in keks)
+            {
+                VerifiedRecord.Check(key, bytes, manifest.TryGet(key, out var hash) ? hash : default);
+            }
+
+            anchor = OpenAnchor(options, root, header.VaultId);
+            var seed = anchor is not null && CheckAnchor(anchor, verifiedHeader, manifest, keys);
+            var core = NewCore(store, manifest, verifiedHeader, ring, root, keys, anchor, options);
+            try
+            {
+                if (seed)
+                {
+                    // First open with an anchor: record in the header that the vault is anchored (so a removed anchor is
+                    // noticed), which commits and writes the anchor.
+                    await core.Writer.WriteAsync(tx =>
+                    {
+                        tx.Put(tx.Header with { Anchored = true });
+                        return ValueTask.FromResult(true);
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+                else if (anchor is not null)
+                {
+                    core.AdvanceAnchor();
+                }
+            }
+            catch
+            {
+                core.Dispose();
+                throw;
+            }
+
+            return (root, keys, anchor, core);
+        }
+        catch
+        {
+            keys?.Dispose();
+            anchor?.Dispose();
+            root.Dispose();
+            ring.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Refuses a vault older than its anchor; returns whether the anchor must be seeded (first open with it).</summary>
+    private static bool CheckAnchor(IRollbackAnchor anchor, VaultHeader header, Manifest manifest, MetadataKeys keys)
+    {
+        byte[]? bytes;
+        try
+        {
+            bytes = anchor.Read();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw VaultErrors.StorageFailure($"the {anchor.Description} cannot be read ({ex.GetType().Name})", ex);
+        }
+
+        if (bytes is null)
+        {
+            return header.Anchored
+                ? throw VaultErrors.RollbackDetected($"the {anchor.Description} is missing, though this vault was anchored (the vault's files may be an older copy, and the anchor was removed)")
+                : true;
+        }
+
+        var state = AnchorState.Decode(bytes, keys)
+            ?? throw VaultErrors.RollbackDetected($"the {anchor.Description} was not written for this vault by its root (it belongs to another vault, or was altered)");
+        if (state.VaultId != header.VaultId || state.Generation > manifest.Generation)
+        {
+            throw VaultErrors.RollbackDetected($"the vault's files are at generation {manifest.Generation}, and the {anchor.Description} records generation {state.Generation}");
+        }
+
+        if (state.Generation == manifest.Generation && !state.Root.Equals(manifest.Root))
+        {
+            throw VaultErrors.RollbackDetected($"the vault's files at generation {manifest.Generation} hold other records than the {anchor.Description} records for that generation");
+        }
+
+        return !header.Anchored;
+    }
+
+    /// <summary>Unwraps every stored key-encryption key (not yet checked against the manifest: the caller does that next).</summary>
+    private static async ValueTask<Dictionary<string, byte[]>> UnwrapKeyEncryptionKeysAsync(IRecordStore store, IRootKey root, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    {
+        var stored = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var record in await store.ReadPrefixAsync(RecordKeys.KekPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var kek = KekRecord.TryDecodeUnverified(record.Key, record.Value)
+                ?? throw new VaultIntegrityException($"The vault's key-encryption key record '{record.Key}' is malformed: the file was altered.");
+            byte[] unwrapped;
+            try
+            {
+                unwrapped = await root.UnwrapKeyAsync(kek.WrappedKey, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CryptographicException ex)
+            {
+                throw new VaultIntegrityException($"The vault's key-encryption key version {kek.Version} does not unwrap under its root, which the root check proved right: the record was altered.", ex);
+            }
+
+            try
+            {
+                if (unwrapped.Length != KeyMaterial.KeySize)
+                {
+                    throw new VaultIntegrityException($"The vault's key-encryption key version {kek.Version} has the wrong length: the record was altered.");
+                }
+
+                ring.Add(kek.Version, KeyMaterial.PinnedCopy(unwrapped));
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new VaultIntegrityException($"The vault holds key-encryption key version {kek.Version} twice: the file was altered.", ex);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(unwrapped);
+            }
+
+            stored[record.Key] = record.Value;
+        }
+
+        return stored;
+    }
+
+    private static async Task<(IRootKey, MetadataKeys, IRollbackAnchor?, VaultCore)> UpgradeAsync(LiteDbRecordStore store, EmbeddedVaultOptions options, IRootKeyProvider provider, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    {
+        var content = store.ReadFormatOne();
+        var old = content.Header;
+        if (old.Format != 1)
+        {
+            throw VaultErrors.FormatInvalid(options.Path, $"its format version is {old.Format}; this library reads version {VaultHeader.CurrentFormat} and upgrades version 1");
+        }
+
+        if (!string.Equals(old.RootKind, provider.Kind, StringComparison.Ordinal))
+        {
+            throw VaultErrors.RootKeyMismatch($"the vault is sealed under a root of kind '{old.RootKind}' and the configured root is of kind '{provider.Kind}'");
+        }
+
+        var root = await provider.OpenAsync(new RootKeyContext(old.VaultId, old.RootParameters), cancellationToken).ConfigureAwait(false);
+        MetadataKeys? keys = null;
+        IRollbackAnchor? anchor = null;
+        try
+        {
+            await FormatOneUpgrade.UnwrapKeysAsync(content, root, ring, cancellationToken).ConfigureAwait(false);
+            var converted = FormatOneUpgrade.Convert(content, ring);
+            keys = await KeysAsync(root, old.VaultId, ring, cancellationToken).ConfigureAwait(false);
+            anchor = OpenAnchor(options, root, old.VaultId);
+            var header = new VaultHeader(VaultHeader.CurrentFormat, old.VaultId, old.Created, old.Retention, old.PurgeProtection, old.Kek,
+                new RootDescriptor(old.RootKind, old.RootParameters), keys.RootCheck(), Anchored: anchor is not null);
+            var manifest = Manifest.Empty(keys.BucketKey);
+            var transaction = new VaultTransaction(manifest, header);
+            transaction.Put(header);
+            foreach (var kek in content.Keks)
+            {
+                transaction.Insert(new KekRecord(kek.Version, kek.Wrapped, kek.Created));
+            }
+
+            foreach (var obj in converted.Objects)
+            {
+                transaction.Put(obj);
+            }
+
+            foreach (var (owner, version) in converted.Versions)
+            {
+                transaction.Put(owner, version);
+            }
+
+            foreach (var setting in converted.Settings)
+            {
+                transaction.Put(setting);
+            }
+
+            // One LiteDB transaction writes format 2 and removes format 1: a crash leaves one or the other, whole.
+            var staged = manifest.Stage(transaction.Changes.Select(p => new ManifestChange(p.Key, p.Value.Hash, p.Value.Tag)).ToList());
+            var mac = keys.CommitMac(staged.Generation, header.CurrentKekVersion, staged.Root);
+            var commit = new StoreCommit(0, staged.Generation) { Erase = true };
+            foreach (var (key, pending) in transaction.Changes)
+            {
+                (pending.InsertOnly ? commit.Inserts : commit.Puts).Add(new StoredRecord(key, pending.Bytes!));
+            }
+
+            foreach (var (bucket, entries) in staged.Entries)
+            {
+                commit.Puts.Add(new StoredRecord(RecordKeys.ManifestBucket(bucket), Manifest.BucketDocument(bucket, staged.Generation, header.CurrentKekVersion, mac, entries)));
+            }
+
+            store.CommitUpgrade(commit);
+            manifest.Apply(staged);
+            var core = NewCore(store, manifest, header, ring, root, keys, anchor, options);
+            core.AdvanceAnchor();
+            return (root, keys, anchor, core);
+        }
+        catch
+        {
+            keys?.Dispose();
+            anchor?.Dispose();
+            root.Dispose();
+            ring.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using KeyVault.Embedded.Integrity;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Records;
+
+namespace KeyVault.Embedded.Operations;
+
+/// <summary>
+/// One unit of work: the reads a change depends on and the records it writes, committed as one durable transaction by
+/// <see cref="VaultWriter"/>, with the hooks that run once it is durable (events, destruction of purged token keys).
+/// Reads see the transaction's own writes, so a multi-step operation (a certificate with its key and secret, a delete
+/// that also drops a pending operation) is one commit.
+/// </summary>
+internal sealed class VaultTransaction
+{
+    private readonly VaultCore? _core;
+    private readonly Manifest _manifest;
+    private readonly VaultHeader _base;
+    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ObjectIndex?> _objects = new(StringComparer.Ordinal);
+    private readonly List<Action> _committed = [];
+    private readonly List<Action> _after = [];
+    private VaultHeader? _header;
+
+    public VaultTransaction(VaultCore core)
+    {
+        _core = core;
+        _manifest = core.Manifest;
+        _base = core.Header;
+    }
+
+    /// <summary>A transaction that only writes (a vault's first records, before there is a vault to read from).</summary>
+    public VaultTransaction(Manifest manifest, VaultHeader header)
+    {
+        _manifest = manifest;
+        _base = header;
+    }
+
+    /// <summary>The header as this transaction leaves it.</summary>
+    public VaultHeader Header => _header ?? _base;
+
+    public bool HasChanges => _pending.Count > 0;
+
+    /// <summary>Whether this transaction writes the header.</summary>
+    public bool ChangesHeader => _header is not null;
+
+    /// <summary>
+    /// The metadata keys that authenticate this commit and every later one, when this commit replaces them (a root
+    /// rotation: the new root's binding); null keeps the vault's.
+    /// </summary>
+    public Integrity.MetadataKeys? ReplacementKeys { get; set; }
+
+    /// <summary>When set, removed and replaced records must be gone from the files when the commit returns (purge).</summary>
+    public bool Erase { get; set; }
+
+    /// <summary>The current time in Unix seconds (Azure's attribute resolution).</summary>
+    public long Now => Core.Now();
+
+    internal IReadOnlyDictionary<string, Pending> Changes => _pending;
+
+    private VaultCore Core => _core ?? throw new InvalidOperationException("This transaction only writes.");
+
+    /// <summary>The manifest's entry for an object as this transaction sees it, or null.</summary>
+    public ObjectIndex? Index(ObjectType type, string name)
+    {
+        var key = RecordKeys.Object(type, ObjectRules.Normalize(name));
+        if (_objects.TryGetValue(key, out var staged))
+        {
+            return staged;
+        }
+
+        return _manifest.TryGetObject(type, name, out var index) ? index : null;
+    }
+
+    /// <summary>An object's record in any state (active or deleted), or null.</summary>
+    public async ValueTask<ObjectRecord?> FindObjectAsync(ObjectType type, string name, CancellationToken cancellationToken = default)
+    {
+        var index = Index(type, name);
+        return index is null ? null : await ObjectAsync(index, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<ObjectRecord> ObjectAsync(ObjectIndex index, CancellationToken cancellationToken = default) =>
+        _pending.TryGetValue(index.Key, out var pending) && pending.Decoded is ObjectRecord obj
+            ? ValueTask.FromResult(obj)
+            : Core.Reader.ObjectAsync(index, cancellationToken);
+
+    public ValueTask<StoredVersion> VersionAsync(VersionEntry entry, CancellationToken cancellationToken = default) =>
+        _pending.TryGetValue(entry.Key, out var pending) && pending.Decoded is StoredVersion version
+            ? ValueTask.FromResult(version)
+            : Core.Reader.VersionAsync(entry, cancellationToken);
+
+    public async ValueTask<ObjectVersion> ObjectVersionAsync(ObjectIndex index, VersionEntry? entry = null, CancellationToken cancellationToken = default) =>
+        new(await ObjectAsync(index, cancellationToken).ConfigureAwait(false), await VersionAsync(entry ?? index.Current, cancellationToken).ConfigureAwait(false));
+
+    public async ValueTask<IReadOnlyList<StoredVersion>> VersionsAsync(ObjectIndex index, CancellationToken cancellationToken = default)
+    {
+        var result = new List<StoredVersion>(index.Versions.Length);
+        foreach (var entry in index.Versions)
+        {
+            result.Add(await VersionAsync(entry, cancellationToken).ConfigureAwait(false));
+        }
+
+        return result;
+    }
+
+    public ValueTask<SettingRecord?> SettingAsync(string name, CancellationToken cancellationToken = default) =>
+        _pending.TryGetValue(RecordKeys.Setting(name), out var pending)
+            ? ValueTask.FromResult(pending.Decoded as SettingRecord)
+            : Core.Reader.SettingAsync(name, cancellationToken);
+
+    /// <summary>Creates or replaces an object record.</summary>
+    public void Put(ObjectRecord obj)
+    {
+        var hash = Stage(obj.Key, obj.Encode(), obj);
+        var index = Index(obj.Type, obj.Name);
+        _objects[obj.Key] = index?.WithObject(hash) ?? new ObjectIndex(obj.Type, obj.NormalizedName, hash, [], bucket: -1);
+    }
+
+    /// <summary>Creates or replaces a version of <paramref name="owner"/> (whose record this transaction or an earlier one wrote).</summary>
+    public void Put(ObjectRecord owner, StoredVersion version)
+    {
+        var index = Index(owner.Type, owner.Name) ?? throw new InvalidOperationException($"A version of '{owner.Key}' is written before its object.");
+        var hash = Stage(version.Key, version.Encode(), version, tag: version.Sequence);
+        _objects[owner.Key] = index.WithVersion(new VersionEntry(version.Version, version.Key, hash, version.Sequence));
+    }
+
+    /// <summary>Removes an object with every version.</summary>
+    public void Remove(ObjectIndex index)
+    {
+        foreach (var version in index.Versions)
+        {
+            StageDelete(version.Key);
+        }
+
+        StageDelete(index.Key);
+        _objects[index.Key] = null;
+    }
+
+    public void Put(SettingRecord setting) => Stage(setting.Key, setting.Encode(), setting);
+
+    public void DeleteSetting(string name)
+    {
+        var key = RecordKeys.Setting(name);
+        if (_manifest.TryGet(key, out _) || _pending.ContainsKey(key))
+        {
+            StageDelete(key);
+        }
+    }
+
+    public void Put(VaultHeader header)
+    {
+        _header = header;
+        Stage(RecordKeys.Header, header.Encode(), header);
+    }
+
+    /// <summary>Adds a key-encryption key record; the store refuses to replace an existing one.</summary>
+    public void Insert(KekRecord kek) => Stage(kek.Key, kek.Encode(), kek, insertOnly: true);
+
+    public void DeleteKek(int version) => StageDelete(RecordKeys.Kek(version));
+
+    /// <summary>Replaces a key-encryption key's wrap (a root rotation re-wraps every version; nothing else may).</summary>
+    public void Rewrap(KekRecord kek) => Stage(kek.Key, kek.Encode(), kek);
+
+    /// <summary>Runs under the write lock right after the commit is durable and visible (in-memory state that mirrors it).</summary>
+    public void OnCommitted(Action action) => _committed.Add(action);
+
+    /// <summary>Runs after the commit, outside the write lock (events, token objects of purged keys).</summary>
+    public void AfterCommit(Action action) => _after.Add(action);
+
+    internal void RunCommitted()
+    {
+        foreach (var action in _committed)
+        {
+            action();
+        }
+    }
+
+    internal void RunAfterCommit()
+    {
+        foreach (var action in _after)
+        {
+            action();
+        }
+    }
+
+    private RecordHash Stage(string key, byte[] bytes, object decoded, long tag = 0, bool insertOnly = false)
+    {
+        var hash = RecordHash.Of(key, bytes);
+        _pending[key] = new Pending(bytes, hash, tag, decoded, insertOnly);
+        return hash;
+    }
+
+    private void StageDelete(string key) => _pending[key] = new Pending(null, null, 0, null, false);
+
+    /// <summary>One record this transaction writes (<see cref="Bytes"/> set) or removes.</summary>
+    internal sealed record Pending(byte[]? Bytes, RecordHash? Hash, long Tag, object? Decoded, bool InsertOnly);
+}

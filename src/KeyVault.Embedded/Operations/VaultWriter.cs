@@ -1,0 +1,147 @@
+using KeyVault.Embedded.Integrity;
+using KeyVault.Embedded.Records;
+using KeyVault.Embedded.Storage;
+
+namespace KeyVault.Embedded.Operations;
+
+/// <summary>
+/// The one path by which anything is written: runs a unit of work (<see cref="VaultTransaction"/>) under the vault's
+/// write lock, then commits it: the manifest staged with the transaction's records, the touched manifest buckets
+/// MAC'd with the commit's generation and root, all of it one durable store transaction; then the manifest and cache
+/// made to match, the rollback anchor advanced, and the post-commit hooks run.
+/// </summary>
+internal sealed class VaultWriter : IDisposable
+{
+    private readonly VaultCore _core;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private volatile TaskCompletionSource? _applying;
+
+    public VaultWriter(VaultCore core)
+    {
+        _core = core;
+    }
+
+    /// <summary>Runs <paramref name="work"/> and commits what it wrote; its result is returned once the commit is durable.</summary>
+    /// <exception cref="VaultException"><c>StorageFailure</c> when the commit fails (the vault then refuses writes until reopened).</exception>
+    public async ValueTask<T> WriteAsync<T>(Func<VaultTransaction, ValueTask<T>> work, CancellationToken cancellationToken = default)
+    {
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        VaultTransaction transaction;
+        T result;
+        try
+        {
+            _core.ThrowIfDisposed();
+            if (_core.IsFaulted)
+            {
+                throw VaultErrors.StorageFailure("an earlier write did not complete, so the vault refuses writes until it is reopened", null);
+            }
+
+            transaction = new VaultTransaction(_core);
+            result = await work(transaction).ConfigureAwait(false);
+            if (transaction.HasChanges)
+            {
+                await CommitLockedAsync(transaction).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+
+        transaction.RunAfterCommit();
+        return result;
+    }
+
+    public void Dispose() => _lock.Dispose();
+
+    /// <summary>
+    /// Completes when no commit is between storage and the manifest (storage written, manifest not yet swapped): a
+    /// reader whose bytes disagree with the hash it looked up waits for this, then looks again.
+    /// </summary>
+    public ValueTask SettledAsync() => _applying is { } applying ? new ValueTask(applying.Task) : ValueTask.CompletedTask;
+
+    /// <summary>Waits for writers in flight to finish (the vault is closing).</summary>
+    public void Drain()
+    {
+        _lock.Wait();
+        _lock.Release();
+    }
+
+    private async ValueTask CommitLockedAsync(VaultTransaction transaction)
+    {
+        var manifest = _core.Manifest;
+        var changes = transaction.Changes.Select(p => new ManifestChange(p.Key, p.Value.Hash, p.Value.Tag)).ToList();
+        var staged = manifest.Stage(changes);
+        var kekVersion = transaction.Header.CurrentKekVersion;
+        var mac = (transaction.ReplacementKeys ?? _core.Keys).CommitMac(staged.Generation, kekVersion, staged.Root);
+        var commit = new StoreCommit(manifest.Generation, staged.Generation) { Erase = transaction.Erase };
+        foreach (var (key, pending) in transaction.Changes)
+        {
+            if (pending.Bytes is null)
+            {
+                commit.Deletes.Add(key);
+            }
+            else
+            {
+                (pending.InsertOnly ? commit.Inserts : commit.Puts).Add(new StoredRecord(key, pending.Bytes));
+            }
+        }
+
+        foreach (var (bucket, entries) in staged.Entries)
+        {
+            commit.Puts.Add(new StoredRecord(RecordKeys.ManifestBucket(bucket), Manifest.BucketDocument(bucket, staged.Generation, kekVersion, mac, entries)));
+        }
+
+        var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            await ApplyLockedAsync(transaction, staged, commit).ConfigureAwait(false);
+        }
+        finally
+        {
+            _applying = null;
+            applying.SetResult();
+        }
+
+        transaction.RunCommitted();
+        _core.AdvanceAnchor();
+    }
+
+    private async ValueTask ApplyLockedAsync(VaultTransaction transaction, StagedManifest staged, StoreCommit commit)
+    {
+        try
+        {
+            // Not cancellable from here on: a commit is all or nothing, and this one is under way.
+            await _core.Store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StoreConflictException ex)
+        {
+            throw new VaultException(VaultErrorCode.Conflict, 409, "The change conflicts with one another writer committed first; nothing was changed.", ex);
+        }
+        catch (Exception ex)
+        {
+            // A commit that failed may still have reached storage (an fsync error after the commit): what is in memory
+            // may no longer match it. Stop writing; a reopen reads the truth.
+            _core.Fault();
+            throw ex as VaultException ?? VaultErrors.StorageFailure("a write did not complete; the vault refuses writes until it is reopened", ex);
+        }
+
+        _core.Manifest.Apply(staged);
+        foreach (var (key, pending) in transaction.Changes)
+        {
+            if (pending.Decoded is { } decoded && pending.Hash is { } hash)
+            {
+                _core.Cache.Set(key, hash, decoded);
+            }
+            else
+            {
+                _core.Cache.Remove(key);
+            }
+        }
+
+        if (transaction.ChangesHeader)
+        {
+            _core.Header = transaction.Header;
+        }
+    }
+}
