@@ -14,23 +14,26 @@ namespace KeyVault.Embedded.Integrity;
 /// missing, extra, edited or an older copy disagrees with it.
 /// </summary>
 /// <remarks>
-/// <para>Layout: entries are grouped into 4,096 buckets (an object and all its versions share one, chosen by a keyed
-/// hash of the object's key), each stored as one <c>~manifest/{bucket}</c> record. A bucket's hash covers its entries;
-/// 64 group hashes cover 64 buckets each; the root covers the groups. A commit rewrites only the buckets it touches
-/// (usually one) and recomputes two 2 KiB hashes, so its cost does not grow with the vault.</para>
-/// <para>Every bucket written by a commit carries that commit's generation and an HMAC over (vault, generation,
-/// key-encryption key version, root). At open the bucket with the highest generation holds the MAC of the root that
-/// all buckets together must hash to; an older copy of any bucket, a removed bucket or an edited entry changes the
-/// root, so the MAC fails.</para>
+/// <para>Layout: entries are grouped into 1,024 buckets (an object and all its versions share one, chosen by a keyed
+/// hash of the object's key), each stored as one <c>~manifest/{bucket}</c> record. Every bucket exists from the vault's
+/// first commit on, empty or not, so a bucket that storage fails to return (a damaged index) is missing, never taken
+/// for one that was not there yet. A bucket's hash covers its entries; 32 group hashes cover 32 buckets each; the
+/// root covers the groups. A commit rewrites only the buckets it touches (usually one) and recomputes two 1 KiB
+/// hashes, so its cost does not grow with the number of buckets.</para>
+/// <para>Every bucket written by a commit carries that commit's generation and root, and an HMAC over all of it and its
+/// entries (keyed by the commit key of the key-encryption key version it names, bound to the vault). At open every
+/// bucket's MAC is checked, and the root all buckets hash to must be the one the newest bucket carries: an edited
+/// byte fails its bucket's MAC; an older copy of a bucket, or a removed one, changes the root.</para>
 /// <para>Readers look entries up lock-free; the single writer stages a commit on copies (<see cref="Stage"/>) and
 /// swaps it in only once it is durable (<see cref="Apply"/>).</para>
 /// </remarks>
 internal sealed class Manifest
 {
-    public const int BucketCount = 4096;
-    private const int GroupSize = 64;
+    public const int BucketCount = 1024;
+    private const int GroupSize = 32;
     private const int GroupCount = BucketCount / GroupSize;
-    private const int DocumentHeaderSize = 4 + 2 + 8 + 4 + 32;
+    private const int MacOffset = 4 + 2 + 8 + 4 + RecordHash.Size;
+    private const int DocumentHeaderSize = MacOffset + 32;
     private const byte ObjectEntry = 1;
     private const byte VersionEntryKind = 2;
     private const byte OtherEntry = 3;
@@ -76,14 +79,16 @@ internal sealed class Manifest
     public static Manifest Empty(byte[] bucketKey) => new(bucketKey);
 
     /// <summary>
-    /// Rebuilds the manifest from its stored buckets and returns the latest commit's claim (generation, key-encryption
-    /// key version, MAC), which the caller must verify against <see cref="Root"/> before trusting anything.
+    /// Rebuilds the manifest from its stored buckets, each checked against its MAC, and checks that together they hash to
+    /// the root the newest one carries. Returns the newest commit's key-encryption key version.
     /// </summary>
-    /// <exception cref="VaultIntegrityException">A bucket is malformed, misplaced, or lists a record twice.</exception>
-    public static (Manifest Manifest, CommitClaim Claim) Load(IEnumerable<StoredRecord> buckets, byte[] bucketKey)
+    /// <exception cref="VaultIntegrityException">
+    /// A bucket is malformed, fails its MAC, is missing, or lists a record twice; or the buckets are not all of one commit's state.
+    /// </exception>
+    public static (Manifest Manifest, int KekVersion) Load(IEnumerable<StoredRecord> buckets, MetadataKeys keys)
     {
-        var manifest = new Manifest(bucketKey);
-        var claim = new CommitClaim(0, 0, []);
+        var manifest = new Manifest(keys.BucketKey);
+        var claim = new CommitClaim(0, 0, default);
         var versions = new Dictionary<string, List<VersionEntry>>(StringComparer.Ordinal);
         var objectHashes = new Dictionary<string, (ObjectType Type, string Name, RecordHash Hash, int Bucket)>(StringComparer.Ordinal);
         foreach (var stored in buckets)
@@ -102,9 +107,14 @@ internal sealed class Manifest
 
             var generation = BinaryPrimitives.ReadInt64BigEndian(document.AsSpan(6));
             var kek = BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(14));
+            if (!keys.VerifyBucket(kek, Signed(document), document.AsSpan(MacOffset, 32)))
+            {
+                throw Damaged($"manifest bucket {index} fails its MAC (edited, forged, or authenticated by a key the vault no longer holds)");
+            }
+
             if (generation > claim.Generation)
             {
-                claim = new CommitClaim(generation, kek, document.AsSpan(18, 32).ToArray());
+                claim = new CommitClaim(generation, kek, RecordHash.Read(document.AsSpan(18)));
             }
 
             manifest._present[index] = true;
@@ -144,6 +154,12 @@ internal sealed class Manifest
             }
         }
 
+        var missing = Enumerable.Range(0, BucketCount).Where(i => !manifest._present[i]).ToList();
+        if (missing.Count > 0)
+        {
+            throw Damaged($"{missing.Count} of its {BucketCount} buckets (the first: {missing[0]}) are missing from storage");
+        }
+
         foreach (var (key, (type, name, hash, bucket)) in objectHashes)
         {
             if (!versions.Remove(key, out var list) || list.Count == 0)
@@ -171,8 +187,13 @@ internal sealed class Manifest
         }
 
         manifest._root = manifest.RootHash();
+        if (claim.Generation == 0 || !manifest._root.Equals(claim.Root))
+        {
+            throw Damaged("its buckets are not all of one commit (a bucket was replaced by an older copy, or removed)");
+        }
+
         manifest._generation = claim.Generation;
-        return (manifest, claim);
+        return (manifest, claim.KekVersion);
     }
 
     public bool TryGetObject(ObjectType type, string name, out ObjectIndex index) => _objects[(int)type].TryGetValue(name, out index!);
@@ -233,7 +254,9 @@ internal sealed class Manifest
     /// Works out a commit without changing what readers see: the new state of each changed object and record, the
     /// touched buckets' entries, and the new root, for generation <see cref="Generation"/> + 1.
     /// </summary>
-    public StagedManifest Stage(IReadOnlyCollection<ManifestChange> changes)
+    /// <param name="changes">The records written and removed.</param>
+    /// <param name="everyBucket">Rewrites every bucket (their MACs change key: a retired key-encryption key, a new root).</param>
+    public StagedManifest Stage(IReadOnlyCollection<ManifestChange> changes, bool everyBucket = false)
     {
         if (changes.Count == 0)
         {
@@ -278,6 +301,12 @@ internal sealed class Manifest
             }
         }
 
+        if (Generation == 0 || everyBucket)
+        {
+            // The vault's first commit writes every bucket, so that from then on every bucket exists.
+            touched.UnionWith(Enumerable.Range(0, BucketCount));
+        }
+
         var bucketHashes = new Dictionary<int, RecordHash>();
         var members = new Dictionary<int, SortedSet<string>>();
         var entries = new Dictionary<int, byte[]>();
@@ -316,20 +345,24 @@ internal sealed class Manifest
     }
 
     /// <summary>
-    /// The stored form of a staged bucket: its entries behind a header naming the bucket, the generation, the
-    /// key-encryption key version of the MAC, and the MAC of the commit's root.
+    /// The stored form of a staged bucket: <c>"KVM2" | bucket | generation | key-encryption key version | root | MAC |
+    /// entries</c>, the MAC over every other byte.
     /// </summary>
-    public static byte[] BucketDocument(int index, long generation, int kekVersion, ReadOnlySpan<byte> mac, ReadOnlySpan<byte> entries)
+    public static byte[] BucketDocument(int index, long generation, int kekVersion, RecordHash root, ReadOnlySpan<byte> entries, MetadataKeys keys)
     {
         var document = new byte[DocumentHeaderSize + entries.Length];
         Magic.CopyTo(document);
         BinaryPrimitives.WriteUInt16BigEndian(document.AsSpan(4), (ushort)index);
         BinaryPrimitives.WriteInt64BigEndian(document.AsSpan(6), generation);
         BinaryPrimitives.WriteInt32BigEndian(document.AsSpan(14), kekVersion);
-        mac.CopyTo(document.AsSpan(18, 32));
+        root.Write(document.AsSpan(18));
         entries.CopyTo(document.AsSpan(DocumentHeaderSize));
+        keys.BucketMac(kekVersion, Signed(document)).CopyTo(document, MacOffset);
         return document;
     }
+
+    /// <summary>What a bucket's MAC covers: every byte of the document but the MAC itself.</summary>
+    private static byte[] Signed(byte[] document) => [.. document.AsSpan(0, MacOffset), .. document.AsSpan(DocumentHeaderSize)];
 
     /// <summary>Makes a staged commit what readers see. Call only after it is durable, and in commit order.</summary>
     public void Apply(StagedManifest staged)
@@ -554,8 +587,8 @@ internal sealed class Manifest
     /// <summary>A record other than an object or version: its hash and bucket.</summary>
     internal readonly record struct Entry(RecordHash Hash, int Bucket);
 
-    /// <summary>What the latest stored commit claims: its generation, the key-encryption key version of its MAC, and the MAC.</summary>
-    internal sealed record CommitClaim(long Generation, int KekVersion, byte[] Mac);
+    /// <summary>What the newest bucket says of its commit: generation, key-encryption key version, root.</summary>
+    private readonly record struct CommitClaim(long Generation, int KekVersion, RecordHash Root);
 }
 
 /// <summary>One record a commit writes (<see cref="Hash"/> set) or removes (null).</summary>

@@ -13,6 +13,7 @@ namespace KeyVault.Embedded.Integrity;
 /// binding      = root.DeriveKey("KeyVault.Embedded root binding v2")
 /// root check   = HMAC-SHA-256(binding, "KVE2 root check")[0..16]                  (stored in the header)
 /// commit key_v = HKDF-SHA-256(ikm = KEK_v, salt = binding, info = "KVE2 commit mac" | vault id | v)
+/// bucket MAC   = HMAC-SHA-256(commit key_v, "KVE2 bucket" | vault id | bucket bytes but the MAC)
 /// anchor key   = HKDF-Expand(binding, "KVE2 anchor" | vault id)
 /// bucket key   = HKDF-Expand(binding, "KVE2 bucket" | vault id)
 /// </code>
@@ -58,16 +59,16 @@ internal sealed class MetadataKeys : IDisposable
     /// <summary>Whether the header's root check matches this root, in constant time.</summary>
     public bool MatchesRoot(byte[]? stored) => stored is { Length: RootCheckSize } && CryptographicOperations.FixedTimeEquals(RootCheck(), stored);
 
-    /// <summary>The MAC of a commit: (vault, generation, key-encryption key version, manifest root).</summary>
+    /// <summary>The MAC of a manifest bucket's bytes (generation, key-encryption key version, root, entries), bound to the vault.</summary>
     /// <exception cref="VaultIntegrityException">The vault holds no such key-encryption key (a retired or forged version).</exception>
-    public byte[] CommitMac(long generation, int kekVersion, RecordHash root)
+    public byte[] BucketMac(int kekVersion, ReadOnlySpan<byte> content)
     {
         var mac = new byte[MacSize];
-        HMACSHA256.HashData(CommitKey(kekVersion), CommitInput(generation, kekVersion, root), mac);
+        Mac(CommitKey(kekVersion), content, mac);
         return mac;
     }
 
-    public bool VerifyCommit(long generation, int kekVersion, RecordHash root, ReadOnlySpan<byte> mac)
+    public bool VerifyBucket(int kekVersion, ReadOnlySpan<byte> content, ReadOnlySpan<byte> mac)
     {
         if (mac.Length != MacSize || _ring.Get(kekVersion).IsEmpty)
         {
@@ -75,7 +76,7 @@ internal sealed class MetadataKeys : IDisposable
         }
 
         Span<byte> expected = stackalloc byte[MacSize];
-        HMACSHA256.HashData(CommitKey(kekVersion), CommitInput(generation, kekVersion, root), expected);
+        Mac(CommitKey(kekVersion), content, expected);
         return CryptographicOperations.FixedTimeEquals(expected, mac);
     }
 
@@ -132,14 +133,12 @@ internal sealed class MetadataKeys : IDisposable
         return _commitKeys.GetOrAdd(kekVersion, key);
     }
 
-    private byte[] CommitInput(long generation, int kekVersion, RecordHash root)
+    private void Mac(byte[] key, ReadOnlySpan<byte> content, Span<byte> mac)
     {
-        var input = new byte[11 + 16 + 8 + 4 + RecordHash.Size];
-        "KVE2 commit"u8.CopyTo(input);
-        _vaultId.CopyTo(input, 11);
-        BinaryPrimitives.WriteInt64BigEndian(input.AsSpan(27), generation);
-        BinaryPrimitives.WriteInt32BigEndian(input.AsSpan(35), kekVersion);
-        root.Write(input.AsSpan(39));
-        return input;
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        hmac.AppendData("KVE2 bucket"u8);
+        hmac.AppendData(_vaultId);
+        hmac.AppendData(content);
+        hmac.GetHashAndReset(mac);
     }
 }

@@ -108,6 +108,7 @@ internal sealed class KeyAdministration : IDisposable
                 // Erase: the key-encryption keys wrapped by the old root must leave the files now, or a copy of the file
                 // plus the old root would still open the vault.
                 tx.Erase = true;
+                tx.RewriteManifest = true;
                 foreach (var kek in rewrapped)
                 {
                     tx.Rewrap(kek);
@@ -228,6 +229,7 @@ internal sealed class KeyAdministration : IDisposable
             await _core.Writer.WriteAsync(tx =>
             {
                 tx.Erase = true;
+                tx.RewriteManifest = true;
                 foreach (var version in retired)
                 {
                     tx.DeleteKek(version);

@@ -200,13 +200,16 @@ internal static class VaultOpener
         try
         {
             keys = await KeysAsync(root, header.VaultId, ring, cancellationToken).ConfigureAwait(false);
-            if (!keys.MatchesRoot(header.RootCheck))
+
+            // The root is the right one when it computes the header's check value, or when it unwraps a key-encryption
+            // key (RFC 3394 authenticates the wrap): then whatever fails to check is an altered file, not a wrong key.
+            var rootMatches = keys.MatchesRoot(header.RootCheck);
+            var keks = await UnwrapKeyEncryptionKeysAsync(store, root, ring, rootMatches, cancellationToken).ConfigureAwait(false);
+            if (!rootMatches)
             {
-                throw VaultErrors.RootKeyMismatch("its root check value does not match (a different key, passphrase or token key)");
+                throw new VaultIntegrityException($"The header of '{options.Path}' failed its integrity check: its root check value was altered (the root itself unwraps the vault's keys).");
             }
 
-            // From here on the root is the right one: whatever fails to check is an altered file, not a wrong key.
-            var keks = await UnwrapKeyEncryptionKeysAsync(store, root, ring, cancellationToken).ConfigureAwait(false);
             if (ring.Get(header.CurrentKekVersion).IsEmpty)
             {
                 throw new VaultIntegrityException($"The vault's header names key-encryption key version {header.CurrentKekVersion}, which the vault does not hold: the file was altered.");
@@ -214,15 +217,11 @@ internal static class VaultOpener
 
             ring.SetCurrent(header.CurrentKekVersion);
             var buckets = await store.ReadPrefixAsync(RecordKeys.ManifestPrefix, cancellationToken).ConfigureAwait(false);
-            var (manifest, claim) = Manifest.Load(buckets, keys.BucketKey);
-            if (claim.Generation == 0 || !keys.VerifyCommit(claim.Generation, claim.KekVersion, manifest.Root, claim.Mac))
-            {
-                throw new VaultIntegrityException($"The vault's manifest failed its integrity check: its records are not the set this vault last committed (a record or manifest bucket was edited, removed, or replaced by an older copy). The file '{options.Path}' was altered or damaged.");
-            }
+            var (manifest, claimedKek) = Manifest.Load(buckets, keys);
 
             // The manifest vouches for the header and the key-encryption keys read before it could be checked.
             var verifiedHeader = VaultHeader.Decode(VerifiedRecord.Check(RecordKeys.Header, raw, manifest.TryGet(RecordKeys.Header, out var headerHash) ? headerHash : default));
-            if (verifiedHeader.CurrentKekVersion != claim.KekVersion)
+            if (verifiedHeader.CurrentKekVersion != claimedKek)
             {
                 throw new VaultIntegrityException("The vault's last commit is authenticated by another key-encryption key than its header names: the file was altered.");
             }
@@ -312,35 +311,45 @@ internal static class VaultOpener
     }
 
     /// <summary>Unwraps every stored key-encryption key (not yet checked against the manifest: the caller does that next).</summary>
-    private static async ValueTask<Dictionary<string, byte[]>> UnwrapKeyEncryptionKeysAsync(IRecordStore store, IRootKey root, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    private static async ValueTask<Dictionary<string, byte[]>> UnwrapKeyEncryptionKeysAsync(IRecordStore store, IRootKey root, KeyEncryptionKeyRing ring, bool rootMatches, CancellationToken cancellationToken)
     {
         var stored = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var record in await store.ReadPrefixAsync(RecordKeys.KekPrefix, cancellationToken).ConfigureAwait(false))
+        var records = await store.ReadPrefixAsync(RecordKeys.KekPrefix, cancellationToken).ConfigureAwait(false);
+        if (records.Count == 0)
         {
-            var kek = KekRecord.TryDecodeUnverified(record.Key, record.Value)
-                ?? throw new VaultIntegrityException($"The vault's key-encryption key record '{record.Key}' is malformed: the file was altered.");
+            throw rootMatches
+                ? new VaultIntegrityException("The vault holds no key-encryption key: the file was altered.")
+                : VaultErrors.RootKeyMismatch("its root check value does not match (a different key, passphrase or token key)");
+        }
+
+        foreach (var record in records)
+        {
+            var kek = KekRecord.TryDecodeUnverified(record.Key, record.Value);
             byte[] unwrapped;
             try
             {
-                unwrapped = await root.UnwrapKeyAsync(kek.WrappedKey, cancellationToken).ConfigureAwait(false);
+                unwrapped = kek is null ? throw new CryptographicException("malformed") : await root.UnwrapKeyAsync(kek.WrappedKey, cancellationToken).ConfigureAwait(false);
             }
             catch (CryptographicException ex)
             {
-                throw new VaultIntegrityException($"The vault's key-encryption key version {kek.Version} does not unwrap under its root, which the root check proved right: the record was altered.", ex);
+                // With neither the check value nor any wrap on its side, the root is most likely another one.
+                throw rootMatches || stored.Count > 0
+                    ? new VaultIntegrityException($"The vault's key-encryption key record '{record.Key}' does not unwrap under the vault's root: the record was altered.", ex)
+                    : VaultErrors.RootKeyMismatch("it cannot unwrap the vault's key-encryption keys, and the header's root check value does not match (a different key, passphrase or token key)", ex);
             }
 
             try
             {
                 if (unwrapped.Length != KeyMaterial.KeySize)
                 {
-                    throw new VaultIntegrityException($"The vault's key-encryption key version {kek.Version} has the wrong length: the record was altered.");
+                    throw new VaultIntegrityException($"The vault's key-encryption key version {kek!.Version} has the wrong length: the record was altered.");
                 }
 
-                ring.Add(kek.Version, KeyMaterial.PinnedCopy(unwrapped));
+                ring.Add(kek!.Version, KeyMaterial.PinnedCopy(unwrapped));
             }
             catch (InvalidOperationException ex)
             {
-                throw new VaultIntegrityException($"The vault holds key-encryption key version {kek.Version} twice: the file was altered.", ex);
+                throw new VaultIntegrityException($"The vault holds key-encryption key version {kek!.Version} twice: the file was altered.", ex);
             }
             finally
             {
@@ -403,7 +412,6 @@ internal static class VaultOpener
 
             // One LiteDB transaction writes format 2 and removes format 1: a crash leaves one or the other, whole.
             var staged = manifest.Stage(transaction.Changes.Select(p => new ManifestChange(p.Key, p.Value.Hash, p.Value.Tag)).ToList());
-            var mac = keys.CommitMac(staged.Generation, header.CurrentKekVersion, staged.Root);
             var commit = new StoreCommit(0, staged.Generation) { Erase = true };
             foreach (var (key, pending) in transaction.Changes)
             {
@@ -412,7 +420,7 @@ internal static class VaultOpener
 
             foreach (var (bucket, entries) in staged.Entries)
             {
-                commit.Puts.Add(new StoredRecord(RecordKeys.ManifestBucket(bucket), Manifest.BucketDocument(bucket, staged.Generation, header.CurrentKekVersion, mac, entries)));
+                commit.Puts.Add(new StoredRecord(RecordKeys.ManifestBucket(bucket), Manifest.BucketDocument(bucket, staged.Generation, header.CurrentKekVersion, staged.Root, entries, keys)));
             }
 
             store.CommitUpgrade(commit);

@@ -49,6 +49,12 @@ internal sealed class VaultTransaction
     /// </summary>
     public Integrity.MetadataKeys? ReplacementKeys { get; set; }
 
+    /// <summary>
+    /// When set, the commit rewrites every manifest bucket (their MACs change key: a key-encryption key retired, a
+    /// new root), so that none is left authenticated by a key the vault no longer holds.
+    /// </summary>
+    public bool RewriteManifest { get; set; }
+
     /// <summary>When set, removed and replaced records must be gone from the files when the commit returns (purge).</summary>
     public bool Erase { get; set; }
 

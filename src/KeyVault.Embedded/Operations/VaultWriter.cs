@@ -71,9 +71,9 @@ internal sealed class VaultWriter : IDisposable
     {
         var manifest = _core.Manifest;
         var changes = transaction.Changes.Select(p => new ManifestChange(p.Key, p.Value.Hash, p.Value.Tag)).ToList();
-        var staged = manifest.Stage(changes);
+        var staged = manifest.Stage(changes, transaction.RewriteManifest);
         var kekVersion = transaction.Header.CurrentKekVersion;
-        var mac = (transaction.ReplacementKeys ?? _core.Keys).CommitMac(staged.Generation, kekVersion, staged.Root);
+        var keys = transaction.ReplacementKeys ?? _core.Keys;
         var commit = new StoreCommit(manifest.Generation, staged.Generation) { Erase = transaction.Erase };
         foreach (var (key, pending) in transaction.Changes)
         {
@@ -89,7 +89,7 @@ internal sealed class VaultWriter : IDisposable
 
         foreach (var (bucket, entries) in staged.Entries)
         {
-            commit.Puts.Add(new StoredRecord(RecordKeys.ManifestBucket(bucket), Manifest.BucketDocument(bucket, staged.Generation, kekVersion, mac, entries)));
+            commit.Puts.Add(new StoredRecord(RecordKeys.ManifestBucket(bucket), Manifest.BucketDocument(bucket, staged.Generation, kekVersion, staged.Root, entries, keys)));
         }
 
         var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -59,8 +59,27 @@ internal sealed record VaultHeader(
     public static VaultHeader? DecodeForBootstrap(byte[] raw) =>
         raw.Length > 2 && raw[0] == RecordCodec.Format && raw[1] == RecordCodec.HeaderKind ? Parse(raw.AsSpan(2).ToArray()) : null;
 
-    /// <summary>The format version a stored header declares, or null when it declares none readable.</summary>
-    public static int? PeekFormat(byte[] raw) => raw.Length > 1 && raw[1] == RecordCodec.HeaderKind ? raw[0] : null;
+    /// <summary>
+    /// The format version a stored header declares, when its prefix and its body agree on it (a newer vault). Null when
+    /// they disagree or the header does not parse: a damaged header, not a newer format.
+    /// </summary>
+    public static int? PeekFormat(byte[] raw)
+    {
+        if (raw.Length < 3 || raw[1] != RecordCodec.HeaderKind)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(raw.AsMemory(2));
+            return document.RootElement.TryGetProperty("format", out var format) && format.TryGetInt32(out var declared) && declared == raw[0] ? declared : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static VaultHeader? Parse(byte[] json)
     {

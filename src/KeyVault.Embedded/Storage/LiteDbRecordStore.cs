@@ -33,6 +33,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
     private readonly Lock _sync = new();
     private readonly VaultFileStream _data;
     private readonly VaultFileStream _log;
+    private readonly LogFileStream _logPages;
     private readonly IReadOnlyList<string> _createdFiles;
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument> _records;
@@ -45,10 +46,15 @@ internal sealed class LiteDbRecordStore : IRecordStore
         _data = data;
         _log = log;
         _createdFiles = createdFiles;
+
+        // LiteDB reads and writes through checksummed views of both files (see DataFileStream and LogFileStream).
+        _logPages = new LogFileStream(log);
+        var dataPages = DataFileStream.Open(data, path);
+        dataPages.Overridden(_logPages.PageIds());
         var settings = new EngineSettings
         {
-            DataStream = data,
-            LogStream = log,
+            DataStream = dataPages,
+            LogStream = _logPages,
             TempStream = new MemoryStream(),
             AutoRebuild = false,
             Collation = data.Length == 0 ? KeyCollation : null,
@@ -115,6 +121,13 @@ internal sealed class LiteDbRecordStore : IRecordStore
                 created.Add(logPath);
             }
 
+            if (!File.Exists(DataFileStream.ChecksumPath(fullPath)))
+            {
+                // Written by LiteDB's first fsync of a new file (or the first checkpoint of an old one): removed with the
+                // rest when this open never commits.
+                created.Add(DataFileStream.ChecksumPath(fullPath));
+            }
+
             if (created.Count > 0)
             {
                 // A new file's directory entry is durable only once the directory itself is flushed.
@@ -123,15 +136,19 @@ internal sealed class LiteDbRecordStore : IRecordStore
 
             // Shorter than one page: LiteDB's first header write was cut off, so nothing was ever committed here.
             var isNew = !hadData;
+            var liteDb = !isNew && HasLiteDbSignature(dataFile);
             var data = streamFactory(dataFile, fullPath, isNew);
             var log = streamFactory(logFile, logPath, isNew);
             try
             {
                 return new LiteDbRecordStore(fullPath, data, log, created);
             }
-            catch (Exception ex) when (ex is not VaultException)
+            catch (Exception ex) when (ex is not VaultException and not OutOfMemoryException)
             {
-                throw VaultErrors.FormatInvalid(fullPath, $"the file is not a readable LiteDB vault file ({ex.GetType().Name})", ex);
+                // LiteDB's own header says whether this was a LiteDB file: if so, it is damaged; if not, it is something else.
+                throw liteDb
+                    ? new VaultIntegrityException($"The vault file '{fullPath}' is damaged: LiteDB cannot open it ({ex.GetType().Name}). Restore it from a backup.", ex)
+                    : VaultErrors.FormatInvalid(fullPath, $"the file is not a LiteDB vault file ({ex.GetType().Name})", ex);
             }
         }
         catch
@@ -143,6 +160,35 @@ internal sealed class LiteDbRecordStore : IRecordStore
         }
     }
 
+    private static bool HasLiteDbSignature(FileStream dataFile)
+    {
+        try
+        {
+            // Compared byte by byte, not as a whole: a damaged header may have lost a few of the signature's bytes too.
+            var signature = "** This is a LiteDB file **"u8;
+            Span<byte> header = stackalloc byte[32 + 27];
+            dataFile.Position = 0;
+            var read = dataFile.Read(header);
+            dataFile.Position = 0;
+            if (read != header.Length)
+            {
+                return false;
+            }
+
+            var same = 0;
+            for (var i = 0; i < signature.Length; i++)
+            {
+                same += header[32 + i] == signature[i] ? 1 : 0;
+            }
+
+            return same >= signature.Length - 6;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>What a data file (opened read-only, with a log in memory) holds: a vault of either format, a vault's records without a header, or something else.</summary>
     private static FileKind Classify(FileStream dataFile, string path)
     {
@@ -150,7 +196,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
         {
             using var db = new LiteDatabase(new LiteEngine(new EngineSettings
             {
-                DataStream = new VaultFileStream(dataFile, path, writable: false),
+                DataStream = DataFileStream.Open(new VaultFileStream(dataFile, path, writable: false), path),
                 LogStream = new MemoryStream(),
                 TempStream = new MemoryStream(),
                 AutoRebuild = false,
@@ -164,7 +210,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
 
             return names.Contains(RecordCollection) || names.Contains(FormatOne.MetaCollection) ? FileKind.VaultWithoutHeader : FileKind.Other;
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OutOfMemoryException and not VaultIntegrityException)
         {
             return FileKind.Other;
         }
@@ -188,7 +234,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
     {
         lock (_sync)
         {
-            return ValueTask.FromResult(Guard($"record '{key}'", () => Value(_records.FindById(key))));
+            return ValueTask.FromResult(Guard($"record '{key}'", () => Value(Find(key))));
         }
     }
 
@@ -200,7 +246,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
             foreach (var key in keys)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (Guard($"record '{key}'", () => Value(_records.FindById(key))) is { } value)
+                if (Guard($"record '{key}'", () => Value(Find(key))) is { } value)
                 {
                     result[key] = value;
                 }
@@ -214,8 +260,10 @@ internal sealed class LiteDbRecordStore : IRecordStore
     {
         lock (_sync)
         {
+            // A damaged index can hand out documents from outside the range: only what starts with the prefix is returned.
             var records = Guard($"the records under '{prefix}'", () => _records.Find(Query.StartsWith("_id", prefix))
-                .Select(d => new StoredRecord(d["_id"].AsString, Value(d) ?? throw new InvalidCastException("a record without bytes")))
+                .Select(d => new StoredRecord(Key(d), Value(d) ?? throw new InvalidCastException("a record without bytes")))
+                .Where(r => r.Key.StartsWith(prefix, StringComparison.Ordinal))
                 .ToList());
             return ValueTask.FromResult<IReadOnlyList<StoredRecord>>(records);
         }
@@ -348,13 +396,13 @@ internal sealed class LiteDbRecordStore : IRecordStore
             _committed = true;
 
             // The commit is in the log but only in the page cache: make it durable before returning.
-            _log.FlushToDisk();
+            _logPages.FlushToDisk();
             if (commit.Erase || dropFormatOne)
             {
                 // Copy the latest page images (with the deleted bytes zero-filled) into the data file, fsync it,
                 // and truncate the log that still holds the older images.
                 _db.Checkpoint();
-                _log.FlushToDisk();
+                _logPages.FlushToDisk();
             }
         }
         catch (Exception ex) when (ex is not StoreConflictException and not VaultException)
@@ -368,9 +416,18 @@ internal sealed class LiteDbRecordStore : IRecordStore
         }
     }
 
+    /// <summary>The document stored at a key; a damaged index that hands out another document is caught here.</summary>
+    private BsonDocument? Find(string key)
+    {
+        var document = _records.FindById(key);
+        return document is null || string.Equals(Key(document), key, StringComparison.Ordinal) ? document : throw new InvalidCastException("the index returned another record");
+    }
+
     private static BsonDocument Document(StoredRecord record) => new() { ["_id"] = record.Key, [ValueField] = record.Value };
 
     private static byte[]? Value(BsonDocument? document) => document is null ? null : document[ValueField].AsBinary ?? throw new InvalidCastException("a record without bytes");
+
+    private static string Key(BsonDocument document) => document["_id"].AsString ?? throw new InvalidCastException("a record without a key");
 
     /// <summary>Runs a LiteDB read; whatever a damaged file makes LiteDB throw becomes a typed error naming what was read.</summary>
     private T Guard<T>(string what, Func<T> read)
@@ -415,6 +472,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
         foreach (var path in paths)
         {
             File.Delete(path);
+            File.Delete(path + ".tmp");
         }
     }
 }

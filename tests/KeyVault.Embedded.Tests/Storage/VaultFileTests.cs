@@ -123,11 +123,18 @@ public sealed class VaultFileTests : IDisposable
 
         foreach (var key in new[] { TestVaults.NewKey(), _key })
         {
+            // Edited outside the vault: its pages no longer match their checksums (and LiteDB took its log away).
             var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, key)).Should().ThrowAsync<VaultException>()).Which;
-            error.ErrorCode.Should().Be(VaultErrorCode.VaultFormatInvalid);
-            error.Message.Should().Contain("no vault header");
+            error.ErrorCode.Should().Be(VaultErrorCode.IntegrityCheckFailed);
             Files.Snapshot(_dir.Path).Should().BeEquivalentTo(before, "a damaged vault is never overwritten");
         }
+
+        // With its log back and its page checksums fixed up (as by someone who knows the format), the missing header is named.
+        Files.WriteOwnerOnly(Files.LogOf(VaultPath), []);
+        File.Delete(KeyVault.Embedded.Storage.DataFileStream.ChecksumPath(Path.GetFullPath(VaultPath)));
+        var named = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
+        named.ErrorCode.Should().Be(VaultErrorCode.VaultFormatInvalid);
+        named.Message.Should().Contain("no vault header");
     }
 
     [Fact]
