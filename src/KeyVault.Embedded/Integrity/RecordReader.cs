@@ -5,15 +5,13 @@ using KeyVault.Embedded.Storage;
 namespace KeyVault.Embedded.Integrity;
 
 /// <summary>
-/// The one way records come out of storage: every read starts from what the authenticated manifest lists (its key and
-/// hash), checks the stored bytes against it, and only then decodes. So a record that is missing, edited, moved or an
+/// The one way records come out of storage: every read starts from what the authenticated manifest lists (its key, id
+/// and hash), checks the stored record against it, and only then decodes. So a record that is missing, edited, moved or an
 /// older copy is an integrity error, never a shorter list, a "not found" or other data; and what the manifest does not
 /// list does not exist, whatever storage holds. Verified records are cached, still sealed.
 /// </summary>
 internal sealed class RecordReader
 {
-    /// <summary>Above this many records to fetch, a listing scans the type's key range once instead of looking each up.</summary>
-    private const int ScanThreshold = 32;
     /// <summary>How often a read looks again when commits keep replacing the record it reads.</summary>
     private const int MaxAttempts = 8;
     private readonly Manifest _manifest;
@@ -45,7 +43,7 @@ internal sealed class RecordReader
             return cached;
         }
 
-        var (record, hash, _) = await ReadCheckedAsync(index.Key, index.Hash, 0, null, cancellationToken).ConfigureAwait(false)
+        var (record, hash, _) = await ReadCheckedAsync(index.Key, new Listed(index.Hash, 0, index.Id), null, cancellationToken).ConfigureAwait(false)
             ?? throw VaultErrors.NotFound(index.Type, index.Name);
         return DecodeObject(index.Key, hash, record);
     }
@@ -64,23 +62,23 @@ internal sealed class RecordReader
     /// Each object with its current version (listings, configuration loads): what the cache lacks is fetched in one
     /// batch, and every record the manifest lists must come back.
     /// </summary>
-    public async ValueTask<IReadOnlyList<ObjectVersion>> CurrentAsync(IReadOnlyList<ObjectIndex> indexes, string scanPrefix, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<ObjectVersion>> CurrentAsync(IReadOnlyList<ObjectIndex> indexes, CancellationToken cancellationToken = default)
     {
-        var wanted = new List<(string Key, RecordHash Hash)>();
+        var wanted = new List<(string Key, long Id, RecordHash Hash)>();
         foreach (var index in indexes)
         {
             if (!_cache.TryGet<ObjectRecord>(index.Key, index.Hash, out _))
             {
-                wanted.Add((index.Key, index.Hash));
+                wanted.Add((index.Key, index.Id, index.Hash));
             }
 
             if (!_cache.TryGet<StoredVersion>(index.Current.Key, index.Current.Hash, out _))
             {
-                wanted.Add((index.Current.Key, index.Current.Hash));
+                wanted.Add((index.Current.Key, index.Current.Id, index.Current.Hash));
             }
         }
 
-        var fetched = await FetchAsync(wanted, scanPrefix, cancellationToken).ConfigureAwait(false);
+        var fetched = await FetchAsync(wanted, cancellationToken).ConfigureAwait(false);
         var result = new List<ObjectVersion>(indexes.Count);
         foreach (var index in indexes)
         {
@@ -95,9 +93,9 @@ internal sealed class RecordReader
     /// <summary>Every version of an object, oldest first.</summary>
     public async ValueTask<IReadOnlyList<StoredVersion>> VersionsAsync(ObjectIndex index, CancellationToken cancellationToken = default)
     {
-        var wanted = index.Versions.Where(v => !_cache.TryGet<StoredVersion>(v.Key, v.Hash, out _)).Select(v => (v.Key, v.Hash)).ToList();
-        var fetched = await FetchAsync(wanted, index.Key + "/", cancellationToken).ConfigureAwait(false);
-        var result = new List<StoredVersion>(index.Versions.Length);
+        var wanted = index.Versions.Where(v => !_cache.TryGet<StoredVersion>(v.Key, v.Hash, out _)).Select(v => (v.Key, v.Id, v.Hash)).ToList();
+        var fetched = await FetchAsync(wanted, cancellationToken).ConfigureAwait(false);
+        var result = new List<StoredVersion>(index.VersionCount);
         foreach (var entry in index.Versions)
         {
             result.Add(fetched.TryGetValue(entry.Key, out var record) ? DecodeVersion(entry.Key, entry.Hash, entry.Sequence, record) : await VersionAsync(entry, cancellationToken).ConfigureAwait(false));
@@ -110,17 +108,17 @@ internal sealed class RecordReader
     public async ValueTask<SettingRecord?> SettingAsync(string name, CancellationToken cancellationToken = default)
     {
         var key = RecordKeys.Setting(name);
-        if (!_manifest.TryGet(key, out var hash))
+        if (!_manifest.TryGet(key, out var listed))
         {
             return null;
         }
 
-        if (_cache.TryGet<SettingRecord>(key, hash, out var cached))
+        if (_cache.TryGet<SettingRecord>(key, listed.Hash, out var cached))
         {
             return cached;
         }
 
-        if (await ReadCheckedAsync(key, hash, 0, null, cancellationToken).ConfigureAwait(false) is not var (record, current, _))
+        if (await ReadCheckedAsync(key, listed, null, cancellationToken).ConfigureAwait(false) is not var (record, current, _))
         {
             return null; // deleted by a commit since it was looked up
         }
@@ -148,18 +146,18 @@ internal sealed class RecordReader
     /// <summary>A record other than an object or version (the header, a key-encryption key), checked against the manifest.</summary>
     public async ValueTask<VerifiedRecord> RecordAsync(string key, CancellationToken cancellationToken = default)
     {
-        if (!_manifest.TryGet(key, out var hash))
+        if (!_manifest.TryGet(key, out var listed))
         {
             throw new VaultIntegrityException($"The vault's manifest does not list the record '{key}', which every vault has: the file was altered.");
         }
 
-        return (await ReadCheckedAsync(key, hash, 0, null, cancellationToken).ConfigureAwait(false))?.Record
+        return (await ReadCheckedAsync(key, listed, null, cancellationToken).ConfigureAwait(false))?.Record
             ?? throw new VaultIntegrityException($"The record '{key}', which every vault has, was removed.");
     }
 
     private async ValueTask<StoredVersion> ReadVersionAsync(VersionEntry entry, CancellationToken cancellationToken)
     {
-        if (await ReadCheckedAsync(entry.Key, entry.Hash, entry.Sequence, null, cancellationToken).ConfigureAwait(false) is not var (record, hash, sequence))
+        if (await ReadCheckedAsync(entry.Key, new Listed(entry.Hash, entry.Sequence, entry.Id), null, cancellationToken).ConfigureAwait(false) is not var (record, hash, sequence))
         {
             RecordKeys.TryParseObject(entry.Key, out var type, out var name, out _);
             throw VaultErrors.NotFound(type, name); // purged by a commit since it was looked up
@@ -174,32 +172,36 @@ internal sealed class RecordReader
     /// storage and the manifest, and looks the record up again. Only bytes that disagree with what the manifest lists
     /// now are an integrity failure. Null when the record was removed meanwhile.
     /// </summary>
-    private async ValueTask<(VerifiedRecord Record, RecordHash Hash, long Tag)?> ReadCheckedAsync(string key, RecordHash expected, long tag, byte[]? value, CancellationToken cancellationToken)
+    private async ValueTask<(VerifiedRecord Record, RecordHash Hash, long Tag)?> ReadCheckedAsync(string key, Listed expected, byte[]? value, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            value ??= await _store.ReadAsync(key, cancellationToken).ConfigureAwait(false);
-            if (VerifiedRecord.TryCheck(key, value, expected) is { } verified)
+            value ??= Bytes(key, await _store.ReadAsync(expected.Id, cancellationToken).ConfigureAwait(false));
+            if (VerifiedRecord.TryCheck(key, value, expected.Hash) is { } verified)
             {
-                return (verified, expected, tag);
+                return (verified, expected.Hash, expected.Tag);
             }
 
             await _settled().ConfigureAwait(false);
-            if (!_manifest.TryGetEntry(key, out var current, out var currentTag))
+            if (!_manifest.TryGetEntry(key, out var current))
             {
                 return null;
             }
 
             if (current.Equals(expected) || attempt >= MaxAttempts)
             {
-                return (Check(key, value, expected), expected, tag);
+                return (Check(key, value, expected.Hash), expected.Hash, expected.Tag);
             }
 
-            (expected, tag, value) = (current, currentTag, null);
+            (expected, value) = (current, null);
         }
     }
 
-    private async ValueTask<Dictionary<string, VerifiedRecord>> FetchAsync(List<(string Key, RecordHash Hash)> wanted, string scanPrefix, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fetches records in one batch: what comes back checked is returned; anything else (missing, or replaced by a
+    /// commit since the listing began) is left for the caller to read on its own, which tells the two apart.
+    /// </summary>
+    private async ValueTask<Dictionary<string, VerifiedRecord>> FetchAsync(List<(string Key, long Id, RecordHash Hash)> wanted, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, VerifiedRecord>(StringComparer.Ordinal);
         if (wanted.Count == 0)
@@ -207,37 +209,21 @@ internal sealed class RecordReader
             return result;
         }
 
-        var expected = wanted.ToDictionary(w => w.Key, w => w.Hash, StringComparer.Ordinal);
-        if (wanted.Count > ScanThreshold)
+        var found = await _store.ReadManyAsync(wanted.Select(w => w.Id).ToList(), cancellationToken).ConfigureAwait(false);
+        foreach (var (key, id, hash) in wanted)
         {
-            foreach (var stored in await _store.ReadPrefixAsync(scanPrefix, cancellationToken).ConfigureAwait(false))
+            if (VerifiedRecord.TryCheck(key, Bytes(key, found.GetValueOrDefault(id)), hash) is { } verified)
             {
-                if (expected.TryGetValue(stored.Key, out var hash) && VerifiedRecord.TryCheck(stored.Key, stored.Value, hash) is { } verified)
-                {
-                    result[stored.Key] = verified;
-                }
-            }
-        }
-
-        // What a scan did not return (a damaged index can make a scan stop early) is looked up one by one; what is
-        // still missing is reported as missing, never skipped.
-        var missing = expected.Keys.Where(k => !result.ContainsKey(k)).ToList();
-        if (missing.Count > 0)
-        {
-            var found = await _store.ReadManyAsync(missing, cancellationToken).ConfigureAwait(false);
-            foreach (var key in missing)
-            {
-                if (VerifiedRecord.TryCheck(key, found.GetValueOrDefault(key), expected[key]) is { } verified)
-                {
-                    result[key] = verified;
-                }
-
-                // Anything else is read on its own (it may have been replaced by a commit since the listing began).
+                result[key] = verified;
             }
         }
 
         return result;
     }
+
+    /// <summary>The bytes of a stored record when it is the one asked for (a store that hands out another record's is damaged).</summary>
+    private static byte[]? Bytes(string key, StoredRecord? stored) =>
+        stored is not null && string.Equals(stored.Key, key, StringComparison.Ordinal) ? stored.Value : null;
 
     private ObjectRecord DecodeObject(string key, RecordHash hash, VerifiedRecord record)
     {

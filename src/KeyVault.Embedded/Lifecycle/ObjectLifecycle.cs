@@ -137,7 +137,7 @@ internal sealed class ObjectLifecycle
                 tx.Put(obj);
             }
 
-            var sequence = (index is { Versions.Length: > 0 } ? index.Current.Sequence : 0) + 1;
+            var sequence = (index is { VersionCount: > 0 } ? index.Current.Sequence : 0) + 1;
             if (index is not null && index.TryGetVersion(version, out _))
             {
                 throw new VaultException(VaultErrorCode.Conflict, 409, $"{write.Type.DisplayName()} '{obj.Name}' already has a version '{version}'.");
@@ -274,7 +274,7 @@ internal sealed class ObjectLifecycle
         foreach (var type in Enum.GetValues<ObjectType>())
         {
             var indexes = _core.Manifest.Objects(type).ToList();
-            foreach (var found in await _core.Reader.CurrentAsync(indexes, RecordKeys.Object(type, string.Empty), cancellationToken).ConfigureAwait(false))
+            foreach (var found in await _core.Reader.CurrentAsync(indexes, cancellationToken).ConfigureAwait(false))
             {
                 if (found.Object.ScheduledPurgeDate is { } date && date <= now)
                 {
@@ -341,7 +341,7 @@ internal sealed class ObjectLifecycle
     {
         _core.ThrowIfDisposed();
         var indexes = _core.Manifest.Objects(type).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
-        var all = await _core.Reader.CurrentAsync(indexes, RecordKeys.Object(type, string.Empty), cancellationToken).ConfigureAwait(false);
+        var all = await _core.Reader.CurrentAsync(indexes, cancellationToken).ConfigureAwait(false);
         return all.Where(v => v.Object.IsDeleted == deleted).ToList();
     }
 

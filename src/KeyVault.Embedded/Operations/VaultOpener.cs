@@ -32,8 +32,13 @@ internal static class VaultOpener
         VaultCore? core = null;
         try
         {
-            var raw = await store.ReadAsync(RecordKeys.Header, cancellationToken).ConfigureAwait(false);
-            if (raw is null)
+            var stored = await store.ReadAsync(RecordIds.Header, cancellationToken).ConfigureAwait(false);
+            if (stored is not null && !string.Equals(stored.Key, RecordKeys.Header, StringComparison.Ordinal))
+            {
+                throw new VaultIntegrityException($"The record at the header's place in '{options.Path}' is '{stored.Key}': the file was altered.");
+            }
+
+            if (stored?.Value is not { } raw)
             {
                 if (store is LiteDbRecordStore { HoldsFormatOne: true } formatOne)
                 {
@@ -194,17 +199,22 @@ internal static class VaultOpener
             throw VaultErrors.RootKeyMismatch($"the vault is sealed under a root of kind '{header.Root.Kind}' and the configured root is of kind '{provider.Kind}'");
         }
 
-        var root = await provider.OpenAsync(new RootKeyContext(header.VaultId, header.Root.Parameters), cancellationToken).ConfigureAwait(false);
+        // The manifest's buckets (the bulk of an open) are read while the root is opened and unwraps the keys: reading them
+        // needs no key, and nothing read is used before it is checked.
+        var kekRecords = await store.ReadRangeAsync(RecordIds.FirstKek, RecordIds.LastKek, cancellationToken).ConfigureAwait(false);
+        var bucketRead = Task.Run(() => store.ReadRangeAsync(RecordIds.FirstBucket, RecordIds.LastBucket, cancellationToken).AsTask(), cancellationToken);
+        IRootKey? root = null;
         MetadataKeys? keys = null;
         IRollbackAnchor? anchor = null;
         try
         {
+            root = await provider.OpenAsync(new RootKeyContext(header.VaultId, header.Root.Parameters), cancellationToken).ConfigureAwait(false);
             keys = await KeysAsync(root, header.VaultId, ring, cancellationToken).ConfigureAwait(false);
 
             // The root is the right one when it computes the header's check value, or when it unwraps a key-encryption
             // key (RFC 3394 authenticates the wrap): then whatever fails to check is an altered file, not a wrong key.
             var rootMatches = keys.MatchesRoot(header.RootCheck);
-            var keks = await UnwrapKeyEncryptionKeysAsync(store, root, ring, rootMatches, cancellationToken).ConfigureAwait(false);
+            var keks = await UnwrapKeyEncryptionKeysAsync(kekRecords, root, ring, rootMatches, cancellationToken).ConfigureAwait(false);
             if (!rootMatches)
             {
                 throw new VaultIntegrityException($"The header of '{options.Path}' failed its integrity check: its root check value was altered (the root itself unwraps the vault's keys).");
@@ -216,11 +226,10 @@ internal static class VaultOpener
             }
 
             ring.SetCurrent(header.CurrentKekVersion);
-            var buckets = await store.ReadPrefixAsync(RecordKeys.ManifestPrefix, cancellationToken).ConfigureAwait(false);
-            var (manifest, claimedKek) = Manifest.Load(buckets, keys);
+            var (manifest, claimedKek) = Manifest.Load(await bucketRead.ConfigureAwait(false), keys);
 
             // The manifest vouches for the header and the key-encryption keys read before it could be checked.
-            var verifiedHeader = VaultHeader.Decode(VerifiedRecord.Check(RecordKeys.Header, raw, manifest.TryGet(RecordKeys.Header, out var headerHash) ? headerHash : default));
+            var verifiedHeader = VaultHeader.Decode(VerifiedRecord.Check(RecordKeys.Header, raw, manifest.TryGet(RecordKeys.Header, out var headerEntry) ? headerEntry.Hash : default));
             if (verifiedHeader.CurrentKekVersion != claimedKek)
             {
                 throw new VaultIntegrityException("The vault's last commit is authenticated by another key-encryption key than its header names: the file was altered.");
@@ -234,7 +243,7 @@ internal static class VaultOpener
 
             foreach (var (key, bytes) in keks)
             {
-                VerifiedRecord.Check(key, bytes, manifest.TryGet(key, out var hash) ? hash : default);
+                VerifiedRecord.Check(key, bytes, manifest.TryGet(key, out var listedKek) ? listedKek.Hash : default);
             }
 
             anchor = OpenAnchor(options, root, header.VaultId);
@@ -267,9 +276,11 @@ internal static class VaultOpener
         }
         catch
         {
+            // The store is disposed by the caller: let the bucket read finish first (its failure, if any, is not the story).
+            await bucketRead.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             keys?.Dispose();
             anchor?.Dispose();
-            root.Dispose();
+            root?.Dispose();
             ring.Dispose();
             throw;
         }
@@ -311,10 +322,9 @@ internal static class VaultOpener
     }
 
     /// <summary>Unwraps every stored key-encryption key (not yet checked against the manifest: the caller does that next).</summary>
-    private static async ValueTask<Dictionary<string, byte[]>> UnwrapKeyEncryptionKeysAsync(IRecordStore store, IRootKey root, KeyEncryptionKeyRing ring, bool rootMatches, CancellationToken cancellationToken)
+    private static async ValueTask<Dictionary<string, byte[]>> UnwrapKeyEncryptionKeysAsync(IReadOnlyList<StoredRecord> records, IRootKey root, KeyEncryptionKeyRing ring, bool rootMatches, CancellationToken cancellationToken)
     {
         var stored = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        var records = await store.ReadPrefixAsync(RecordKeys.KekPrefix, cancellationToken).ConfigureAwait(false);
         if (records.Count == 0)
         {
             throw rootMatches
@@ -324,7 +334,7 @@ internal static class VaultOpener
 
         foreach (var record in records)
         {
-            var kek = KekRecord.TryDecodeUnverified(record.Key, record.Value);
+            var kek = RecordIds.Fixed(record.Key) == record.Id ? KekRecord.TryDecodeUnverified(record.Key, record.Value) : null;
             byte[] unwrapped;
             try
             {
@@ -411,18 +421,8 @@ internal static class VaultOpener
             }
 
             // One LiteDB transaction writes format 2 and removes format 1: a crash leaves one or the other, whole.
-            var staged = manifest.Stage(transaction.Changes.Select(p => new ManifestChange(p.Key, p.Value.Hash, p.Value.Tag)).ToList());
-            var commit = new StoreCommit(0, staged.Generation) { Erase = true };
-            foreach (var (key, pending) in transaction.Changes)
-            {
-                (pending.InsertOnly ? commit.Inserts : commit.Puts).Add(new StoredRecord(key, pending.Bytes!));
-            }
-
-            foreach (var (bucket, entries) in staged.Entries)
-            {
-                commit.Puts.Add(new StoredRecord(RecordKeys.ManifestBucket(bucket), Manifest.BucketDocument(bucket, staged.Generation, header.CurrentKekVersion, staged.Root, entries, keys)));
-            }
-
+            transaction.Erase = true;
+            var (staged, commit) = VaultWriter.Prepare(manifest, transaction, keys);
             store.CommitUpgrade(commit);
             manifest.Apply(staged);
             var core = NewCore(store, manifest, header, ring, root, keys, anchor, options);

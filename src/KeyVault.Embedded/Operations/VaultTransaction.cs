@@ -19,13 +19,17 @@ internal sealed class VaultTransaction
     private readonly Dictionary<string, ObjectIndex?> _objects = new(StringComparer.Ordinal);
     private readonly List<Action> _committed = [];
     private readonly List<Action> _after = [];
+    private readonly long _generation;
     private VaultHeader? _header;
+    private int _created;
 
+    /// <summary>A transaction on an open vault; made under its write lock, so that it commits the next generation.</summary>
     public VaultTransaction(VaultCore core)
     {
         _core = core;
         _manifest = core.Manifest;
         _base = core.Header;
+        _generation = _manifest.Generation + 1;
     }
 
     /// <summary>A transaction that only writes (a vault's first records, before there is a vault to read from).</summary>
@@ -33,6 +37,7 @@ internal sealed class VaultTransaction
     {
         _manifest = manifest;
         _base = header;
+        _generation = _manifest.Generation + 1;
     }
 
     /// <summary>The header as this transaction leaves it.</summary>
@@ -99,7 +104,7 @@ internal sealed class VaultTransaction
 
     public async ValueTask<IReadOnlyList<StoredVersion>> VersionsAsync(ObjectIndex index, CancellationToken cancellationToken = default)
     {
-        var result = new List<StoredVersion>(index.Versions.Length);
+        var result = new List<StoredVersion>(index.VersionCount);
         foreach (var entry in index.Versions)
         {
             result.Add(await VersionAsync(entry, cancellationToken).ConfigureAwait(false));
@@ -116,17 +121,17 @@ internal sealed class VaultTransaction
     /// <summary>Creates or replaces an object record.</summary>
     public void Put(ObjectRecord obj)
     {
-        var hash = Stage(obj.Key, obj.Encode(), obj);
+        var (hash, id) = Stage(obj.Key, obj.Encode(), obj);
         var index = Index(obj.Type, obj.Name);
-        _objects[obj.Key] = index?.WithObject(hash) ?? new ObjectIndex(obj.Type, obj.NormalizedName, hash, [], bucket: -1);
+        _objects[obj.Key] = index?.WithObject(hash, id) ?? ObjectIndex.Create(obj.Type, obj.NormalizedName, hash, id, []);
     }
 
     /// <summary>Creates or replaces a version of <paramref name="owner"/> (whose record this transaction or an earlier one wrote).</summary>
     public void Put(ObjectRecord owner, StoredVersion version)
     {
         var index = Index(owner.Type, owner.Name) ?? throw new InvalidOperationException($"A version of '{owner.Key}' is written before its object.");
-        var hash = Stage(version.Key, version.Encode(), version, tag: version.Sequence);
-        _objects[owner.Key] = index.WithVersion(new VersionEntry(version.Version, version.Key, hash, version.Sequence));
+        var (hash, id) = Stage(version.Key, version.Encode(), version, tag: version.Sequence);
+        _objects[owner.Key] = index.WithVersion(new VersionEntry(version.Key, hash, version.Sequence, id));
     }
 
     /// <summary>Removes an object with every version.</summary>
@@ -141,12 +146,12 @@ internal sealed class VaultTransaction
         _objects[index.Key] = null;
     }
 
-    public void Put(SettingRecord setting) => Stage(setting.Key, setting.Encode(), setting);
+    public void Put(SettingRecord setting) => _ = Stage(setting.Key, setting.Encode(), setting);
 
     public void DeleteSetting(string name)
     {
         var key = RecordKeys.Setting(name);
-        if (_manifest.TryGet(key, out _) || _pending.ContainsKey(key))
+        if (_manifest.TryGet(key, out Listed _) || _pending.ContainsKey(key))
         {
             StageDelete(key);
         }
@@ -158,13 +163,13 @@ internal sealed class VaultTransaction
         Stage(RecordKeys.Header, header.Encode(), header);
     }
 
-    /// <summary>Adds a key-encryption key record; the store refuses to replace an existing one.</summary>
-    public void Insert(KekRecord kek) => Stage(kek.Key, kek.Encode(), kek, insertOnly: true);
+    /// <summary>Adds a key-encryption key record, which must be new (the store, too, refuses to replace one).</summary>
+    public void Insert(KekRecord kek) => _ = Stage(kek.Key, kek.Encode(), kek, insertOnly: true);
 
     public void DeleteKek(int version) => StageDelete(RecordKeys.Kek(version));
 
     /// <summary>Replaces a key-encryption key's wrap (a root rotation re-wraps every version; nothing else may).</summary>
-    public void Rewrap(KekRecord kek) => Stage(kek.Key, kek.Encode(), kek);
+    public void Rewrap(KekRecord kek) => _ = Stage(kek.Key, kek.Encode(), kek);
 
     /// <summary>Runs under the write lock right after the commit is durable and visible (in-memory state that mirrors it).</summary>
     public void OnCommitted(Action action) => _committed.Add(action);
@@ -188,15 +193,50 @@ internal sealed class VaultTransaction
         }
     }
 
-    private RecordHash Stage(string key, byte[] bytes, object decoded, long tag = 0, bool insertOnly = false)
+    private (RecordHash Hash, long Id) Stage(string key, byte[] bytes, object decoded, long tag = 0, bool insertOnly = false)
     {
         var hash = RecordHash.Of(key, bytes);
-        _pending[key] = new Pending(bytes, hash, tag, decoded, insertOnly);
-        return hash;
+        var (id, existed) = Locate(key);
+        if (insertOnly && existed)
+        {
+            throw new InvalidOperationException($"The record '{key}' exists already and is never replaced.");
+        }
+
+        _pending[key] = new Pending(bytes, hash, tag, decoded, id, existed);
+        return (hash, id);
     }
 
-    private void StageDelete(string key) => _pending[key] = new Pending(null, null, 0, null, false);
+    private void StageDelete(string key)
+    {
+        var (id, existed) = Locate(key);
+        _pending[key] = new Pending(null, null, 0, null, id, existed);
+    }
+
+    /// <summary>
+    /// Where a record is kept: a record the vault holds keeps its id; a new one gets its fixed id (the header, a
+    /// key-encryption key) or the next id of this commit's generation.
+    /// </summary>
+    private (long Id, bool Existed) Locate(string key)
+    {
+        if (_pending.TryGetValue(key, out var pending))
+        {
+            return (pending.Id, pending.Existed);
+        }
+
+        if (_manifest.TryGetEntry(key, out var listed))
+        {
+            return (listed.Id, true);
+        }
+
+        return (RecordIds.Fixed(key) ?? RecordIds.Record(_generation, _created++), false);
+    }
 
     /// <summary>One record this transaction writes (<see cref="Bytes"/> set) or removes.</summary>
-    internal sealed record Pending(byte[]? Bytes, RecordHash? Hash, long Tag, object? Decoded, bool InsertOnly);
+    /// <param name="Bytes">The record's new stored form, or null when it is removed.</param>
+    /// <param name="Hash">The hash the manifest will list.</param>
+    /// <param name="Tag">A version's sequence number; 0 for other records.</param>
+    /// <param name="Decoded">The record itself, for the transaction's own reads and the cache.</param>
+    /// <param name="Id">Where the store keeps it.</param>
+    /// <param name="Existed">Whether the vault held it before this transaction (it is replaced, not created).</param>
+    internal sealed record Pending(byte[]? Bytes, RecordHash? Hash, long Tag, object? Decoded, long Id, bool Existed);
 }

@@ -67,31 +67,60 @@ internal sealed class VaultWriter : IDisposable
         _lock.Release();
     }
 
-    private async ValueTask CommitLockedAsync(VaultTransaction transaction)
+    /// <summary>
+    /// Works out a transaction's commit without changing anything: the manifest staged with its records, and the store
+    /// commit that writes them (created, replaced, removed) with the touched buckets, MAC'd under <paramref name="keys"/>.
+    /// </summary>
+    internal static (StagedManifest Staged, StoreCommit Commit) Prepare(Manifest manifest, VaultTransaction transaction, MetadataKeys keys)
     {
-        var manifest = _core.Manifest;
-        var changes = transaction.Changes.Select(p => new ManifestChange(p.Key, p.Value.Hash, p.Value.Tag)).ToList();
-        var staged = manifest.Stage(changes, transaction.RewriteManifest);
-        var kekVersion = transaction.Header.CurrentKekVersion;
-        var keys = transaction.ReplacementKeys ?? _core.Keys;
+        var changes = new List<ManifestChange>(transaction.Changes.Count);
+        foreach (var (key, pending) in transaction.Changes)
+        {
+            changes.Add(new ManifestChange(key, pending.Hash, pending.Tag, pending.Id));
+        }
+
+        var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey);
         var commit = new StoreCommit(manifest.Generation, staged.Generation) { Erase = transaction.Erase };
         foreach (var (key, pending) in transaction.Changes)
         {
             if (pending.Bytes is null)
             {
-                commit.Deletes.Add(key);
+                if (pending.Existed)
+                {
+                    commit.Deletes.Add(pending.Id);
+                }
             }
             else
             {
-                (pending.InsertOnly ? commit.Inserts : commit.Puts).Add(new StoredRecord(key, pending.Bytes));
+                (pending.Existed ? commit.Replaces : commit.Creates).Add(new StoredRecord(pending.Id, key, pending.Bytes));
             }
         }
 
-        foreach (var (bucket, entries) in staged.Entries)
+        var head = staged.Head(transaction.Header.CurrentKekVersion);
+        foreach (var (bucket, entries) in staged.BucketBytes)
         {
-            commit.Puts.Add(new StoredRecord(RecordKeys.ManifestBucket(bucket), Manifest.BucketDocument(bucket, staged.Generation, kekVersion, staged.Root, entries, keys)));
+            var record = new StoredRecord(RecordIds.Bucket(bucket), ManifestBucket.Key(bucket), ManifestBucket.Encode(bucket, head, entries, keys));
+            var stored = manifest.StoredBucketLength(bucket);
+            if (stored < 0)
+            {
+                commit.Creates.Add(record);
+            }
+            else
+            {
+                commit.Replaces.Add(record);
+                if (stored != record.Value.Length)
+                {
+                    commit.Resized.Add(record.Id);
+                }
+            }
         }
 
+        return (staged, commit);
+    }
+
+    private async ValueTask CommitLockedAsync(VaultTransaction transaction)
+    {
+        var (staged, commit) = Prepare(_core.Manifest, transaction, transaction.ReplacementKeys ?? _core.Keys);
         var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {

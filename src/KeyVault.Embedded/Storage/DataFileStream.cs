@@ -10,8 +10,9 @@ namespace KeyVault.Embedded.Storage;
 /// </summary>
 /// <remarks>
 /// LiteDB writes the data file only when it checkpoints (and when it creates the file), ending with an fsync of it
-/// (<see cref="Flush"/>): that is when the checksum file is replaced, atomically (a temporary file, fsync, rename,
-/// directory fsync), before LiteDB empties the log. After a crash between the two the log still holds every page the
+/// (<see cref="Flush"/>). A checkpoint writes every page image in the log, many of them the same page over and over;
+/// the writes are held until that flush, so each page is written once, in runs. Then the checksum file is replaced,
+/// atomically (a temporary file, fsync, rename, directory fsync), before LiteDB empties the log. After a crash between the two the log still holds every page the
 /// checkpoint was copying, and LiteDB reads those from the log, so data pages the log overrides are not checked. A
 /// missing checksum file (a vault of format 1, or one copied without it) means unchecked pages until the next
 /// checkpoint writes one.
@@ -22,6 +23,7 @@ internal sealed class DataFileStream : Stream
     private readonly VaultFileStream _file;
     private readonly string _checksumPath;
     private readonly List<uint> _checksums;
+    private readonly SortedDictionary<long, byte[]> _pending = [];
     private bool _checked;
     private bool _dirty;
     private HashSet<uint> _overridden;
@@ -43,7 +45,7 @@ internal sealed class DataFileStream : Stream
 
     public override bool CanWrite => true;
 
-    public override long Length => _file.Length;
+    public override long Length => _pending.Count == 0 ? _file.Length : Math.Max(_file.Length, (_pending.Keys.Last() + 1) * PageChecksum.PageSize);
 
     public override long Position
     {
@@ -72,6 +74,15 @@ internal sealed class DataFileStream : Stream
     public override int Read(Span<byte> buffer)
     {
         var start = _file.Position;
+        if (_pending.Count > 0 && start % PageChecksum.PageSize == 0 && buffer.Length == PageChecksum.PageSize
+            && _pending.TryGetValue(start / PageChecksum.PageSize, out var written))
+        {
+            // Written by the checkpoint in progress, not yet on disk.
+            written.CopyTo(buffer);
+            _file.Position = start + PageChecksum.PageSize;
+            return PageChecksum.PageSize;
+        }
+
         var read = _file.Read(buffer);
         if (_checked && read > 0)
         {
@@ -86,24 +97,26 @@ internal sealed class DataFileStream : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         var start = _file.Position;
-        _file.Write(buffer);
-        _dirty = true;
         if (start % PageChecksum.PageSize != 0 || buffer.Length % PageChecksum.PageSize != 0)
         {
             throw new InvalidOperationException("The vault's data file is written in whole pages.");
         }
 
+        _file.EnsureWritable();
+        _dirty = true;
         for (var at = 0; at < buffer.Length; at += PageChecksum.PageSize)
         {
             var index = (int)((start + at) / PageChecksum.PageSize);
-            while (_checksums.Count <= index)
+            if (!_pending.TryGetValue(index, out var page))
             {
-                _checksums.Add(0);
+                _pending[index] = page = new byte[PageChecksum.PageSize];
             }
 
-            _checksums[index] = PageChecksum.Of(buffer.Slice(at, PageChecksum.PageSize), index);
+            buffer.Slice(at, PageChecksum.PageSize).CopyTo(page);
             _overridden.Remove((uint)index);
         }
+
+        _file.Position = start + buffer.Length;
     }
 
     public override long Seek(long offset, SeekOrigin origin) => _file.Seek(offset, origin);
@@ -113,6 +126,11 @@ internal sealed class DataFileStream : Stream
         _file.SetLength(value);
         _dirty = true;
         var pages = (int)(value / PageChecksum.PageSize);
+        foreach (var index in _pending.Keys.Where(i => i >= pages).ToList())
+        {
+            _pending.Remove(index);
+        }
+
         if (_checksums.Count > pages)
         {
             _checksums.RemoveRange(pages, _checksums.Count - pages);
@@ -122,6 +140,7 @@ internal sealed class DataFileStream : Stream
     /// <summary>fsync, then the checksums of what is now on disk, replaced atomically (when anything was written).</summary>
     public override void Flush()
     {
+        WritePending();
         _file.FlushToDisk();
         if (!_dirty)
         {
@@ -157,6 +176,57 @@ internal sealed class DataFileStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>Writes the pages held since the last flush, each once, consecutive ones in one write.</summary>
+    private void WritePending()
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        var saved = _file.Position;
+        var run = new List<byte[]>();
+        long runStart = -1;
+        foreach (var (index, page) in _pending)
+        {
+            // Each page's checksum, taken once however often the checkpoint wrote it.
+            while (_checksums.Count <= index)
+            {
+                _checksums.Add(0);
+            }
+
+            _checksums[(int)index] = PageChecksum.Of(page, index);
+            if (run.Count > 0 && index != runStart + run.Count)
+            {
+                WriteRun(runStart, run);
+                run.Clear();
+            }
+
+            if (run.Count == 0)
+            {
+                runStart = index;
+            }
+
+            run.Add(page);
+        }
+
+        WriteRun(runStart, run);
+        _pending.Clear();
+        _file.Position = saved;
+    }
+
+    private void WriteRun(long first, List<byte[]> pages)
+    {
+        var bytes = new byte[pages.Count * PageChecksum.PageSize];
+        for (var i = 0; i < pages.Count; i++)
+        {
+            pages[i].CopyTo(bytes, i * PageChecksum.PageSize);
+        }
+
+        _file.Position = first * PageChecksum.PageSize;
+        _file.Write(bytes);
     }
 
     private static List<uint> Parse(byte[] bytes, string path)

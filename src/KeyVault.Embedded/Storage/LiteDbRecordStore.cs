@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using KeyVault.Embedded.Storage.Legacy;
 using LiteDB;
 using LiteDB.Engine;
@@ -7,7 +8,7 @@ namespace KeyVault.Embedded.Storage;
 
 /// <summary>
 /// The record store on one LiteDB file (plus its write-ahead log), in direct mode, owned by one vault: every record is
-/// a document <c>{ _id: key, v: bytes }</c> of one collection.
+/// a document <c>{ _id: id, k: key, v: bytes }</c> of one collection, indexed by id only.
 /// </summary>
 /// <remarks>
 /// <para>Durability: LiteDB 5.0.21 appends a commit's pages to the log with plain writes and never flushes them.
@@ -25,10 +26,8 @@ namespace KeyVault.Embedded.Storage;
 internal sealed class LiteDbRecordStore : IRecordStore
 {
     private const string RecordCollection = "records";
+    private const string KeyField = "k";
     private const string ValueField = "v";
-
-    // Ordinal, culture-free comparison of keys: the file must sort the same whatever the host's culture.
-    private static readonly Collation KeyCollation = new(CultureInfo.InvariantCulture.LCID, CompareOptions.Ordinal);
 
     private readonly Lock _sync = new();
     private readonly VaultFileStream _data;
@@ -57,7 +56,6 @@ internal sealed class LiteDbRecordStore : IRecordStore
             LogStream = _logPages,
             TempStream = new MemoryStream(),
             AutoRebuild = false,
-            Collation = data.Length == 0 ? KeyCollation : null,
         };
         _db = new LiteDatabase(new LiteEngine(settings), disposeOnClose: true);
         _records = _db.GetCollection(RecordCollection);
@@ -202,7 +200,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
                 AutoRebuild = false,
             }), disposeOnClose: true);
             var names = db.GetCollectionNames().ToList();
-            if ((names.Contains(RecordCollection) && db.GetCollection(RecordCollection).FindById(Records.RecordKeys.Header) is not null)
+            if ((names.Contains(RecordCollection) && db.GetCollection(RecordCollection).FindById(Records.RecordIds.Header) is not null)
                 || (names.Contains(FormatOne.MetaCollection) && db.GetCollection(FormatOne.MetaCollection).FindById("header") is not null))
             {
                 return FileKind.Vault;
@@ -230,40 +228,54 @@ internal sealed class LiteDbRecordStore : IRecordStore
         return Path.Combine(directory, Path.GetFileNameWithoutExtension(dataPath) + "-log" + Path.GetExtension(dataPath));
     }
 
-    public ValueTask<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default)
+    public ValueTask<StoredRecord?> ReadAsync(long id, CancellationToken cancellationToken = default)
     {
         lock (_sync)
         {
-            return ValueTask.FromResult(Guard($"record '{key}'", () => Value(Find(key))));
+            return ValueTask.FromResult(Guard($"record {id}", () => Record(_records.FindById(id), id)));
         }
     }
 
-    public ValueTask<IReadOnlyDictionary<string, byte[]>> ReadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<long, StoredRecord>> ReadManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default)
     {
-        var result = new Dictionary<string, byte[]>(keys.Count, StringComparer.Ordinal);
+        var result = new Dictionary<long, StoredRecord>(ids.Count);
+        if (ids.Count == 0)
+        {
+            return ValueTask.FromResult<IReadOnlyDictionary<long, StoredRecord>>(result);
+        }
+
+        var wanted = ids.ToHashSet();
         lock (_sync)
         {
-            foreach (var key in keys)
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // A damaged index can hand out documents that were not asked for: only those asked for are returned.
+            Guard($"{ids.Count} records", () =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (Guard($"record '{key}'", () => Value(Find(key))) is { } value)
+                foreach (var document in _records.Find(Query.In("_id", new BsonArray(wanted.Select(id => new BsonValue(id))))).ToList())
                 {
-                    result[key] = value;
+                    var record = Record(document, null)!;
+                    if (wanted.Contains(record.Id))
+                    {
+                        result[record.Id] = record;
+                    }
                 }
-            }
+
+                return true;
+            });
         }
 
-        return ValueTask.FromResult<IReadOnlyDictionary<string, byte[]>>(result);
+        return ValueTask.FromResult<IReadOnlyDictionary<long, StoredRecord>>(result);
     }
 
-    public ValueTask<IReadOnlyList<StoredRecord>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAsync(long first, long last, CancellationToken cancellationToken = default)
     {
         lock (_sync)
         {
-            // A damaged index can hand out documents from outside the range: only what starts with the prefix is returned.
-            var records = Guard($"the records under '{prefix}'", () => _records.Find(Query.StartsWith("_id", prefix))
-                .Select(d => new StoredRecord(Key(d), Value(d) ?? throw new InvalidCastException("a record without bytes")))
-                .Where(r => r.Key.StartsWith(prefix, StringComparison.Ordinal))
+            var records = Guard($"the records {first} to {last}", () => _records.Find(Query.Between("_id", first, last))
+                .Select(d => Record(d, null)!)
+                .Where(r => r.Id >= first && r.Id <= last)
+                .OrderBy(r => r.Id)
                 .ToList());
             return ValueTask.FromResult<IReadOnlyList<StoredRecord>>(records);
         }
@@ -360,24 +372,29 @@ internal sealed class LiteDbRecordStore : IRecordStore
             _db.BeginTrans();
             try
             {
-                foreach (var record in commit.Inserts)
+                foreach (var id in commit.Deletes)
                 {
-                    if (_records.FindById(record.Key) is not null)
+                    _records.Delete(id);
+                }
+
+                foreach (var record in commit.Creates)
+                {
+                    Create(record);
+                }
+
+                foreach (var record in commit.Replaces)
+                {
+                    if (commit.Resized.Contains(record.Id))
                     {
-                        throw new StoreConflictException($"The record '{record.Key}' exists already and is never replaced.");
+                        // LiteDB grows a document in place by chaining blocks on other pages: a record rewritten often
+                        // (a manifest bucket) would end up spread over many pages, each rewritten by every commit.
+                        _records.Delete(record.Id);
+                        _records.Insert(Document(record));
                     }
-
-                    _records.Insert(Document(record));
-                }
-
-                foreach (var key in commit.Deletes)
-                {
-                    _records.Delete(key);
-                }
-
-                foreach (var record in commit.Puts)
-                {
-                    _records.Upsert(Document(record));
+                    else if (!_records.Update(Document(record)))
+                    {
+                        _records.Insert(Document(record));
+                    }
                 }
 
                 if (dropFormatOne)
@@ -387,9 +404,19 @@ internal sealed class LiteDbRecordStore : IRecordStore
 
                 _db.Commit();
             }
-            catch
+            catch (Exception ex)
             {
-                _db.Rollback();
+                try
+                {
+                    _db.Rollback();
+                }
+                catch (Exception rollback) when (rollback is not OutOfMemoryException)
+                {
+                    // LiteDB can fail to roll back after the failure itself (its state no longer validates): the failure
+                    // that matters is the first one, and the vault refuses writes after either.
+                    ExceptionDispatchInfo.Throw(ex);
+                }
+
                 throw;
             }
 
@@ -416,18 +443,38 @@ internal sealed class LiteDbRecordStore : IRecordStore
         }
     }
 
-    /// <summary>The document stored at a key; a damaged index that hands out another document is caught here.</summary>
-    private BsonDocument? Find(string key)
+    private void Create(StoredRecord record)
     {
-        var document = _records.FindById(key);
-        return document is null || string.Equals(Key(document), key, StringComparison.Ordinal) ? document : throw new InvalidCastException("the index returned another record");
+        try
+        {
+            _records.Insert(Document(record));
+        }
+        catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
+        {
+            throw new StoreConflictException($"The record {record.Id} ('{record.Key}') exists already.");
+        }
     }
 
-    private static BsonDocument Document(StoredRecord record) => new() { ["_id"] = record.Key, [ValueField] = record.Value };
+    private static BsonDocument Document(StoredRecord record) => new() { ["_id"] = record.Id, [KeyField] = record.Key, [ValueField] = record.Value };
 
-    private static byte[]? Value(BsonDocument? document) => document is null ? null : document[ValueField].AsBinary ?? throw new InvalidCastException("a record without bytes");
+    /// <summary>A document as a record; a damaged index that hands out another document than <paramref name="id"/> is caught here.</summary>
+    private static StoredRecord? Record(BsonDocument? document, long? id)
+    {
+        if (document is null)
+        {
+            return null;
+        }
 
-    private static string Key(BsonDocument document) => document["_id"].AsString ?? throw new InvalidCastException("a record without a key");
+        var stored = document["_id"].IsInt64 ? document["_id"].AsInt64 : throw new InvalidCastException("a record without an id");
+        if (id is { } expected && stored != expected)
+        {
+            throw new InvalidCastException("the index returned another record");
+        }
+
+        var key = document[KeyField].AsString ?? throw new InvalidCastException("a record without a key");
+        var value = document[ValueField].AsBinary ?? throw new InvalidCastException("a record without bytes");
+        return new StoredRecord(stored, key, value);
+    }
 
     /// <summary>Runs a LiteDB read; whatever a damaged file makes LiteDB throw becomes a typed error naming what was read.</summary>
     private T Guard<T>(string what, Func<T> read)

@@ -11,14 +11,20 @@ internal sealed class StoreCommit(long ExpectedGeneration, long Generation)
 
     public long Generation { get; } = Generation;
 
-    /// <summary>Records to create or replace.</summary>
-    public List<StoredRecord> Puts { get; } = [];
+    /// <summary>Records with new ids: the commit fails (<see cref="StoreConflictException"/>) rather than replace one that exists.</summary>
+    public List<StoredRecord> Creates { get; } = [];
 
-    /// <summary>Records to create that must not exist yet (key-encryption keys): the commit fails rather than replace one.</summary>
-    public List<StoredRecord> Inserts { get; } = [];
+    /// <summary>New bytes for records that exist (one found missing is created).</summary>
+    public List<StoredRecord> Replaces { get; } = [];
 
-    /// <summary>Keys to remove (a missing key is not an error).</summary>
-    public List<string> Deletes { get; } = [];
+    /// <summary>
+    /// The ids among <see cref="Replaces"/> whose new bytes differ in length from the stored ones. A hint: a store that
+    /// rewrites records in place writes these afresh instead of growing them into fragments.
+    /// </summary>
+    public HashSet<long> Resized { get; } = [];
+
+    /// <summary>Ids to remove (a missing one is not an error).</summary>
+    public List<long> Deletes { get; } = [];
 
     /// <summary>
     /// When set, the bytes of removed and replaced records must be gone from the store's files, not only unlinked, when
@@ -26,4 +32,7 @@ internal sealed class StoreCommit(long ExpectedGeneration, long Generation)
     /// (a database's dead tuples until vacuum) documents it.
     /// </summary>
     public bool Erase { get; set; }
+
+    /// <summary>Every record the commit writes.</summary>
+    public IEnumerable<StoredRecord> Writes => Creates.Concat(Replaces);
 }

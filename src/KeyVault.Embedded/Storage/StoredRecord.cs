@@ -1,6 +1,7 @@
 namespace KeyVault.Embedded.Storage;
 
-/// <summary>A record as a store hands it out: a key and bytes, not yet checked by anyone.</summary>
-/// <param name="Key">The storage key.</param>
+/// <summary>A record as a store holds it: its id, its key and its bytes, not yet checked by anyone.</summary>
+/// <param name="Id">The record's id (see <see cref="Records.RecordIds"/>): where the store keeps it.</param>
+/// <param name="Key">The record's key: what it is (<c>secrets/{name}/{version}</c>), which its authentication covers.</param>
 /// <param name="Value">The stored bytes.</param>
-internal sealed record StoredRecord(string Key, byte[] Value);
+internal sealed record StoredRecord(long Id, string Key, byte[] Value);

@@ -135,7 +135,8 @@ internal class VaultFileStream : Stream
         base.Dispose(disposing);
     }
 
-    private void EnsureWritable()
+    /// <summary>Throws unless writes are allowed (a stream that holds writes back checks at the write, not later).</summary>
+    public void EnsureWritable()
     {
         if (!_writable)
         {

@@ -1,3 +1,4 @@
+using KeyVault.Embedded.Records;
 using KeyVault.Embedded.Storage;
 using KeyVault.Embedded.Tests.Support;
 
@@ -60,7 +61,7 @@ public sealed class RotationTests : IDisposable
         await using var vault = await EmbeddedVault.OpenAsync(options);
         await vault.Secrets.SetSecretAsync("s", "v");
         await vault.RotateKeyEncryptionKeyAsync();
-        var oldWrapped = (await spy.Inner.ReadPrefixAsync("kek/")).Select(k => StoredRecords.WrappedKey(k.Value)).ToList();
+        var oldWrapped = (await spy.Inner.ReadRangeAsync(RecordIds.FirstKek, RecordIds.LastKek)).Select(k => StoredRecords.WrappedKey(k.Value)).ToList();
         RawFile.Snapshot(_dir.Path).Values.Should().Contain(file => oldWrapped.Any(w => Files.Contains(file, w)), "the check sees wrapped keys that are there");
 
         await vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey()));

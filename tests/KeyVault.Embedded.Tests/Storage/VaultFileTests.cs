@@ -116,7 +116,7 @@ public sealed class VaultFileTests : IDisposable
 
         using (var db = new LiteDatabase($"Filename={VaultPath}"))
         {
-            db.GetCollection("records").Delete("vault");
+            db.GetCollection("records").Delete(KeyVault.Embedded.Records.RecordIds.Header).Should().BeTrue();
         }
 
         var before = Files.Snapshot(_dir.Path);

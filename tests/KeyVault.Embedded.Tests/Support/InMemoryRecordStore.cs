@@ -5,10 +5,12 @@ namespace KeyVault.Embedded.Tests.Support;
 /// <summary>
 /// A record store in memory that outlives the vaults opened on it, so tests can edit, remove and replay records "on
 /// disk" between opens, and that keeps every byte it was ever given (a spy for the "storage sees only sealed bytes" rule).
+/// Records are held by key, as an attacker edits them; each key remembers the id it was written under.
 /// </summary>
 internal sealed class InMemoryRecordStore : IRecordStore
 {
     private readonly List<byte[]> _received = [];
+    private readonly Dictionary<long, string> _keys = [];
 
     /// <summary>The stored records by key, as a store would hold them.</summary>
     public SortedDictionary<string, byte[]> Records { get; } = new(StringComparer.Ordinal);
@@ -20,35 +22,38 @@ internal sealed class InMemoryRecordStore : IRecordStore
 
     public string Location => "memory";
 
-    public ValueTask<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Records.TryGetValue(key, out var value) ? value.ToArray() : null);
+    public ValueTask<StoredRecord?> ReadAsync(long id, CancellationToken cancellationToken = default) => ValueTask.FromResult(Find(id));
 
-    public ValueTask<IReadOnlyDictionary<string, byte[]>> ReadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IReadOnlyDictionary<string, byte[]>>(keys.Where(Records.ContainsKey).ToDictionary(k => k, k => Records[k].ToArray(), StringComparer.Ordinal));
+    public ValueTask<IReadOnlyDictionary<long, StoredRecord>> ReadManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyDictionary<long, StoredRecord>>(ids.Select(Find).OfType<StoredRecord>().ToDictionary(r => r.Id));
 
-    public ValueTask<IReadOnlyList<StoredRecord>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IReadOnlyList<StoredRecord>>(Records.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(p => new StoredRecord(p.Key, p.Value.ToArray())).ToList());
+    public ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAsync(long first, long last, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<StoredRecord>>(_keys.Keys.Where(id => id >= first && id <= last).Order().Select(Find).OfType<StoredRecord>().ToList());
 
     public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Records.Count == 0);
 
     public ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
     {
-        foreach (var record in commit.Inserts)
+        foreach (var record in commit.Creates)
         {
-            if (Records.ContainsKey(record.Key))
+            if (Find(record.Id) is not null)
             {
-                throw new StoreConflictException($"'{record.Key}' exists");
+                throw new StoreConflictException($"{record.Id} exists");
             }
         }
 
         Commits++;
-        foreach (var key in commit.Deletes)
+        foreach (var id in commit.Deletes)
         {
-            Records.Remove(key);
+            if (_keys.Remove(id, out var key))
+            {
+                Records.Remove(key);
+            }
         }
 
-        foreach (var record in commit.Inserts.Concat(commit.Puts))
+        foreach (var record in commit.Writes)
         {
+            _keys[record.Id] = record.Key;
             Records[record.Key] = record.Value.ToArray();
             _received.Add(System.Text.Encoding.UTF8.GetBytes(record.Key));
             _received.Add(record.Value.ToArray());
@@ -75,4 +80,7 @@ internal sealed class InMemoryRecordStore : IRecordStore
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private StoredRecord? Find(long id) =>
+        _keys.TryGetValue(id, out var key) && Records.TryGetValue(key, out var value) ? new StoredRecord(id, key, value.ToArray()) : null;
 }

@@ -17,11 +17,11 @@ internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
     /// <summary>When set, every commit throws it (a full or failing disk) and nothing is written.</summary>
     public Exception? FailWrites { get; set; }
 
-    public ValueTask<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) => inner.ReadAsync(key, cancellationToken);
+    public ValueTask<StoredRecord?> ReadAsync(long id, CancellationToken cancellationToken = default) => inner.ReadAsync(id, cancellationToken);
 
-    public ValueTask<IReadOnlyDictionary<string, byte[]>> ReadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) => inner.ReadManyAsync(keys, cancellationToken);
+    public ValueTask<IReadOnlyDictionary<long, StoredRecord>> ReadManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default) => inner.ReadManyAsync(ids, cancellationToken);
 
-    public ValueTask<IReadOnlyList<StoredRecord>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default) => inner.ReadPrefixAsync(prefix, cancellationToken);
+    public ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAsync(long first, long last, CancellationToken cancellationToken = default) => inner.ReadRangeAsync(first, last, cancellationToken);
 
     public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default) => inner.IsEmptyAsync(cancellationToken);
 
@@ -33,7 +33,7 @@ internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
         }
 
         await inner.CommitAsync(commit, cancellationToken);
-        _written.AddRange(commit.Inserts.Concat(commit.Puts));
+        _written.AddRange(commit.Writes);
     }
 
     public void Dispose() => inner.Dispose();
