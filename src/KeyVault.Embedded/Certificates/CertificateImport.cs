@@ -34,7 +34,7 @@ internal static class CertificateImport
         {
             collection = X509CertificateLoader.LoadPkcs12Collection(data, password, X509KeyStorageFlags.Exportable);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw new VaultException(VaultErrorCode.BadParameter, 400,
                 "ImportCertificateOptions.Certificate could not be read as PKCS#12 with ImportCertificateOptions.Password: the password is wrong, or the data is not a PKCS#12 (PFX) file or PEM.", ex);
@@ -153,7 +153,7 @@ internal static class CertificateImport
         {
             return X509Certificate2.CreateFromPem(block);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw new VaultException(VaultErrorCode.BadParameter, 400, "ImportCertificateOptions.Certificate holds a CERTIFICATE block that is not a valid X.509 certificate.", ex);
         }
@@ -186,12 +186,7 @@ internal static class CertificateImport
 
             return key;
         }
-        catch (CryptographicException)
-        {
-            key.Dispose();
-            return null;
-        }
-        catch (ArgumentException)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             key.Dispose();
             return null;

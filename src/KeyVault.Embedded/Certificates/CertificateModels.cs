@@ -44,7 +44,7 @@ internal sealed class CertificateModels
         {
             return X509CertificateLoader.LoadCertificate(der);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw VaultErrors.Integrity(Type, version.Name, version.Version, ex);
         }

@@ -53,7 +53,7 @@ internal static class CertificatePolicies
             {
                 _ = new X500DistinguishedName(policy.Subject);
             }
-            catch (CryptographicException ex)
+            catch (Exception ex) when (MalformedInput.Is(ex))
             {
                 throw new VaultException(VaultErrorCode.BadParameter, 400, $"CertificatePolicy.Subject '{policy.Subject}' is not a distinguished name (for example CN=api.example.com, O=Contoso).", ex);
             }

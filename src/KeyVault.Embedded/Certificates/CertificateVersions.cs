@@ -302,7 +302,7 @@ internal sealed class CertificateVersions
             thumbprint = certificate.Thumbprint;
             secret = CertificateIssuance.SecretValue(policy.ContentType, certificate, chain, key.Attributes, exportable ? key.Payload.Span : default);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw new VaultException(VaultErrorCode.BadParameter, 400, $"The certificate for '{name}' cannot be stored: it is malformed or does not fit its key ({ex.GetType().Name}).", ex);
         }
@@ -345,7 +345,7 @@ internal sealed class CertificateVersions
         {
             return CertificateIssuance.Matches(certificate, key);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw new VaultException(VaultErrorCode.BadParameter, 400, "MergeCertificateOptions.X509Certificates[0] has a public key that cannot be read.", ex);
         }
@@ -357,7 +357,7 @@ internal sealed class CertificateVersions
         {
             return X509CertificateLoader.LoadCertificate(data);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw new VaultException(VaultErrorCode.BadParameter, 400, $"MergeCertificateOptions.X509Certificates[{index}] is not an X.509 certificate (DER or PEM).", ex);
         }

@@ -21,6 +21,8 @@ public sealed class JsonWebKey
 
     private static readonly KeyOperation[] OctOperations = [KeyOperation.Encrypt, KeyOperation.Decrypt, KeyOperation.WrapKey, KeyOperation.UnwrapKey];
 
+    private IList<KeyOperation> _keyOps = [];
+
     /// <summary>Creates an empty key (for deserialization, or to fill in member by member).</summary>
     public JsonWebKey()
     {
@@ -85,7 +87,7 @@ public sealed class JsonWebKey
 
     /// <summary>The operations the key may be used for (<c>key_ops</c>).</summary>
     [JsonPropertyName("key_ops")]
-    public IList<KeyOperation> KeyOps { get; set; } = [];
+    public IList<KeyOperation> KeyOps { get => _keyOps; set => _keyOps = value ?? []; }
 
     /// <summary>RSA modulus (<c>n</c>).</summary>
     [JsonPropertyName("n")]
@@ -194,7 +196,7 @@ public sealed class JsonWebKey
                 }
             }
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw new VaultException(VaultErrorCode.BadParameter, 400, "The PEM private key is malformed or of an unsupported algorithm.", ex);
         }
@@ -228,7 +230,7 @@ public sealed class JsonWebKey
             rsa.ImportPkcs8PrivateKey(der, out _);
             return new JsonWebKey(rsa, includePrivateParameters: true, keyOps);
         }
-        catch (CryptographicException)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             using var ec = ECDsa.Create();
             ec.ImportPkcs8PrivateKey(der, out _);

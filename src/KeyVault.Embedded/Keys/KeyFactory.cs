@@ -140,6 +140,13 @@ internal static class KeyFactory
                 throw VaultErrors.BadParameter("An RSA private key needs all of d, p, q, dp, dq and qi.");
             }
 
+            // OpenSSL's import wants every private member at its exact length; anything else is a malformed key.
+            var half = (jwk.N.Length + 1) / 2;
+            if (jwk.D.Length != jwk.N.Length || jwk.P.Length != half || jwk.Q.Length != half || jwk.DP.Length != half || jwk.DQ.Length != half || jwk.QI.Length != half)
+            {
+                throw VaultErrors.BadParameter("An RSA private key needs d as long as n, and p, q, dp, dq and qi half as long.");
+            }
+
             parameters.D = jwk.D;
             parameters.P = jwk.P;
             parameters.Q = jwk.Q;
@@ -152,7 +159,7 @@ internal static class KeyFactory
         {
             return RSA.Create(parameters);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw new VaultException(VaultErrorCode.BadParameter, 400, "The RSA key members are inconsistent or malformed.", ex);
         }
@@ -182,7 +189,7 @@ internal static class KeyFactory
         {
             return ECDsa.Create(parameters);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (MalformedInput.Is(ex))
         {
             throw new VaultException(VaultErrorCode.BadParameter, 400, $"The EC key is not a valid point on {curve}, or its private key does not match it.", ex);
         }
