@@ -265,6 +265,16 @@ internal static class VaultOpener
                 {
                     core.AdvanceAnchor();
                 }
+                else if (verifiedHeader.Anchored)
+                {
+                    // Opened deliberately without its anchor (the operator's way to take up an older copy, or to move the
+                    // anchor): the vault is no longer anchored, so the next open with an anchor seeds a new one.
+                    await core.Writer.WriteAsync(tx =>
+                    {
+                        tx.Put(tx.Header with { Anchored = false });
+                        return ValueTask.FromResult(true);
+                    }, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch
             {
