@@ -116,4 +116,40 @@ public sealed class FaultedWriteTests : IDisposable
         await reopened.Secrets.SetSecretAsync("after", "3");
         (await reopened.Secrets.GetSecretAsync("before")).Value.Should().Be("1");
     }
+
+    [Theory]
+    [InlineData("log")]
+    [InlineData("data")]
+    public async Task A_full_disk_is_reported_as_StorageFull_naming_it_and_loses_nothing_acknowledged(string which)
+    {
+        var files = new RecordingFiles();
+        var options = TestVaults.Options(_dir.File("vault.db"), TestVaults.NewKey());
+        options.StoreFactory = files.Open;
+        var vault = await EmbeddedVault.OpenAsync(options);
+        await vault.Secrets.SetSecretAsync("before", "1");
+        await vault.Secrets.SetSecretAsync("deleted", "x");
+
+        (which == "log" ? files.Log : files.Data).SimulateDiskFull = true;
+
+        // A write to the log fails at once; the data file is written by the checkpoint that a purge forces.
+        var full = (await FluentActions.Awaiting(async () =>
+        {
+            await vault.Secrets.SetSecretAsync("during", "2");
+            await vault.Secrets.DeleteSecretAsync("deleted");
+            await vault.Secrets.PurgeDeletedSecretAsync("deleted");
+        }).Should().ThrowAsync<VaultException>()).Which;
+
+        full.ErrorCode.Should().Be(VaultErrorCode.StorageFull);
+        full.Status.Should().Be(507);
+        full.Message.Should().Contain("full").And.Contain("no space left on device");
+        (await vault.Secrets.GetSecretAsync("before")).Value.Should().Be("1", "reads go on");
+        (await FluentActions.Awaiting(() => vault.Secrets.SetSecretAsync("after", "3")).Should().ThrowAsync<VaultException>())
+            .Which.ErrorCode.Should().BeOneOf(VaultErrorCode.StorageFull, VaultErrorCode.StorageFailure);
+        await vault.DisposeAsync();
+
+        options.StoreFactory = null;
+        await using var reopened = await EmbeddedVault.OpenAsync(options);
+        (await reopened.Secrets.GetSecretAsync("before")).Value.Should().Be("1");
+        await reopened.Secrets.SetSecretAsync("after", "3");
+    }
 }

@@ -38,8 +38,16 @@ internal sealed class RecordingVaultFileStream : VaultFileStream
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
+    /// <summary>When set, every write fails as it does on a full disk (ENOSPC), until cleared.</summary>
+    public bool SimulateDiskFull { get; set; }
+
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        if (SimulateDiskFull)
+        {
+            throw new IOException("No space left on device", 28);
+        }
+
         base.Write(buffer);
         lock (_sync)
         {
