@@ -23,27 +23,34 @@ internal sealed class Pkcs11TokenAnchor : IRollbackAnchor
 
     public string Description => $"anchor object '{_label}' in token '{_token.Label}'";
 
+    /// <remarks>
+    /// Two objects exist only after a crash between a write's create and its destroy: the newer generation is the anchor.
+    /// </remarks>
     public byte[]? Read() => _token.Run("reading the rollback anchor", session =>
-        Find(session) is { } handle ? session.GetAttributeValue(handle, [CKA.CKA_VALUE])[0].GetValueAsByteArray() : null);
+        Find(session).Select(handle => session.GetAttributeValue(handle, [CKA.CKA_VALUE])[0].GetValueAsByteArray() ?? [])
+            .OrderByDescending(AnchorState.PeekGeneration)
+            .FirstOrDefault());
 
+    /// <remarks>
+    /// SoftHSMv2 (like many tokens) keeps a data object's value read-only once created, so a write creates the new
+    /// anchor object first and then destroys the old ones: a crash in between leaves both, never none.
+    /// </remarks>
     public void Write(byte[] content) => _token.Run("writing the rollback anchor", session =>
     {
-        if (Find(session) is { } handle)
+        var old = Find(session);
+        session.CreateObject(
+        [
+            Pkcs11Token.Attribute(CKA.CKA_CLASS, CKO.CKO_DATA),
+            Pkcs11Token.Attribute(CKA.CKA_TOKEN, true),
+            Pkcs11Token.Attribute(CKA.CKA_PRIVATE, true),
+            Pkcs11Token.Attribute(CKA.CKA_MODIFIABLE, false),
+            Pkcs11Token.Attribute(CKA.CKA_LABEL, _label),
+            Pkcs11Token.Attribute(CKA.CKA_APPLICATION, Application),
+            Pkcs11Token.Attribute(CKA.CKA_VALUE, content),
+        ]);
+        foreach (var handle in old)
         {
-            session.SetAttributeValue(handle, [Pkcs11Token.Attribute(CKA.CKA_VALUE, content)]);
-        }
-        else
-        {
-            session.CreateObject(
-            [
-                Pkcs11Token.Attribute(CKA.CKA_CLASS, CKO.CKO_DATA),
-                Pkcs11Token.Attribute(CKA.CKA_TOKEN, true),
-                Pkcs11Token.Attribute(CKA.CKA_PRIVATE, true),
-                Pkcs11Token.Attribute(CKA.CKA_MODIFIABLE, true),
-                Pkcs11Token.Attribute(CKA.CKA_LABEL, _label),
-                Pkcs11Token.Attribute(CKA.CKA_APPLICATION, Application),
-                Pkcs11Token.Attribute(CKA.CKA_VALUE, content),
-            ]);
+            session.DestroyObject(handle);
         }
 
         return true;
@@ -54,14 +61,11 @@ internal sealed class Pkcs11TokenAnchor : IRollbackAnchor
         // The token belongs to the root, which the vault disposes.
     }
 
-    private IObjectHandle? Find(ISession session)
+    private List<IObjectHandle> Find(ISession session)
     {
         var found = session.FindAllObjects([Pkcs11Token.Attribute(CKA.CKA_CLASS, CKO.CKO_DATA), Pkcs11Token.Attribute(CKA.CKA_LABEL, _label)]);
-        return found.Count switch
-        {
-            0 => null,
-            1 => found[0],
-            _ => throw new VaultIntegrityException($"Token '{_token.Label}' holds {found.Count} anchor objects '{_label}': the token was altered."),
-        };
+        return found.Count <= 2
+            ? found
+            : throw new VaultIntegrityException($"Token '{_token.Label}' holds {found.Count} anchor objects '{_label}': the token was altered.");
     }
 }

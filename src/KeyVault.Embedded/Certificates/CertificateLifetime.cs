@@ -31,6 +31,9 @@ internal sealed class CertificateLifetime
         var renewed = new List<KeyVaultCertificateWithPolicy>();
         var nearExpiry = new List<CertificateProperties>();
         var failed = new Dictionary<string, VaultException>(StringComparer.Ordinal);
+
+        // Everything the pass reads is read (and authenticated) before it acts, so a damaged record stops it before any write.
+        var contacts = CertificateContacts.ToPublic(await _contacts.ReadAsync(cancellationToken).ConfigureAwait(false));
         foreach (var current in await _lifecycle.ListCurrentAsync(Type, cancellationToken).ConfigureAwait(false))
         {
             if (current.Object.Policy is not { } json || !current.Attributes.Enabled
@@ -86,6 +89,6 @@ internal sealed class CertificateLifetime
             }
         }
 
-        return new CertificateLifetimeActionResults(renewed, nearExpiry, [.. CertificateContacts.ToPublic(await _contacts.ReadAsync(cancellationToken).ConfigureAwait(false))], failed);
+        return new CertificateLifetimeActionResults(renewed, nearExpiry, [.. contacts], failed);
     }
 }

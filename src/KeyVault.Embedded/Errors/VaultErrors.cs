@@ -86,7 +86,11 @@ internal static class VaultErrors
         new(VaultErrorCode.RollbackDetected, 409,
             $"The vault was rolled back: {detail}. Someone put back an older copy of the vault's files, so acknowledged changes would be lost. " +
             "Restore the latest copy of the files (or a backup made after the anchor's generation); if an older copy is to be used deliberately, " +
-            "open it once with no anchor configured (which unanchors it), then configure an anchor path again, knowing that every change since is lost. Nothing was changed.");
+            "move the anchor away (or delete the token's anchor object), open the vault once with no anchor configured (which unanchors it), then configure the anchor again, knowing that every change since is lost. Nothing was changed.");
+
+    public static VaultIntegrityException HeaderMissing(string path) =>
+        new($"The vault file '{path}' holds a vault's records but no vault header: the header was removed, so the file was altered or damaged. " +
+            "Restore the vault from a backup. Nothing was written (a new vault is never created over a damaged one's records).");
 
     public static VaultIntegrityException LogMissing(string path, string logPath) =>
         new($"The vault file '{path}' has no log file '{logPath}' beside it: the vault never deletes its log, so it was removed, and with it every change " +

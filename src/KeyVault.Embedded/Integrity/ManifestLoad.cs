@@ -24,10 +24,27 @@ internal sealed partial class Manifest
     /// <exception cref="VaultIntegrityException">
     /// A bucket is malformed, fails its MAC, is missing or extra, or lists a record twice; or the buckets are not all of one commit's state.
     /// </exception>
+    /// <summary>
+    /// <see cref="Parallel.For(int, int, Action{int})"/>, throwing what the body threw (the vault's typed error) rather
+    /// than the <see cref="AggregateException"/> that wraps it.
+    /// </summary>
+    private static void InParallel(int count, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, count, body);
+        }
+        catch (AggregateException ex)
+        {
+            var inner = ex.Flatten().InnerExceptions;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner.FirstOrDefault(e => e is VaultException) ?? inner[0]);
+        }
+    }
+
     public static (Manifest Manifest, int KekVersion) Load(IReadOnlyList<StoredRecord> stored, MetadataKeys keys)
     {
         var decoded = new LoadedBucket[stored.Count];
-        Parallel.For(0, stored.Count, i => decoded[i] = LoadedBucket.Read(stored[i], keys));
+        InParallel(stored.Count, i => decoded[i] = LoadedBucket.Read(stored[i], keys));
         var buckets = new LoadedBucket[decoded.Length];
         ManifestHead? latest = null;
         var total = 0;
@@ -58,15 +75,15 @@ internal sealed partial class Manifest
 
         var manifest = new Manifest(keys.BucketKey);
         var parts = new LoadedPart[Math.Clamp(Math.Min(Environment.ProcessorCount, buckets.Length / 64), 1, 16)];
-        Parallel.For(0, parts.Length, p => parts[p] = LoadedPart.Read(buckets, p * buckets.Length / parts.Length, (p + 1) * buckets.Length / parts.Length));
-        Parallel.For(0, parts.Length, p => parts[p].Link(parts));
+        InParallel(parts.Length, p => parts[p] = LoadedPart.Read(buckets, p * buckets.Length / parts.Length, (p + 1) * buckets.Length / parts.Length));
+        InParallel(parts.Length, p => parts[p].Link(parts));
         for (var t = 0; t < manifest._objects.Length; t++)
         {
             var type = t;
             manifest._objects[t] = new ConcurrentDictionary<string, ObjectIndex>(Environment.ProcessorCount, Math.Max(31, parts.Sum(part => part.Count((ObjectType)type))), StringComparer.OrdinalIgnoreCase);
         }
 
-        Parallel.For(0, parts.Length, p => parts[p].Index(parts, p, manifest._objects));
+        InParallel(parts.Length, p => parts[p].Index(parts, p, manifest._objects));
         foreach (var part in parts)
         {
             foreach (var (key, entry) in part.Others)

@@ -103,6 +103,7 @@ internal sealed class KeyAdministration : IDisposable
 
             var newKeys = keys;
             var newOpened = opened;
+            var newAnchor = _core.AnchorFor(opened);
             await _core.Writer.WriteAsync(tx =>
             {
                 // Erase: the key-encryption keys wrapped by the old root must leave the files now, or a copy of the file
@@ -120,12 +121,17 @@ internal sealed class KeyAdministration : IDisposable
                     RootCheck = newKeys.RootCheck(),
                 });
                 tx.ReplacementKeys = newKeys;
+                tx.ReplacementAnchor = newAnchor;
                 tx.OnCommitted(() =>
                 {
                     var previousRoot = _core.Root;
                     var previousKeys = _core.Keys;
+                    var previousAnchor = _core.Anchor;
                     _core.Root = newOpened;
                     _core.Keys = newKeys;
+                    _core.Anchor = newAnchor;
+                    newAnchor = null;
+                    previousAnchor?.Dispose();
                     previousRoot.Dispose();
                     previousKeys.Dispose();
                 });
@@ -133,6 +139,7 @@ internal sealed class KeyAdministration : IDisposable
             }, cancellationToken).ConfigureAwait(false);
             opened = null;
             keys = null;
+            newAnchor?.Dispose();
         }
         finally
         {

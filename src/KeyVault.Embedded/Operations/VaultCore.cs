@@ -66,8 +66,11 @@ internal sealed class VaultCore : IDisposable
     /// <summary>The metadata keys derived from the root; replaced when the root is rotated.</summary>
     public MetadataKeys Keys { get; set; }
 
-    /// <summary>The rollback anchor, when one is configured.</summary>
-    public IRollbackAnchor? Anchor { get; }
+    /// <summary>The rollback anchor, when one is configured; replaced when the root is rotated (a token anchor follows its root).</summary>
+    public IRollbackAnchor? Anchor { get; set; }
+
+    /// <summary>Opens the anchor the vault has under a given root (the configured file, or the root's token); set at open.</summary>
+    public Func<IRootKey, IRollbackAnchor?> AnchorFor { get; set; } = _ => null;
 
     /// <summary>The last failure to advance the anchor (the health check reports it), or null.</summary>
     public Exception? AnchorFailure { get; private set; }
@@ -107,7 +110,12 @@ internal sealed class VaultCore : IDisposable
         Cache.Clear();
     }
 
-    /// <summary>Records the committed generation and root in the anchor. A failure is logged and reported by the health check; the next commit tries again.</summary>
+    /// <summary>
+    /// Records the committed generation and root in the anchor. The commit is durable already; when the anchor cannot
+    /// follow, the vault faults (no further write until reopened, and the reopen advances the anchor or fails), so the
+    /// anchor is never more than one commit behind the files.
+    /// </summary>
+    /// <exception cref="VaultException"><c>StorageFailure</c>: the anchor could not be written.</exception>
     public void AdvanceAnchor()
     {
         if (Anchor is null)
@@ -115,15 +123,23 @@ internal sealed class VaultCore : IDisposable
             return;
         }
 
+        WriteAnchor(Anchor, new AnchorState(Header.VaultId, Manifest.Generation, Manifest.Root).Encode(Keys), "the commit is on disk; the vault takes no further writes until it is reopened, which records it in the anchor");
+        AnchorFailure = null;
+    }
+
+    /// <summary>Writes an anchor, turning any failure into a fault of the vault and a typed error.</summary>
+    public void WriteAnchor(IRollbackAnchor anchor, byte[] content, string consequence)
+    {
         try
         {
-            Anchor.Write(new AnchorState(Header.VaultId, Manifest.Generation, Manifest.Root).Encode(Keys));
-            AnchorFailure = null;
+            anchor.Write(content);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or VaultException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             AnchorFailure = ex;
-            Telemetry.Logger.LogError(VaultLogEvents.StorageFailure, ex, "The rollback anchor ({Anchor}) could not record generation {Generation}; the commit stands, and the next one tries again.", Anchor.Description, Manifest.Generation);
+            Fault();
+            Telemetry.Logger.LogError(VaultLogEvents.StorageFailure, ex, "The rollback anchor ({Anchor}) could not record generation {Generation}.", anchor.Description, Manifest.Generation);
+            throw VaultErrors.StorageFailure($"the {anchor.Description} could not be written ({ex.GetType().Name}); {consequence}", ex);
         }
     }
 

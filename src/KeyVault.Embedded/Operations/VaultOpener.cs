@@ -53,7 +53,7 @@ internal static class VaultOpener
                 {
                     // A store with records but no header is damaged (or was edited): creating a vault there would write
                     // a new key ring over the old one and lose every secret.
-                    throw VaultErrors.FormatInvalid(options.Path, "it holds data but no vault header (not a vault, or a damaged one); nothing was written");
+                    throw VaultErrors.HeaderMissing(options.Path);
                 }
                 else
                 {
@@ -97,7 +97,10 @@ internal static class VaultOpener
     }
 
     private static VaultCore NewCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, EmbeddedVaultOptions options) =>
-        new(store, manifest, header, ring, root, keys, anchor, options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory));
+        new(store, manifest, header, ring, root, keys, anchor, options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory))
+        {
+            AnchorFor = next => OpenAnchor(options, next, header.VaultId),
+        };
 
     private static IRollbackAnchor? OpenAnchor(EmbeddedVaultOptions options, IRootKey root, Guid vaultId) =>
         !string.IsNullOrWhiteSpace(options.AnchorPath) ? new FileRollbackAnchor(options.AnchorPath) : (root as IRollbackAnchorSource)?.OpenAnchor(vaultId);

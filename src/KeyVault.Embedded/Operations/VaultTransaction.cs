@@ -54,6 +54,9 @@ internal sealed class VaultTransaction
     /// </summary>
     public Integrity.MetadataKeys? ReplacementKeys { get; set; }
 
+    /// <summary>The anchor the vault has under the new root, with <see cref="ReplacementKeys"/> (it may be the same one).</summary>
+    public Integrity.IRollbackAnchor? ReplacementAnchor { get; set; }
+
     /// <summary>
     /// When set, the commit rewrites every manifest bucket (their MACs change key: a key-encryption key retired, a
     /// new root), so that none is left authenticated by a key the vault no longer holds.

@@ -121,6 +121,17 @@ internal sealed class VaultWriter : IDisposable
     private async ValueTask CommitLockedAsync(VaultTransaction transaction)
     {
         var (staged, commit) = Prepare(_core.Manifest, transaction, transaction.ReplacementKeys ?? _core.Keys);
+        if (transaction.ReplacementKeys is { } nextKeys)
+        {
+            // A root rotation: the anchor learns the new root's key before the commit, so that whichever root the files
+            // are left under by a crash verifies it (and a failure here leaves nothing committed).
+            var now = new Integrity.AnchorState(_core.Header.VaultId, _core.Manifest.Generation, _core.Manifest.Root).Encode(_core.Keys, nextKeys);
+            foreach (var anchor in new[] { _core.Anchor, transaction.ReplacementAnchor }.OfType<Integrity.IRollbackAnchor>().DistinctBy(a => a.Description))
+            {
+                _core.WriteAnchor(anchor, now, "nothing was committed; reopen the vault");
+            }
+        }
+
         var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {

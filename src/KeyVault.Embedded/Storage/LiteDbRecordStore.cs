@@ -108,7 +108,7 @@ internal sealed class LiteDbRecordStore : IRecordStore
                 throw Classify(dataFile, fullPath) switch
                 {
                     FileKind.Vault => VaultErrors.LogMissing(fullPath, logPath),
-                    FileKind.VaultWithoutHeader => VaultErrors.FormatInvalid(fullPath, "it holds data but no vault header (not a vault, or a damaged one); nothing was written"),
+                    FileKind.VaultWithoutHeader => VaultErrors.HeaderMissing(fullPath),
                     _ => VaultErrors.FormatInvalid(fullPath, "it is not a vault file (a LiteDB file of another application, or not LiteDB at all); nothing was written"),
                 };
             }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using KeyVault.Embedded.Certificates;
+using KeyVault.Embedded.Keys;
 
 namespace KeyVault.Embedded.Tests.Certificates;
 
@@ -128,6 +129,20 @@ public sealed class CertificateAuthorityTests : CertificateTestBase
 
         var failure = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("root", "CN=api"))).Should().ThrowAsync<VaultException>();
         failure.Which.Status.Should().Be(403);
+        await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("api")).Should().ThrowAsync<VaultObjectNotFoundException>();
+    }
+
+    [Fact]
+    public async Task A_ca_whose_key_and_certificate_have_expired_signs_nothing()
+    {
+        await CreateAsync("root-ca", CaPolicy());
+        await Certificates.CreateIssuerAsync(new CertificateIssuer("root") { CertificateName = "root-ca" });
+        (await Vault.Keys.GetKeyAsync("root-ca")).Properties.ExpiresOn.Should().NotBeNull("the managed CA key takes the certificate's validity");
+
+        Time.Advance(TimeSpan.FromDays((61 * 31) + 1));
+
+        var failure = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("root", "CN=api"))).Should().ThrowAsync<VaultException>();
+        failure.Which.Status.Should().BeOneOf(400, 403);
         await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("api")).Should().ThrowAsync<VaultObjectNotFoundException>();
     }
 

@@ -17,7 +17,7 @@ public sealed class RollbackTests : IDisposable
 
     private string VaultPath => Path.Combine(VaultFolder, "vault.db");
 
-    private string AnchorPath => _elsewhere.File("vault.anchor");
+    private string AnchorPath => _elsewhere.File(Path.Combine("anchors", "vault.anchor"));
 
     public void Dispose()
     {
@@ -138,16 +138,103 @@ public sealed class RollbackTests : IDisposable
         (await FluentActions.Awaiting(() => OpenAsync()).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.InsecureFile);
     }
 
+    [Fact]
+    public async Task A_root_rotation_carries_the_anchor_to_the_new_root_and_a_crash_before_its_last_write_still_opens()
+    {
+        await WriteAsync("password", "v1");
+        var newKey = TestVaults.NewKey();
+        await using (var vault = await OpenAsync())
+        {
+            await vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(newKey));
+            await vault.Secrets.SetSecretAsync("password", "v2");
+        }
+
+        // The anchor now verifies under the new root: a rollback is still refused.
+        var copy = CopyVault("copy");
+        await using (var vault = await OpenAsync(key: newKey))
+        {
+            await vault.Secrets.SetSecretAsync("password", "v3");
+        }
+
+        PutBack(copy);
+        (await FluentActions.Awaiting(() => OpenAsync(key: newKey)).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
+    }
+
+    [Fact]
+    public async Task A_crash_after_a_root_rotation_commits_and_before_the_anchor_follows_opens_under_the_new_root()
+    {
+        await WriteAsync("password", "v1");
+        Guid vaultId;
+        await using (var vault = await OpenAsync())
+        {
+            vaultId = vault.Properties.VaultId;
+        }
+
+        // What the anchor holds between the rotation's commit and its last anchor write: the state before the commit,
+        // MAC'd under both roots (written before the commit).
+        var newKey = TestVaults.NewKey();
+        using var oldKeys = await KeysOfAsync(_key, vaultId);
+        using var newKeys = await KeysOfAsync(newKey, vaultId);
+        var before = KeyVault.Embedded.Integrity.AnchorState.Decode(File.ReadAllBytes(AnchorPath), oldKeys)!.Value;
+        await using (var vault = await OpenAsync())
+        {
+            await vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(newKey));
+        }
+
+        File.WriteAllBytes(AnchorPath, before.Encode(oldKeys, newKeys));
+        await using (var vault = await OpenAsync(key: newKey))
+        {
+            (await vault.Secrets.GetSecretAsync("password")).Value.Should().Be("v1");
+        }
+
+        KeyVault.Embedded.Integrity.AnchorState.Decode(File.ReadAllBytes(AnchorPath), newKeys)!.Value.Generation.Should().BeGreaterThan(before.Generation, "the open brought the anchor up to the files");
+    }
+
+    [Fact]
+    public async Task An_anchor_that_cannot_be_written_stops_the_vault_taking_writes_and_a_root_rotation_commits_nothing()
+    {
+        await WriteAsync("password", "v1");
+        var anchorFolder = Path.GetDirectoryName(AnchorPath)!;
+        await using (var vault = await OpenAsync())
+        {
+            // The anchor's folder replaced by a file: every anchor write fails (for root too, unlike a mode change).
+            var saved = File.ReadAllBytes(AnchorPath);
+            Directory.Delete(anchorFolder, recursive: true);
+            File.WriteAllText(anchorFolder, "not a folder");
+
+            var rotation = (await FluentActions.Awaiting(() => vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey()))).Should().ThrowAsync<VaultException>()).Which;
+            rotation.ErrorCode.Should().Be(VaultErrorCode.StorageFailure);
+            rotation.Message.Should().Contain("nothing was committed");
+            (await FluentActions.Awaiting(() => vault.Secrets.SetSecretAsync("password", "v2")).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.StorageFailure);
+
+            File.Delete(anchorFolder);
+            Directory.CreateDirectory(anchorFolder);
+            File.WriteAllBytes(AnchorPath, saved);
+            File.SetUnixFileMode(AnchorPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        await using var reopened = await OpenAsync();
+        (await reopened.Secrets.GetSecretAsync("password")).Value.Should().Be("v1", "the old root still opens: the rotation committed nothing");
+    }
+
+    private static async Task<KeyVault.Embedded.Integrity.MetadataKeys> KeysOfAsync(byte[] key, Guid vaultId)
+    {
+        using var provider = SoftwareRootKey.FromBytes(key);
+        using var root = await provider.OpenAsync(new RootKeyContext(vaultId, null), CancellationToken.None);
+        var binding = await root.DeriveKeyAsync(KeyVault.Embedded.Integrity.MetadataKeys.BindingContext, CancellationToken.None);
+        return new KeyVault.Embedded.Integrity.MetadataKeys(vaultId, binding, new KeyVault.Embedded.KeyHierarchy.KeyEncryptionKeyRing());
+    }
+
     private async Task WriteAsync(string name, string value, bool anchored = true)
     {
         await using var vault = await OpenAsync(anchored);
         await vault.Secrets.SetSecretAsync(name, value);
     }
 
-    private Task<EmbeddedVault> OpenAsync(bool anchored = true)
+    private Task<EmbeddedVault> OpenAsync(bool anchored = true, byte[]? key = null)
     {
         Directory.CreateDirectory(VaultFolder);
-        return TestVaults.OpenAsync(VaultPath, _key, configure: o => o.AnchorPath = anchored ? AnchorPath : null);
+        return TestVaults.OpenAsync(VaultPath, key ?? _key, configure: o => o.AnchorPath = anchored ? AnchorPath : null);
     }
 
     /// <summary>A copy of every vault file, as an attacker who can read and write the vault's folder keeps one.</summary>

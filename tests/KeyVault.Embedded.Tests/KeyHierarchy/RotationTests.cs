@@ -115,6 +115,78 @@ public sealed class RotationTests : IDisposable
     }
 
     [Fact]
+    public async Task After_retirement_the_old_key_encryption_key_can_neither_read_nor_forge_anything()
+    {
+        var key = TestVaults.NewKey();
+        var store = new InMemoryRecordStore();
+        var options = TestVaults.Options(VaultPath, key);
+        options.StoreFactory = _ => store;
+        await using (var vault = await EmbeddedVault.OpenAsync(options))
+        {
+            await vault.Secrets.SetSecretAsync("s", "sealed-under-kek-1");
+        }
+
+        // What someone who stole KEK 1 kept: the files as they were, every record sealed or MAC'd under it.
+        var leaked = store.Snapshot();
+        await using (var vault = await EmbeddedVault.OpenAsync(options))
+        {
+            await vault.RotateKeyEncryptionKeyAsync();
+            await vault.Secrets.SetSecretAsync("s", "after-rotation");
+        }
+
+        var rotated = store.Snapshot();
+        var replays = leaked.Where(p => p.Key.StartsWith("kek/", StringComparison.Ordinal) || p.Key.StartsWith("secrets/s/", StringComparison.Ordinal) || p.Key.StartsWith("~manifest/", StringComparison.Ordinal) || p.Key == "vault")
+            .Where(p => !rotated.TryGetValue(p.Key, out var now) || !now.SequenceEqual(p.Value))
+            .ToList();
+        replays.Should().Contain(p => p.Key == "kek/00000001", "the old wrap is among what was kept");
+        replays.Should().Contain(p => p.Key.StartsWith("~manifest/", StringComparison.Ordinal), "buckets MAC'd under the old commit key too");
+
+        foreach (var (recordKey, bytes) in replays)
+        {
+            store.Restore(rotated);
+            store.Records[recordKey] = bytes;
+            await using var vault = await OpenOrNullAsync(options, recordKey);
+            if (vault is not null)
+            {
+                // The open did not need the record: reading it must fail, or give exactly today's value.
+                try
+                {
+                    (await vault.Secrets.GetSecretAsync("s")).Value.Should().Be("after-rotation", $"{recordKey} put back must not bring back KEK 1's data");
+                    foreach (var version in leaked.Keys.Where(k => k.StartsWith("secrets/s/", StringComparison.Ordinal)))
+                    {
+                        await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("s", version[(version.LastIndexOf('/') + 1)..]).AsTask())
+                            .Should().ThrowAsync<VaultException>($"{recordKey} put back");
+                    }
+                }
+                catch (VaultIntegrityException)
+                {
+                }
+            }
+        }
+
+        store.Restore(rotated);
+        store.Records.Keys.Should().NotContain("kek/00000001");
+        await using var clean = await EmbeddedVault.OpenAsync(options);
+        (await clean.Secrets.GetSecretAsync("s")).Value.Should().Be("after-rotation");
+    }
+
+    private static async Task<EmbeddedVault?> OpenOrNullAsync(EmbeddedVaultOptions options, string replayed)
+    {
+        try
+        {
+            return await EmbeddedVault.OpenAsync(options);
+        }
+        catch (VaultIntegrityException)
+        {
+            return null;
+        }
+        catch (VaultException ex)
+        {
+            throw new InvalidOperationException($"Putting back {replayed} gave {ex.ErrorCode}, not an integrity error.", ex);
+        }
+    }
+
+    [Fact]
     public async Task Reads_continue_while_key_encryption_keys_rotate()
     {
         await using var vault = await TestVaults.OpenAsync(VaultPath, TestVaults.NewKey());

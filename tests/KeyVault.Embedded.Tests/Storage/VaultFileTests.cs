@@ -133,7 +133,7 @@ public sealed class VaultFileTests : IDisposable
         Files.WriteOwnerOnly(Files.LogOf(VaultPath), []);
         File.Delete(KeyVault.Embedded.Storage.DataFileStream.ChecksumPath(Path.GetFullPath(VaultPath)));
         var named = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
-        named.ErrorCode.Should().Be(VaultErrorCode.VaultFormatInvalid);
+        named.ErrorCode.Should().Be(VaultErrorCode.IntegrityCheckFailed);
         named.Message.Should().Contain("no vault header");
     }
 

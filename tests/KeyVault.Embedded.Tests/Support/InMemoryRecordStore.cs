@@ -11,6 +11,7 @@ internal sealed class InMemoryRecordStore : IRecordStore
 {
     private readonly List<byte[]> _received = [];
     private readonly Dictionary<long, string> _keys = [];
+    private readonly Dictionary<string, long> _ids = new(StringComparer.Ordinal);
 
     /// <summary>The stored records by key, as a store would hold them.</summary>
     public SortedDictionary<string, byte[]> Records { get; } = new(StringComparer.Ordinal);
@@ -45,7 +46,8 @@ internal sealed class InMemoryRecordStore : IRecordStore
         Commits++;
         foreach (var id in commit.Deletes)
         {
-            if (_keys.Remove(id, out var key))
+            // The key keeps its id, so a test that puts a removed record back puts it where the vault would look.
+            if (_keys.TryGetValue(id, out var key))
             {
                 Records.Remove(key);
             }
@@ -53,6 +55,12 @@ internal sealed class InMemoryRecordStore : IRecordStore
 
         foreach (var record in commit.Writes)
         {
+            if (_ids.TryGetValue(record.Key, out var previous) && previous != record.Id)
+            {
+                _keys.Remove(previous);
+            }
+
+            _ids[record.Key] = record.Id;
             _keys[record.Id] = record.Key;
             Records[record.Key] = record.Value.ToArray();
             _received.Add(System.Text.Encoding.UTF8.GetBytes(record.Key));
