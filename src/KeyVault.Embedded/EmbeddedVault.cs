@@ -35,6 +35,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         _operations = new OperationPipeline(core);
         _keyAdministration = new KeyAdministration(core, _lifecycle);
         Secrets = new SecretStore(core, _lifecycle, _operations);
+        Access = new Access.VaultAccessControl(core, _operations);
         Keys = new KeyStore(core, _lifecycle, _operations);
         Certificates = new CertificateStore(core, _lifecycle, _operations);
     }
@@ -47,6 +48,9 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
     /// <summary>The secrets of this vault.</summary>
     public ISecretStore Secrets { get; }
+
+    /// <summary>Who may do what in this vault: Azure's role-based access control or access policies.</summary>
+    public Access.IVaultAccessControl Access { get; }
 
     /// <summary>The keys of this vault, and cryptography clients for them.</summary>
     public IKeyStore Keys { get; }
@@ -112,6 +116,18 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         {
             disposable.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Runs the code inside the returned scope (and everything it awaits) as <paramref name="principal"/>: access
+    /// control checks its operations against that principal. Dispose the scope to return to the previous caller.
+    /// </summary>
+    /// <param name="principal">The caller.</param>
+    /// <returns>The scope.</returns>
+    public IDisposable RunAs(Access.VaultPrincipal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return _core.Access.RunAs(principal);
     }
 
     /// <summary>Turns purge protection on for good: from now on no deleted object can be purged before its scheduled purge date.</summary>

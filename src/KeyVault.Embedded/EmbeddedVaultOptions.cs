@@ -57,6 +57,13 @@ public sealed class EmbeddedVaultOptions
     /// </summary>
     public bool AllowFormatUpgrade { get; set; } = true;
 
+    /// <summary>
+    /// Tells the vault who calls each operation, when access control is on (<see cref="Access.IVaultAccessControl"/>).
+    /// Null: the caller is <see cref="Access.VaultPrincipal.Application"/>, unless code runs inside
+    /// <see cref="EmbeddedVault.RunAs"/>. ASP.NET Core apps use the current request's user.
+    /// </summary>
+    public Access.IVaultCallerAccessor? CallerAccessor { get; set; }
+
     /// <summary>The clock for every date rule (expiry, retention, purge dates). Default: the system clock.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

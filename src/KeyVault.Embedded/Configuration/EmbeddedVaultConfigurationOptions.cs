@@ -40,4 +40,10 @@ public sealed class EmbeddedVaultConfigurationOptions
     /// (<see cref="Diagnostics.VaultLogEvents.ConfigurationReloadFailed"/>). A failure of the first load is thrown.
     /// </summary>
     public Action<Exception>? OnReloadFailure { get; set; }
+
+    /// <summary>
+    /// Who the configuration provider reads as, for access control (it needs Key Vault Secrets User on the secrets it
+    /// loads). Default: <see cref="Access.VaultPrincipal.Application"/>.
+    /// </summary>
+    public Access.VaultPrincipal? Principal { get; set; }
 }

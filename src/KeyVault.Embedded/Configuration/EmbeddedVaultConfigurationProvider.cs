@@ -178,6 +178,7 @@ internal sealed class EmbeddedVaultConfigurationProvider : ConfigurationProvider
 
     private async Task<Dictionary<string, string?>> ReadAsync(EmbeddedVault vault)
     {
+        using var caller = vault.RunAs(_options.Principal ?? Access.VaultPrincipal.Application);
         _vaultLogger = vault.Core.Telemetry.Logger;
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var now = vault.Core.Time.GetUtcNow();

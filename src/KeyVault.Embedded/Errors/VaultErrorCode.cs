@@ -28,6 +28,12 @@ public readonly struct VaultErrorCode : IEquatable<VaultErrorCode>
     /// <summary>The operation is not allowed in the object's or vault's current state. HTTP 403 in Azure.</summary>
     public static VaultErrorCode Forbidden { get; } = new("Forbidden");
 
+    /// <summary>Inner code of <see cref="Forbidden"/>: no role assignment grants the caller the operation's data action at its scope.</summary>
+    public static VaultErrorCode ForbiddenByRbac { get; } = new("ForbiddenByRbac");
+
+    /// <summary>Inner code of <see cref="Forbidden"/>: the caller's access policy lacks the operation's permission.</summary>
+    public static VaultErrorCode AccessDenied { get; } = new("AccessDenied");
+
     /// <summary>The secret version is disabled, so its value cannot be read. HTTP 403 in Azure.</summary>
     public static VaultErrorCode SecretDisabled { get; } = new("SecretDisabled");
 

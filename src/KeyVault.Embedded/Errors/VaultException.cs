@@ -29,4 +29,10 @@ public class VaultException : Exception
 
     /// <summary>The HTTP status Azure Key Vault would return for the same failure.</summary>
     public int Status { get; }
+
+    /// <summary>
+    /// Azure's inner error code, where Azure gives one: <see cref="VaultErrorCode.ForbiddenByRbac"/> or
+    /// <see cref="VaultErrorCode.AccessDenied"/> for a caller refused by access control.
+    /// </summary>
+    public VaultErrorCode? InnerErrorCode { get; init; }
 }

@@ -13,15 +13,18 @@ internal sealed class BackgroundPass
 {
     private readonly ILogger _logger;
     private readonly TimeSpan _nearExpiryWindow;
+    private readonly Access.VaultPrincipal _principal;
 
-    public BackgroundPass(ILogger logger, TimeSpan nearExpiryWindow)
+    public BackgroundPass(ILogger logger, TimeSpan nearExpiryWindow, Access.VaultPrincipal? principal = null)
     {
         _logger = logger;
         _nearExpiryWindow = nearExpiryWindow;
+        _principal = principal ?? Access.VaultPrincipal.Application;
     }
 
     public async Task<Result> RunAsync(EmbeddedVault vault, CancellationToken cancellationToken)
     {
+        using var caller = vault.RunAs(_principal);
         var result = new Result { At = vault.Core.Time.GetUtcNow() };
         await Step("purge", async () => result.Purged = await vault.PurgeDueDeletedObjectsAsync(cancellationToken).ConfigureAwait(false), result).ConfigureAwait(false);
         await Step("key rotation policies", async () => result.Rotated = (await vault.Keys.ApplyRotationPoliciesAsync(cancellationToken).ConfigureAwait(false)).Rotated.Count, result).ConfigureAwait(false);

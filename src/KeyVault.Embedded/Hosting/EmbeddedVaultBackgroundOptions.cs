@@ -15,4 +15,10 @@ public sealed class EmbeddedVaultBackgroundOptions
 
     /// <summary>How long before expiry a secret, key or certificate counts as near expiry. Default 30 days (Azure's).</summary>
     public TimeSpan NearExpiryWindow { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Who the background work runs as, for access control (assign it the roles its work needs: Key Vault
+    /// Administrator covers purge-due and expiry notices). Default: <see cref="Access.VaultPrincipal.Application"/>.
+    /// </summary>
+    public Access.VaultPrincipal? Principal { get; set; }
 }

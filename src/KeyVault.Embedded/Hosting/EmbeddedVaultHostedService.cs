@@ -37,7 +37,7 @@ internal sealed class EmbeddedVaultHostedService : IHostedService, IAsyncDisposa
         var options = _holder.Options;
         if (options.Background.Enabled)
         {
-            var pass = new BackgroundPass(_logger, options.Background.NearExpiryWindow);
+            var pass = new BackgroundPass(_logger, options.Background.NearExpiryWindow, options.Background.Principal);
             _loop = Task.Run(() => LoopAsync(vault, pass, options.Background.Interval, vault.Core.Time, _stopping.Token), CancellationToken.None);
         }
     }

@@ -206,9 +206,10 @@ public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
                 iterations = int.Parse(stored["t"], CultureInfo.InvariantCulture);
                 parallelism = int.Parse(stored["p"], CultureInfo.InvariantCulture);
             }
-            catch (Exception ex) when (ex is KeyNotFoundException or FormatException or OverflowException)
+            catch (Exception ex) when (ex is KeyNotFoundException or FormatException or OverflowException or ArgumentException)
             {
-                throw VaultErrors.RootKeyMismatch("the vault header's Argon2id parameters are missing or malformed");
+                // Read before the header can be authenticated (the key they derive is what authenticates it).
+                throw new VaultIntegrityException("The vault header's Argon2id parameters are missing or malformed: the file was altered.", ex);
             }
 
             // Refuse a header edited down to a weak cost (the derived key would be as weak as the edit) or up to an

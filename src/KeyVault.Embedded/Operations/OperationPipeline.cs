@@ -4,8 +4,8 @@ namespace KeyVault.Embedded.Operations;
 
 /// <summary>
 /// The path every public call takes, in one place: cancellation and disposal checks, and the operation's log entry,
-/// metrics and activity (<see cref="Diagnostics.VaultTelemetry"/>). The caller's authorization and the audit record
-/// (time, operation, caller, object, result, duration) are added here later, so that no operation can skip them.
+/// metrics and activity (<see cref="Diagnostics.VaultTelemetry"/>), and the caller's authorization
+/// (<see cref="Access.AccessControl"/>), before any work. The audit record is added here next, so that no operation can skip it.
 /// </summary>
 internal sealed class OperationPipeline
 {
@@ -19,7 +19,7 @@ internal sealed class OperationPipeline
     /// <summary>Runs one synchronous operation on one object (a cryptography client's call).</summary>
     /// <typeparam name="TState">State passed to <paramref name="body"/>, so hot paths allocate no closure.</typeparam>
     /// <typeparam name="TResult">The operation's result.</typeparam>
-    public TResult Run<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, TResult> body, CancellationToken cancellationToken)
+    public TResult Run<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, TResult> body, CancellationToken cancellationToken, Func<bool>? isAsymmetricKey = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         _core.ThrowIfDisposed();
@@ -28,6 +28,7 @@ internal sealed class OperationPipeline
         TResult result;
         try
         {
+            _core.Access.Authorize(operation, type, name, isAsymmetricKey);
             result = body(state);
         }
         catch (Exception ex)
@@ -53,6 +54,7 @@ internal sealed class OperationPipeline
         TResult result;
         try
         {
+            _core.Access.Authorize(operation, type, name);
             result = await body(state).ConfigureAwait(false);
         }
         catch (Exception ex)

@@ -66,6 +66,9 @@ internal sealed class VaultCore : IDisposable
     /// <summary>The metadata keys derived from the root; replaced when the root is rotated.</summary>
     public MetadataKeys Keys { get; set; }
 
+    /// <summary>Who may do what: checked by the operation pipeline before every operation.</summary>
+    public Access.AccessControl Access { get; init; } = new(null);
+
     /// <summary>The rollback anchor, when one is configured; replaced when the root is rotated (a token anchor follows its root).</summary>
     public IRollbackAnchor? Anchor { get; set; }
 

@@ -65,6 +65,9 @@ internal static class VaultOpener
                 (root, keys, anchor, core) = await AuthenticateAsync(store, raw, options, provider, ring, cancellationToken).ConfigureAwait(false);
             }
 
+            // Access control is a vault record like any other: read through the verified reader before the first operation.
+            core.Access.Apply(await Access.AccessControl.ReadAsync(new VaultSettings(core), cancellationToken).ConfigureAwait(false));
+
             if (options.EnablePurgeProtection && !core.Header.PurgeProtection)
             {
                 await core.Writer.WriteAsync(tx =>
@@ -96,10 +99,14 @@ internal static class VaultOpener
         }
     }
 
+    /// <summary>The kinds of root this library and its packages make (<see cref="IRootKeyProvider.Kind"/>).</summary>
+    private static readonly HashSet<string> KnownRootKinds = new(StringComparer.Ordinal) { SoftwareRootKey.KeyKind, SoftwareRootKey.PassphraseKind, "pkcs11" };
+
     private static VaultCore NewCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, EmbeddedVaultOptions options) =>
         new(store, manifest, header, ring, root, keys, anchor, options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory))
         {
             AnchorFor = next => OpenAnchor(options, next, header.VaultId),
+            Access = new Access.AccessControl(options.CallerAccessor),
         };
 
     private static IRollbackAnchor? OpenAnchor(EmbeddedVaultOptions options, IRootKey root, Guid vaultId) =>
@@ -199,6 +206,13 @@ internal static class VaultOpener
             ?? throw new VaultIntegrityException($"The header of '{options.Path}' is not readable: the file was altered or damaged.");
         if (!string.Equals(header.Root.Kind, provider.Kind, StringComparison.Ordinal))
         {
+            // The header is authenticated by a key only its root derives, so its root kind is read before it can be checked:
+            // a kind no root has is an edit; a known kind can still be one, which the message admits.
+            if (!KnownRootKinds.Contains(header.Root.Kind))
+            {
+                throw new VaultIntegrityException($"The header of '{options.Path}' names a root kind no root has: the file was altered.");
+            }
+
             throw VaultErrors.RootKeyMismatch($"the vault is sealed under a root of kind '{header.Root.Kind}' and the configured root is of kind '{provider.Kind}'");
         }
 
@@ -300,17 +314,21 @@ internal static class VaultOpener
     }
 
     /// <summary>Refuses a vault older than its anchor; returns whether the anchor must be seeded (first open with it).</summary>
-    private static bool CheckAnchor(IRollbackAnchor anchor, VaultHeader header, Manifest manifest, MetadataKeys keys)
+    private static byte[]? ReadAnchor(IRollbackAnchor anchor)
     {
-        byte[]? bytes;
         try
         {
-            bytes = anchor.Read();
+            return anchor.Read();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw VaultErrors.StorageFailure($"the {anchor.Description} cannot be read ({ex.GetType().Name})", ex);
         }
+    }
+
+    private static bool CheckAnchor(IRollbackAnchor anchor, VaultHeader header, Manifest manifest, MetadataKeys keys)
+    {
+        var bytes = ReadAnchor(anchor);
 
         if (bytes is null)
         {
@@ -408,6 +426,13 @@ internal static class VaultOpener
             var converted = FormatOneUpgrade.Convert(content, ring);
             keys = await KeysAsync(root, old.VaultId, ring, cancellationToken).ConfigureAwait(false);
             anchor = OpenAnchor(options, root, old.VaultId);
+            if (anchor is not null && ReadAnchor(anchor) is not null)
+            {
+                // Only a format-2 vault writes an anchor: format-1 files under an existing anchor are a copy from before the
+                // upgrade (or another vault's files) put back.
+                throw VaultErrors.RollbackDetected($"the {anchor.Description} records a vault already upgraded to format 2, and the files are a format-1 copy");
+            }
+
             var header = new VaultHeader(VaultHeader.CurrentFormat, old.VaultId, old.Created, old.Retention, old.PurgeProtection, old.Kek,
                 new RootDescriptor(old.RootKind, old.RootParameters), keys.RootCheck(), Anchored: anchor is not null);
             var manifest = Manifest.Empty(keys.BucketKey);
@@ -436,7 +461,14 @@ internal static class VaultOpener
             // One LiteDB transaction writes format 2 and removes format 1: a crash leaves one or the other, whole.
             transaction.Erase = true;
             var (staged, commit) = VaultWriter.Prepare(manifest, transaction, keys);
-            store.CommitUpgrade(commit);
+            try
+            {
+                store.CommitUpgrade(commit);
+            }
+            catch (StoreConflictException ex)
+            {
+                throw new VaultIntegrityException($"The format-1 vault '{options.Path}' holds a format-2 record where its upgrade writes one: the file was altered. Nothing was written.", ex);
+            }
             manifest.Apply(staged);
             var core = NewCore(store, manifest, header, ring, root, keys, anchor, options);
             core.AdvanceAnchor();

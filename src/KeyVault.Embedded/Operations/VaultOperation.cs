@@ -52,6 +52,8 @@ internal static class VaultOperation
     public const string VaultEnablePurgeProtection = nameof(VaultEnablePurgeProtection);
     public const string VaultRotateKeyEncryptionKey = nameof(VaultRotateKeyEncryptionKey);
     public const string VaultRotateRootKey = nameof(VaultRotateRootKey);
+    public const string AccessRead = nameof(AccessRead);
+    public const string AccessWrite = nameof(AccessWrite);
 
     private static readonly Dictionary<(ObjectType, Lifecycle), string> LifecycleNames =
         Enum.GetValues<ObjectType>().SelectMany(type => Enum.GetValues<Lifecycle>().Select(verb => (type, verb)))

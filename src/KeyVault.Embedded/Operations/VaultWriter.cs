@@ -154,6 +154,10 @@ internal sealed class VaultWriter : IDisposable
             // Not cancellable from here on: a commit is all or nothing, and this one is under way.
             await _core.Store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
         }
+        catch (StoreConflictException ex) when (ex.Tampered)
+        {
+            throw new VaultIntegrityException("A record the vault never wrote sits where this commit writes: the file was altered. Nothing was changed.", ex);
+        }
         catch (StoreConflictException ex)
         {
             throw new VaultException(VaultErrorCode.Conflict, 409, "The change conflicts with one another writer committed first; nothing was changed.", ex);

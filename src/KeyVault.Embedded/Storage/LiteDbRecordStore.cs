@@ -451,7 +451,8 @@ internal sealed class LiteDbRecordStore : IRecordStore
         }
         catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
         {
-            throw new StoreConflictException($"The record {record.Id} ('{record.Key}') exists already.");
+            // This store has one owner: a record at an id the manifest has not handed out was put there from outside.
+            throw new StoreConflictException($"The record {record.Id} ('{record.Key}') exists already.") { Tampered = true };
         }
     }
 

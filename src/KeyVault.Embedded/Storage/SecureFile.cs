@@ -123,7 +123,8 @@ internal static partial class SecureFile
             return File.ReadAllBytes(path);
         }
 
-        var fd = Open(path, ORdOnly | OCloexec | NoFollow, 0);
+        // O_NONBLOCK: a FIFO planted in place of the file must not hang the open (the check below refuses it).
+        var fd = Open(path, ORdOnly | OCloexec | NoFollow | ONonblock, 0);
         if (fd < 0 && Marshal.GetLastPInvokeError() == ENOENT)
         {
             return null;
@@ -231,6 +232,7 @@ internal static partial class SecureFile
     private const int OCreat = 0x40;
     private const int OExcl = 0x80;
     private const int OCloexec = 0x80000;
+    private const int ONonblock = 0x800;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags, int mode);

@@ -34,7 +34,10 @@ internal sealed class VaultKeyBinding : KeyBinding
     public override string? KeyId => _state?.KeyId ?? new Uri(_core.Uri, _version is null ? $"keys/{_name}" : $"keys/{_name}/{_version}").ToString();
 
     public override TResult Run<TState, TResult>(string operation, KeyOperations kind, TState state, Func<KeyState, TState, TResult> body, CancellationToken cancellationToken) =>
-        _operations.Run(operation, ObjectType.Key, _name, (this, kind, state, body), static s => s.Item1.Execute(s.kind, s.state, s.body), cancellationToken);
+        _operations.Run(operation, ObjectType.Key, _name, (this, kind, state, body), static s => s.Item1.Execute(s.kind, s.state, s.body), cancellationToken, IsAsymmetric);
+
+    /// <summary>Whether the key is RSA or EC: then its public-key operations need only read access (Azure's rule).</summary>
+    private bool IsAsymmetric() => Current().Lease.Key.Family != KeyType.Oct;
 
     public override void Dispose()
     {

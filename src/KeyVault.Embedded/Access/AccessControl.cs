@@ -1,0 +1,169 @@
+using System.Text.Json;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Operations;
+
+namespace KeyVault.Embedded.Access;
+
+/// <summary>
+/// Decides, for every operation, whether the caller may run it: the first policy of the operation path, before any
+/// work. Off (<see cref="VaultAuthorizationMode.None"/>) it costs one field read. The state is a vault record
+/// (<c>settings/access</c>), read through the verified reader at open and swapped when a change commits.
+/// </summary>
+internal sealed class AccessControl
+{
+    public const string Setting = "access";
+    private readonly AsyncLocal<VaultPrincipal?> _runAs = new();
+    private readonly IVaultCallerAccessor? _accessor;
+    private volatile AccessState _state = AccessState.None;
+
+    public AccessControl(IVaultCallerAccessor? accessor)
+    {
+        _accessor = accessor;
+    }
+
+    public AccessState State => _state;
+
+    /// <summary>The caller of the current operation: a <see cref="EmbeddedVault.RunAs"/> scope, else the host's accessor, else the application.</summary>
+    public VaultPrincipal Caller => _runAs.Value ?? _accessor?.GetCaller() ?? VaultPrincipal.Application;
+
+    public static async ValueTask<AccessState> ReadAsync(VaultSettings settings, CancellationToken cancellationToken)
+    {
+        var json = await settings.GetAsync(Setting, cancellationToken).ConfigureAwait(false);
+        return json is null ? AccessState.None : Compile(Parse(json));
+    }
+
+    public static StoredAccess Parse(string json) =>
+        JsonSerializer.Deserialize(json, AccessJsonContext.Default.StoredAccess) ?? throw new VaultIntegrityException("The vault's access control setting is unreadable.");
+
+    public static AccessState Compile(StoredAccess stored)
+    {
+        try
+        {
+            var mode = Enum.Parse<VaultAuthorizationMode>(stored.Mode, ignoreCase: false);
+            var roles = stored.Roles.Select(r => new VaultRoleDefinition(r.Id, r.Name, r.Description, r.DataActions, r.NotDataActions)).ToList();
+            var assignments = stored.Assignments.Select(a => new VaultRoleAssignment(a.Name, new KeyVaultRoleScope(a.Scope), a.RoleDefinitionId, a.PrincipalId)).ToList();
+            var policies = stored.Policies.Select(p => new VaultAccessPolicy(p.ObjectId, p.Keys, p.Secrets, p.Certificates)).ToList();
+            return new AccessState(mode, assignments, roles, policies);
+        }
+        catch (Exception ex) when (ex is VaultException or ArgumentException)
+        {
+            // The record passed its authentication, so only a vault of another version could have written this.
+            throw new VaultIntegrityException("The vault's access control setting holds values this version does not accept.", ex);
+        }
+    }
+
+    public static StoredAccess Store(AccessState state) => new(
+        state.Mode.ToString(),
+        [.. state.Assignments.Select(a => new StoredAssignment(a.Name, a.Scope.Value, a.RoleDefinitionId, a.PrincipalId))],
+        [.. state.CustomRoles.Select(r => new StoredRole(r.Id, r.RoleName, r.Description, [.. r.DataActions], [.. r.NotDataActions]))],
+        [.. state.Policies.Select(p => new StoredPolicy(p.ObjectId, [.. p.Keys], [.. p.Secrets], [.. p.Certificates]))]);
+
+    public void Apply(AccessState state) => _state = state;
+
+    public IDisposable RunAs(VaultPrincipal principal)
+    {
+        var previous = _runAs.Value;
+        _runAs.Value = principal;
+        return new Scope(this, previous);
+    }
+
+    /// <summary>Refuses the operation unless the caller may run it.</summary>
+    /// <param name="operation">The operation's name (<see cref="VaultOperation"/>).</param>
+    /// <param name="type">The object type it acts on, if any.</param>
+    /// <param name="name">The object it acts on, if any.</param>
+    /// <param name="isAsymmetric">For encrypt, wrap and verify: whether the key is RSA or EC (then reading the key suffices).</param>
+    /// <exception cref="VaultException"><c>Forbidden</c> (403) with inner code <c>ForbiddenByRbac</c> or <c>AccessDenied</c>.</exception>
+    public void Authorize(string operation, ObjectType? type, string? name, Func<bool>? isAsymmetric = null)
+    {
+        var state = _state;
+        if (state.Mode == VaultAuthorizationMode.None)
+        {
+            return;
+        }
+
+        var caller = Caller;
+        var need = OperationActions.For(operation);
+        if (need.Target == ActionTarget.Vault && operation is VaultOperation.AccessRead or VaultOperation.AccessWrite)
+        {
+            // Access management, in either mode: a role granting it (Administrator's vaults/*, Reader's vaults/*/read for
+            // reading), or Data Access Administrator (whose limits on which roles it assigns are checked by the change).
+            if (state.RbacAllows(caller, need.DataAction, KeyVaultRoleScope.Global) || state.Holds(caller, KeyVaultRoles.DataAccessAdministrator.Id))
+            {
+                return;
+            }
+
+            throw Denied(state, caller, need, KeyVaultRoleScope.Global);
+        }
+
+        var scope = ScopeOf(need.Target, type, name);
+        if (state.Mode == VaultAuthorizationMode.Rbac)
+        {
+            if (state.RbacAllows(caller, need.DataAction, scope)
+                || (need.PublicKeyOperation && state.RbacAllows(caller, "Microsoft.KeyVault/vaults/keys/read", scope) && isAsymmetric?.Invoke() == true))
+            {
+                return;
+            }
+
+            throw Denied(state, caller, need, scope);
+        }
+
+        // Access policies: per principal and type; vault administration needs the Administrator role.
+        var allowed = need.PolicyType is { } policyType
+            ? state.PolicyAllows(caller, policyType, need.Permission)
+            : state.Holds(caller, KeyVaultRoles.Administrator.Id);
+        if (!allowed)
+        {
+            throw Denied(state, caller, need, scope);
+        }
+    }
+
+    private static KeyVaultRoleScope ScopeOf(ActionTarget target, ObjectType? type, string? name) => target switch
+    {
+        ActionTarget.Vault => KeyVaultRoleScope.Global,
+        ActionTarget.ManagedSecret => ObjectScope("secrets", name),
+        ActionTarget.ManagedKey => ObjectScope("keys", name),
+        _ when type is not { } t => KeyVaultRoleScope.Global,
+        ActionTarget.Type => ObjectScope(Segment(type.Value), null),
+        _ => ObjectScope(Segment(type.Value), name),
+    };
+
+    private static string Segment(ObjectType type) => type switch
+    {
+        ObjectType.Secret => "secrets",
+        ObjectType.Key => "keys",
+        _ => "certificates",
+    };
+
+    /// <summary>An object's scope; a name that is not a valid object name (refused by the operation itself) is checked at its type.</summary>
+    private static KeyVaultRoleScope ObjectScope(string segment, string? name) =>
+        name is { Length: >= 1 and <= 127 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+            ? new KeyVaultRoleScope($"/{segment}/{name}")
+            : new KeyVaultRoleScope("/" + segment);
+
+    private static VaultException Denied(AccessState state, VaultPrincipal caller, OperationAction need, KeyVaultRoleScope scope) =>
+        state.Mode == VaultAuthorizationMode.Rbac || need.PolicyType is null
+            ? new VaultException(VaultErrorCode.Forbidden, 403,
+                $"Caller is not authorized to perform action on resource. Caller: {caller.Kind} '{caller.DisplayName}' ({caller.ObjectId}). Action: '{need.DataAction}'. Resource: '{scope}'. Assignment: (not found). Nothing was changed.")
+            {
+                InnerErrorCode = VaultErrorCode.ForbiddenByRbac,
+            }
+            : new VaultException(VaultErrorCode.Forbidden, 403,
+                $"The {caller.Kind.ToString().ToLowerInvariant()} '{caller.DisplayName}' ({caller.ObjectId}) does not have {Segment(need.PolicyType.Value)} {need.Permission} permission on this vault ('{scope}'). Nothing was changed.")
+            {
+                InnerErrorCode = VaultErrorCode.AccessDenied,
+            };
+
+    private sealed class Scope(AccessControl owner, VaultPrincipal? previous) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                owner._runAs.Value = previous;
+            }
+        }
+    }
+}
