@@ -12,6 +12,7 @@ namespace KeyVault.Embedded.Access;
 internal sealed class AccessControl
 {
     public const string Setting = "access";
+    private const string KeyRead = "Microsoft.KeyVault/vaults/keys/read";
     private readonly AsyncLocal<VaultPrincipal?> _runAs = new();
     private readonly IVaultCallerAccessor? _accessor;
     private volatile AccessState _state = AccessState.None;
@@ -95,16 +96,16 @@ internal sealed class AccessControl
             throw Denied(state, caller, need, KeyVaultRoleScope.Global);
         }
 
-        var scope = ScopeOf(need.Target, type, name);
+        var target = TargetOf(need.Target, type, name);
         if (state.Mode == VaultAuthorizationMode.Rbac)
         {
-            if (state.RbacAllows(caller, need.DataAction, scope)
-                || (need.PublicKeyOperation && state.RbacAllows(caller, "Microsoft.KeyVault/vaults/keys/read", scope) && isAsymmetric?.Invoke() == true))
+            if (state.RbacAllows(caller, need.DataAction, target)
+                || (need.PublicKeyOperation && state.RbacAllows(caller, KeyRead, target) && isAsymmetric?.Invoke() == true))
             {
                 return;
             }
 
-            throw Denied(state, caller, need, scope);
+            throw Denied(state, caller, need, target.Scope);
         }
 
         // Access policies: per principal and type; vault administration needs the Administrator role.
@@ -113,19 +114,41 @@ internal sealed class AccessControl
             : state.Holds(caller, KeyVaultRoles.Administrator.Id);
         if (!allowed)
         {
-            throw Denied(state, caller, need, scope);
+            throw Denied(state, caller, need, target.Scope);
         }
     }
 
-    private static KeyVaultRoleScope ScopeOf(ActionTarget target, ObjectType? type, string? name) => target switch
+    private static AccessState.Target TargetOf(ActionTarget target, ObjectType? type, string? name) => target switch
     {
-        ActionTarget.Vault => KeyVaultRoleScope.Global,
-        ActionTarget.ManagedSecret => ObjectScope("secrets", name),
-        ActionTarget.ManagedKey => ObjectScope("keys", name),
-        _ when type is not { } t => KeyVaultRoleScope.Global,
-        ActionTarget.Type => ObjectScope(Segment(type.Value), null),
-        _ => ObjectScope(Segment(type.Value), name),
+        ActionTarget.Vault => default,
+        ActionTarget.ManagedSecret => ObjectTarget("secrets", name),
+        ActionTarget.ManagedKey => ObjectTarget("keys", name),
+        _ when type is null => default,
+        ActionTarget.Type => new AccessState.Target(Segment(type.Value), null),
+        _ => ObjectTarget(Segment(type.Value), name),
     };
+
+    /// <summary>An object's target; a name that is not a valid object name (refused by the operation itself) is checked at its type.</summary>
+    private static AccessState.Target ObjectTarget(string segment, string? name) =>
+        new(segment, name is not null && IsObjectName(name) ? name : null);
+
+    private static bool IsObjectName(string name)
+    {
+        if (name.Length is 0 or > 127)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static string Segment(ObjectType type) => type switch
     {
@@ -133,12 +156,6 @@ internal sealed class AccessControl
         ObjectType.Key => "keys",
         _ => "certificates",
     };
-
-    /// <summary>An object's scope; a name that is not a valid object name (refused by the operation itself) is checked at its type.</summary>
-    private static KeyVaultRoleScope ObjectScope(string segment, string? name) =>
-        name is { Length: >= 1 and <= 127 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
-            ? new KeyVaultRoleScope($"/{segment}/{name}")
-            : new KeyVaultRoleScope("/" + segment);
 
     private static VaultException Denied(AccessState state, VaultPrincipal caller, OperationAction need, KeyVaultRoleScope scope) =>
         state.Mode == VaultAuthorizationMode.Rbac || need.PolicyType is null

@@ -8,7 +8,7 @@ namespace KeyVault.Embedded.Access;
 /// </summary>
 internal sealed class AccessState
 {
-    private readonly FrozenDictionary<string, (KeyVaultRoleScope Scope, VaultRoleDefinition Role)[]> _byPrincipal;
+    private readonly FrozenDictionary<string, Grant[]> _byPrincipal;
     private readonly FrozenDictionary<string, VaultAccessPolicy> _policies;
 
     public AccessState(VaultAuthorizationMode mode, IReadOnlyList<VaultRoleAssignment> assignments, IReadOnlyList<VaultRoleDefinition> customRoles, IReadOnlyList<VaultAccessPolicy> policies)
@@ -21,7 +21,7 @@ internal sealed class AccessState
         _byPrincipal = assignments
             .Where(a => roles.ContainsKey(a.RoleDefinitionId))
             .GroupBy(a => a.PrincipalId, StringComparer.OrdinalIgnoreCase)
-            .ToFrozenDictionary(g => g.Key, g => g.Select(a => (a.Scope, roles[a.RoleDefinitionId])).ToArray(), StringComparer.OrdinalIgnoreCase);
+            .ToFrozenDictionary(g => g.Key, g => g.Select(a => Grant.Of(a.Scope, roles[a.RoleDefinitionId])).ToArray(), StringComparer.OrdinalIgnoreCase);
         _policies = policies.ToFrozenDictionary(p => p.ObjectId, StringComparer.OrdinalIgnoreCase);
     }
 
@@ -39,16 +39,20 @@ internal sealed class AccessState
         KeyVaultRoles.All.Concat(CustomRoles).FirstOrDefault(r => r.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Whether a role assigned to the principal or one of its groups, at a scope containing <paramref name="scope"/>, grants the action.</summary>
-    public bool RbacAllows(VaultPrincipal principal, string dataAction, KeyVaultRoleScope scope)
+    public bool RbacAllows(VaultPrincipal principal, string dataAction, KeyVaultRoleScope scope) =>
+        RbacAllows(principal, dataAction, Target.Of(scope));
+
+    /// <summary>The check on the hot path: the target is a segment and a name, compared in place (no scope text built).</summary>
+    public bool RbacAllows(VaultPrincipal principal, string dataAction, Target target)
     {
-        if (Allows(principal.ObjectId, dataAction, scope))
+        if (Allows(principal.ObjectId, dataAction, target))
         {
             return true;
         }
 
         foreach (var group in principal.Groups)
         {
-            if (Allows(group, dataAction, scope))
+            if (Allows(group, dataAction, target))
             {
                 return true;
             }
@@ -60,27 +64,54 @@ internal sealed class AccessState
     /// <summary>Whether the principal holds a role that grants <paramref name="role"/>'s whole purpose at the vault: used for management rights.</summary>
     public bool Holds(VaultPrincipal principal, string roleId) =>
         new[] { principal.ObjectId }.Concat(principal.Groups).Any(id =>
-            _byPrincipal.TryGetValue(id, out var held) && held.Any(h => h.Scope == KeyVaultRoleScope.Global && h.Role.Id.Equals(roleId, StringComparison.OrdinalIgnoreCase)));
+            _byPrincipal.TryGetValue(id, out var held) && held.Any(h => h.Segment is null && h.Role.Id.Equals(roleId, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>Whether the principal's access policy (or a group's) grants the permission for the type.</summary>
     public bool PolicyAllows(VaultPrincipal principal, Lifecycle.ObjectType type, string permission) =>
         new[] { principal.ObjectId }.Concat(principal.Groups).Any(id => _policies.TryGetValue(id, out var policy) && policy.Grants(type, permission));
 
-    private bool Allows(string principalId, string dataAction, KeyVaultRoleScope scope)
+    private bool Allows(string principalId, string dataAction, Target target)
     {
         if (!_byPrincipal.TryGetValue(principalId, out var held))
         {
             return false;
         }
 
-        foreach (var (at, role) in held)
+        foreach (var grant in held)
         {
-            if (at.Contains(scope) && role.Grants(dataAction))
+            if (grant.Reaches(target) && grant.Role.Grants(dataAction))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>What an operation acts on: the vault (no segment), a type, or one object of a type.</summary>
+    internal readonly record struct Target(string? Segment, string? Name)
+    {
+        public static Target Of(KeyVaultRoleScope scope)
+        {
+            var parts = scope.Value.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            return new Target(parts.Length > 0 ? parts[0] : null, parts.Length > 1 ? parts[1] : null);
+        }
+
+        public KeyVaultRoleScope Scope => Segment is null ? KeyVaultRoleScope.Global : new KeyVaultRoleScope(Name is null ? "/" + Segment : $"/{Segment}/{Name}");
+    }
+
+    /// <summary>A role held at a scope, split for comparison in place.</summary>
+    private readonly record struct Grant(string? Segment, string? Name, VaultRoleDefinition Role)
+    {
+        public static Grant Of(KeyVaultRoleScope scope, VaultRoleDefinition role)
+        {
+            var target = Target.Of(scope);
+            return new Grant(target.Segment, target.Name, role);
+        }
+
+        public bool Reaches(Target target) =>
+            Segment is null
+            || (string.Equals(Segment, target.Segment, StringComparison.Ordinal)
+                && (Name is null || string.Equals(Name, target.Name, StringComparison.OrdinalIgnoreCase)));
     }
 }

@@ -6,6 +6,9 @@ namespace KeyVault.Embedded.Access;
 /// </summary>
 public sealed class VaultRoleDefinition
 {
+    // Decisions per data action: the set of actions is small and fixed, so this stays tiny; a role is immutable.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _decisions = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Creates a role definition.</summary>
     /// <param name="id">The role's id (Azure's role definition name: a GUID).</param>
     /// <param name="roleName">The role's display name.</param>
@@ -54,8 +57,10 @@ public sealed class VaultRoleDefinition
     /// <summary>Whether the role grants <paramref name="dataAction"/>: a granted pattern matches it and no excluded one does.</summary>
     /// <param name="dataAction">A data action, for example <c>Microsoft.KeyVault/vaults/secrets/getSecret/action</c>.</param>
     /// <returns>True when granted.</returns>
-    public bool Grants(string dataAction) =>
-        DataActions.Any(p => DataActionPattern.Matches(p, dataAction)) && !NotDataActions.Any(p => DataActionPattern.Matches(p, dataAction));
+    public bool Grants(string dataAction) => _decisions.GetOrAdd(dataAction, Decide, this);
+
+    private static bool Decide(string dataAction, VaultRoleDefinition role) =>
+        role.DataActions.Any(p => DataActionPattern.Matches(p, dataAction)) && !role.NotDataActions.Any(p => DataActionPattern.Matches(p, dataAction));
 
     /// <inheritdoc/>
     public override string ToString() => $"VaultRoleDefinition {{ {RoleName} ({Id}) }}";
