@@ -50,8 +50,9 @@ public sealed class HttpContextVaultCallerAccessor : IVaultCallerAccessor
         }
 
         var objectId = First(user, "oid", ObjectIdClaim, "sub", ClaimTypes.NameIdentifier);
-        if (objectId is null)
+        if (objectId is null || IsReserved(objectId))
         {
+            // The vault's own principals (the application, the anonymous one) are never taken from a token.
             return Anonymous;
         }
 
@@ -59,9 +60,12 @@ public sealed class HttpContextVaultCallerAccessor : IVaultCallerAccessor
         var isApplication = string.Equals(First(user, "idtyp"), "app", StringComparison.OrdinalIgnoreCase)
             || (appId is not null && First(user, "scp", "http://schemas.microsoft.com/identity/claims/scope") is null && First(user, "name", "preferred_username") is null);
         var name = First(user, "name", "preferred_username", ClaimTypes.Name) ?? appId ?? objectId;
-        var groups = user.FindAll("groups").Concat(user.FindAll(ClaimTypes.GroupSid)).Select(c => c.Value);
+        var groups = user.FindAll("groups").Concat(user.FindAll(ClaimTypes.GroupSid)).Select(c => c.Value).Where(g => !IsReserved(g));
         return new VaultPrincipal(objectId, name, isApplication ? VaultPrincipalKind.Application : VaultPrincipalKind.User, groups);
     }
+
+    private static bool IsReserved(string id) =>
+        id.Equals(VaultPrincipal.Application.ObjectId, StringComparison.OrdinalIgnoreCase) || id.Equals(Anonymous.ObjectId, StringComparison.OrdinalIgnoreCase);
 
     private static string? First(ClaimsPrincipal user, params string[] types)
     {

@@ -14,7 +14,7 @@ internal sealed class AccessControl
     public const string Setting = "access";
     private const string KeyRead = "Microsoft.KeyVault/vaults/keys/read";
     private readonly AsyncLocal<VaultPrincipal?> _runAs = new();
-    private readonly IVaultCallerAccessor? _accessor;
+    private volatile IVaultCallerAccessor? _accessor;
     private volatile AccessState _state = AccessState.None;
 
     public AccessControl(IVaultCallerAccessor? accessor)
@@ -23,6 +23,21 @@ internal sealed class AccessControl
     }
 
     public AccessState State => _state;
+
+    /// <summary>
+    /// Attaches the host's accessor to a vault another user of the process opened first (the configuration source):
+    /// the accessor of <c>AddEmbeddedVault</c> must not be lost by the order things open in.
+    /// </summary>
+    public void UseAccessor(IVaultCallerAccessor accessor)
+    {
+        var current = _accessor;
+        if (current is not null && !ReferenceEquals(current, accessor) && current.GetType() != accessor.GetType())
+        {
+            throw VaultErrors.BadParameter("The vault is already open in this process with another caller accessor: give every user of it the same EmbeddedVaultOptions.CallerAccessor.");
+        }
+
+        _accessor = accessor;
+    }
 
     /// <summary>The caller of the current operation: a <see cref="EmbeddedVault.RunAs"/> scope, else the host's accessor, else the application.</summary>
     public VaultPrincipal Caller => _runAs.Value ?? _accessor?.GetCaller() ?? VaultPrincipal.Application;
@@ -65,7 +80,7 @@ internal sealed class AccessControl
     {
         var previous = _runAs.Value;
         _runAs.Value = principal;
-        return new Scope(this, previous);
+        return new Scope(this, principal, previous);
     }
 
     /// <summary>Refuses the operation unless the caller may run it.</summary>
@@ -170,17 +185,26 @@ internal sealed class AccessControl
                 InnerErrorCode = VaultErrorCode.AccessDenied,
             };
 
-    private sealed class Scope(AccessControl owner, VaultPrincipal? previous) : IDisposable
+    private sealed class Scope(AccessControl owner, VaultPrincipal principal, VaultPrincipal? previous) : IDisposable
     {
         private bool _disposed;
 
         public void Dispose()
         {
-            if (!_disposed)
+            if (_disposed)
             {
-                _disposed = true;
-                owner._runAs.Value = previous;
+                return;
             }
+
+            _disposed = true;
+
+            // Scopes end innermost first; an outer one ended early must not hand an inner caller its outer principal back.
+            if (!ReferenceEquals(owner._runAs.Value, principal))
+            {
+                throw new InvalidOperationException("RunAs scopes must be disposed innermost first.");
+            }
+
+            owner._runAs.Value = previous;
         }
     }
 }

@@ -179,13 +179,15 @@ internal sealed class VaultAccessControl : IVaultAccessControl
             return;
         }
 
-        if (state.Holds(caller, KeyVaultRoles.DataAccessAdministrator.Id) && KeyVaultRoles.DataAccessAdministratorAssignable.Contains(role.Id))
+        // Azure's condition lets Data Access Administrator assign Key Vault Administrator too; here Administrator also owns
+        // access control (modes, custom roles, policies), so that would let it take everything: it is left out.
+        if (state.Holds(caller, KeyVaultRoles.DataAccessAdministrator.Id) && KeyVaultRoles.DataAccessAdministratorAssignable.Contains(role.Id) && role.Id != KeyVaultRoles.Administrator.Id)
         {
             return;
         }
 
         throw new VaultException(VaultErrorCode.Forbidden, 403,
-            $"Caller is not authorized to perform action on resource. Caller: {caller.Kind} '{caller.DisplayName}' ({caller.ObjectId}). Action: 'Microsoft.Authorization/roleAssignments/write'. Resource: '/'. Role '{role.RoleName}' may be assigned by Key Vault Administrator{(KeyVaultRoles.DataAccessAdministratorAssignable.Contains(role.Id) ? " or Key Vault Data Access Administrator" : string.Empty)}. Nothing was changed.")
+            $"Caller is not authorized to perform action on resource. Caller: {caller.Kind} '{caller.DisplayName}' ({caller.ObjectId}). Action: 'Microsoft.Authorization/roleAssignments/write'. Resource: '/'. Role '{role.RoleName}' may be assigned by Key Vault Administrator{(KeyVaultRoles.DataAccessAdministratorAssignable.Contains(role.Id) && role.Id != KeyVaultRoles.Administrator.Id ? " or Key Vault Data Access Administrator" : string.Empty)}. Nothing was changed.")
         {
             InnerErrorCode = VaultErrorCode.ForbiddenByRbac,
         };

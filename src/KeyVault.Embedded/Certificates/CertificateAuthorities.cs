@@ -38,6 +38,8 @@ internal sealed class CertificateAuthorities
             throw new VaultException(VaultErrorCode.Forbidden, 403, $"Certificate issuer '{issuer.Name}' is disabled.");
         }
 
+        // Issuing signs with the CA's managed key: the caller needs the right to sign with it, as a Sign call would.
+        _core.Access.Authorize(Operations.VaultOperation.KeySign, ObjectType.Key, issuer.CertificateName);
         var found = await _lifecycle.GetCurrentAsync(Type, issuer.CertificateName, cancellationToken).ConfigureAwait(false);
         if (!found.Attributes.Enabled)
         {

@@ -298,6 +298,10 @@ internal sealed class CertificateStore : ICertificateStore
 
         if (KeyTypes.IsHsm(keyAttributes.KeyType) && _core.Root is IHardwareKeys hardware)
         {
+            // The token key handed out works in the token without coming back through the vault: the caller must be
+            // allowed every private-key use of the managed key, not only to read the certificate's secret.
+            _core.Access.Authorize(VaultOperation.KeySign, ObjectType.Key, found.Name);
+            _core.Access.Authorize(VaultOperation.KeyDecrypt, ObjectType.Key, found.Name);
             using (certificate)
             {
                 using var native = hardware.OpenNativeKey(keyAttributes);

@@ -81,6 +81,10 @@ internal static class SharedVaults
         }
 
         await vault.VerifyRootAsync(options, entry.OpenedWith, cancellationToken).ConfigureAwait(false);
+        if (options.CallerAccessor is { } accessor)
+        {
+            vault.Core.Access.UseAccessor(accessor);
+        }
         if (options.EnablePurgeProtection && !vault.Properties.PurgeProtectionEnabled)
         {
             await vault.EnablePurgeProtectionAsync(cancellationToken).ConfigureAwait(false);

@@ -147,7 +147,7 @@ internal sealed class KeyStore : IKeyStore
         _operations.RunAsync(VaultOperation.KeyRotationPoliciesApply, Type, null, (this, cancellationToken), static s => s.Item1.ApplyPoliciesAsync(s.cancellationToken), cancellationToken).AsTask();
 
     public Task<byte[]> GetRandomBytesAsync(int count, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.KeyGetRandomBytes, null, null, count, static n =>
+        _operations.RunAsync(VaultOperation.KeyGetRandomBytes, ObjectType.Key, null, count, static n =>
         {
             if (n is < 1 or > MaxRandomBytes)
             {

@@ -129,6 +129,8 @@ public sealed class AccessControlTests : VaultTestBase
             await FluentActions.Awaiting(() => Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Global, KeyVaultRoles.CertificateUser.Id, "someone"))
                 .Should().ThrowAsync<VaultException>();
             await FluentActions.Awaiting(() => Vault.Access.SetAuthorizationModeAsync(VaultAuthorizationMode.None)).Should().ThrowAsync<VaultException>();
+            await FluentActions.Awaiting(() => Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Global, KeyVaultRoles.Administrator.Id, delegated.ObjectId))
+                .Should().ThrowAsync<VaultException>("Administrator owns access control here: a delegate may not make itself one");
             await FluentActions.Awaiting(() => Secrets.GetSecretAsync("x").AsTask()).Should().ThrowAsync<VaultException>("managing access is not reading data");
         }
     }
@@ -181,6 +183,51 @@ public sealed class AccessControlTests : VaultTestBase
             var only = (await Vault.Access.GetRoleAssignmentsAsync()).Single();
             (await FluentActions.Awaiting(() => Vault.Access.DeleteRoleAssignmentAsync(only.Scope, only.Name)).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
         }
+    }
+
+    [Fact]
+    public async Task Issuing_from_the_vaults_ca_needs_the_right_to_sign_with_the_ca_key()
+    {
+        var ca = new KeyVault.Embedded.Certificates.CertificatePolicy(KeyVault.Embedded.Certificates.WellKnownIssuerNames.Self, "CN=Root")
+        {
+            KeyUsage = { KeyVault.Embedded.Certificates.CertificateKeyUsage.KeyCertSign, KeyVault.Embedded.Certificates.CertificateKeyUsage.DigitalSignature },
+            ValidityInMonths = 60,
+        };
+        await Vault.Certificates.StartCreateCertificateAsync("root-ca", ca);
+        await Vault.Certificates.CreateIssuerAsync(new KeyVault.Embedded.Certificates.CertificateIssuer("root") { CertificateName = "root-ca" });
+        await EnableRbacAsync();
+        var officer = new VaultPrincipal("officer");
+        using (Vault.RunAs(Admin))
+        {
+            await Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Certificates, KeyVaultRoles.CertificatesOfficer.Id, officer.ObjectId);
+        }
+
+        var leaf = new KeyVault.Embedded.Certificates.CertificatePolicy("root", "CN=anything.example.com") { ValidityInMonths = 12 };
+        using (Vault.RunAs(officer))
+        {
+            (await FluentActions.Awaiting(() => Vault.Certificates.StartCreateCertificateAsync("minted", leaf)).Should().ThrowAsync<VaultException>())
+                .Which.Message.Should().Contain("keys/sign/action").And.Contain("/keys/root-ca");
+        }
+
+        using (Vault.RunAs(Admin))
+        {
+            await Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Key("root-ca"), KeyVaultRoles.CryptoUser.Id, officer.ObjectId);
+        }
+
+        using (Vault.RunAs(officer))
+        {
+            (await Vault.Certificates.StartCreateCertificateAsync("minted", leaf)).HasCompleted.Should().BeTrue();
+        }
+    }
+
+    [Fact]
+    public void RunAs_scopes_end_innermost_first_and_an_outer_one_ended_early_is_refused()
+    {
+        var outer = Vault.RunAs(Admin);
+        var inner = Vault.RunAs(Web);
+        FluentActions.Invoking(outer.Dispose).Should().Throw<InvalidOperationException>();
+        inner.Dispose();
+        outer.Dispose();
     }
 
     private long CommitCount() => ((Operations.VaultCore)typeof(EmbeddedVault).GetField("_core", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(Vault)!).Generation;
