@@ -22,6 +22,9 @@ internal sealed class VaultKeyBinding : KeyBinding
     private volatile KeyState? _state;
     private volatile bool _disposed;
 
+    // Made once: a method group passed per call would allocate a delegate on every operation.
+    private readonly Func<bool> _isAsymmetric;
+
     public VaultKeyBinding(VaultCore core, ObjectLifecycle lifecycle, OperationPipeline operations, string name, string? version)
     {
         _core = core;
@@ -29,12 +32,13 @@ internal sealed class VaultKeyBinding : KeyBinding
         _operations = operations;
         _name = name;
         _version = version;
+        _isAsymmetric = IsAsymmetric;
     }
 
     public override string? KeyId => _state?.KeyId ?? new Uri(_core.Uri, _version is null ? $"keys/{_name}" : $"keys/{_name}/{_version}").ToString();
 
     public override TResult Run<TState, TResult>(string operation, KeyOperations kind, TState state, Func<KeyState, TState, TResult> body, CancellationToken cancellationToken) =>
-        _operations.Run(operation, ObjectType.Key, _name, (this, kind, state, body), static s => s.Item1.Execute(s.kind, s.state, s.body), cancellationToken, IsAsymmetric);
+        _operations.Run(operation, ObjectType.Key, _name, (this, kind, state, body), static s => s.Item1.Execute(s.kind, s.state, s.body), cancellationToken, _isAsymmetric);
 
     /// <summary>Whether the key is RSA or EC: then its public-key operations need only read access (Azure's rule).</summary>
     private bool IsAsymmetric() => Current().Lease.Key.Family != KeyType.Oct;
