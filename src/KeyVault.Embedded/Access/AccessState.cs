@@ -61,14 +61,33 @@ internal sealed class AccessState
         return false;
     }
 
-    /// <summary>Whether the principal holds a role that grants <paramref name="role"/>'s whole purpose at the vault: used for management rights.</summary>
+    /// <summary>Whether the principal (or one of its groups) holds <paramref name="roleId"/> at <c>/</c>: used for management rights.</summary>
     public bool Holds(VaultPrincipal principal, string roleId) =>
-        new[] { principal.ObjectId }.Concat(principal.Groups).Any(id =>
-            _byPrincipal.TryGetValue(id, out var held) && held.Any(h => h.Segment is null && h.Role.Id.Equals(roleId, StringComparison.OrdinalIgnoreCase)));
+        AnyIdentity(principal, roleId, static (state, id, role) =>
+            state._byPrincipal.TryGetValue(id, out var held) && held.Any(h => h.Segment is null && h.Role.Id.Equals(role, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>Whether the principal's access policy (or a group's) grants the permission for the type.</summary>
     public bool PolicyAllows(VaultPrincipal principal, Lifecycle.ObjectType type, string permission) =>
-        new[] { principal.ObjectId }.Concat(principal.Groups).Any(id => _policies.TryGetValue(id, out var policy) && policy.Grants(type, permission));
+        AnyIdentity(principal, (type, permission), static (state, id, need) => state._policies.TryGetValue(id, out var policy) && policy.Grants(need.type, need.permission));
+
+    /// <summary>Whether <paramref name="test"/> holds for the principal's object id or one of its groups (no allocation).</summary>
+    private bool AnyIdentity<T>(VaultPrincipal principal, T argument, Func<AccessState, string, T, bool> test)
+    {
+        if (test(this, principal.ObjectId, argument))
+        {
+            return true;
+        }
+
+        foreach (var group in principal.Groups)
+        {
+            if (test(this, group, argument))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private bool Allows(string principalId, string dataAction, Target target)
     {
