@@ -225,6 +225,14 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
     /// <summary>Opened through <see cref="Hosting.SharedVaults"/>: only its last lease closes it.</summary>
     internal bool IsShared { get; set; }
 
+    /// <summary>
+    /// The health check's probe, as one operation through the operation path (authorized, counted, audited like any
+    /// other): the root wraps a random key, a small durable write, the expiry counts.
+    /// </summary>
+    internal Task<Hosting.VaultHealth> ProbeHealthAsync(TimeSpan nearExpiryWindow, Hosting.VaultHealth.Throttled<Exception?> writes, Hosting.VaultHealth.Throttled<(int Near, int Expired)> expiry, CancellationToken cancellationToken) =>
+        _operations.RunAsync(VaultOperation.VaultHealthProbe, null, null, (this, nearExpiryWindow, writes, expiry, cancellationToken), static s =>
+            new ValueTask<Hosting.VaultHealth>(Hosting.VaultHealth.ProbeAsync(s.Item1._core, s.Item1._lifecycle, s.nearExpiryWindow, s.writes, s.expiry, s.cancellationToken)), cancellationToken).AsTask();
+
     /// <summary>Key administration (for the health check: a re-seal in progress).</summary>
     internal KeyAdministration KeyAdministration => _keyAdministration;
 

@@ -9,10 +9,15 @@ namespace KeyVault.Embedded.Access;
 /// work. Off (<see cref="VaultAuthorizationMode.None"/>) it costs one field read. The state is a vault record
 /// (<c>settings/access</c>), read through the verified reader at open and swapped when a change commits.
 /// </summary>
-internal sealed class AccessControl
+internal sealed class AccessControl : OperationPolicy
 {
     public const string Setting = "access";
-    private const string KeyRead = "Microsoft.KeyVault/vaults/keys/read";
+    // The last decision this thread made: a long-lived client calling again as the same caller, on the same object,
+    // under the same (immutable) access state, is answered without a look-up. Any change of access control swaps the
+    // state, so the memo cannot outlive a revocation. Decisions that depended on the key's type are not kept.
+    [ThreadStatic]
+    private static Memo? _last;
+
     private readonly AsyncLocal<VaultPrincipal?> _runAs = new();
     private volatile IVaultCallerAccessor? _accessor;
     private volatile AccessState _state = AccessState.None;
@@ -83,7 +88,39 @@ internal sealed class AccessControl
         return new Scope(this, principal, previous);
     }
 
-    /// <summary>Refuses the operation unless the caller may run it.</summary>
+    /// <summary>The authorization policy of the operation path: the caller and how the call was allowed go into its context.</summary>
+    public override void OnStart(ref OperationContext context)
+    {
+        var state = _state;
+        if (state.Mode == VaultAuthorizationMode.None)
+        {
+            context.Authorization = OperationAuthorization.Unrestricted;
+            return;
+        }
+
+        var caller = Caller;
+        context.Caller = caller;
+        var last = _last ??= new Memo();
+        if (ReferenceEquals(last.State, state) && ReferenceEquals(last.Caller, caller) && ReferenceEquals(last.Operation, context.Operation)
+            && last.Type == context.Type && string.Equals(last.Name, context.Name, StringComparison.Ordinal))
+        {
+            context.Authorization = last.Decision;
+            return;
+        }
+
+        context.Authorization = Decide(state, caller, context.Operation, context.Type, context.Name, context.IsAsymmetricKey, out var byKeyType);
+        if (!byKeyType)
+        {
+            last.Remember(state, caller, context.Operation, context.Type, context.Name, context.Authorization);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void OnEnd(ref OperationContext context, Exception? failure)
+    {
+    }
+
+    /// <summary>Refuses the operation unless the caller may run it (a further right one operation needs, checked inside it).</summary>
     /// <param name="operation">The operation's name (<see cref="VaultOperation"/>).</param>
     /// <param name="type">The object type it acts on, if any.</param>
     /// <param name="name">The object it acts on, if any.</param>
@@ -92,20 +129,28 @@ internal sealed class AccessControl
     public void Authorize(string operation, ObjectType? type, string? name, Func<bool>? isAsymmetric = null)
     {
         var state = _state;
+        if (state.Mode != VaultAuthorizationMode.None)
+        {
+            Decide(state, Caller, operation, type, name, isAsymmetric, out _);
+        }
+    }
+
+    private static OperationAuthorization Decide(AccessState state, VaultPrincipal caller, string operation, ObjectType? type, string? name, Func<bool>? isAsymmetric, out bool byKeyType)
+    {
+        byKeyType = false;
         if (state.Mode == VaultAuthorizationMode.None)
         {
-            return;
+            return OperationAuthorization.Unrestricted;
         }
 
-        var caller = Caller;
         var need = OperationActions.For(operation);
         if (need.Target == ActionTarget.Vault && operation is VaultOperation.AccessRead or VaultOperation.AccessWrite)
         {
             // Access management, in either mode: a role granting it (Administrator's vaults/*, Reader's vaults/*/read for
             // reading), or Data Access Administrator (whose limits on which roles it assigns are checked by the change).
-            if (state.RbacAllows(caller, need.DataAction, KeyVaultRoleScope.Global) || state.Holds(caller, KeyVaultRoles.DataAccessAdministrator.Id))
+            if (state.RbacAllows(caller, need.ActionIndex, KeyVaultRoleScope.Global) || state.Holds(caller, KeyVaultRoles.DataAccessAdministrator.Id))
             {
-                return;
+                return OperationAuthorization.Rbac;
             }
 
             throw Denied(state, caller, need, KeyVaultRoleScope.Global);
@@ -114,23 +159,27 @@ internal sealed class AccessControl
         var target = TargetOf(need.Target, type, name);
         if (state.Mode == VaultAuthorizationMode.Rbac)
         {
-            if (state.RbacAllows(caller, need.DataAction, target)
-                || (need.PublicKeyOperation && state.RbacAllows(caller, KeyRead, target) && isAsymmetric?.Invoke() == true))
+            if (state.RbacAllows(caller, need.ActionIndex, target))
             {
-                return;
+                return OperationAuthorization.Rbac;
+            }
+
+            if (need.PublicKeyOperation && state.RbacAllows(caller, OperationActions.KeyReadIndex, target) && isAsymmetric?.Invoke() == true)
+            {
+                byKeyType = true;
+                return OperationAuthorization.Rbac;
             }
 
             throw Denied(state, caller, need, target.Scope);
         }
 
         // Access policies: per principal and type; vault administration needs the Administrator role.
-        var allowed = need.PolicyType is { } policyType
-            ? state.PolicyAllows(caller, policyType, need.Permission)
-            : state.Holds(caller, KeyVaultRoles.Administrator.Id);
-        if (!allowed)
+        if (need.PolicyType is { } policyType)
         {
-            throw Denied(state, caller, need, target.Scope);
+            return state.PolicyAllows(caller, policyType, need.Permission) ? OperationAuthorization.AccessPolicy : throw Denied(state, caller, need, target.Scope);
         }
+
+        return state.Holds(caller, KeyVaultRoles.Administrator.Id) ? OperationAuthorization.Rbac : throw Denied(state, caller, need, target.Scope);
     }
 
     private static AccessState.Target TargetOf(ActionTarget target, ObjectType? type, string? name) => target switch
@@ -184,6 +233,32 @@ internal sealed class AccessControl
             {
                 InnerErrorCode = VaultErrorCode.AccessDenied,
             };
+
+    /// <summary>One thread's last allowed decision (reused in place: a miss allocates nothing).</summary>
+    private sealed class Memo
+    {
+        public AccessState? State { get; private set; }
+
+        public VaultPrincipal? Caller { get; private set; }
+
+        public string? Operation { get; private set; }
+
+        public ObjectType? Type { get; private set; }
+
+        public string? Name { get; private set; }
+
+        public OperationAuthorization Decision { get; private set; }
+
+        public void Remember(AccessState state, VaultPrincipal caller, string operation, ObjectType? type, string? name, OperationAuthorization decision)
+        {
+            State = state;
+            Caller = caller;
+            Operation = operation;
+            Type = type;
+            Name = name;
+            Decision = decision;
+        }
+    }
 
     private sealed class Scope(AccessControl owner, VaultPrincipal principal, VaultPrincipal? previous) : IDisposable
     {

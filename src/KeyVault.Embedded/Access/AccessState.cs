@@ -39,11 +39,14 @@ internal sealed class AccessState
         KeyVaultRoles.All.Concat(CustomRoles).FirstOrDefault(r => r.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Whether a role assigned to the principal or one of its groups, at a scope containing <paramref name="scope"/>, grants the action.</summary>
-    public bool RbacAllows(VaultPrincipal principal, string dataAction, KeyVaultRoleScope scope) =>
+    public bool RbacAllows(VaultPrincipal principal, int dataAction, KeyVaultRoleScope scope) =>
         RbacAllows(principal, dataAction, Target.Of(scope));
 
-    /// <summary>The check on the hot path: the target is a segment and a name, compared in place (no scope text built).</summary>
-    public bool RbacAllows(VaultPrincipal principal, string dataAction, Target target)
+    /// <summary>
+    /// The check on the hot path: the data action by its index in <see cref="OperationActions.DataActions"/>, the
+    /// target a segment and a name compared in place (no scope text built).
+    /// </summary>
+    public bool RbacAllows(VaultPrincipal principal, int dataAction, Target target)
     {
         if (Allows(principal.ObjectId, dataAction, target))
         {
@@ -89,7 +92,7 @@ internal sealed class AccessState
         return false;
     }
 
-    private bool Allows(string principalId, string dataAction, Target target)
+    private bool Allows(string principalId, int dataAction, Target target)
     {
         if (!_byPrincipal.TryGetValue(principalId, out var held))
         {

@@ -7,14 +7,21 @@ namespace KeyVault.Embedded.Access;
 /// What each vault operation needs: the Azure data action RBAC checks, the access-policy permission, and where the
 /// check applies. Written from Azure's published data actions and its REST API's permission notes (see
 /// <c>docs/access-control.md</c>); operations Azure has no data action for (root and key-encryption key rotation,
-/// purge protection, purge-due, expiry notices) are vault administration, named under
+/// purge protection, purge-due, expiry notices, the health probe) are vault administration, named under
 /// <c>Microsoft.KeyVault/vaults/embedded/</c> so that only <c>Microsoft.KeyVault/vaults/*</c> (Administrator) grants them.
 /// </summary>
 internal static class OperationActions
 {
     private const string Vaults = "Microsoft.KeyVault/vaults/";
 
-    private static readonly Dictionary<string, OperationAction> Table = Build();
+    private static readonly List<string> Known = [];
+    private static readonly System.Collections.Frozen.FrozenDictionary<string, OperationAction> Table = Build();
+
+    /// <summary>Every data action an operation needs, by index (<see cref="OperationAction.ActionIndex"/>): roles decide each once.</summary>
+    public static IReadOnlyList<string> DataActions => Known;
+
+    /// <summary>The index of <c>Microsoft.KeyVault/vaults/keys/read</c>, which allows the public-key operations on an asymmetric key.</summary>
+    public static int KeyReadIndex { get; } = Known.IndexOf(Vaults + "keys/read");
 
     /// <summary>What <paramref name="operation"/> needs.</summary>
     public static OperationAction For(string operation) =>
@@ -23,11 +30,21 @@ internal static class OperationActions
     /// <summary>Every operation with its need (for tests and documentation).</summary>
     public static IReadOnlyDictionary<string, OperationAction> All => Table;
 
-    private static Dictionary<string, OperationAction> Build()
+    private static System.Collections.Frozen.FrozenDictionary<string, OperationAction> Build()
     {
         var table = new Dictionary<string, OperationAction>(StringComparer.Ordinal);
-        void Add(string operation, string action, ObjectType? policyType, string permission, ActionTarget target = ActionTarget.Object, bool publicKey = false) =>
-            table.Add(operation, new OperationAction(Vaults + action, policyType, permission, target, publicKey));
+        void Add(string operation, string action, ObjectType? policyType, string permission, ActionTarget target = ActionTarget.Object, bool publicKey = false)
+        {
+            var dataAction = Vaults + action;
+            var index = Known.IndexOf(dataAction);
+            if (index < 0)
+            {
+                index = Known.Count;
+                Known.Add(dataAction);
+            }
+
+            table.Add(operation, new OperationAction(dataAction, index, policyType, permission, target, publicKey));
+        }
 
         void Lifecycle(ObjectType type, string plural, string read)
         {
@@ -90,12 +107,13 @@ internal static class OperationActions
 
         Add(VaultOperation.VaultPurgeDue, "embedded/purgeDue/action", null, "purge", ActionTarget.Vault);
         Add(VaultOperation.VaultCheckExpiry, "embedded/checkExpiry/action", null, "list", ActionTarget.Vault);
+        Add(VaultOperation.VaultHealthProbe, "embedded/health/action", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.VaultEnablePurgeProtection, "embedded/settings/write", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.VaultRotateKeyEncryptionKey, "embedded/rotateKeyEncryptionKey/action", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.VaultRotateRootKey, "embedded/rotateRootKey/action", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AccessRead, "embedded/access/read", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AccessWrite, "embedded/access/write", null, "manage", ActionTarget.Vault);
-        return table;
+        return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(table, StringComparer.Ordinal);
     }
 }
 
@@ -120,8 +138,9 @@ internal enum ActionTarget
 
 /// <summary>An operation's need: its RBAC data action, its access-policy permission (for which type), and its target.</summary>
 /// <param name="DataAction">The RBAC data action.</param>
+/// <param name="ActionIndex">The data action's index in <see cref="OperationActions.DataActions"/>.</param>
 /// <param name="PolicyType">The type whose access-policy permissions apply; null for vault administration.</param>
 /// <param name="Permission">The access-policy permission.</param>
 /// <param name="Target">Where the check applies.</param>
 /// <param name="PublicKeyOperation">Whether, on an asymmetric key, reading the key suffices (Azure's rule for encrypt, wrap and verify).</param>
-internal sealed record OperationAction(string DataAction, ObjectType? PolicyType, string Permission, ActionTarget Target, bool PublicKeyOperation);
+internal sealed record OperationAction(string DataAction, int ActionIndex, ObjectType? PolicyType, string Permission, ActionTarget Target, bool PublicKeyOperation);

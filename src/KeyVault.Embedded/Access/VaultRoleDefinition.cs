@@ -6,7 +6,8 @@ namespace KeyVault.Embedded.Access;
 /// </summary>
 public sealed class VaultRoleDefinition
 {
-    // Decisions per data action: the set of actions is small and fixed, so this stays tiny; a role is immutable.
+    // Decisions per data action: those the vault's operations need, decided once (a role is immutable); others on demand.
+    private readonly bool[] _known;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _decisions = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates a role definition.</summary>
@@ -34,6 +35,7 @@ public sealed class VaultRoleDefinition
         DataActions = Validate(dataActions, nameof(DataActions));
         NotDataActions = Validate(notDataActions ?? [], nameof(NotDataActions));
         IsBuiltIn = isBuiltIn;
+        _known = [.. OperationActions.DataActions.Select(action => Decide(action, this))];
     }
 
     /// <summary>The role's id (a GUID, Azure's role definition name).</summary>
@@ -58,6 +60,9 @@ public sealed class VaultRoleDefinition
     /// <param name="dataAction">A data action, for example <c>Microsoft.KeyVault/vaults/secrets/getSecret/action</c>.</param>
     /// <returns>True when granted.</returns>
     public bool Grants(string dataAction) => _decisions.GetOrAdd(dataAction, Decide, this);
+
+    /// <summary>The hot path's check: the decision for a data action the vault's operations need, by its index.</summary>
+    internal bool Grants(int actionIndex) => _known[actionIndex];
 
     private static bool Decide(string dataAction, VaultRoleDefinition role) =>
         role.DataActions.Any(p => DataActionPattern.Matches(p, dataAction)) && !role.NotDataActions.Any(p => DataActionPattern.Matches(p, dataAction));

@@ -11,7 +11,7 @@ namespace KeyVault.Embedded.Diagnostics;
 /// Logs, metrics and traces for one vault. Every operation passes through <see cref="Start"/> and
 /// <see cref="Succeeded"/> or <see cref="Failed"/>; with nobody listening, that costs a few checks.
 /// </summary>
-internal sealed class VaultTelemetry
+internal sealed class VaultTelemetry : Operations.OperationPolicy
 {
     private static readonly ActivitySource Source = new(EmbeddedVaultDiagnostics.ActivitySourceName);
     private static readonly Lazy<Instruments> SharedInstruments = new(() => new Instruments(new Meter(EmbeddedVaultDiagnostics.MeterName)));
@@ -49,6 +49,22 @@ internal sealed class VaultTelemetry
         }
     }
 
+    /// <summary>The telemetry policy of the operation path: the operation's activity starts, and it is timed when anyone listens.</summary>
+    public override void OnStart(ref Operations.OperationContext context) => context.Telemetry = Start(context.Operation, context.Type, context.Name);
+
+    /// <inheritdoc/>
+    public override void OnEnd(ref Operations.OperationContext context, Exception? failure)
+    {
+        if (failure is null)
+        {
+            Succeeded(in context.Telemetry);
+        }
+        else
+        {
+            Failed(in context.Telemetry, failure);
+        }
+    }
+
     public Scope Start(string operation, ObjectType? type, string? name)
     {
         var activity = Source.HasListeners() ? Source.StartActivity(operation, ActivityKind.Internal) : null;
@@ -64,6 +80,15 @@ internal sealed class VaultTelemetry
     }
 
     public void Succeeded(in Scope scope)
+    {
+        // Nobody timing, tracing or logging the operation, and nobody counting: nothing to do.
+        if (scope.Timed || _instruments.Operations.Enabled)
+        {
+            Report(in scope);
+        }
+    }
+
+    private void Report(in Scope scope)
     {
         var elapsed = scope.Elapsed();
         if (_instruments.Operations.Enabled)
@@ -178,6 +203,9 @@ internal sealed class VaultTelemetry
         public string? Name { get; } = name;
 
         public Activity? Activity { get; } = activity;
+
+        /// <summary>Whether the operation is timed (someone traces, measures durations or logs at debug level).</summary>
+        public bool Timed => started != 0;
 
         public double Elapsed() => started == 0 ? 0 : Stopwatch.GetElapsedTime(started).TotalSeconds;
     }

@@ -45,7 +45,14 @@ internal sealed class EmbeddedVaultHealthCheck : IHealthCheck
         VaultHealth health;
         try
         {
-            health = await VaultHealth.ProbeAsync(core, vault.Lifecycle, _holder.Options.Background.NearExpiryWindow, _holder.HealthWrites, _holder.HealthExpiry, cancellationToken).ConfigureAwait(false);
+            using (vault.RunAs(_holder.Options.Background.Principal ?? Access.VaultPrincipal.Application))
+            {
+                health = await vault.ProbeHealthAsync(_holder.Options.Background.NearExpiryWindow, _holder.HealthWrites, _holder.HealthExpiry, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (VaultException ex) when (ex.ErrorCode == VaultErrorCode.Forbidden)
+        {
+            return new HealthCheckResult(failure, "The health check's principal (EmbeddedVaultBackgroundOptions.Principal) may not probe the vault: assign it Key Vault Administrator.", ex);
         }
         catch (ObjectDisposedException ex)
         {
@@ -73,7 +80,7 @@ internal sealed class EmbeddedVaultHealthCheck : IHealthCheck
             data["keyEncryptionKeyReseal"] = $"{reseal.Completed}/{reseal.Total}";
         }
 
-        if (core.AnchorFailure is { } anchor)
+        if (core.Anchoring.Failure is { } anchor)
         {
             return HealthCheckResult.Degraded("The rollback anchor could not record the latest commit; the next commit tries again.", anchor, data);
         }

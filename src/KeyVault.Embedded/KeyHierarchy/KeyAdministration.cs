@@ -103,7 +103,7 @@ internal sealed class KeyAdministration : IDisposable
 
             var newKeys = keys;
             var newOpened = opened;
-            var newAnchor = _core.AnchorFor(opened);
+            var newAnchor = _core.Anchoring.AnchorFor(opened);
             await _core.Writer.WriteAsync(tx =>
             {
                 // Erase: the key-encryption keys wrapped by the old root must leave the files now, or a copy of the file
@@ -126,12 +126,10 @@ internal sealed class KeyAdministration : IDisposable
                 {
                     var previousRoot = _core.Root;
                     var previousKeys = _core.Keys;
-                    var previousAnchor = _core.Anchor;
                     _core.Root = newOpened;
                     _core.Keys = newKeys;
-                    _core.Anchor = newAnchor;
+                    _core.Anchoring.Replace(newAnchor);
                     newAnchor = null;
-                    previousAnchor?.Dispose();
                     previousRoot.Dispose();
                     previousKeys.Dispose();
                 });

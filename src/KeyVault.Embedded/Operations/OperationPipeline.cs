@@ -3,42 +3,65 @@ using KeyVault.Embedded.Lifecycle;
 namespace KeyVault.Embedded.Operations;
 
 /// <summary>
-/// The path every public call takes, in one place: cancellation and disposal checks, and the operation's log entry,
-/// metrics and activity (<see cref="Diagnostics.VaultTelemetry"/>), and the caller's authorization
-/// (<see cref="Access.AccessControl"/>), before any work. The audit record is added here next, so that no operation can skip it.
+/// The path every public call takes, in one place: cancellation and disposal checks, then an ordered set of policies
+/// (<see cref="OperationPolicy"/>) around the operation's work: telemetry (<see cref="Diagnostics.VaultTelemetry"/>:
+/// log entry, metrics, activity) outermost, so that a refused call is counted too, then authorization
+/// (<see cref="Access.AccessControl"/>), before any work. The audit record joins here, between the two, so that no
+/// operation can skip it.
 /// </summary>
 internal sealed class OperationPipeline
 {
     private readonly VaultCore _core;
+    private readonly OperationPolicy[] _policies;
 
     public OperationPipeline(VaultCore core)
     {
         _core = core;
+        _policies = [core.Telemetry, core.Access];
     }
 
-    /// <summary>Runs one synchronous operation on one object (a cryptography client's call).</summary>
-    /// <typeparam name="TState">State passed to <paramref name="body"/>, so hot paths allocate no closure.</typeparam>
-    /// <typeparam name="TResult">The operation's result.</typeparam>
-    public TResult Run<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, TResult> body, CancellationToken cancellationToken, Func<bool>? isAsymmetricKey = null)
+    /// <summary>
+    /// Starts one operation: checks, then each policy's start in order. A refusal (a policy throwing) is reported to the
+    /// policies that had started and thrown to the caller; nothing of the operation has run.
+    /// </summary>
+    /// <param name="operation">The operation's name (<see cref="VaultOperation"/>).</param>
+    /// <param name="type">The object type it acts on, if any.</param>
+    /// <param name="name">The object it acts on, if any.</param>
+    /// <param name="cancellationToken">Checked before anything runs.</param>
+    /// <param name="isAsymmetricKey">For encrypt, wrap and verify on a key: whether it is RSA or EC.</param>
+    /// <param name="context">The operation's context, to pass to <see cref="End"/> exactly once.</param>
+    public void Begin(string operation, ObjectType? type, string? name, CancellationToken cancellationToken, out OperationContext context, Func<bool>? isAsymmetricKey = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         _core.ThrowIfDisposed();
-        var telemetry = _core.Telemetry;
-        var scope = telemetry.Start(operation, type, name);
-        TResult result;
+        context = new OperationContext(operation, type, name, isAsymmetricKey);
+        var policies = _policies;
         try
         {
-            _core.Access.Authorize(operation, type, name, isAsymmetricKey);
-            result = body(state);
+            while (context.Started < policies.Length)
+            {
+                policies[context.Started].OnStart(ref context);
+                context.Started++;
+            }
         }
         catch (Exception ex)
         {
-            telemetry.Failed(in scope, ex);
+            End(ref context, ex);
             throw;
         }
+    }
 
-        telemetry.Succeeded(in scope);
-        return result;
+    /// <summary>Ends an operation: the started policies hear its outcome, innermost first.</summary>
+    /// <param name="context">The context <see cref="Begin"/> returned.</param>
+    /// <param name="failure">What the operation threw, or null when it succeeded.</param>
+    public void End(ref OperationContext context, Exception? failure)
+    {
+        var policies = _policies;
+        while (context.Started > 0)
+        {
+            context.Started--;
+            policies[context.Started].OnEnd(ref context, failure);
+        }
     }
 
     /// <summary>
@@ -47,23 +70,19 @@ internal sealed class OperationPipeline
     /// </summary>
     public async ValueTask<TResult> RunAsync<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, ValueTask<TResult>> body, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        _core.ThrowIfDisposed();
-        var telemetry = _core.Telemetry;
-        var scope = telemetry.Start(operation, type, name);
+        Begin(operation, type, name, cancellationToken, out var context);
         TResult result;
         try
         {
-            _core.Access.Authorize(operation, type, name);
             result = await body(state).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            telemetry.Failed(in scope, ex);
+            End(ref context, ex);
             throw;
         }
 
-        telemetry.Succeeded(in scope);
+        End(ref context, null);
         return result;
     }
 }

@@ -21,7 +21,7 @@ internal sealed class VaultCore : IDisposable
     private volatile bool _faulted;
     private VaultHeader _header;
 
-    public VaultCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, TimeProvider time, int cacheCapacity, VaultTelemetry telemetry)
+    public VaultCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, Func<IRootKey, IRollbackAnchor?> anchorFor, TimeProvider time, int cacheCapacity, VaultTelemetry telemetry)
     {
         Store = store;
         Manifest = manifest;
@@ -29,7 +29,6 @@ internal sealed class VaultCore : IDisposable
         Ring = ring;
         Root = root;
         Keys = keys;
-        Anchor = anchor;
         Time = time;
         Sealer = new RecordSealer(header.VaultId, ring);
         Cache = new RecordCache(cacheCapacity);
@@ -38,6 +37,7 @@ internal sealed class VaultCore : IDisposable
         Uri = new Uri($"embeddedvault://{header.VaultId:N}/");
         Telemetry = telemetry;
         Events = new VaultEvents(telemetry, Uri, time);
+        Anchoring = new RollbackAnchoring(anchor, anchorFor, Fault, telemetry);
     }
 
     public IRecordStore Store { get; }
@@ -69,14 +69,8 @@ internal sealed class VaultCore : IDisposable
     /// <summary>Who may do what: checked by the operation pipeline before every operation.</summary>
     public Access.AccessControl Access { get; init; } = new(null);
 
-    /// <summary>The rollback anchor, when one is configured; replaced when the root is rotated (a token anchor follows its root).</summary>
-    public IRollbackAnchor? Anchor { get; set; }
-
-    /// <summary>Opens the anchor the vault has under a given root (the configured file, or the root's token); set at open.</summary>
-    public Func<IRootKey, IRollbackAnchor?> AnchorFor { get; set; } = _ => null;
-
-    /// <summary>The last failure to advance the anchor (the health check reports it), or null.</summary>
-    public Exception? AnchorFailure { get; private set; }
+    /// <summary>The rollback anchor and its rule (advanced after every commit; a failure faults the vault).</summary>
+    public RollbackAnchoring Anchoring { get; }
 
     public TimeProvider Time { get; }
 
@@ -113,38 +107,9 @@ internal sealed class VaultCore : IDisposable
         Cache.Clear();
     }
 
-    /// <summary>
-    /// Records the committed generation and root in the anchor. The commit is durable already; when the anchor cannot
-    /// follow, the vault faults (no further write until reopened, and the reopen advances the anchor or fails), so the
-    /// anchor is never more than one commit behind the files.
-    /// </summary>
+    /// <summary>Records the committed generation and root in the anchor (see <see cref="RollbackAnchoring"/>).</summary>
     /// <exception cref="VaultException"><c>StorageFailure</c>: the anchor could not be written.</exception>
-    public void AdvanceAnchor()
-    {
-        if (Anchor is null)
-        {
-            return;
-        }
-
-        WriteAnchor(Anchor, new AnchorState(Header.VaultId, Manifest.Generation, Manifest.Root).Encode(Keys), "the commit is on disk; the vault takes no further writes until it is reopened, which records it in the anchor");
-        AnchorFailure = null;
-    }
-
-    /// <summary>Writes an anchor, turning any failure into a fault of the vault and a typed error.</summary>
-    public void WriteAnchor(IRollbackAnchor anchor, byte[] content, string consequence)
-    {
-        try
-        {
-            anchor.Write(content);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            AnchorFailure = ex;
-            Fault();
-            Telemetry.Logger.LogError(VaultLogEvents.StorageFailure, ex, "The rollback anchor ({Anchor}) could not record generation {Generation}.", anchor.Description, Manifest.Generation);
-            throw VaultErrors.StorageFailure($"the {anchor.Description} could not be written ({ex.GetType().Name}); {consequence}", ex);
-        }
-    }
+    public void AdvanceAnchor() => Anchoring.Advance(Header.VaultId, Manifest, Keys);
 
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(EmbeddedVault));
 
@@ -175,7 +140,7 @@ internal sealed class VaultCore : IDisposable
             Ring.Dispose();
             Root.Dispose();
             Keys.Dispose();
-            Anchor?.Dispose();
+            Anchoring.Dispose();
             Writer.Dispose();
             Telemetry.Closed(Header.VaultId);
         }

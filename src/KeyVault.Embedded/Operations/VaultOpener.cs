@@ -103,9 +103,8 @@ internal static class VaultOpener
     private static readonly HashSet<string> KnownRootKinds = new(StringComparer.Ordinal) { SoftwareRootKey.KeyKind, SoftwareRootKey.PassphraseKind, "pkcs11" };
 
     private static VaultCore NewCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, EmbeddedVaultOptions options) =>
-        new(store, manifest, header, ring, root, keys, anchor, options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory))
+        new(store, manifest, header, ring, root, keys, anchor, next => OpenAnchor(options, next, header.VaultId), options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory))
         {
-            AnchorFor = next => OpenAnchor(options, next, header.VaultId),
             Access = new Access.AccessControl(options.CallerAccessor),
         };
 

@@ -49,6 +49,7 @@ internal static class VaultOperation
     public const string CertificateLifetimeActionsApply = nameof(CertificateLifetimeActionsApply);
     public const string VaultPurgeDue = nameof(VaultPurgeDue);
     public const string VaultCheckExpiry = nameof(VaultCheckExpiry);
+    public const string VaultHealthProbe = nameof(VaultHealthProbe);
     public const string VaultEnablePurgeProtection = nameof(VaultEnablePurgeProtection);
     public const string VaultRotateKeyEncryptionKey = nameof(VaultRotateKeyEncryptionKey);
     public const string VaultRotateRootKey = nameof(VaultRotateRootKey);

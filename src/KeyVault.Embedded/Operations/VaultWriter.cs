@@ -126,9 +126,9 @@ internal sealed class VaultWriter : IDisposable
             // A root rotation: the anchor learns the new root's key before the commit, so that whichever root the files
             // are left under by a crash verifies it (and a failure here leaves nothing committed).
             var now = new Integrity.AnchorState(_core.Header.VaultId, _core.Manifest.Generation, _core.Manifest.Root).Encode(_core.Keys, nextKeys);
-            foreach (var anchor in new[] { _core.Anchor, transaction.ReplacementAnchor }.OfType<Integrity.IRollbackAnchor>().DistinctBy(a => a.Description))
+            foreach (var anchor in new[] { _core.Anchoring.Anchor, transaction.ReplacementAnchor }.OfType<Integrity.IRollbackAnchor>().DistinctBy(a => a.Description))
             {
-                _core.WriteAnchor(anchor, now, "nothing was committed; reopen the vault");
+                _core.Anchoring.Write(anchor, now, _core.Manifest.Generation, "nothing was committed; reopen the vault");
             }
         }
 

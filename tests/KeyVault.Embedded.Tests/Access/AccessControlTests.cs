@@ -94,6 +94,39 @@ public sealed class AccessControlTests : VaultTestBase
     }
 
     [Fact]
+    public async Task A_reader_encrypts_with_an_rsa_key_but_not_with_an_aes_key_of_the_same_name_made_later()
+    {
+        await Vault.Keys.CreateRsaKeyAsync(new CreateRsaKeyOptions("k"));
+        await EnableRbacAsync();
+        using (Vault.RunAs(Admin))
+        {
+            await Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Key("k"), KeyVaultRoles.Reader.Id, Web.ObjectId);
+        }
+
+        using var client = Vault.Keys.GetCryptographyClient("k");
+        using (Vault.RunAs(Web))
+        {
+            // Azure's rule: a public-key operation on an asymmetric key needs only the right to read the key.
+            client.Encrypt(EncryptionAlgorithm.RsaOaep256, new byte[16]);
+            client.Encrypt(EncryptionAlgorithm.RsaOaep256, new byte[16]);
+        }
+
+        using (Vault.RunAs(Admin))
+        {
+            await Vault.Keys.DeleteKeyAsync("k");
+            await Vault.Keys.PurgeDeletedKeyAsync("k");
+            await Vault.Keys.CreateOctKeyAsync(new CreateOctKeyOptions("k"));
+        }
+
+        using (Vault.RunAs(Web))
+        {
+            // Same caller, same name, same access control: the decision rested on the key's type, so it is made again.
+            using var aes = Vault.Keys.GetCryptographyClient("k");
+            FluentActions.Invoking(() => aes.Encrypt(EncryptionAlgorithm.A256Gcm, new byte[16])).Should().Throw<VaultException>().Which.InnerErrorCode.Should().Be(VaultErrorCode.ForbiddenByRbac);
+        }
+    }
+
+    [Fact]
     public async Task Group_members_inherit_and_type_scopes_reach_every_object_of_the_type_only()
     {
         await Secrets.SetSecretAsync("a", "1");

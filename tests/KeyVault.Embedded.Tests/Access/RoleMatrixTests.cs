@@ -15,7 +15,7 @@ public sealed class RoleMatrixTests
     private static readonly string[] Issuers = ["CertificateIssuerGet", "CertificateIssuerList"];
 
     /// <summary>What each role may do (operations on an asymmetric key; public-key operations need only read).</summary>
-    private static readonly Dictionary<string, string[]> Allowed = new()
+    internal static readonly Dictionary<string, string[]> Allowed = new()
     {
         [KeyVaultRoles.Reader.Id] = [.. SecretRead, .. KeyRead, .. CertificateRead, .. Issuers, "KeyRotationPolicyGet", "KeyEncrypt", "KeyWrap", "KeyVerify", "AccessRead"],
         [KeyVaultRoles.SecretsOfficer.Id] = [.. SecretRead, "SecretGet", "SecretSet", "SecretUpdate", "SecretDelete", "SecretRecover", "SecretPurge", "CertificateDownload"],
@@ -30,7 +30,7 @@ public sealed class RoleMatrixTests
     };
 
     /// <summary>Operations whose check applies at the object type or the vault, not at one object.</summary>
-    private static readonly HashSet<string> TypeWide =
+    internal static readonly HashSet<string> TypeWide =
     [
         "SecretList", "SecretListDeleted", "KeyList", "KeyListDeleted", "CertificateList", "CertificateListDeleted", "KeyRotationPoliciesApply", "KeyGetRandomBytes",
         "CertificateContactsGet", "CertificateContactsSet", "CertificateContactsDelete", "CertificateIssuerSet", "CertificateIssuerGet", "CertificateIssuerUpdate", "CertificateIssuerDelete",

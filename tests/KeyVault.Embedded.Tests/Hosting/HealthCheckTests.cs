@@ -1,3 +1,4 @@
+using KeyVault.Embedded.Access;
 using KeyVault.Embedded.Secrets;
 using KeyVault.Embedded.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -114,7 +115,38 @@ public sealed class HealthCheckTests : HostingTestBase
         report.Entries["embedded-vault"].Description.Should().Be("The vault is closed.");
     }
 
-    private async Task<IHost> StartAsync(HealthStatus? failureStatus = null)
+    [Fact]
+    public async Task The_probe_is_an_operation_its_principal_must_be_allowed_to_run()
+    {
+        var ops = new VaultPrincipal("ops", "health probe", VaultPrincipalKind.Service);
+        var host = await StartAsync(configure: o => o.Background.Principal = ops);
+        var vault = host.Services.GetRequiredService<EmbeddedVault>();
+        var admin = new VaultPrincipal("admin");
+        await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Global, KeyVaultRoles.Administrator.Id, admin.ObjectId);
+        using (vault.RunAs(admin))
+        {
+            await vault.Access.SetAuthorizationModeAsync(VaultAuthorizationMode.Rbac);
+        }
+
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var written = _store!.Written.Count;
+        var refused = await CheckAsync(host);
+
+        refused.Status.Should().Be(HealthStatus.Unhealthy);
+        refused.Entries["embedded-vault"].Description.Should().Contain("may not probe the vault");
+        ((VaultException)refused.Entries["embedded-vault"].Exception!).InnerErrorCode.Should().Be(VaultErrorCode.ForbiddenByRbac);
+        _store.Written.Count.Should().Be(written, "a refused probe writes nothing");
+
+        using (vault.RunAs(admin))
+        {
+            await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Global, KeyVaultRoles.Administrator.Id, ops.ObjectId);
+        }
+
+        (await CheckAsync(host)).Status.Should().Be(HealthStatus.Healthy);
+        _store.Written.Count.Should().BeGreaterThan(written, "the allowed probe made its durable write");
+    }
+
+    private async Task<IHost> StartAsync(HealthStatus? failureStatus = null, Action<EmbeddedVaultOptions>? configure = null)
     {
         var builder = NewBuilder(new Dictionary<string, string?>());
         builder.Services.AddEmbeddedVault(o =>
@@ -123,6 +155,7 @@ public sealed class HealthCheckTests : HostingTestBase
             o.RootKey = _root;
             o.Background.Enabled = false;
             o.StoreFactory = path => _store = new SpyRecordStore(KeyVault.Embedded.Storage.LiteDbRecordStore.Open(path));
+            configure?.Invoke(o);
         });
         builder.Services.AddHealthChecks().AddEmbeddedVault(failureStatus: failureStatus);
         var host = Track(builder.Build());

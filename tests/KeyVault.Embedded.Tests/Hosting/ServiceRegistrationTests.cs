@@ -1,3 +1,4 @@
+using KeyVault.Embedded.Access;
 using KeyVault.Embedded.Certificates;
 using KeyVault.Embedded.Diagnostics;
 using KeyVault.Embedded.Keys;
@@ -97,6 +98,37 @@ public sealed class ServiceRegistrationTests : HostingTestBase
         await DisposeHostAsync(host);
         await using var reopened = await OpenDirectlyAsync();
         (await reopened.Secrets.GetSecretAsync("Api--Key")).Value.Should().Be("k-1", "both shares were released with the host");
+    }
+
+    [Fact]
+    public async Task The_hosts_caller_accessor_applies_even_when_the_configuration_source_opened_the_vault_first()
+    {
+        var web = new VaultPrincipal("web-oid", "web");
+        var builder = NewBuilder();
+        builder.Configuration.AddEmbeddedVault(o => o.Vault.TimeProvider = Time); // opens the shared vault, with no accessor
+        builder.Services.AddEmbeddedVault(builder.Configuration, o => o.CallerAccessor = new FixedCaller(web));
+        var host = Track(builder.Build());
+        await host.StartAsync();
+        var vault = host.Services.GetRequiredService<EmbeddedVault>();
+        var admin = new VaultPrincipal("admin-oid");
+        await vault.Secrets.SetSecretAsync("mine", "1");
+        await vault.Secrets.SetSecretAsync("theirs", "2");
+        await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Global, KeyVaultRoles.Administrator.Id, admin.ObjectId);
+        await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Secret("mine"), KeyVaultRoles.SecretsUser.Id, web.ObjectId);
+        using (vault.RunAs(admin))
+        {
+            await vault.Access.SetAuthorizationModeAsync(VaultAuthorizationMode.Rbac);
+        }
+
+        // No RunAs: the caller is whoever the host's accessor names.
+        (await vault.Secrets.GetSecretAsync("mine")).Value.Should().Be("1");
+        var refused = await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("theirs").AsTask()).Should().ThrowAsync<VaultException>();
+        refused.Which.Message.Should().Contain("web-oid");
+    }
+
+    private sealed class FixedCaller(VaultPrincipal principal) : IVaultCallerAccessor
+    {
+        public VaultPrincipal? GetCaller() => principal;
     }
 
     [Fact]

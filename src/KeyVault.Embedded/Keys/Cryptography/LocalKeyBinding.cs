@@ -17,13 +17,15 @@ internal sealed class LocalKeyBinding : KeyBinding
 
     public override string? KeyId => _state.KeyId;
 
-    public override TResult Run<TState, TResult>(string operation, KeyOperations kind, TState state, Func<KeyState, TState, TResult> body, CancellationToken cancellationToken)
+    protected override KeyState Begin(string operation, KeyOperations kind, CancellationToken cancellationToken, out Operations.OperationContext context)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        context = default;
         Authorize(_state, kind, _name, time: null);
-        var result = WithLease(_state, state, body, out var leased);
-        return leased ? result : throw new ObjectDisposedException(nameof(CryptographyClient));
+        return _state.Lease.TryAcquire() ? _state : throw new ObjectDisposedException(nameof(CryptographyClient));
     }
+
+    protected override void End(KeyState key, ref Operations.OperationContext context, Exception? failure) => key.Lease.Release();
 
     public override void Dispose() => _state.Lease.Retire();
 }

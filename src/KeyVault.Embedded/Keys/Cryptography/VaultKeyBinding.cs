@@ -37,8 +37,25 @@ internal sealed class VaultKeyBinding : KeyBinding
 
     public override string? KeyId => _state?.KeyId ?? new Uri(_core.Uri, _version is null ? $"keys/{_name}" : $"keys/{_name}/{_version}").ToString();
 
-    public override TResult Run<TState, TResult>(string operation, KeyOperations kind, TState state, Func<KeyState, TState, TResult> body, CancellationToken cancellationToken) =>
-        _operations.Run(operation, ObjectType.Key, _name, (this, kind, state, body), static s => s.Item1.Execute(s.kind, s.state, s.body), cancellationToken, _isAsymmetric);
+    protected override KeyState Begin(string operation, KeyOperations kind, CancellationToken cancellationToken, out OperationContext context)
+    {
+        _operations.Begin(operation, ObjectType.Key, _name, cancellationToken, out context, _isAsymmetric);
+        try
+        {
+            return Acquire(kind);
+        }
+        catch (Exception ex)
+        {
+            _operations.End(ref context, ex);
+            throw;
+        }
+    }
+
+    protected override void End(KeyState key, ref OperationContext context, Exception? failure)
+    {
+        key.Lease.Release();
+        _operations.End(ref context, failure);
+    }
 
     /// <summary>Whether the key is RSA or EC: then its public-key operations need only read access (Azure's rule).</summary>
     private bool IsAsymmetric() => Current().Lease.Key.Family != KeyType.Oct;
@@ -53,17 +70,17 @@ internal sealed class VaultKeyBinding : KeyBinding
         }
     }
 
-    private TResult Execute<TState, TResult>(KeyOperations kind, TState state, Func<KeyState, TState, TResult> body)
+    /// <summary>The current key, checked against its state rules and held by a lease.</summary>
+    private KeyState Acquire(KeyOperations kind)
     {
         while (true)
         {
             ObjectDisposedException.ThrowIf(_disposed, typeof(CryptographyClient));
             var keyState = Current();
             Authorize(keyState, kind, _name, _core.Time);
-            var result = WithLease(keyState, state, body, out var leased);
-            if (leased)
+            if (keyState.Lease.TryAcquire())
             {
-                return result;
+                return keyState;
             }
 
             // The key was retired between the look-up and the operation (rotated, or the vault is closing): look again.
