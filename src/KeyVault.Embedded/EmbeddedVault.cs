@@ -233,11 +233,72 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         _operations.RunAsync(VaultOperation.VaultHealthProbe, null, null, (this, nearExpiryWindow, writes, expiry, cancellationToken), static s =>
             new ValueTask<Hosting.VaultHealth>(Hosting.VaultHealth.ProbeAsync(s.Item1._core, s.Item1._lifecycle, s.nearExpiryWindow, s.writes, s.expiry, s.cancellationToken)), cancellationToken).AsTask();
 
+    /// <summary>
+    /// Checks the audit trail: every record present, unaltered and in order, each carrying the previous one's hash, and
+    /// the chain ending at its head, which the vault's key hierarchy authenticates. Records still inside their flush
+    /// window are made durable first.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The record count, and the first bad record with what is wrong, if any.</returns>
+    /// <exception cref="VaultException"><c>BadParameter</c> when auditing is off.</exception>
+    public Task<Audit.AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.AuditRead, null, null, (this, cancellationToken), static async s =>
+        {
+            var audit = s.Item1.AuditTrail();
+            await audit.FlushAsync().ConfigureAwait(false);
+            return (await audit.ReadChainAsync(s.cancellationToken).ConfigureAwait(false)).Verification;
+        }, cancellationToken).AsTask();
+
+    /// <summary>The audit records that match <paramref name="query"/>, oldest first, from a chain that verifies.</summary>
+    /// <param name="query">The conditions; null for every record.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The matching records.</returns>
+    /// <exception cref="VaultIntegrityException">The chain does not verify (see <see cref="VerifyAuditAsync"/>).</exception>
+    /// <exception cref="VaultException"><c>BadParameter</c> when auditing is off.</exception>
+    public Task<IReadOnlyList<Audit.VaultAuditEvent>> GetAuditEventsAsync(Audit.AuditQuery? query = null, CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.AuditRead, null, null, (this, query, cancellationToken), static async s =>
+        {
+            var audit = s.Item1.AuditTrail();
+            await audit.FlushAsync().ConfigureAwait(false);
+            var (events, verification) = await audit.ReadChainAsync(s.cancellationToken).ConfigureAwait(false);
+            if (!verification.IsIntact)
+            {
+                throw new VaultIntegrityException($"The audit trail does not verify: {verification.Problem}.");
+            }
+
+            return (IReadOnlyList<Audit.VaultAuditEvent>)[.. events.Where(e => s.query?.Matches(e) ?? true)];
+        }, cancellationToken).AsTask();
+
+    /// <summary>Writes the matching audit records as JSON Lines, one Azure <c>AuditEvent</c> per line.</summary>
+    /// <param name="destination">Where to write (left open).</param>
+    /// <param name="query">The conditions; null for every record.</param>
+    /// <param name="cancellationToken">Cancels the export.</param>
+    /// <returns>How many records were written.</returns>
+    public async Task<int> ExportAuditAsync(Stream destination, Audit.AuditQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var events = await GetAuditEventsAsync(query, cancellationToken).ConfigureAwait(false);
+        foreach (var e in events)
+        {
+            await System.Text.Json.JsonSerializer.SerializeAsync(destination, e, Audit.AuditJsonContext.Default.VaultAuditEvent, cancellationToken).ConfigureAwait(false);
+            destination.WriteByte((byte)'\n');
+        }
+
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return events.Count;
+    }
+
     /// <summary>Key administration (for the health check: a re-seal in progress).</summary>
     internal KeyAdministration KeyAdministration => _keyAdministration;
 
     internal void Close()
     {
+        // The records still waiting for their window are made durable before the store closes.
+        if (_core.Audit is { } audit && !_core.IsDisposed)
+        {
+            audit.FlushAsync().GetAwaiter().GetResult();
+        }
+
         _core.Dispose();
         _keyAdministration.Dispose();
     }
@@ -289,6 +350,9 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
     /// <summary>The vault id; never key material.</summary>
     public override string ToString() => $"EmbeddedVault({_core.Header.VaultId:N})";
+
+    private Audit.AuditTrail AuditTrail() =>
+        _core.Audit ?? throw VaultErrors.BadParameter("Auditing is off for this vault: set EmbeddedVaultOptions.Audit.Enabled.");
 
     private static void Validate(EmbeddedVaultOptions options)
     {

@@ -75,6 +75,9 @@ public sealed class EmbeddedVaultOptions
     /// <summary>The background service of <c>AddEmbeddedVault</c>: purge, rotation, renewal, expiry notices.</summary>
     public EmbeddedVaultBackgroundOptions Background { get; set; } = new();
 
+    /// <summary>The audit trail: off by default.</summary>
+    public Audit.VaultAuditOptions Audit { get; set; } = new();
+
     /// <summary>
     /// Where the vault logs (category <c>KeyVault.Embedded</c>, event ids in
     /// <see cref="Diagnostics.VaultLogEvents"/>). Null: no logging. <c>AddEmbeddedVault</c> sets the host's.
@@ -119,6 +122,11 @@ public sealed class EmbeddedVaultOptions
         if (SoftDeleteRetentionDays is < MinimumRetentionDays or > MaximumRetentionDays)
         {
             yield return ("SoftDeleteRetentionDays", $"is {SoftDeleteRetentionDays}: it must be between {MinimumRetentionDays} and {MaximumRetentionDays} days.");
+        }
+
+        if (Audit is not null && (Audit.MaxFlushDelay < TimeSpan.FromMilliseconds(10) || Audit.MaxFlushDelay > TimeSpan.FromHours(1)))
+        {
+            yield return ("Audit:MaxFlushDelay", $"is {Audit.MaxFlushDelay}: it must be between 10 ms and one hour.");
         }
 
         if (CacheCapacity < 1)

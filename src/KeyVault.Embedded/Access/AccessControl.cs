@@ -5,18 +5,18 @@ using KeyVault.Embedded.Operations;
 namespace KeyVault.Embedded.Access;
 
 /// <summary>
-/// Decides, for every operation, whether the caller may run it: the first policy of the operation path, before any
-/// work. Off (<see cref="VaultAuthorizationMode.None"/>) it costs one field read. The state is a vault record
+/// Decides, for every operation, whether the caller may run it: the authorization policy of the operation path (after
+/// telemetry and audit, before any work). Off (<see cref="VaultAuthorizationMode.None"/>) it costs one field read. The state is a vault record
 /// (<c>settings/access</c>), read through the verified reader at open and swapped when a change commits.
 /// </summary>
 internal sealed class AccessControl : OperationPolicy
 {
     public const string Setting = "access";
-    // The last decision this thread made: a long-lived client calling again as the same caller, on the same object,
-    // under the same (immutable) access state, is answered without a look-up. Any change of access control swaps the
-    // state, so the memo cannot outlive a revocation. Decisions that depended on the key's type are not kept.
-    [ThreadStatic]
-    private static Memo? _last;
+    // The last decision each thread made on this vault: a long-lived client calling again as the same caller, on the
+    // same object, under the same (immutable) access state, is answered without a look-up. Any change of access control
+    // swaps the state, so the memo cannot outlive a revocation. Decisions that depended on the key's type are not kept.
+    // Per vault, so that it goes with the vault.
+    private readonly ThreadLocal<Memo> _memo = new(static () => new Memo());
 
     private readonly AsyncLocal<VaultPrincipal?> _runAs = new();
     private volatile IVaultCallerAccessor? _accessor;
@@ -100,7 +100,7 @@ internal sealed class AccessControl : OperationPolicy
 
         var caller = Caller;
         context.Caller = caller;
-        var last = _last ??= new Memo();
+        var last = _memo.Value!;
         if (ReferenceEquals(last.State, state) && ReferenceEquals(last.Caller, caller) && ReferenceEquals(last.Operation, context.Operation)
             && last.Type == context.Type && string.Equals(last.Name, context.Name, StringComparison.Ordinal))
         {
@@ -109,6 +109,7 @@ internal sealed class AccessControl : OperationPolicy
         }
 
         context.Authorization = Decide(state, caller, context.Operation, context.Type, context.Name, context.IsAsymmetricKey, out var byKeyType);
+        context.ReliedOnKeyType = byKeyType;
         if (!byKeyType)
         {
             last.Remember(state, caller, context.Operation, context.Type, context.Name, context.Authorization);

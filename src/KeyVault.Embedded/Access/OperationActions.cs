@@ -113,6 +113,7 @@ internal static class OperationActions
         Add(VaultOperation.VaultRotateRootKey, "embedded/rotateRootKey/action", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AccessRead, "embedded/access/read", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AccessWrite, "embedded/access/write", null, "manage", ActionTarget.Vault);
+        Add(VaultOperation.AuditRead, "embedded/audit/read", null, "manage", ActionTarget.Vault);
         return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(table, StringComparer.Ordinal);
     }
 }

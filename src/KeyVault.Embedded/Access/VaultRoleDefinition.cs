@@ -6,8 +6,9 @@ namespace KeyVault.Embedded.Access;
 /// </summary>
 public sealed class VaultRoleDefinition
 {
-    // Decisions per data action: those the vault's operations need, decided once (a role is immutable); others on demand.
-    private readonly bool[] _known;
+    // Decisions per data action: those the vault's operations need, by index, each decided on first use (0 = not yet,
+    // 1 = granted, -1 = not; a race decides twice, alike); others by name. A role is immutable.
+    private readonly sbyte[] _known = new sbyte[OperationActions.DataActions.Count];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _decisions = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates a role definition.</summary>
@@ -35,7 +36,6 @@ public sealed class VaultRoleDefinition
         DataActions = Validate(dataActions, nameof(DataActions));
         NotDataActions = Validate(notDataActions ?? [], nameof(NotDataActions));
         IsBuiltIn = isBuiltIn;
-        _known = [.. OperationActions.DataActions.Select(action => Decide(action, this))];
     }
 
     /// <summary>The role's id (a GUID, Azure's role definition name).</summary>
@@ -62,7 +62,17 @@ public sealed class VaultRoleDefinition
     public bool Grants(string dataAction) => _decisions.GetOrAdd(dataAction, Decide, this);
 
     /// <summary>The hot path's check: the decision for a data action the vault's operations need, by its index.</summary>
-    internal bool Grants(int actionIndex) => _known[actionIndex];
+    internal bool Grants(int actionIndex)
+    {
+        var known = Volatile.Read(ref _known[actionIndex]);
+        if (known == 0)
+        {
+            known = Decide(OperationActions.DataActions[actionIndex], this) ? (sbyte)1 : (sbyte)-1;
+            Volatile.Write(ref _known[actionIndex], known);
+        }
+
+        return known > 0;
+    }
 
     private static bool Decide(string dataAction, VaultRoleDefinition role) =>
         role.DataActions.Any(p => DataActionPattern.Matches(p, dataAction)) && !role.NotDataActions.Any(p => DataActionPattern.Matches(p, dataAction));

@@ -52,7 +52,7 @@ internal sealed class EmbeddedVaultHealthCheck : IHealthCheck
         }
         catch (VaultException ex) when (ex.ErrorCode == VaultErrorCode.Forbidden)
         {
-            return new HealthCheckResult(failure, "The health check's principal (EmbeddedVaultBackgroundOptions.Principal) may not probe the vault: assign it Key Vault Administrator.", ex);
+            return new HealthCheckResult(failure, "The health check's principal (EmbeddedVaultBackgroundOptions.Principal) may not probe the vault: give it Microsoft.KeyVault/vaults/embedded/health/action (Key Vault Administrator, or a custom role with just that action; under access policies, the Administrator role).", ex);
         }
         catch (ObjectDisposedException ex)
         {

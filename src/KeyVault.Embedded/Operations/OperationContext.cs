@@ -53,6 +53,12 @@ internal struct OperationContext
     /// <summary>How the call was allowed.</summary>
     public OperationAuthorization Authorization { get; set; }
 
+    /// <summary>Whether the call was allowed by Azure's public-key rule (read on an RSA or EC key): the key it then uses must still be one.</summary>
+    internal bool ReliedOnKeyType;
+
+    /// <summary>The audit policy's record of this operation, when auditing is on.</summary>
+    internal Audit.AuditTrail.Entry? Audit;
+
     /// <summary>The telemetry policy's timing and activity.</summary>
     internal VaultTelemetry.Scope Telemetry;
 

@@ -6,8 +6,8 @@ namespace KeyVault.Embedded.Operations;
 /// The path every public call takes, in one place: cancellation and disposal checks, then an ordered set of policies
 /// (<see cref="OperationPolicy"/>) around the operation's work: telemetry (<see cref="Diagnostics.VaultTelemetry"/>:
 /// log entry, metrics, activity) outermost, so that a refused call is counted too, then authorization
-/// (<see cref="Access.AccessControl"/>), before any work. The audit record joins here, between the two, so that no
-/// operation can skip it.
+/// (<see cref="Access.AccessControl"/>), before any work; the audit trail (<see cref="Audit.AuditTrail"/>), when on,
+/// between the two, so that every operation, refused ones included, leaves its record.
 /// </summary>
 internal sealed class OperationPipeline
 {
@@ -17,7 +17,7 @@ internal sealed class OperationPipeline
     public OperationPipeline(VaultCore core)
     {
         _core = core;
-        _policies = [core.Telemetry, core.Access];
+        _policies = core.Audit is { } audit ? [core.Telemetry, audit, core.Access] : [core.Telemetry, core.Access];
     }
 
     /// <summary>
@@ -71,6 +71,13 @@ internal sealed class OperationPipeline
     public async ValueTask<TResult> RunAsync<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, ValueTask<TResult>> body, CancellationToken cancellationToken)
     {
         Begin(operation, type, name, cancellationToken, out var context);
+        if (context.Audit is { } audit)
+        {
+            // A write in this flow commits this operation's record with it (this async method's flow only).
+            audit.Began(context.Caller, context.Authorization);
+            Audit.AuditTrail.Current = audit;
+        }
+
         TResult result;
         try
         {

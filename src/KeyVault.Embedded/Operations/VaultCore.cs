@@ -69,6 +69,9 @@ internal sealed class VaultCore : IDisposable
     /// <summary>Who may do what: checked by the operation pipeline before every operation.</summary>
     public Access.AccessControl Access { get; init; } = new(null);
 
+    /// <summary>The audit trail, when auditing is on (set at open).</summary>
+    public Audit.AuditTrail? Audit { get; set; }
+
     /// <summary>The rollback anchor and its rule (advanced after every commit; a failure faults the vault).</summary>
     public RollbackAnchoring Anchoring { get; }
 
@@ -141,6 +144,7 @@ internal sealed class VaultCore : IDisposable
             Root.Dispose();
             Keys.Dispose();
             Anchoring.Dispose();
+            Audit?.Dispose();
             Writer.Dispose();
             Telemetry.Closed(Header.VaultId);
         }

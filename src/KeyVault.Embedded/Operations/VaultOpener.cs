@@ -67,6 +67,11 @@ internal static class VaultOpener
 
             // Access control is a vault record like any other: read through the verified reader before the first operation.
             core.Access.Apply(await Access.AccessControl.ReadAsync(new VaultSettings(core), cancellationToken).ConfigureAwait(false));
+            if (options.Audit is { Enabled: true } audit)
+            {
+                core.Audit = new Audit.AuditTrail(core, audit, options.LoggerFactory);
+                await core.Audit.LoadAsync(cancellationToken).ConfigureAwait(false);
+            }
 
             if (options.EnablePurgeProtection && !core.Header.PurgeProtection)
             {

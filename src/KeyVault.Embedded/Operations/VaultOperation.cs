@@ -55,6 +55,7 @@ internal static class VaultOperation
     public const string VaultRotateRootKey = nameof(VaultRotateRootKey);
     public const string AccessRead = nameof(AccessRead);
     public const string AccessWrite = nameof(AccessWrite);
+    public const string AuditRead = nameof(AuditRead);
 
     private static readonly Dictionary<(ObjectType, Lifecycle), string> LifecycleNames =
         Enum.GetValues<ObjectType>().SelectMany(type => Enum.GetValues<Lifecycle>().Select(verb => (type, verb)))

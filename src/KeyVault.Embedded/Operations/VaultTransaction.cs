@@ -66,6 +66,9 @@ internal sealed class VaultTransaction
     /// <summary>When set, removed and replaced records must be gone from the files when the commit returns (purge).</summary>
     public bool Erase { get; set; }
 
+    /// <summary>Whether the audit trail has put its waiting records into this transaction.</summary>
+    public bool AuditStaged { get; set; }
+
     /// <summary>The current time in Unix seconds (Azure's attribute resolution).</summary>
     public long Now => Core.Now();
 

@@ -40,6 +40,8 @@ internal sealed class VaultWriter : IDisposable
             result = await work(transaction).ConfigureAwait(false);
             if (transaction.HasChanges)
             {
+                // The write's own record, and those waiting, commit with it.
+                _core.Audit?.Stage(transaction);
                 await CommitLockedAsync(transaction).ConfigureAwait(false);
             }
         }

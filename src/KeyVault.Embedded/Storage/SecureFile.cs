@@ -62,9 +62,8 @@ internal static partial class SecureFile
         var handle = Checked(fd, path);
         try
         {
-            if (Flock(fd, LockExclusive | LockNonBlocking) != 0)
+            if (Lock(fd) is var errno and not 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
                 throw errno == EWOULDBLOCK
                     ? VaultErrors.InUse(path, new IOException($"flock: errno {errno}"))
                     : new IOException($"Could not lock '{path}' (errno {errno}).");
@@ -86,6 +85,31 @@ internal static partial class SecureFile
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes the exclusive lock, waiting out at most 100 ms of contention: a child process that another part of this
+    /// process is starting holds a copy of every descriptor between its fork and its exec (close-on-exec closes it only
+    /// then), so a vault closed and reopened at that moment would otherwise find its own lock still held.
+    /// </summary>
+    /// <returns>0, or the errno of the last attempt.</returns>
+    private static int Lock(int fd)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (Flock(fd, LockExclusive | LockNonBlocking) == 0)
+            {
+                return 0;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != EWOULDBLOCK || attempt >= 20)
+            {
+                return errno;
+            }
+
+            Thread.Sleep(5);
         }
     }
 

@@ -187,9 +187,13 @@ public sealed class RealCallMatrixTests : VaultTestBase
     private static bool Reaches(string operation, string level) => level switch
     {
         "vault" => true,
-        "type" => !operation.StartsWith("Vault", StringComparison.Ordinal) && !operation.StartsWith("Access", StringComparison.Ordinal),
-        _ => !operation.StartsWith("Vault", StringComparison.Ordinal) && !operation.StartsWith("Access", StringComparison.Ordinal) && !RoleMatrixTests.TypeWide.Contains(operation),
+        "type" => !IsVaultWide(operation),
+        _ => !IsVaultWide(operation) && !RoleMatrixTests.TypeWide.Contains(operation),
     };
+
+    /// <summary>Vault administration, access management and the audit trail: checked at the vault.</summary>
+    private static bool IsVaultWide(string operation) => operation.StartsWith("Vault", StringComparison.Ordinal) || operation.StartsWith("Access", StringComparison.Ordinal) || operation.StartsWith("Audit", StringComparison.Ordinal);
+
 
     private async Task SeedAsync()
     {
@@ -285,6 +289,7 @@ public sealed class RealCallMatrixTests : VaultTestBase
         // The vault and its access management.
         yield return ("AccessRead", () => Vault.Access.GetRoleAssignmentsAsync());
         yield return ("AccessWrite", () => Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Secret("elsewhere"), KeyVaultRoles.SecretsUser.Id, "someone"));
+        yield return ("AuditRead", () => Vault.VerifyAuditAsync());
         yield return ("VaultCheckExpiry", () => Vault.CheckExpiryAsync(TimeSpan.FromDays(30)));
         yield return ("VaultPurgeDue", () => Vault.PurgeDueDeletedObjectsAsync());
         yield return ("VaultHealthProbe", () => Vault.ProbeHealthAsync(TimeSpan.FromDays(30), new KeyVault.Embedded.Hosting.VaultHealth.Throttled<Exception?>(), new KeyVault.Embedded.Hosting.VaultHealth.Throttled<(int, int)>(), default));

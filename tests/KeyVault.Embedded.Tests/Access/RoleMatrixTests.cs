@@ -17,7 +17,7 @@ public sealed class RoleMatrixTests
     /// <summary>What each role may do (operations on an asymmetric key; public-key operations need only read).</summary>
     internal static readonly Dictionary<string, string[]> Allowed = new()
     {
-        [KeyVaultRoles.Reader.Id] = [.. SecretRead, .. KeyRead, .. CertificateRead, .. Issuers, "KeyRotationPolicyGet", "KeyEncrypt", "KeyWrap", "KeyVerify", "AccessRead"],
+        [KeyVaultRoles.Reader.Id] = [.. SecretRead, .. KeyRead, .. CertificateRead, .. Issuers, "KeyRotationPolicyGet", "KeyEncrypt", "KeyWrap", "KeyVerify", "AccessRead", "AuditRead"],
         [KeyVaultRoles.SecretsOfficer.Id] = [.. SecretRead, "SecretGet", "SecretSet", "SecretUpdate", "SecretDelete", "SecretRecover", "SecretPurge", "CertificateDownload"],
         [KeyVaultRoles.SecretsUser.Id] = [.. SecretRead, "SecretGet", "CertificateDownload"],
         [KeyVaultRoles.CryptoOfficer.Id] = [.. KeyRead, "KeyCreate", "KeyImport", "KeyUpdate", "KeyDelete", "KeyRecover", "KeyPurge", "KeyRotate", "KeyRotationPolicyGet", "KeyRotationPolicySet", "KeyRotationPoliciesApply", "KeyGetRandomBytes", "KeyEncrypt", "KeyDecrypt", "KeyWrap", "KeyUnwrap", "KeySign", "KeyVerify", "CertificateGetKey"],

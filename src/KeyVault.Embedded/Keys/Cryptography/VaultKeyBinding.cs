@@ -42,7 +42,22 @@ internal sealed class VaultKeyBinding : KeyBinding
         _operations.Begin(operation, ObjectType.Key, _name, cancellationToken, out context, _isAsymmetric);
         try
         {
-            return Acquire(kind);
+            var key = Acquire(kind);
+            if (context.ReliedOnKeyType && key.Lease.Key.Family == KeyType.Oct)
+            {
+                // The key changed type between the check and the look-up (deleted and made again as AES): judged again.
+                try
+                {
+                    _core.Access.Authorize(operation, ObjectType.Key, _name, static () => false);
+                }
+                catch
+                {
+                    key.Lease.Release();
+                    throw;
+                }
+            }
+
+            return key;
         }
         catch (Exception ex)
         {
