@@ -2,6 +2,8 @@
 //   write <vault> <hex key> <first op>  : sets and deletes secrets in a loop, printing "SET i" / "DEL i" after each
 //                                         call returns, until killed.
 //   hold <vault> <hex key>              : opens the vault, prints "OPEN", keeps it open until stdin closes.
+//   audit-write <vault> <hex key> <first> : with auditing on, sets a secret and reads it back in a loop, printing
+//                                         "SET i" after each set returns, until killed.
 //   hsm-sign <vault> <module> <token> <pin> <root label> <key> <hex digest>
 //                                       : opens the vault under a PKCS#11 root, signs the digest with an EC-HSM key
 //                                         (ES256), prints the signature in hex.
@@ -27,7 +29,7 @@ if (mode == "hsm-sign")
 }
 
 using var root = SoftwareRootKey.FromBytes(Convert.FromHexString(args[2]));
-await using var vault = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = args[1], RootKey = root });
+await using var vault = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = args[1], RootKey = root, Audit = { Enabled = mode == "audit-write" } });
 var stdout = Console.Out;
 
 if (mode == "hold")
@@ -36,6 +38,17 @@ if (mode == "hold")
     stdout.Flush();
     await Console.In.ReadToEndAsync();
     return 0;
+}
+
+if (mode == "audit-write")
+{
+    for (var i = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture); ; i++)
+    {
+        await vault.Secrets.SetSecretAsync($"s{i}", $"value-{i}");
+        stdout.WriteLine($"SET {i}");
+        stdout.Flush();
+        await vault.Secrets.GetSecretAsync($"s{i}");
+    }
 }
 
 for (var i = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture); ; i++)

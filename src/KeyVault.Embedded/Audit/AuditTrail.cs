@@ -15,13 +15,14 @@ namespace KeyVault.Embedded.Audit;
 /// failed. A write's record is staged into the write's own transaction (no change without its record, no record of a
 /// change that did not commit); the records of operations that wrote nothing wait, at most
 /// <see cref="VaultAuditOptions.MaxFlushDelay"/>, and are made durable together in one commit (or with the next write).
-/// Records are vault records (<c>settings/audit/records/{seq}</c>), each carrying the previous one's SHA-256, and the
-/// chain's head (<c>settings/audit/head</c>) is authenticated by the manifest under the vault's key hierarchy.
+/// Each commit's records are one vault record, a block (<c>settings/audit/blocks/{n}</c>) carrying the previous block's
+/// SHA-256, and the chain's head (<c>settings/audit/head</c>) is authenticated by the manifest under the vault's key
+/// hierarchy.
 /// </summary>
 internal sealed class AuditTrail : OperationPolicy, IDisposable
 {
     public const string OperationVersion = "7.6";
-    public const string RecordPrefix = "audit/records/";
+    public const string BlockPrefix = "audit/blocks/";
     public const string HeadSetting = "audit/head";
     public static readonly EventId AuditEventId = new(5000, "AuditEvent");
     private static readonly AsyncLocal<Entry?> CurrentEntry = new();
@@ -33,6 +34,7 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
     private readonly List<Entry> _queue = [];
     private ITimer? _timer;
     private Task _flushing = Task.CompletedTask;
+    private long _block;
     private long _sequence;
     private string _hash = Genesis;
     private bool _disposed;
@@ -63,8 +65,7 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
         var head = await _core.Reader.SettingAsync(HeadSetting, cancellationToken).ConfigureAwait(false);
         if (head is not null)
         {
-            var parsed = JsonSerializer.Deserialize(head.Value, AuditJsonContext.Default.StoredAuditHead) ?? throw new VaultIntegrityException("The audit chain's head is unreadable.");
-            (_sequence, _hash) = (parsed.Sequence, parsed.Hash);
+            (_block, _sequence, _hash) = Parse(head.Value);
         }
     }
 
@@ -115,20 +116,22 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
             return;
         }
 
-        var sequence = _sequence;
-        var hash = _hash;
-        foreach (var entry in batch)
+        var block = _block + 1;
+        var first = _sequence + 1;
+        var events = new VaultAuditEvent[batch.Count];
+        for (var n = 0; n < batch.Count; n++)
         {
-            sequence++;
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(new StoredAuditRecord(sequence, hash, entry.ToEvent(_core.Uri)), AuditJsonContext.Default.StoredAuditRecord);
-            hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            VaultSettings.Put(tx, RecordName(sequence), Encoding.UTF8.GetString(bytes));
+            events[n] = batch[n].ToEvent(_core.Uri);
         }
 
-        VaultSettings.Put(tx, HeadSetting, JsonSerializer.Serialize(new StoredAuditHead(sequence, hash), AuditJsonContext.Default.StoredAuditHead));
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(new StoredAuditBlock(block, _hash, first, events), AuditJsonContext.Default.StoredAuditBlock);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var last = first + batch.Count - 1;
+        VaultSettings.Put(tx, BlockName(block), Encoding.UTF8.GetString(bytes));
+        VaultSettings.Put(tx, HeadSetting, JsonSerializer.Serialize(new StoredAuditHead(block, last, hash), AuditJsonContext.Default.StoredAuditHead));
         tx.OnCommitted(() =>
         {
-            (_sequence, _hash) = (sequence, hash);
+            (_block, _sequence, _hash) = (block, last, hash);
             foreach (var entry in batch)
             {
                 entry.Committed = true;
@@ -163,59 +166,61 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
         }
     }
 
-    /// <summary>Every record of the chain in order, checked link by link.</summary>
+    /// <summary>Every record of the chain in order, checked block by block.</summary>
     public async ValueTask<(List<VaultAuditEvent> Events, AuditVerification Verification)> ReadChainAsync(CancellationToken cancellationToken)
     {
         var events = new List<VaultAuditEvent>();
         var head = await _core.Reader.SettingAsync(HeadSetting, cancellationToken).ConfigureAwait(false);
-        var (last, lastHash) = head is null ? (0L, Genesis) : Parse(head.Value);
+        var (lastBlock, lastSequence, lastHash) = head is null ? (0L, 0L, Genesis) : Parse(head.Value);
         var previous = Genesis;
-        for (var sequence = 1L; sequence <= last; sequence++)
+        var next = 1L;
+        for (var block = 1L; block <= lastBlock; block++)
         {
             SettingRecord? record;
             try
             {
-                record = await _core.Reader.SettingAsync(RecordName(sequence), cancellationToken).ConfigureAwait(false);
+                record = await _core.Reader.SettingAsync(BlockName(block), cancellationToken).ConfigureAwait(false);
             }
             catch (VaultIntegrityException ex)
             {
-                return (events, new AuditVerification(last, sequence, $"record {sequence} fails its authentication: {ex.Message}"));
+                return (events, new AuditVerification(lastSequence, next, $"the block of records from {next} fails its authentication: {ex.Message}"));
             }
 
             if (record is null)
             {
-                return (events, new AuditVerification(last, sequence, $"record {sequence} is missing"));
+                return (events, new AuditVerification(lastSequence, next, $"the block of records from {next} is missing"));
             }
 
             var bytes = Encoding.UTF8.GetBytes(record.Value);
-            StoredAuditRecord? stored;
+            StoredAuditBlock? stored;
             try
             {
-                stored = JsonSerializer.Deserialize(bytes, AuditJsonContext.Default.StoredAuditRecord);
+                stored = JsonSerializer.Deserialize(bytes, AuditJsonContext.Default.StoredAuditBlock);
             }
             catch (JsonException)
             {
                 stored = null;
             }
 
-            if (stored is null || stored.Sequence != sequence || !string.Equals(stored.Previous, previous, StringComparison.Ordinal))
+            if (stored is null || stored.Block != block || stored.First != next || stored.Events is not { Count: > 0 } || !string.Equals(stored.Previous, previous, StringComparison.Ordinal))
             {
-                return (events, new AuditVerification(last, sequence, $"record {sequence} does not follow record {sequence - 1} (altered, moved or replaced)"));
+                return (events, new AuditVerification(lastSequence, next, $"the block of records from {next} does not follow the one before (altered, moved or replaced)"));
             }
 
             previous = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            events.Add(stored.Event);
+            next += stored.Events.Count;
+            events.AddRange(stored.Events);
         }
 
-        if (!string.Equals(previous, lastHash, StringComparison.Ordinal))
+        if (!string.Equals(previous, lastHash, StringComparison.Ordinal) || next - 1 != lastSequence)
         {
-            return (events, new AuditVerification(last, last, $"the chain does not end at its authenticated head (record {last})"));
+            return (events, new AuditVerification(lastSequence, next, $"the chain does not end at its authenticated head (record {lastSequence})"));
         }
 
-        var beyond = _core.Manifest.KeysWithPrefix(RecordKeys.Setting(RecordPrefix)).Count;
-        return beyond != last
-            ? (events, new AuditVerification(last, last + 1, $"{beyond - last} record(s) stand outside the chain"))
-            : (events, new AuditVerification(last, null, null));
+        var blocks = _core.Manifest.KeysWithPrefix(RecordKeys.Setting(BlockPrefix)).Count;
+        return blocks != lastBlock
+            ? (events, new AuditVerification(lastSequence, next, $"{blocks - lastBlock} block(s) of records stand outside the chain"))
+            : (events, new AuditVerification(lastSequence, null, null));
     }
 
     public void Dispose()
@@ -228,13 +233,13 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
         }
     }
 
-    private static (long, string) Parse(string head)
+    private static (long Block, long Sequence, string Hash) Parse(string head)
     {
         var parsed = JsonSerializer.Deserialize(head, AuditJsonContext.Default.StoredAuditHead) ?? throw new VaultIntegrityException("The audit chain's head is unreadable.");
-        return (parsed.Sequence, parsed.Hash);
+        return (parsed.Block, parsed.Sequence, parsed.Hash);
     }
 
-    private static string RecordName(long sequence) => RecordPrefix + sequence.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+    private static string BlockName(long block) => BlockPrefix + block.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 
     private void Enqueue(Entry entry)
     {

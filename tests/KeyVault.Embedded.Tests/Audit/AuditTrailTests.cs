@@ -89,23 +89,26 @@ public sealed class AuditTrailTests : IDisposable
     {
         var vault = await OpenAsync();
         await vault.Secrets.SetSecretAsync("s", "v");
-        AuditRecords().Should().HaveCount(1, "the write's record committed with the write");
+        AuditBlocks().Should().HaveCount(1, "the write's record committed with the write");
+        Events(AuditBlocks()[0]).Should().Equal("SecretSet");
 
         await vault.Secrets.GetSecretAsync("s");
         await vault.Secrets.GetSecretAsync("s");
-        AuditRecords().Should().HaveCount(1, "reads wait for their window");
+        AuditBlocks().Should().HaveCount(1, "reads wait for their window");
 
         _time.Advance(TimeSpan.FromSeconds(1));
         await vault.Core.Audit!.Flushing;
-        AuditRecords().Should().HaveCount(3, "one commit made both reads durable");
+        AuditBlocks().Should().HaveCount(2);
+        Events(AuditBlocks()[1]).Should().Equal(["SecretGet", "SecretGet"], "one commit made both reads durable");
 
         await vault.Secrets.GetSecretAsync("s");
         await vault.Secrets.SetSecretAsync("t", "v");
-        AuditRecords().Should().HaveCount(5, "a write takes the waiting records along");
+        AuditBlocks().Should().HaveCount(3);
+        Events(AuditBlocks()[2]).Should().Equal(["SecretGet", "SecretSet"], "a write takes the waiting records along");
 
         await vault.Secrets.GetSecretAsync("s");
         await vault.DisposeAsync();
-        AuditRecords().Should().HaveCount(6, "closing the vault makes the waiting records durable");
+        AuditBlocks().Should().HaveCount(4, "closing the vault makes the waiting records durable");
 
         await using var reopened = await OpenAsync();
         var events = await reopened.GetAuditEventsAsync(new AuditQuery { OperationName = "SecretSet" });
@@ -123,12 +126,13 @@ public sealed class AuditTrailTests : IDisposable
             }
         }
 
-        var records = AuditRecords();
+        var records = AuditBlocks(); // one block per write here
         var second = records[1];
         var original = _store.Records[second];
         var edited = Encoding.UTF8.GetString(original).Replace("SecretSet", "SecretGet", StringComparison.Ordinal);
         _store.Records[second] = Encoding.UTF8.GetBytes(edited);
         (await VerifyFreshAsync()).FirstBadSequence.Should().Be(2, "an edited record");
+        (await VerifyFreshAsync()).Problem.Should().Contain("authentication", "the manifest catches the edit");
 
         _store.Records[second] = original;
         (await VerifyFreshAsync()).IsIntact.Should().BeTrue();
@@ -168,7 +172,7 @@ public sealed class AuditTrailTests : IDisposable
         await using var vault = await EmbeddedVault.OpenAsync(Options(audit: false));
         await vault.Secrets.SetSecretAsync("s", "v");
 
-        AuditRecords().Should().BeEmpty();
+        AuditBlocks().Should().BeEmpty();
         (await FluentActions.Awaiting(() => vault.VerifyAuditAsync()).Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("Audit.Enabled");
     }
 
@@ -201,7 +205,14 @@ public sealed class AuditTrailTests : IDisposable
         }
     }
 
-    private List<string> AuditRecords() => [.. _store.Records.Keys.Where(k => k.StartsWith("settings/audit/records/", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+    private List<string> AuditBlocks() => [.. _store.Records.Keys.Where(k => k.StartsWith("settings/audit/blocks/", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+
+    /// <summary>The operation names in a stored block, read as an attacker with the file would.</summary>
+    private List<string> Events(string block)
+    {
+        using var json = JsonDocument.Parse(_store.Records[block].AsMemory(2));
+        return [.. json.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("operationName").GetString()!)];
+    }
 
     private Task<EmbeddedVault> OpenAsync() => EmbeddedVault.OpenAsync(Options(audit: true));
 
