@@ -189,8 +189,8 @@ internal sealed class AccessControl : OperationPolicy
         ActionTarget.ManagedSecret => ObjectTarget("secrets", name),
         ActionTarget.ManagedKey => ObjectTarget("keys", name),
         _ when type is null => default,
-        ActionTarget.Type => new AccessState.Target(Segment(type.Value), null),
-        _ => ObjectTarget(Segment(type.Value), name),
+        ActionTarget.Type => new AccessState.Target(type.Value.ScopeSegment(), null),
+        _ => ObjectTarget(type.Value.ScopeSegment(), name),
     };
 
     /// <summary>An object's target; a name that is not a valid object name (refused by the operation itself) is checked at its type.</summary>
@@ -215,12 +215,6 @@ internal sealed class AccessControl : OperationPolicy
         return true;
     }
 
-    private static string Segment(ObjectType type) => type switch
-    {
-        ObjectType.Secret => "secrets",
-        ObjectType.Key => "keys",
-        _ => "certificates",
-    };
 
     private static VaultException Denied(AccessState state, VaultPrincipal caller, OperationAction need, KeyVaultRoleScope scope) =>
         state.Mode == VaultAuthorizationMode.Rbac || need.PolicyType is null
@@ -230,7 +224,7 @@ internal sealed class AccessControl : OperationPolicy
                 InnerErrorCode = VaultErrorCode.ForbiddenByRbac,
             }
             : new VaultException(VaultErrorCode.Forbidden, 403,
-                $"The {caller.Kind.ToString().ToLowerInvariant()} '{caller.DisplayName}' ({caller.ObjectId}) does not have {Segment(need.PolicyType.Value)} {need.Permission} permission on this vault ('{scope}'). Nothing was changed.")
+                $"The {caller.Kind.ToString().ToLowerInvariant()} '{caller.DisplayName}' ({caller.ObjectId}) does not have {need.PolicyType.Value.ScopeSegment()} {need.Permission} permission on this vault ('{scope}'). Nothing was changed.")
             {
                 InnerErrorCode = VaultErrorCode.AccessDenied,
             };

@@ -358,7 +358,7 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
                 Identity = new VaultAuditIdentity { ObjectId = caller.ObjectId, Name = caller.DisplayName, Kind = caller.Kind.ToString() },
                 Properties = new VaultAuditProperties
                 {
-                    Id = Name is null || Type is null ? null : new Uri(vault, $"{Segment(Type.Value)}/{Name}").ToString(),
+                    Id = Name is null || Type is null ? null : new Uri(vault, $"{Type.Value.ScopeSegment()}/{Name}").ToString(),
                     HttpStatusCode = Status,
                     IsRbacAuthorized = authorization switch { OperationAuthorization.Unrestricted => null, OperationAuthorization.Undecided => null, var a => a == OperationAuthorization.Rbac },
                     IsAccessPolicyMatch = authorization switch { OperationAuthorization.Unrestricted => null, OperationAuthorization.Undecided => null, var a => a == OperationAuthorization.AccessPolicy },
@@ -366,13 +366,6 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
             };
         }
 
-        private static string Segment(ObjectType type) => type switch
-        {
-            ObjectType.Secret => "secrets",
-            ObjectType.Key => "keys",
-            ObjectType.CertificateOperation => "certificates",
-            _ => "certificates",
-        };
 
         private static string SignatureOf(int status) => status switch
         {

@@ -23,6 +23,18 @@ internal static class ObjectTypeExtensions
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
+    /// <summary>
+    /// The segment Azure's role scopes and object identifiers use (<c>/secrets/{name}</c>): a pending certificate
+    /// operation is its certificate's.
+    /// </summary>
+    public static string ScopeSegment(this ObjectType type) => type switch
+    {
+        ObjectType.Secret => "secrets",
+        ObjectType.Key => "keys",
+        ObjectType.Certificate or ObjectType.CertificateOperation => "certificates",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
     /// <summary>The word used in messages ("Secret", "Key", "Certificate").</summary>
     public static string DisplayName(this ObjectType type) => type switch
     {
