@@ -87,17 +87,12 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
     }
 
     /// <summary>
-    /// Puts the waiting records, and the record of the operation this write belongs to, into <paramref name="tx"/>
-    /// (under the write lock), chained after the head; the head moves when the commit is durable.
+    /// Puts the waiting records, and those of the operations whose changes commit in <paramref name="tx"/>
+    /// (<paramref name="writes"/>), into it as one block (under the write lock), chained after the last; the chain
+    /// moves on when the commit is durable.
     /// </summary>
-    public void Stage(VaultTransaction tx)
+    public void Stage(VaultTransaction tx, IReadOnlyList<Entry> writes)
     {
-        if (tx.AuditStaged)
-        {
-            return;
-        }
-
-        tx.AuditStaged = true;
         List<Entry> batch;
         lock (_queueLock)
         {
@@ -105,11 +100,7 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
             _queue.Clear();
         }
 
-        if (Current is { Staged: false, Completed: false } current)
-        {
-            current.Stage(_core.Time.GetUtcNow());
-            batch.Add(current);
-        }
+        batch.AddRange(writes);
 
         if (batch.Count == 0)
         {
@@ -154,11 +145,7 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
 
         try
         {
-            await _core.Writer.WriteAsync(tx =>
-            {
-                Stage(tx);
-                return ValueTask.FromResult(true);
-            }).ConfigureAwait(false);
+            await _core.Writer.FlushAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is VaultException or ObjectDisposedException)
         {

@@ -134,7 +134,7 @@ internal sealed class KeyAdministration : IDisposable
                     previousKeys.Dispose();
                 });
                 return ValueTask.FromResult(true);
-            }, cancellationToken).ConfigureAwait(false);
+            }, WriteMode.Alone, cancellationToken).ConfigureAwait(false);
             opened = null;
             keys = null;
             newAnchor?.Dispose();
@@ -174,7 +174,7 @@ internal sealed class KeyAdministration : IDisposable
                 tx.Put(tx.Header with { CurrentKekVersion = version });
                 tx.OnCommitted(() => _core.Ring.SetCurrent(version));
                 return ValueTask.FromResult(true);
-            }, cancellationToken).ConfigureAwait(false);
+            }, WriteMode.Alone, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -249,7 +249,7 @@ internal sealed class KeyAdministration : IDisposable
                     }
                 });
                 return ValueTask.FromResult(true);
-            }, cancellationToken).ConfigureAwait(false);
+            }, WriteMode.Alone, cancellationToken).ConfigureAwait(false);
             _core.Telemetry.Logger.LogInformation(VaultLogEvents.VaultOperation, "Key-encryption key version(s) {Versions} retired: their wraps are erased and no record is sealed under them.", string.Join(", ", retired));
         }
     }

@@ -276,9 +276,12 @@ internal sealed class ObjectLifecycle
             var indexes = _core.Manifest.Objects(type).ToList();
             foreach (var found in await _core.Reader.CurrentAsync(indexes, cancellationToken).ConfigureAwait(false))
             {
-                if (found.Object.ScheduledPurgeDate is { } date && date <= now)
+                // Judged again as the transaction sees it: a change committing in the same group (a recover, a purge)
+                // comes before this one.
+                if (found.Object.ScheduledPurgeDate is { } date && date <= now && tx.Index(type, found.Object.Name) is { } index
+                    && await tx.ObjectAsync(index, cancellationToken).ConfigureAwait(false) is { ScheduledPurgeDate: { } still } obj && still <= now)
                 {
-                    due.Add((tx.Index(type, found.Object.Name)!, found.Object));
+                    due.Add((index, obj));
                 }
             }
         }

@@ -22,6 +22,7 @@ internal sealed class VaultTransaction
     private readonly long _generation;
     private VaultHeader? _header;
     private int _created;
+    private int _changes;
 
     /// <summary>A transaction on an open vault; made under its write lock, so that it commits the next generation.</summary>
     public VaultTransaction(VaultCore core)
@@ -65,9 +66,6 @@ internal sealed class VaultTransaction
 
     /// <summary>When set, removed and replaced records must be gone from the files when the commit returns (purge).</summary>
     public bool Erase { get; set; }
-
-    /// <summary>Whether the audit trail has put its waiting records into this transaction.</summary>
-    public bool AuditStaged { get; set; }
 
     /// <summary>The current time in Unix seconds (Azure's attribute resolution).</summary>
     public long Now => Core.Now();
@@ -191,11 +189,50 @@ internal sealed class VaultTransaction
         }
     }
 
-    internal void RunAfterCommit()
+    /// <summary>Runs the after-commit hooks registered from <paramref name="from"/> (a <see cref="Savepoint"/>'s) up to <paramref name="to"/>.</summary>
+    internal void RunAfterCommit(int from = 0, int to = int.MaxValue)
     {
-        foreach (var action in _after)
+        for (var i = from; i < Math.Min(to, _after.Count); i++)
         {
-            action();
+            _after[i]();
+        }
+    }
+
+    /// <summary>How many after-commit hooks are registered (where the next unit of work's start).</summary>
+    internal int AfterCount => _after.Count;
+
+    /// <summary>
+    /// Marks where one unit of work starts, when several share this transaction (a group commit): a unit that fails is
+    /// undone back to its mark (<see cref="Rollback"/>), leaving the others' changes as they were.
+    /// </summary>
+    internal Savepoint Mark() => _changes == 0 && _committed.Count == 0 && _after.Count == 0
+        ? new Savepoint(null, null, _header, 0, 0, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, 0)
+        : new Savepoint(new Dictionary<string, Pending>(_pending, StringComparer.Ordinal), new Dictionary<string, ObjectIndex?>(_objects, StringComparer.Ordinal), _header, _committed.Count, _after.Count, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, _changes);
+
+    /// <summary>Whether anything was staged since <paramref name="mark"/>.</summary>
+    internal bool ChangedSince(Savepoint mark) => _changes != mark.Changes;
+
+    /// <summary>Undoes everything staged since <paramref name="mark"/>: records, header, hooks and flags.</summary>
+    internal void Rollback(Savepoint mark)
+    {
+        Restore(_pending, mark.Pending);
+        Restore(_objects, mark.Objects);
+        _header = mark.Header;
+        _committed.RemoveRange(mark.Committed, _committed.Count - mark.Committed);
+        _after.RemoveRange(mark.After, _after.Count - mark.After);
+        (ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase) = (mark.ReplacementKeys, mark.ReplacementAnchor, mark.RewriteManifest, mark.Erase);
+        _changes = mark.Changes;
+
+        static void Restore<TValue>(Dictionary<string, TValue> into, Dictionary<string, TValue>? from)
+        {
+            into.Clear();
+            if (from is not null)
+            {
+                foreach (var (key, value) in from)
+                {
+                    into[key] = value;
+                }
+            }
         }
     }
 
@@ -209,6 +246,7 @@ internal sealed class VaultTransaction
         }
 
         _pending[key] = new Pending(bytes, hash, tag, decoded, id, existed);
+        _changes++;
         return (hash, id);
     }
 
@@ -216,6 +254,7 @@ internal sealed class VaultTransaction
     {
         var (id, existed) = Locate(key);
         _pending[key] = new Pending(null, null, 0, null, id, existed);
+        _changes++;
     }
 
     /// <summary>
@@ -245,4 +284,17 @@ internal sealed class VaultTransaction
     /// <param name="Id">Where the store keeps it.</param>
     /// <param name="Existed">Whether the vault held it before this transaction (it is replaced, not created).</param>
     internal sealed record Pending(byte[]? Bytes, RecordHash? Hash, long Tag, object? Decoded, long Id, bool Existed);
+
+    /// <summary>The state of a transaction where one unit of work started (see <see cref="Mark"/>).</summary>
+    internal sealed record Savepoint(
+        Dictionary<string, Pending>? Pending,
+        Dictionary<string, ObjectIndex?>? Objects,
+        VaultHeader? Header,
+        int Committed,
+        int After,
+        Integrity.MetadataKeys? ReplacementKeys,
+        Integrity.IRollbackAnchor? ReplacementAnchor,
+        bool RewriteManifest,
+        bool Erase,
+        int Changes);
 }

@@ -25,8 +25,32 @@ internal sealed class SpyRecordStore(IRecordStore inner) : IRecordStore
 
     public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default) => inner.IsEmptyAsync(cancellationToken);
 
+    /// <summary>When set, a commit waits for it before it writes (a slow fsync the test controls).</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    /// <summary>Completes when a commit is waiting at <see cref="Gate"/>.</summary>
+    public TaskCompletionSource AtGate { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How many commits the vault made (failed ones included).</summary>
+    public int Commits { get; private set; }
+
+    /// <summary>The next commit waits at a new gate; returns the gate to open.</summary>
+    public TaskCompletionSource HoldNextCommit()
+    {
+        AtGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
     public async ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
     {
+        Commits++;
+        if (Gate is { } gate)
+        {
+            Gate = null;
+            AtGate.TrySetResult();
+            await gate.Task;
+        }
+
         if (FailWrites is { } failure)
         {
             throw failure;
