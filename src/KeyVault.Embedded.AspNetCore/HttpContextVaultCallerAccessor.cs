@@ -10,7 +10,7 @@ namespace KeyVault.Embedded.AspNetCore;
 /// application when the token says so (<c>idtyp</c> = <c>app</c>, or <c>appid</c>/<c>azp</c> without a user's
 /// <c>scp</c>); groups from <c>groups</c>. A request that is not authenticated is the anonymous principal, which no
 /// assignment names, so access control refuses it. Outside a request (a background service), there is no caller here
-/// and the vault uses its default.
+/// and the vault uses its default. The audit trail gets the request's remote address and user agent.
 /// </summary>
 public sealed class HttpContextVaultCallerAccessor : IVaultCallerAccessor
 {
@@ -38,6 +38,12 @@ public sealed class HttpContextVaultCallerAccessor : IVaultCallerAccessor
 
         return FromClaims(context.User);
     }
+
+    /// <inheritdoc/>
+    public string? GetCallerIpAddress() => _http.HttpContext?.Connection.RemoteIpAddress?.ToString();
+
+    /// <inheritdoc/>
+    public string? GetClientInfo() => _http.HttpContext?.Request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null;
 
     /// <summary>The principal a set of claims names (the anonymous one when they are not authenticated).</summary>
     /// <param name="user">The request's user.</param>

@@ -130,6 +130,16 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         return _core.Access.RunAs(principal);
     }
 
+    /// <summary>
+    /// Gives the operations inside the returned scope (and everything they await) a correlation id for their audit
+    /// records, when no <see cref="System.Diagnostics.Activity"/> is current (whose trace id comes first). Dispose the
+    /// scope to return to the previous one.
+    /// </summary>
+    /// <param name="correlationId">1 to 128 printable ASCII characters (a request id, a GUID).</param>
+    /// <returns>The scope.</returns>
+    /// <exception cref="VaultException"><c>BadParameter</c> when the id is empty, too long or not printable ASCII.</exception>
+    public IDisposable UseCorrelationId(string correlationId) => Audit.AuditTrail.UseCorrelationId(correlationId);
+
     /// <summary>Turns purge protection on for good: from now on no deleted object can be purged before its scheduled purge date.</summary>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
     /// <returns>A task that completes when the setting is on disk.</returns>
@@ -234,9 +244,9 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
             new ValueTask<Hosting.VaultHealth>(Hosting.VaultHealth.ProbeAsync(s.Item1._core, s.Item1._lifecycle, s.nearExpiryWindow, s.writes, s.expiry, s.cancellationToken)), cancellationToken).AsTask();
 
     /// <summary>
-    /// Checks the audit trail: every record present, unaltered and in order, each carrying the previous one's hash, and
-    /// the chain ending at its head, which the vault's key hierarchy authenticates. Records still inside their flush
-    /// window are made durable first.
+    /// Checks the audit trail: every record present, unaltered and in order, each block carrying the previous one's
+    /// hash, from the first record (or the checkpoint retention left) to the newest block, which the vault's manifest
+    /// authenticates under its key hierarchy. Records still inside their flush window are made durable first.
     /// </summary>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>The record count, and the first bad record with what is wrong, if any.</returns>
@@ -268,6 +278,18 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
 
             return (IReadOnlyList<Audit.VaultAuditEvent>)[.. events.Where(e => s.query?.Matches(e) ?? true)];
         }, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Removes the audit records older than <see cref="Audit.VaultAuditOptions.RetentionDays"/> (whole blocks, oldest
+    /// first) and leaves an authenticated checkpoint, so that the chain still verifies from the first record kept.
+    /// Nothing is pruned when the retention is 0 (keep for ever). The background service calls this every pass.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels before the next batch of blocks.</param>
+    /// <returns>How many records were removed.</returns>
+    /// <exception cref="VaultException"><c>BadParameter</c> when auditing is off.</exception>
+    /// <exception cref="VaultIntegrityException">The chain does not follow from its checkpoint: nothing was pruned.</exception>
+    public Task<long> PruneAuditAsync(CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.AuditPrune, null, null, (this, cancellationToken), static s => s.Item1.AuditTrail().PruneAsync(s.cancellationToken), cancellationToken).AsTask();
 
     /// <summary>Writes the matching audit records as JSON Lines, one Azure <c>AuditEvent</c> per line.</summary>
     /// <param name="destination">Where to write (left open).</param>

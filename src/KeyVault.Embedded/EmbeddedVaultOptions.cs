@@ -129,6 +129,11 @@ public sealed class EmbeddedVaultOptions
             yield return ("Audit:MaxFlushDelay", $"is {Audit.MaxFlushDelay}: it must be between 10 ms and one hour.");
         }
 
+        if (Audit is not null && Audit.RetentionDays is < 0 or > 36_500)
+        {
+            yield return ("Audit:RetentionDays", $"is {Audit.RetentionDays}: it must be between 0 (keep for ever) and 36500.");
+        }
+
         if (CacheCapacity < 1)
         {
             yield return ("CacheCapacity", $"is {CacheCapacity}: it must be at least 1.");

@@ -44,6 +44,9 @@ internal sealed class AccessControl : OperationPolicy
         _accessor = accessor;
     }
 
+    /// <summary>The host's caller accessor, if it set one.</summary>
+    public IVaultCallerAccessor? Accessor => _accessor;
+
     /// <summary>The caller of the current operation: a <see cref="EmbeddedVault.RunAs"/> scope, else the host's accessor, else the application.</summary>
     public VaultPrincipal Caller => _runAs.Value ?? _accessor?.GetCaller() ?? VaultPrincipal.Application;
 

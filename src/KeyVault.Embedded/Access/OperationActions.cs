@@ -114,6 +114,7 @@ internal static class OperationActions
         Add(VaultOperation.AccessRead, "embedded/access/read", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AccessWrite, "embedded/access/write", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AuditRead, "embedded/audit/read", null, "manage", ActionTarget.Vault);
+        Add(VaultOperation.AuditPrune, "embedded/audit/prune/action", null, "manage", ActionTarget.Vault);
         return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(table, StringComparer.Ordinal);
     }
 }

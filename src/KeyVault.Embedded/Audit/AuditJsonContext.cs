@@ -12,14 +12,19 @@ internal sealed record StoredAuditBlock(
     [property: JsonPropertyName("first")] long First,
     [property: JsonPropertyName("events")] IReadOnlyList<VaultAuditEvent> Events);
 
-/// <summary>The chain's head: the last block, the last record's sequence number, and the last block's hash (an authenticated vault record).</summary>
-internal sealed record StoredAuditHead(
+/// <summary>
+/// Where the chain starts once retention has pruned its oldest blocks: the first block kept, its first record's sequence
+/// number, the hash of the last block pruned (which the first kept block carries), and the newest pruned record's time.
+/// An authenticated vault record, like the blocks.
+/// </summary>
+internal sealed record StoredAuditCheckpoint(
     [property: JsonPropertyName("block")] long Block,
-    [property: JsonPropertyName("seq")] long Sequence,
-    [property: JsonPropertyName("hash")] string Hash);
+    [property: JsonPropertyName("first")] long First,
+    [property: JsonPropertyName("prev")] string Previous,
+    [property: JsonPropertyName("prunedThrough")] DateTimeOffset PrunedThrough);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StoredAuditBlock))]
-[JsonSerializable(typeof(StoredAuditHead))]
+[JsonSerializable(typeof(StoredAuditCheckpoint))]
 [JsonSerializable(typeof(VaultAuditEvent))]
 internal sealed partial class AuditJsonContext : JsonSerializerContext;

@@ -12,4 +12,18 @@ public sealed class VaultAuditOptions
     /// at least 10 ms, at most one hour.
     /// </summary>
     public TimeSpan MaxFlushDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When set, every operation returns only once its record is durable: a read or a refusal waits for a commit (shared
+    /// with the others waiting at the time), a write's record is in its commit anyway. Default false: reads stay
+    /// microseconds and a crash loses at most the last <see cref="MaxFlushDelay"/> of their records.
+    /// </summary>
+    public bool Strict { get; set; }
+
+    /// <summary>
+    /// How many days records are kept; 0 (the default) keeps them for ever. Older ones are pruned by
+    /// <see cref="EmbeddedVault.PruneAuditAsync"/> (the background service calls it every pass), which leaves an
+    /// authenticated checkpoint so that the chain still verifies from the first record kept. At most 36,500.
+    /// </summary>
+    public int RetentionDays { get; set; }
 }

@@ -6,7 +6,7 @@ namespace KeyVault.Embedded.Hosting;
 
 /// <summary>
 /// One pass of the background work: purge what reached its purge date, apply key rotation policies, apply certificate
-/// lifetime actions, raise near-expiry and expired notices. A step that fails is logged and the others still run; it
+/// lifetime actions, raise near-expiry and expired notices, prune audit records past their retention. A step that fails is logged and the others still run; it
 /// runs again next pass.
 /// </summary>
 internal sealed class BackgroundPass
@@ -55,6 +55,11 @@ internal sealed class BackgroundPass
             }
         }, result).ConfigureAwait(false);
 
+        if (vault.Core.Audit is { RetentionDays: > 0 })
+        {
+            await Step("audit retention", async () => result.AuditPruned = await vault.PruneAuditAsync(cancellationToken).ConfigureAwait(false), result).ConfigureAwait(false);
+        }
+
         _logger.LogInformation(VaultLogEvents.BackgroundPass,
             "Background pass: {Purged} purged, {Rotated} keys rotated, {Renewed} certificates renewed, {NearExpiry} near expiry, {Expired} expired, {Failures} failures.",
             result.Purged, result.Rotated, result.Renewed, result.NearExpiry, result.Expired, result.Failures);
@@ -91,5 +96,7 @@ internal sealed class BackgroundPass
         public int Expired { get; set; }
 
         public int Failures { get; set; }
+
+        public long AuditPruned { get; set; }
     }
 }

@@ -13,11 +13,13 @@ internal sealed class OperationPipeline
 {
     private readonly VaultCore _core;
     private readonly OperationPolicy[] _policies;
+    private readonly Audit.AuditTrail? _strict;
 
     public OperationPipeline(VaultCore core)
     {
         _core = core;
         _policies = core.Audit is { } audit ? [core.Telemetry, audit, core.Access] : [core.Telemetry, core.Access];
+        _strict = core.Audit is { Strict: true } strict ? strict : null;
     }
 
     /// <summary>
@@ -70,7 +72,18 @@ internal sealed class OperationPipeline
     /// </summary>
     public async ValueTask<TResult> RunAsync<TState, TResult>(string operation, ObjectType? type, string? name, TState state, Func<TState, ValueTask<TResult>> body, CancellationToken cancellationToken)
     {
-        Begin(operation, type, name, cancellationToken, out var context);
+        var context = default(OperationContext);
+        try
+        {
+            Begin(operation, type, name, cancellationToken, out context);
+        }
+        catch (Exception) when (_strict is not null && context.Audit is not null)
+        {
+            // Strict auditing: the refusal returns once its record is durable.
+            await _strict.DurableAsync(context.Audit, quiet: true).ConfigureAwait(false);
+            throw;
+        }
+
         if (context.Audit is { } audit)
         {
             // A write in this flow commits this operation's record with it (this async method's flow only).
@@ -86,10 +99,34 @@ internal sealed class OperationPipeline
         catch (Exception ex)
         {
             End(ref context, ex);
+            if (_strict is not null && context.Audit is { } failed)
+            {
+                await _strict.DurableAsync(failed, quiet: true).ConfigureAwait(false);
+            }
+
             throw;
         }
 
         End(ref context, null);
+        if (_strict is not null && context.Audit is { } done)
+        {
+            await _strict.DurableAsync(done, quiet: false).ConfigureAwait(false);
+        }
+
         return result;
+    }
+
+    /// <summary>
+    /// For a caller that cannot await (a cryptography client): under strict auditing, waits until the ended
+    /// operation's record is durable.
+    /// </summary>
+    /// <param name="context">The ended operation.</param>
+    /// <param name="failed">Whether the operation failed (then a record that cannot be made durable is only logged).</param>
+    public void WaitForRecord(ref OperationContext context, bool failed)
+    {
+        if (_strict is not null && context.Audit is { } entry)
+        {
+            Sync.Wait(_strict.DurableAsync(entry, failed));
+        }
     }
 }

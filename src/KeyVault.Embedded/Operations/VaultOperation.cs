@@ -56,6 +56,7 @@ internal static class VaultOperation
     public const string AccessRead = nameof(AccessRead);
     public const string AccessWrite = nameof(AccessWrite);
     public const string AuditRead = nameof(AuditRead);
+    public const string AuditPrune = nameof(AuditPrune);
 
     private static readonly Dictionary<(ObjectType, Lifecycle), string> LifecycleNames =
         Enum.GetValues<ObjectType>().SelectMany(type => Enum.GetValues<Lifecycle>().Select(verb => (type, verb)))

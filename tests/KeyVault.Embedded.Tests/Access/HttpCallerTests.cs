@@ -55,6 +55,7 @@ public sealed class HttpCallerTests : IAsyncLifetime
             o.Path = path;
             o.RootKey = SoftwareRootKey.FromBytes(key);
             o.Background.Enabled = false;
+            o.Audit.Enabled = true;
         }).UseHttpContextCaller();
         _app = builder.Build();
         _app.UseAuthentication();
@@ -93,6 +94,30 @@ public sealed class HttpCallerTests : IAsyncLifetime
         (await GetAsync("bob-oid", "bob-secret")).Should().Be((HttpStatusCode.Forbidden, "Forbidden/ForbiddenByRbac"), "without the group claim Bob has no assignment");
 
         (await GetAsync(null, "alice-secret")).Should().Be((HttpStatusCode.Forbidden, "Forbidden/ForbiddenByRbac"), "an unauthenticated request is never the application");
+    }
+
+    [Fact]
+    public async Task A_requests_audit_record_names_its_user_remote_address_and_user_agent()
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/secrets/alice-secret"))
+        {
+            request.Headers.Add("X-Test-User", "alice-oid");
+            request.Headers.UserAgent.ParseAdd("audit-test/1.0");
+            using var response = await _client.SendAsync(request);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        var vault = _app.Services.GetRequiredService<EmbeddedVault>();
+        IReadOnlyList<KeyVault.Embedded.Audit.VaultAuditEvent> events;
+        using (vault.RunAs(new VaultPrincipal("admin")))
+        {
+            events = await vault.GetAuditEventsAsync(new KeyVault.Embedded.Audit.AuditQuery { OperationName = "SecretGet" });
+        }
+
+        var record = events.Should().ContainSingle().Subject;
+        record.Identity.ObjectId.Should().Be("alice-oid");
+        record.CallerIpAddress.Should().Be("127.0.0.1");
+        record.Properties.ClientInfo.Should().Be("audit-test/1.0");
     }
 
     [Fact]

@@ -290,6 +290,7 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("AccessRead", () => Vault.Access.GetRoleAssignmentsAsync());
         yield return ("AccessWrite", () => Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Secret("elsewhere"), KeyVaultRoles.SecretsUser.Id, "someone"));
         yield return ("AuditRead", () => Vault.VerifyAuditAsync());
+        yield return ("AuditPrune", () => Vault.PruneAuditAsync());
         yield return ("VaultCheckExpiry", () => Vault.CheckExpiryAsync(TimeSpan.FromDays(30)));
         yield return ("VaultPurgeDue", () => Vault.PurgeDueDeletedObjectsAsync());
         yield return ("VaultHealthProbe", () => Vault.ProbeHealthAsync(TimeSpan.FromDays(30), new KeyVault.Embedded.Hosting.VaultHealth.Throttled<Exception?>(), new KeyVault.Embedded.Hosting.VaultHealth.Throttled<(int, int)>(), default));

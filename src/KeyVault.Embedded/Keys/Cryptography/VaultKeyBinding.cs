@@ -39,7 +39,17 @@ internal sealed class VaultKeyBinding : KeyBinding
 
     protected override KeyState Begin(string operation, KeyOperations kind, CancellationToken cancellationToken, out OperationContext context)
     {
-        _operations.Begin(operation, ObjectType.Key, _name, cancellationToken, out context, _isAsymmetric);
+        context = default;
+        try
+        {
+            _operations.Begin(operation, ObjectType.Key, _name, cancellationToken, out context, _isAsymmetric);
+        }
+        catch
+        {
+            _operations.WaitForRecord(ref context, failed: true);
+            throw;
+        }
+
         try
         {
             var key = Acquire(kind);
@@ -62,6 +72,7 @@ internal sealed class VaultKeyBinding : KeyBinding
         catch (Exception ex)
         {
             _operations.End(ref context, ex);
+            _operations.WaitForRecord(ref context, failed: true);
             throw;
         }
     }
@@ -70,6 +81,7 @@ internal sealed class VaultKeyBinding : KeyBinding
     {
         key.Lease.Release();
         _operations.End(ref context, failure);
+        _operations.WaitForRecord(ref context, failure is not null);
     }
 
     /// <summary>Whether the key is RSA or EC: then its public-key operations need only read access (Azure's rule).</summary>
