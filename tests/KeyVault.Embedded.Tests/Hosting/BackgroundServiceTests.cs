@@ -109,13 +109,36 @@ public sealed class BackgroundServiceTests : HostingTestBase
         Logs.GetSnapshot().Should().Contain(r => r.Id == VaultLogEvents.BackgroundStepFailed && r.Level == LogLevel.Error && r.Message.Contains("'api'", StringComparison.Ordinal));
     }
 
-    private async Task<(IHost Host, EmbeddedVault Vault)> StartAsync()
+    [Fact]
+    public async Task With_an_audit_retention_each_pass_prunes_the_records_past_it_and_the_chain_still_verifies()
+    {
+        var (_, vault) = await StartAsync(o =>
+        {
+            o.Audit.Enabled = true;
+            o.Audit.RetentionDays = 7;
+        });
+        (await NextPassAsync()).AuditPruned.Should().Be(0);
+        await vault.Secrets.SetSecretAsync("s", "v");
+
+        Time.Advance(TimeSpan.FromDays(8));
+        var pass = await NextPassAsync();
+
+        pass.AuditPruned.Should().BeGreaterThanOrEqualTo(1, "the write's record is 8 days old");
+        pass.Failures.Should().Be(0);
+        (await vault.VerifyAuditAsync()).IsIntact.Should().BeTrue();
+        var events = await vault.GetAuditEventsAsync();
+        events.Should().NotContain(e => e.OperationName == "SecretSet");
+        events.Should().Contain(e => e.OperationName == "AuditPrune" && e.ResultSignature == "OK");
+    }
+
+    private async Task<(IHost Host, EmbeddedVault Vault)> StartAsync(Action<EmbeddedVaultOptions>? configure = null)
     {
         var builder = NewBuilder();
         builder.Services.AddEmbeddedVault(builder.Configuration, o =>
         {
             o.SoftDeleteRetentionDays = 7;
             o.Background.Interval = TimeSpan.FromHours(1);
+            configure?.Invoke(o);
         });
         var host = Track(builder.Build());
         var service = host.Services.GetRequiredService<EmbeddedVaultHostedService>();
