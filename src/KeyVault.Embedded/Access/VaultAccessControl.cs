@@ -203,7 +203,9 @@ internal sealed class VaultAccessControl : IVaultAccessControl
             T result = default!;
             await s.Item1._core.Writer.WriteAsync(tx =>
             {
-                var (next, value) = s.change(access.State, access.Caller);
+                // The state as this commit sees it: another access change may be in the same group commit.
+                var (next, value) = s.change(tx.Item(AccessControl.Setting, access.State), access.Caller);
+                tx.SetItem(AccessControl.Setting, next);
                 result = value;
                 VaultSettings.Put(tx, AccessControl.Setting, JsonSerializer.Serialize(AccessControl.Store(next), AccessJsonContext.Default.StoredAccess));
                 tx.OnCommitted(() => access.Apply(next));

@@ -26,6 +26,9 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
     public const string BlockPrefix = "audit/blocks/";
     public const string CheckpointSetting = "audit/checkpoint";
 
+    /// <summary>The record of the rollback anchor seeded or dropped at open.</summary>
+    public const string AnchorChange = "VaultRollbackAnchorChange";
+
     /// <summary>At most this many blocks are pruned in one commit.</summary>
     private const int PruneBatch = 1000;
     public static readonly EventId AuditEventId = new(5000, "AuditEvent");
@@ -117,6 +120,36 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
         context.Audit = entry;
     }
 
+    /// <summary>
+    /// Records a change the vault makes on its own while opening (not an operation of the path: whoever opens the vault
+    /// proves its root): purge protection turned on by the options, the rollback anchor seeded or dropped. The
+    /// record's caller is the application; it commits with the change.
+    /// </summary>
+    public static async ValueTask RecordAsync(VaultCore core, string operation, Func<ValueTask> change)
+    {
+        if (core.Audit is not { } audit)
+        {
+            await change().ConfigureAwait(false);
+            return;
+        }
+
+        var context = new OperationContext(operation, null, null, null) { Caller = VaultPrincipal.Application, Authorization = OperationAuthorization.Unrestricted };
+        audit.OnStart(ref context);
+        context.Audit!.Began(VaultPrincipal.Application, OperationAuthorization.Unrestricted);
+        Current = context.Audit;
+        try
+        {
+            await change().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            audit.OnEnd(ref context, ex);
+            throw;
+        }
+
+        audit.OnEnd(ref context, null);
+    }
+
     /// <summary>Sets the correlation id of the operations in this flow (see <see cref="EmbeddedVault.UseCorrelationId"/>).</summary>
     public static IDisposable UseCorrelationId(string correlationId)
     {
@@ -151,20 +184,21 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
     /// (<paramref name="writes"/>), into it as one block (under the write lock), chained after the last; the chain
     /// moves on when the commit is durable.
     /// </summary>
-    public void Stage(VaultTransaction tx, IReadOnlyList<Entry> writes)
+    /// <returns>The waiting records it took (to put back with <see cref="Requeue"/> if the commit fails).</returns>
+    public IReadOnlyList<Entry> Stage(VaultTransaction tx, IReadOnlyList<Entry> writes)
     {
-        List<Entry> batch;
+        List<Entry> waiting;
         lock (_queueLock)
         {
-            batch = [.. _queue];
+            waiting = [.. _queue];
             _queue.Clear();
         }
 
-        batch.AddRange(writes);
+        List<Entry> batch = [.. waiting, .. writes];
 
         if (batch.Count == 0)
         {
-            return;
+            return waiting;
         }
 
         var block = _block + 1;
@@ -187,6 +221,24 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
                 entry.Committed = true;
             }
         });
+        return waiting;
+    }
+
+    /// <summary>Puts waiting records back, first in line, after the commit that was to make them durable failed.</summary>
+    public void Requeue(IReadOnlyList<Entry> waiting)
+    {
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+
+        lock (_queueLock)
+        {
+            if (!_disposed)
+            {
+                _queue.InsertRange(0, waiting);
+            }
+        }
     }
 
     /// <summary>The retention in days (0: for ever).</summary>
@@ -230,9 +282,9 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
         {
             _timer?.Dispose();
             _timer = null;
-            if (_queue.Count == 0 && Current is not { Staged: false, Completed: false })
+            if (_queue.Count == 0)
             {
-                return; // nothing waits (a flush inside an operation also makes that operation's record durable)
+                return;
             }
         }
 
@@ -487,7 +539,7 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
         if (_logger.IsEnabled(LogLevel.Information))
         {
             _logger.LogInformation(AuditEventId, "Audit {OperationName} {ResultSignature} ({HttpStatusCode}) by {PrincipalKind} {PrincipalId} on {ObjectType} '{ObjectName}' in {DurationMs} ms; authorized by {Authorization}; correlation {CorrelationId}.",
-                entry.Operation, entry.Signature, entry.Status, entry.Caller?.Kind, entry.Caller?.ObjectId, entry.Type?.DisplayName() ?? "vault", entry.Name, entry.DurationMs, entry.Authorization, entry.CorrelationId);
+                entry.Operation, entry.Signature, entry.Status, entry.Caller?.Kind, entry.Caller?.ObjectId, entry.Type?.DisplayName() ?? "vault", Bounded(entry.Name), entry.DurationMs, entry.Authorization, entry.CorrelationId);
         }
     }
 
@@ -584,7 +636,7 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
                 Identity = new VaultAuditIdentity { ObjectId = caller.ObjectId, Name = caller.DisplayName, Kind = caller.Kind.ToString() },
                 Properties = new VaultAuditProperties
                 {
-                    Id = Name is null || Type is null ? null : new Uri(vault, $"{Type.Value.ScopeSegment()}/{Name}").ToString(),
+                    Id = Name is null || Type is null ? null : new Uri(vault, $"{Type.Value.ScopeSegment()}/{EscapedName(Name)}").ToString(),
                     ClientInfo = ClientInfo,
                     HttpStatusCode = Status,
                     IsRbacAuthorized = authorization switch { OperationAuthorization.Unrestricted => null, OperationAuthorization.Undecided => null, var a => a == OperationAuthorization.Rbac },
@@ -593,6 +645,23 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
             };
         }
 
+
+        /// <summary>
+        /// The object's name as the record's id carries it: as the caller gave it (the name may be invalid, the call then
+        /// refused), so escaped (no <c>../</c> can name another object) and cut to 256 characters.
+        /// </summary>
+        private static string EscapedName(string name)
+        {
+            var cut = name.Length > 256 ? name[..256] : name;
+            try
+            {
+                return Uri.EscapeDataString(cut);
+            }
+            catch (UriFormatException)
+            {
+                return "(unreadable name)";
+            }
+        }
 
         private static string SignatureOf(int status) => status switch
         {

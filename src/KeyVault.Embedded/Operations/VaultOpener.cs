@@ -67,19 +67,14 @@ internal static class VaultOpener
 
             // Access control is a vault record like any other: read through the verified reader before the first operation.
             core.Access.Apply(await Access.AccessControl.ReadAsync(new VaultSettings(core), cancellationToken).ConfigureAwait(false));
-            if (options.Audit is { Enabled: true } audit)
-            {
-                core.Audit = new Audit.AuditTrail(core, audit, options.LoggerFactory);
-                await core.Audit.LoadAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            await StartAuditAsync(core, options, cancellationToken).ConfigureAwait(false);
             if (options.EnablePurgeProtection && !core.Header.PurgeProtection)
             {
-                await core.Writer.WriteAsync(tx =>
+                await Audit.AuditTrail.RecordAsync(core, VaultOperation.VaultEnablePurgeProtection, async () => await core.Writer.WriteAsync(tx =>
                 {
                     tx.Put(tx.Header with { PurgeProtection = true });
                     return ValueTask.FromResult(true);
-                }, cancellationToken).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             }
 
             core.Telemetry.Opened(core.Header.VaultId, options.Path);
@@ -106,6 +101,16 @@ internal static class VaultOpener
 
     /// <summary>The kinds of root this library and its packages make (<see cref="IRootKeyProvider.Kind"/>).</summary>
     private static readonly HashSet<string> KnownRootKinds = new(StringComparer.Ordinal) { SoftwareRootKey.KeyKind, SoftwareRootKey.PassphraseKind, "pkcs11" };
+
+    /// <summary>Starts the audit trail when it is on (once: before the first change the open itself makes).</summary>
+    private static async ValueTask StartAuditAsync(VaultCore core, EmbeddedVaultOptions options, CancellationToken cancellationToken)
+    {
+        if (core.Audit is null && options.Audit is { Enabled: true } audit)
+        {
+            core.Audit = new Audit.AuditTrail(core, audit, options.LoggerFactory);
+            await core.Audit.LoadAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private static VaultCore NewCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, EmbeddedVaultOptions options) =>
         new(store, manifest, header, ring, root, keys, anchor, next => OpenAnchor(options, next, header.VaultId), options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory))
@@ -276,11 +281,12 @@ internal static class VaultOpener
                 {
                     // First open with an anchor: record in the header that the vault is anchored (so a removed anchor is
                     // noticed), which commits and writes the anchor.
-                    await core.Writer.WriteAsync(tx =>
+                    await StartAuditAsync(core, options, cancellationToken).ConfigureAwait(false);
+                    await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
                     {
                         tx.Put(tx.Header with { Anchored = true });
                         return ValueTask.FromResult(true);
-                    }, cancellationToken).ConfigureAwait(false);
+                    }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 }
                 else if (anchor is not null)
                 {
@@ -290,11 +296,12 @@ internal static class VaultOpener
                 {
                     // Opened deliberately without its anchor (the operator's way to take up an older copy, or to move the
                     // anchor): the vault is no longer anchored, so the next open with an anchor seeds a new one.
-                    await core.Writer.WriteAsync(tx =>
+                    await StartAuditAsync(core, options, cancellationToken).ConfigureAwait(false);
+                    await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
                     {
                         tx.Put(tx.Header with { Anchored = false });
                         return ValueTask.FromResult(true);
-                    }, cancellationToken).ConfigureAwait(false);
+                    }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 }
             }
             catch

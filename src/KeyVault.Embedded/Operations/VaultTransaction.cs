@@ -19,6 +19,7 @@ internal sealed class VaultTransaction
     private readonly Dictionary<string, ObjectIndex?> _objects = new(StringComparer.Ordinal);
     private readonly List<Action> _committed = [];
     private readonly List<Action> _after = [];
+    private readonly Dictionary<string, object> _items = new(StringComparer.Ordinal);
     private readonly long _generation;
     private VaultHeader? _header;
     private int _created;
@@ -175,6 +176,17 @@ internal sealed class VaultTransaction
     /// <summary>Replaces a key-encryption key's wrap (a root rotation re-wraps every version; nothing else may).</summary>
     public void Rewrap(KekRecord kek) => _ = Stage(kek.Key, kek.Encode(), kek);
 
+    /// <summary>
+    /// In-memory state that mirrors a record this transaction changes (the access control state), as the transaction
+    /// sees it: what an earlier unit of work in the same commit set, else <paramref name="committed"/>. A unit that
+    /// derives new state from old must read it here, not from the committed copy, or it would undo the earlier unit's
+    /// change (they commit together).
+    /// </summary>
+    public T Item<T>(string key, T committed) where T : class => _items.TryGetValue(key, out var value) ? (T)value : committed;
+
+    /// <summary>Sets the state <see cref="Item"/> returns to the units of work after this one.</summary>
+    public void SetItem(string key, object value) => _items[key] = value;
+
     /// <summary>Runs under the write lock right after the commit is durable and visible (in-memory state that mirrors it).</summary>
     public void OnCommitted(Action action) => _committed.Add(action);
 
@@ -205,9 +217,9 @@ internal sealed class VaultTransaction
     /// Marks where one unit of work starts, when several share this transaction (a group commit): a unit that fails is
     /// undone back to its mark (<see cref="Rollback"/>), leaving the others' changes as they were.
     /// </summary>
-    internal Savepoint Mark() => _changes == 0 && _committed.Count == 0 && _after.Count == 0
-        ? new Savepoint(null, null, _header, 0, 0, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, 0)
-        : new Savepoint(new Dictionary<string, Pending>(_pending, StringComparer.Ordinal), new Dictionary<string, ObjectIndex?>(_objects, StringComparer.Ordinal), _header, _committed.Count, _after.Count, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, _changes);
+    internal Savepoint Mark() => _changes == 0 && _committed.Count == 0 && _after.Count == 0 && _items.Count == 0
+        ? new Savepoint(null, null, null, _header, 0, 0, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, 0)
+        : new Savepoint(new Dictionary<string, Pending>(_pending, StringComparer.Ordinal), new Dictionary<string, ObjectIndex?>(_objects, StringComparer.Ordinal), new Dictionary<string, object>(_items, StringComparer.Ordinal), _header, _committed.Count, _after.Count, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, _changes);
 
     /// <summary>Whether anything was staged since <paramref name="mark"/>.</summary>
     internal bool ChangedSince(Savepoint mark) => _changes != mark.Changes;
@@ -217,6 +229,7 @@ internal sealed class VaultTransaction
     {
         Restore(_pending, mark.Pending);
         Restore(_objects, mark.Objects);
+        Restore(_items, mark.Items);
         _header = mark.Header;
         _committed.RemoveRange(mark.Committed, _committed.Count - mark.Committed);
         _after.RemoveRange(mark.After, _after.Count - mark.After);
@@ -289,6 +302,7 @@ internal sealed class VaultTransaction
     internal sealed record Savepoint(
         Dictionary<string, Pending>? Pending,
         Dictionary<string, ObjectIndex?>? Objects,
+        Dictionary<string, object>? Items,
         VaultHeader? Header,
         int Committed,
         int After,

@@ -119,14 +119,18 @@ internal sealed class VaultWriter : IDisposable
                 {
                     _open = null;
                     await CommitLockedAsync(before).ConfigureAwait(false);
+                    if (_core.IsFaulted || before.Durable.IsFaulted)
+                    {
+                        throw VaultErrors.StorageFailure("the commit before this one did not complete, so this change to the key hierarchy was not made", null);
+                    }
                 }
 
                 group = _open ??= new Group(new VaultTransaction(_core));
                 if (work is null)
                 {
-                    // A flush from inside an operation (a query of the trail) carries that operation's record too.
+                    // Only the records waiting: the record of an operation that flushes (a query of the trail) is not
+                    // final until that operation ends, and waits for the next commit like any read's.
                     group.Flush = true;
-                    StageRecord(group);
                 }
                 else
                 {
@@ -271,10 +275,11 @@ internal sealed class VaultWriter : IDisposable
     /// <summary>Commits a group under the lock; its members hear the outcome through <see cref="Group.Durable"/>.</summary>
     private async ValueTask CommitLockedAsync(Group group)
     {
+        IReadOnlyList<Audit.AuditTrail.Entry> waiting = [];
         try
         {
             var transaction = group.Transaction;
-            _core.Audit?.Stage(transaction, group.Records);
+            waiting = _core.Audit?.Stage(transaction, group.Records) ?? [];
             if (transaction.HasChanges)
             {
                 await CommitLockedAsync(transaction).ConfigureAwait(false);
@@ -284,6 +289,9 @@ internal sealed class VaultWriter : IDisposable
         }
         catch (Exception ex)
         {
+            // The waiting records of others' operations wait again (the next commit takes them); the members' own
+            // records are queued as failures when their operations end.
+            _core.Audit?.Requeue(waiting);
             group.Fail(ex);
         }
     }

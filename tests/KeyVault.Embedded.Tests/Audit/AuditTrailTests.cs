@@ -52,7 +52,7 @@ public sealed class AuditTrailTests : IDisposable
         }
 
         events.Select(e => e.OperationName).Should().Equal(
-            "SecretSet", "KeyCreate", "AccessWrite", "AccessWrite", "AccessWrite", "SecretGet", "KeyGet", "SecretGet", "KeySign", "AuditRead");
+            "SecretSet", "KeyCreate", "AccessWrite", "AccessWrite", "AccessWrite", "SecretGet", "KeyGet", "SecretGet", "KeySign");
         var get = events[5];
         get.ResultType.Should().Be("Success");
         get.ResultSignature.Should().Be("OK");
@@ -81,7 +81,7 @@ public sealed class AuditTrailTests : IDisposable
             Encoding.UTF8.GetString(bytes).Should().NotContain("p@ss-w0rd-value");
         }
 
-        (await VerifyAsAdmin(vault)).Should().Be(new AuditVerification(11, null, null), "the verify's own record is made durable with the others and counted");
+        (await VerifyAsAdmin(vault)).Should().Be(new AuditVerification(10, null, null), "the query's own record was waiting, and is made durable first (the verify's own follows it)");
     }
 
     [Fact]

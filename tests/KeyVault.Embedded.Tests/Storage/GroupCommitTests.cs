@@ -134,27 +134,8 @@ public sealed class GroupCommitTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>
-    /// Starts one write whose commit is held at the store's gate, then <see cref="Writers"/> more, and returns once all
-    /// of those are waiting for the write lock (so that they form the next group).
-    /// </summary>
-    private async Task<((TaskCompletionSource Open, Task Task) First, Task[] Others)> QueueBehindAHeldCommitAsync(EmbeddedVault vault, Func<int, Task> write)
-    {
-        var gate = _store.HoldNextCommit();
-        var first = vault.Secrets.SetSecretAsync("first", "v");
-        await _store.AtGate.Task;
-        var others = new Task[Writers];
-        for (var n = 0; n < Writers; n++)
-        {
-            // One at a time: each is waiting for the lock before the next starts, so they get it in this order.
-            var waiting = vault.Core.Writer.Waiting;
-            var index = n;
-            others[n] = Task.Run(() => write(index));
-            SpinWait.SpinUntil(() => vault.Core.Writer.Waiting == waiting + 1, TimeSpan.FromSeconds(30)).Should().BeTrue("writer {0} reaches the lock", n);
-        }
-
-        return ((gate, first), others);
-    }
+    private Task<((TaskCompletionSource Open, Task Task) First, Task[] Others)> QueueBehindAHeldCommitAsync(EmbeddedVault vault, Func<int, Task> write) =>
+        HeldCommit.QueueAsync(vault, _store, Writers, write);
 
     private Task<EmbeddedVault> OpenAsync(bool audit = false) => TestVaults.OpenAsync(_dir.File("vault.db"), _key, configure: options =>
     {
