@@ -4,6 +4,8 @@
 //   hold <vault> <hex key>              : opens the vault, prints "OPEN", keeps it open until stdin closes.
 //   audit-write <vault> <hex key> <first> : with auditing on, sets a secret and reads it back in a loop, printing
 //                                         "SET i" after each set returns, until killed.
+//   group-write <vault> <hex key> <first> <writers> : with auditing on, <writers> concurrent tasks set secrets (their
+//                                         commits grouped), each printing "SET i" after its set returns, until killed.
 //   hsm-sign <vault> <module> <token> <pin> <root label> <key> <hex digest>
 //                                       : opens the vault under a PKCS#11 root, signs the digest with an EC-HSM key
 //                                         (ES256), prints the signature in hex.
@@ -29,7 +31,7 @@ if (mode == "hsm-sign")
 }
 
 using var root = SoftwareRootKey.FromBytes(Convert.FromHexString(args[2]));
-await using var vault = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = args[1], RootKey = root, Audit = { Enabled = mode == "audit-write" } });
+await using var vault = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = args[1], RootKey = root, Audit = { Enabled = mode is "audit-write" or "group-write" } });
 var stdout = Console.Out;
 
 if (mode == "hold")
@@ -38,6 +40,25 @@ if (mode == "hold")
     stdout.Flush();
     await Console.In.ReadToEndAsync();
     return 0;
+}
+
+if (mode == "group-write")
+{
+    var first = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
+    var writers = int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);
+    var gate = new object();
+    await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+    {
+        for (var i = first + (w * 100_000); ; i++)
+        {
+            await vault.Secrets.SetSecretAsync($"s{i}", $"value-{i}");
+            lock (gate)
+            {
+                stdout.WriteLine($"SET {i}");
+                stdout.Flush();
+            }
+        }
+    })));
 }
 
 if (mode == "audit-write")
