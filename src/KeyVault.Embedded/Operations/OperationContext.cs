@@ -57,7 +57,7 @@ internal struct OperationContext
     internal bool ReliedOnKeyType;
 
     /// <summary>The audit policy's record of this operation, when auditing is on.</summary>
-    internal Audit.AuditTrail.Entry? Audit;
+    internal Audit.AuditEntry? Audit;
 
     /// <summary>The telemetry policy's timing and activity.</summary>
     internal VaultTelemetry.Scope Telemetry;

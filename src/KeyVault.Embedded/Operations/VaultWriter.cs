@@ -275,7 +275,7 @@ internal sealed class VaultWriter : IDisposable
     /// <summary>Commits a group under the lock; its members hear the outcome through <see cref="Group.Durable"/>.</summary>
     private async ValueTask CommitLockedAsync(Group group)
     {
-        IReadOnlyList<Audit.AuditTrail.Entry> waiting = [];
+        IReadOnlyList<Audit.AuditEntry> waiting = [];
         try
         {
             var transaction = group.Transaction;
@@ -375,7 +375,7 @@ internal sealed class VaultWriter : IDisposable
         public VaultTransaction Transaction { get; } = transaction;
 
         /// <summary>The audit records of the operations whose changes are in it.</summary>
-        public List<Audit.AuditTrail.Entry> Records { get; } = [];
+        public List<Audit.AuditEntry> Records { get; } = [];
 
         /// <summary>How many units of work changed something in it.</summary>
         public int Members { get; set; }
