@@ -102,6 +102,29 @@ public sealed class AuditRetentionAndStrictTests : IDisposable
     }
 
     [Fact]
+    public async Task In_strict_mode_concurrent_reads_share_one_commit_for_their_records()
+    {
+        await using var vault = await OpenAsync(o => o.Audit.Strict = true, spy: true);
+        await vault.Secrets.SetSecretAsync("s", "v");
+        var gate = _spy!.HoldNextCommit();
+        var first = Task.Run(() => vault.Secrets.GetSecretAsync("s").AsTask());
+        await _spy.AtGate.Task;
+        var commits = _spy.Commits;
+
+        // Eight more reads whose records wait behind the held commit: one commit makes them all durable.
+        var waiting = vault.Core.Writer.Waiting;
+        var others = Enumerable.Range(0, 8).Select(_ => Task.Run(() => vault.Secrets.GetSecretAsync("s").AsTask())).ToArray();
+        SpinWait.SpinUntil(() => vault.Core.Writer.Waiting == waiting + 8, TimeSpan.FromSeconds(30)).Should().BeTrue("the reads wait for the commit of their records");
+        others.Should().OnlyContain(t => !t.IsCompleted);
+        gate.SetResult();
+        await first;
+        await Task.WhenAll(others);
+
+        (_spy.Commits - commits).Should().Be(1, "the eight records share one commit");
+        (await vault.GetAuditEventsAsync(new AuditQuery { OperationName = "SecretGet" })).Should().HaveCount(9);
+    }
+
+    [Fact]
     public async Task In_strict_mode_a_read_whose_record_cannot_be_made_durable_fails_and_returns_no_value()
     {
         await using var vault = await OpenAsync(o => o.Audit.Strict = true, spy: true);
