@@ -117,6 +117,7 @@ internal sealed partial class Manifest
         }
 
         manifest._generation = claim.Generation;
+        manifest._audit = claim.Audit;
         return (manifest, claim.KekVersion);
     }
 
