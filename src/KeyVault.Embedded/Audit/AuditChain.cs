@@ -9,16 +9,14 @@ using Microsoft.Extensions.Logging;
 namespace KeyVault.Embedded.Audit;
 
 /// <summary>
-/// The audit trail's storage: blocks of records (<c>~audit/{n}</c>, store id <see cref="RecordIds.AuditBlock"/>), each
-/// carrying the SHA-256 of the one before. Blocks are not listed in the manifest: the chain's head (the newest block's
-/// number, last sequence number and SHA-256) rides in the head every manifest bucket a commit writes, under the bucket's
-/// MAC, so the newest block is authenticated by the key hierarchy and each older one by the hash its successor carries.
-/// The checkpoint (<c>settings/audit/checkpoint</c>, a listed record) says where the chain starts once retention has
-/// pruned its oldest blocks. Appends under the write lock, reads and verifies the chain, prunes.
+/// The audit trail's storage: blocks of records (<c>settings/audit/blocks/{n}</c>), each carrying the SHA-256 of the
+/// one before, listed and authenticated by the manifest like every record; the newest listed block is the head; the
+/// checkpoint (<c>settings/audit/checkpoint</c>) says where the chain starts once retention has pruned its oldest
+/// blocks. Appends under the write lock, reads and verifies the chain, prunes.
 /// </summary>
 internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logger)
 {
-    public const string BlockPrefix = "~audit/";
+    public const string BlockPrefix = "audit/blocks/";
     public const string CheckpointSetting = "audit/checkpoint";
 
     /// <summary>At most this many blocks are pruned in one commit.</summary>
@@ -49,11 +47,9 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
         }
 
         var bytes = JsonSerializer.SerializeToUtf8Bytes(new StoredAuditBlock(block, _hash, first, events), AuditJsonContext.Default.StoredAuditBlock);
-        var digest = SHA256.HashData(bytes);
-        var hash = Convert.ToHexStringLower(digest);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var last = first + batch.Count - 1;
-        tx.PutUnlisted(new Storage.StoredRecord(RecordIds.AuditBlock(block), BlockName(block), bytes));
-        tx.AuditHead = new Integrity.AuditHead(block, last, Integrity.RecordHash.Read(digest));
+        VaultSettings.Put(tx, BlockName(block), Encoding.UTF8.GetString(bytes));
         tx.OnCommitted(() =>
         {
             (_block, _sequence, _hash) = (block, last, hash);
@@ -67,125 +63,85 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
     /// <summary>Loads where the chain ends at open: its newest listed block (or, when retention pruned them all, the checkpoint).</summary>
     public async ValueTask LoadAsync(CancellationToken cancellationToken)
     {
-        var head = _core.Manifest.Audit;
-        if (head.Block > 0)
-        {
-            (_block, _sequence, _hash) = (head.Block, head.Sequence, Convert.ToHexStringLower(head.Hash.ToArray()));
-            return;
-        }
-
-        // No block yet, or every one pruned (the head then still names the last one): the checkpoint, else genesis.
         var (start, _) = await StartAsync(cancellationToken).ConfigureAwait(false);
         (_block, _sequence, _hash) = (start.Block - 1, start.First - 1, start.Previous);
+        var listed = ListedBlocks();
+        for (var i = listed.Count - 1; i >= 0; i--)
+        {
+            (StoredAuditBlock Block, string Hash)? stored;
+            try
+            {
+                stored = await ReadBlockAsync(listed[i], cancellationToken).ConfigureAwait(false);
+            }
+            catch (VaultIntegrityException)
+            {
+                stored = null;
+            }
+
+            if (stored is { } newest)
+            {
+                (_block, _sequence, _hash) = (listed[^1], newest.Block.First + newest.Block.Events.Count - 1, i == listed.Count - 1 ? newest.Hash : Genesis);
+                break;
+            }
+
+            // The newest block is damaged or gone: the vault still opens and records (after the newest block number, so
+            // nothing is overwritten); verification names the damage.
+            _block = listed[^1];
+            _hash = Genesis;
+        }
+
+        if (_hash == Genesis && listed.Count > 0)
+        {
+            _logger.LogError(AuditTrail.AuditEventId, "The audit trail's newest block is damaged or missing; new records follow it, and VerifyAuditAsync names the first bad record.");
+        }
     }
 
     /// <summary>Every record of the chain in order, checked block by block from its start to its newest block.</summary>
-    /// <remarks>
-    /// Blocks are read from the store as commits go on: a block committed but not yet in the manifest's head, or pruned
-    /// meanwhile, would look out of place. A check that fails while the vault's generation moved (after any commit in
-    /// flight has settled) is therefore made again, up to three times.
-    /// </remarks>
     public async ValueTask<(List<VaultAuditEvent> Events, AuditVerification Verification)> ReadChainAsync(CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var generation = _core.Manifest.Generation;
-            var result = await ReadChainOnceAsync(cancellationToken).ConfigureAwait(false);
-            if (result.Verification.IsIntact || attempt == 3)
-            {
-                return result;
-            }
-
-            await _core.Writer.SettledAsync().ConfigureAwait(false);
-            if (_core.Manifest.Generation == generation)
-            {
-                return result;
-            }
-        }
-    }
-
-    private async ValueTask<(List<VaultAuditEvent> Events, AuditVerification Verification)> ReadChainOnceAsync(CancellationToken cancellationToken)
     {
         var events = new List<VaultAuditEvent>();
         var (start, problem) = await StartAsync(cancellationToken).ConfigureAwait(false);
-        var head = _core.Manifest.Audit;
-        var lastBlock = head.Block > 0 ? head.Block : start.Block - 1;
-        var lastSequence = head.Block > 0 ? head.Sequence : start.First - 1;
-        AuditVerification Bad(long at, string what) => new(Math.Max(0, lastSequence - start.First + 1), at, what) { FirstSequence = start.First };
+        var listed = ListedBlocks();
+        var lastBlock = listed.Count > 0 ? listed[^1] : start.Block - 1;
+        AuditVerification Bad(long at, string what) => new(Math.Max(0, _sequence - start.First + 1), at, what) { FirstSequence = start.First };
         if (problem is not null)
         {
             return (events, Bad(start.First, problem));
         }
 
-        // Forward: every block present, numbered and sequenced in order.
-        var blocks = new List<(StoredAuditBlock Found, string Hash, long First)>();
+        var previous = start.Previous;
         var next = start.First;
-        long? bad = null;
         for (var block = start.Block; block <= lastBlock; block++)
         {
-            if (await ReadBlockAsync(block, cancellationToken).ConfigureAwait(false) is not { } stored)
+            (StoredAuditBlock Block, string Hash)? stored;
+            try
             {
-                bad = next;
-                break;
+                stored = await ReadBlockAsync(block, cancellationToken).ConfigureAwait(false);
+            }
+            catch (VaultIntegrityException ex)
+            {
+                return (events, Bad(next, $"the block of records from {next} fails its authentication: {ex.Message}"));
             }
 
-            if (stored.Block.Block != block || stored.Block.First != next)
+            if (stored is null)
             {
-                bad = next;
-                break;
+                return (events, Bad(next, $"the block of records from {next} is missing or unreadable"));
             }
 
-            blocks.Add((stored.Block, stored.Hash, next));
-            next += stored.Block.Events.Count;
-        }
-
-        // Backward from the authenticated head: each block must hash to what the block after it (the head, for the
-        // newest) carries as its predecessor's hash. The newest block that does not is altered or replaced.
-        var vouched = bad is null ? Convert.ToHexStringLower(head.Hash.ToArray()) : null;
-        for (var i = blocks.Count - 1; i >= 0 && vouched is not null; i--)
-        {
-            if (!string.Equals(blocks[i].Hash, vouched, StringComparison.Ordinal))
+            var (found, hash) = stored.Value;
+            if (found.Block != block || found.First != next || found.Events is not { Count: > 0 } || !string.Equals(found.Previous, previous, StringComparison.Ordinal))
             {
-                bad = blocks[i].First;
-                blocks.RemoveRange(i, blocks.Count - i);
-                break;
+                return (events, Bad(next, $"the block of records from {next} does not follow the one before (altered, moved or replaced)"));
             }
 
-            vouched = blocks[i].Found.Previous;
+            previous = hash;
+            next += found.Events.Count;
+            events.AddRange(found.Events);
         }
 
-        // Forward again over the blocks before that one: the links among them, and the first to the chain's start.
-        for (var i = 0; i < blocks.Count; i++)
+        if (listed.Count != lastBlock - start.Block + 1 || (listed.Count > 0 && listed[0] != start.Block))
         {
-            var expected = i == 0 ? start.Previous : blocks[i - 1].Hash;
-            if (!string.Equals(blocks[i].Found.Previous, expected, StringComparison.Ordinal))
-            {
-                bad = i == 0 ? blocks[0].First : blocks[i - 1].First;
-                break;
-            }
-        }
-
-        if (bad is { } first)
-        {
-            return (events, Bad(first, $"the block of records from {first} is missing, altered, moved or replaced (it does not hash to what the chain after it and the authenticated head say)"));
-        }
-
-        foreach (var block in blocks)
-        {
-            events.AddRange(block.Found.Events);
-        }
-
-        if (next - 1 != lastSequence)
-        {
-            return (events, Bad(next, $"the chain does not end at its authenticated head (record {lastSequence})"));
-        }
-
-        // Blocks where none should be: past the head, or before the chain's start (pruned ones put back).
-        var outside = (await _core.Store.ReadRangeAsync(RecordIds.AuditBlock(lastBlock + 1), RecordIds.LastAuditBlock, cancellationToken).ConfigureAwait(false)).Count
-            + (start.Block > 1 ? (await _core.Store.ReadRangeAsync(RecordIds.AuditBlock(1), RecordIds.AuditBlock(start.Block - 1), cancellationToken).ConfigureAwait(false)).Count : 0);
-        if (outside > 0)
-        {
-            return (events, Bad(next, $"{outside} block(s) of records stand outside the chain"));
+            return (events, Bad(next, $"{listed.Count - (lastBlock - start.Block + 1)} block(s) of records stand outside the chain"));
         }
 
         return (events, new AuditVerification(next - start.First, null, null) { FirstSequence = start.First });
@@ -236,7 +192,7 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
                         break;
                     }
 
-                    tx.DeleteUnlisted(RecordIds.AuditBlock(block));
+                    VaultSettings.Delete(tx, BlockName(block));
                     checkpoint = new StoredAuditCheckpoint(block + 1, found.First + found.Events.Count, hash, newest);
                     count += found.Events.Count;
                 }
@@ -291,32 +247,36 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
     private ValueTask<SettingRecord?> Setting(string name, VaultTransaction? tx, CancellationToken cancellationToken) =>
         tx is null ? _core.Reader.SettingAsync(name, cancellationToken) : tx.SettingAsync(name, cancellationToken);
 
-    /// <summary>
-    /// A block as stored, with its hash (the SHA-256 of its bytes), or null when it is missing, misplaced or unreadable.
-    /// Read from the store directly: blocks are not listed in the manifest, and the caller checks the chain.
-    /// </summary>
+    /// <summary>The numbers of the blocks the manifest lists, in order.</summary>
+    private List<long> ListedBlocks()
+    {
+        var prefix = RecordKeys.Setting(BlockPrefix);
+        var blocks = new List<long>();
+        foreach (var key in _core.Manifest.KeysWithPrefix(prefix))
+        {
+            if (long.TryParse(key.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var block))
+            {
+                blocks.Add(block);
+            }
+        }
+
+        return blocks;
+    }
+
+    /// <summary>A block as stored, with its hash (the SHA-256 of its bytes), or null when it is missing or unreadable.</summary>
     private async ValueTask<(StoredAuditBlock Block, string Hash)?> ReadBlockAsync(long block, CancellationToken cancellationToken, VaultTransaction? tx = null)
     {
-        _ = tx; // blocks are only ever appended at commit, so a transaction sees the same ones as the store
-        Storage.StoredRecord? record;
-        try
-        {
-            record = await _core.Store.ReadAsync(RecordIds.AuditBlock(block), cancellationToken).ConfigureAwait(false);
-        }
-        catch (VaultException)
+        var record = await Setting(BlockName(block), tx, cancellationToken).ConfigureAwait(false);
+        if (record is null)
         {
             return null;
         }
 
-        if (record is null || !string.Equals(record.Key, BlockName(block), StringComparison.Ordinal))
-        {
-            return null;
-        }
-
+        var bytes = Encoding.UTF8.GetBytes(record.Value);
         try
         {
-            return JsonSerializer.Deserialize(record.Value, AuditJsonContext.Default.StoredAuditBlock) is { Events.Count: > 0 } stored
-                ? (stored, Convert.ToHexStringLower(SHA256.HashData(record.Value)))
+            return JsonSerializer.Deserialize(bytes, AuditJsonContext.Default.StoredAuditBlock) is { Events.Count: > 0 } stored
+                ? (stored, Convert.ToHexStringLower(SHA256.HashData(bytes)))
                 : null;
         }
         catch (JsonException)

@@ -49,7 +49,6 @@ internal sealed partial class Manifest
     private int _entries;
     private long _generation;
     private RecordHash _root;
-    private AuditHead _audit;
 
     private Manifest(byte[] bucketKey)
     {
@@ -66,9 +65,6 @@ internal sealed partial class Manifest
     public long Generation => Volatile.Read(ref _generation);
 
     public RecordHash Root => _root;
-
-    /// <summary>The audit trail's head as of the last commit applied.</summary>
-    public AuditHead Audit => _audit;
 
     /// <summary>How many records the manifest lists.</summary>
     public int Count => _entries;
@@ -143,7 +139,6 @@ internal sealed partial class Manifest
             throw new InvalidOperationException($"Manifest commits apply in order: expected generation {Generation + 1}, got {staged.Generation}.");
         }
 
-        _audit = staged.Audit;
         foreach (var (key, index) in staged.Objects)
         {
             RecordKeys.TryParseObject(key, out var type, out var name, out _);
@@ -290,9 +285,8 @@ internal sealed record StagedManifest(
     IReadOnlyDictionary<int, byte[]> BucketBytes,
     IReadOnlyDictionary<int, RecordHash> BucketHashes,
     IReadOnlyList<RecordHash> GroupHashes,
-    byte[] BucketKey,
-    AuditHead Audit)
+    byte[] BucketKey)
 {
     /// <summary>What every bucket this commit writes carries (with the MACs' key-encryption key version).</summary>
-    public ManifestHead Head(int kekVersion) => new(Generation, kekVersion, Level, Split, Root, Audit);
+    public ManifestHead Head(int kekVersion) => new(Generation, kekVersion, Level, Split, Root);
 }

@@ -10,13 +10,11 @@ namespace KeyVault.Embedded.Integrity;
 /// <summary>
 /// The stored form of one manifest bucket (record <c>~manifest/{index, 6 hex digits}</c>):
 /// <code>
-/// "KVM3" | index (4) | generation (8) | KEK version (4) | level (1) | split (4) | root (32)
-///        | audit block (8) | audit sequence (8) | audit hash (32) | MAC (32) | entries length (4) | entries
-///        | zeros to a multiple of 1 KiB
+/// "KVM2" | index (4) | generation (8) | KEK version (4) | level (1) | split (4) | root (32) | MAC (32)
+///        | entries length (4) | entries | zeros to a multiple of 1 KiB
 /// entry = kind (1: object, 2: version, 3: other) | key length (2) | key (ASCII) | SHA-256 (32) | sequence (8) | id (8)
 /// </code>
-/// The generation, the table's shape (level, split), the root and the audit trail's head (its newest block's number,
-/// last record's sequence number and SHA-256; zeros before the first) are those of the commit that wrote the bucket; the MAC
+/// The generation, the table's shape (level, split) and the root are those of the commit that wrote the bucket; the MAC
 /// (see <see cref="MetadataKeys"/>) covers every other byte, padding included. The padding keeps a bucket's size
 /// the same across most commits, so the store rewrites it in place (one page) instead of moving or chaining it.
 /// </summary>
@@ -25,13 +23,12 @@ internal static class ManifestBucket
     public const byte ObjectEntry = 1;
     public const byte VersionEntry = 2;
     public const byte OtherEntry = 3;
-    private const int AuditOffset = 4 + 4 + 8 + 4 + 1 + 4 + RecordHash.Size;
-    private const int MacOffset = AuditOffset + 8 + 8 + RecordHash.Size;
+    private const int MacOffset = 4 + 4 + 8 + 4 + 1 + 4 + RecordHash.Size;
     private const int HeaderSize = MacOffset + 32 + 4;
     private const int SizeClass = 1024;
     private const int EntryFixedSize = 1 + 2 + RecordHash.Size + 8 + 8;
 
-    private static ReadOnlySpan<byte> Magic => "KVM3"u8;
+    private static ReadOnlySpan<byte> Magic => "KVM2"u8;
 
     public static string Key(int index) => RecordKeys.ManifestPrefix + index.ToString("x6", CultureInfo.InvariantCulture);
 
@@ -48,9 +45,6 @@ internal static class ManifestBucket
         document[20] = (byte)head.Level;
         BinaryPrimitives.WriteInt32BigEndian(document.AsSpan(21), head.Split);
         head.Root.Write(document.AsSpan(25));
-        BinaryPrimitives.WriteInt64BigEndian(document.AsSpan(AuditOffset), head.Audit.Block);
-        BinaryPrimitives.WriteInt64BigEndian(document.AsSpan(AuditOffset + 8), head.Audit.Sequence);
-        head.Audit.Hash.Write(document.AsSpan(AuditOffset + 16));
         BinaryPrimitives.WriteInt32BigEndian(document.AsSpan(HeaderSize - 4), entries.Length);
         entries.CopyTo(document.AsSpan(HeaderSize));
         keys.BucketMac(head.KekVersion, document.AsSpan(0, MacOffset), document.AsSpan(MacOffset + 32), document.AsSpan(MacOffset, 32));
@@ -62,12 +56,7 @@ internal static class ManifestBucket
     public static (int Index, ManifestHead Head, ReadOnlyMemory<byte> Entries) Decode(StoredRecord stored, MetadataKeys keys)
     {
         var document = stored.Value;
-
-        // "KVM2", the form before the audit head, is still read (its audit head is empty): it is rewritten as "KVM3"
-        // the next time its bucket is written.
-        var older = document.Length >= 4 && document.AsSpan(0, 4).SequenceEqual("KVM2"u8);
-        var (macOffset, headerSize) = older ? (AuditOffset, AuditOffset + 32 + 4) : (MacOffset, HeaderSize);
-        if (!TryParseKey(stored.Key, out var index) || document.Length < headerSize || !(older || document.AsSpan(0, 4).SequenceEqual(Magic))
+        if (!TryParseKey(stored.Key, out var index) || document.Length < HeaderSize || !document.AsSpan(0, 4).SequenceEqual(Magic)
             || BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(4)) != index)
         {
             throw Manifest.Damaged($"the record '{stored.Key}' is not a manifest bucket");
@@ -78,20 +67,19 @@ internal static class ManifestBucket
             BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(16)),
             document[20],
             BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(21)),
-            RecordHash.Read(document.AsSpan(25)),
-            older ? default : new AuditHead(BinaryPrimitives.ReadInt64BigEndian(document.AsSpan(AuditOffset)), BinaryPrimitives.ReadInt64BigEndian(document.AsSpan(AuditOffset + 8)), RecordHash.Read(document.AsSpan(AuditOffset + 16))));
-        if (!keys.VerifyBucket(head.KekVersion, document.AsSpan(0, macOffset), document.AsSpan(macOffset + 32), document.AsSpan(macOffset, 32)))
+            RecordHash.Read(document.AsSpan(25)));
+        if (!keys.VerifyBucket(head.KekVersion, document.AsSpan(0, MacOffset), document.AsSpan(MacOffset + 32), document.AsSpan(MacOffset, 32)))
         {
             throw Manifest.Damaged($"bucket {index} fails its MAC (edited, forged, or authenticated by a key the vault no longer holds)");
         }
 
-        var length = BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(headerSize - 4));
-        if (length < 0 || length > document.Length - headerSize)
+        var length = BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(HeaderSize - 4));
+        if (length < 0 || length > document.Length - HeaderSize)
         {
             throw Manifest.Damaged($"bucket {index} is truncated");
         }
 
-        return (index, head, document.AsMemory(headerSize, length));
+        return (index, head, document.AsMemory(HeaderSize, length));
     }
 
     /// <summary>How many bytes an entry for <paramref name="key"/> takes.</summary>
@@ -189,17 +177,10 @@ internal static class ManifestBucket
 /// What a commit wrote into every bucket it touched: its generation, the key-encryption key version of the MACs, the
 /// table's shape (linear hashing: 2^<see cref="Level"/> + <see cref="Split"/> buckets) and the manifest's root.
 /// </summary>
-internal readonly record struct ManifestHead(long Generation, int KekVersion, int Level, int Split, RecordHash Root, AuditHead Audit)
+internal readonly record struct ManifestHead(long Generation, int KekVersion, int Level, int Split, RecordHash Root)
 {
     public int BucketCount => (1 << Level) + Split;
 }
-
-/// <summary>
-/// The audit trail's head as of a commit: its newest block, that block's last record's sequence number and the SHA-256
-/// of its bytes (all zero before the first block). Carried, MAC'd, in every bucket the commit writes, so that the
-/// chain's newest block is authenticated without an entry of its own.
-/// </summary>
-internal readonly record struct AuditHead(long Block, long Sequence, RecordHash Hash);
 
 /// <summary>One entry as it lies in a bucket's bytes (its key not yet a string).</summary>
 internal readonly ref struct RawEntry(byte kind, ReadOnlySpan<byte> key, RecordHash hash, long sequence, long id)

@@ -117,7 +117,6 @@ internal sealed partial class Manifest
         }
 
         manifest._generation = claim.Generation;
-        manifest._audit = claim.Audit;
         return (manifest, claim.KekVersion);
     }
 

@@ -20,10 +20,9 @@ internal sealed partial class Manifest
     /// <param name="changes">The records written and removed.</param>
     /// <param name="everyBucket">Rewrites every bucket (their MACs change key: a retired key-encryption key, a new root).</param>
     /// <param name="bucketKey">A new key to place entries by (a new root): every entry is placed anew, and every bucket rewritten.</param>
-    public StagedManifest Stage(IReadOnlyCollection<ManifestChange> changes, bool everyBucket = false, byte[]? bucketKey = null, AuditHead? audit = null)
+    public StagedManifest Stage(IReadOnlyCollection<ManifestChange> changes, bool everyBucket = false, byte[]? bucketKey = null)
     {
-        var nextAudit = audit ?? _audit;
-        if (changes.Count == 0 && nextAudit == _audit && !everyBucket)
+        if (changes.Count == 0)
         {
             throw new InvalidOperationException("A commit changes at least one record.");
         }
@@ -50,12 +49,6 @@ internal sealed partial class Manifest
         {
             // The first commit writes the whole initial table, so that from then on every bucket exists.
             work.Touched.UnionWith(Enumerable.Range(0, work.BucketCount));
-        }
-        else if (work.Touched.Count == 0)
-        {
-            // A commit that lists nothing new (only the audit trail's next block) still writes one bucket: its head
-            // carries the commit's generation and the audit trail's new head.
-            work.Touch(0);
         }
 
         foreach (var (key, index) in work.Objects)
@@ -89,7 +82,7 @@ internal sealed partial class Manifest
         }
 
         var root = RootHash(work.BucketCount, work.Level, work.Split, allGroups);
-        return new StagedManifest(Generation + 1, root, work.Level, work.Split, work.Entries, work.Objects, work.Others, work.Buckets, entries, bucketHashes, allGroups, work.Key, nextAudit);
+        return new StagedManifest(Generation + 1, root, work.Level, work.Split, work.Entries, work.Objects, work.Others, work.Buckets, entries, bucketHashes, allGroups, work.Key);
     }
 
     private static int Rank(ManifestChange change) =>
@@ -210,13 +203,6 @@ internal sealed partial class Manifest
         }
 
         public byte[] Serialize(int bucket) => BucketAt(bucket).Serialize();
-
-        /// <summary>Rewrites a bucket with its entries as they are.</summary>
-        public void Touch(int bucket)
-        {
-            BucketAt(bucket);
-            Touched.Add(bucket);
-        }
 
         private int Address(ulong hash)
         {

@@ -20,8 +20,6 @@ internal sealed class VaultTransaction
     private readonly List<Action> _committed = [];
     private readonly List<Action> _after = [];
     private readonly Dictionary<string, object> _items = new(StringComparer.Ordinal);
-    private readonly List<Storage.StoredRecord> _unlisted = [];
-    private readonly List<long> _unlistedDeletes = [];
     private readonly long _generation;
     private VaultHeader? _header;
     private int _created;
@@ -47,30 +45,7 @@ internal sealed class VaultTransaction
     /// <summary>The header as this transaction leaves it.</summary>
     public VaultHeader Header => _header ?? _base;
 
-    public bool HasChanges => _pending.Count > 0 || _unlisted.Count > 0 || _unlistedDeletes.Count > 0;
-
-    /// <summary>The audit trail's head after this commit, when it appends a block; null leaves it as it is.</summary>
-    public Integrity.AuditHead? AuditHead { get; set; }
-
-    /// <summary>Records this commit creates outside the manifest (the audit trail's blocks).</summary>
-    internal IReadOnlyList<Storage.StoredRecord> Unlisted => _unlisted;
-
-    /// <summary>Records outside the manifest this commit removes.</summary>
-    internal IReadOnlyList<long> UnlistedDeletes => _unlistedDeletes;
-
-    /// <summary>Creates a record the manifest does not list (an audit block, authenticated by its chain and the audit head).</summary>
-    public void PutUnlisted(Storage.StoredRecord record)
-    {
-        _unlisted.Add(record);
-        _changes++;
-    }
-
-    /// <summary>Removes a record the manifest does not list.</summary>
-    public void DeleteUnlisted(long id)
-    {
-        _unlistedDeletes.Add(id);
-        _changes++;
-    }
+    public bool HasChanges => _pending.Count > 0;
 
     /// <summary>Whether this transaction writes the header.</summary>
     public bool ChangesHeader => _header is not null;
@@ -243,8 +218,8 @@ internal sealed class VaultTransaction
     /// undone back to its mark (<see cref="Rollback"/>), leaving the others' changes as they were.
     /// </summary>
     internal Savepoint Mark() => _changes == 0 && _committed.Count == 0 && _after.Count == 0 && _items.Count == 0
-        ? new Savepoint(null, null, null, _header, 0, 0, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, 0, 0, 0)
-        : new Savepoint(new Dictionary<string, Pending>(_pending, StringComparer.Ordinal), new Dictionary<string, ObjectIndex?>(_objects, StringComparer.Ordinal), new Dictionary<string, object>(_items, StringComparer.Ordinal), _header, _committed.Count, _after.Count, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, _changes, _unlisted.Count, _unlistedDeletes.Count);
+        ? new Savepoint(null, null, null, _header, 0, 0, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, 0)
+        : new Savepoint(new Dictionary<string, Pending>(_pending, StringComparer.Ordinal), new Dictionary<string, ObjectIndex?>(_objects, StringComparer.Ordinal), new Dictionary<string, object>(_items, StringComparer.Ordinal), _header, _committed.Count, _after.Count, ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase, _changes);
 
     /// <summary>Whether anything was staged since <paramref name="mark"/>.</summary>
     internal bool ChangedSince(Savepoint mark) => _changes != mark.Changes;
@@ -260,8 +235,6 @@ internal sealed class VaultTransaction
         _after.RemoveRange(mark.After, _after.Count - mark.After);
         (ReplacementKeys, ReplacementAnchor, RewriteManifest, Erase) = (mark.ReplacementKeys, mark.ReplacementAnchor, mark.RewriteManifest, mark.Erase);
         _changes = mark.Changes;
-        _unlisted.RemoveRange(mark.Unlisted, _unlisted.Count - mark.Unlisted);
-        _unlistedDeletes.RemoveRange(mark.UnlistedDeletes, _unlistedDeletes.Count - mark.UnlistedDeletes);
 
         static void Restore<TValue>(Dictionary<string, TValue> into, Dictionary<string, TValue>? from)
         {
@@ -337,7 +310,5 @@ internal sealed class VaultTransaction
         Integrity.IRollbackAnchor? ReplacementAnchor,
         bool RewriteManifest,
         bool Erase,
-        int Changes,
-        int Unlisted,
-        int UnlistedDeletes);
+        int Changes);
 }

@@ -223,10 +223,8 @@ internal sealed class VaultWriter : IDisposable
             changes.Add(new ManifestChange(key, pending.Hash, pending.Tag, pending.Id));
         }
 
-        var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey, transaction.AuditHead);
+        var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey);
         var commit = new StoreCommit(manifest.Generation, staged.Generation) { Erase = transaction.Erase };
-        commit.Creates.AddRange(transaction.Unlisted);
-        commit.Deletes.AddRange(transaction.UnlistedDeletes);
         foreach (var (key, pending) in transaction.Changes)
         {
             if (pending.Bytes is null)

@@ -6,8 +6,6 @@ namespace KeyVault.Embedded.Records;
 /// <item><description><c>1</c>: the header.</description></item>
 /// <item><description><c>0x100 + v</c>: key-encryption key version <c>v</c>.</description></item>
 /// <item><description><c>2^32 + b</c>: manifest bucket <c>b</c>.</description></item>
-/// <item><description><c>2^36 + n</c>: block <c>n</c> of the audit trail (not listed in the manifest: the chain and the
-/// audit head every bucket carries authenticate it).</description></item>
 /// <item><description><c>2^40 + generation × 2^20 + n</c>: the <c>n</c>-th record the commit of that generation
 /// created (objects, versions, settings). A record keeps its id when rewritten.</description></item>
 /// </list>
@@ -28,13 +26,6 @@ internal static class RecordIds
     private const int MaxKekVersion = 0xFF_FFFF;
     private const long BucketBase = 1L << 32;
     private const long RecordBase = 1L << 40;
-    private const long AuditBase = 1L << 36;
-
-    /// <summary>The id of the audit trail's block <paramref name="block"/> (from 1).</summary>
-    public static long AuditBlock(long block) => block is > 0 and < AuditBase ? AuditBase + block : throw new ArgumentOutOfRangeException(nameof(block));
-
-    /// <summary>The highest id an audit block can have.</summary>
-    public const long LastAuditBlock = AuditBase + AuditBase - 1;
 
     public static long Kek(int version) =>
         version is > 0 and <= MaxKekVersion ? KekBase + version : throw new ArgumentOutOfRangeException(nameof(version), version, "Key-encryption key versions run from 1 to 16,777,215.");

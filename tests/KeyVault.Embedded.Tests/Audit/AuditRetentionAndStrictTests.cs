@@ -198,7 +198,7 @@ public sealed class AuditRetentionAndStrictTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private List<string> Blocks() => [.. _store.Records.Keys.Where(k => k.StartsWith("~audit/", StringComparison.Ordinal))];
+    private List<string> Blocks() => [.. _store.Records.Keys.Where(k => k.StartsWith("settings/audit/blocks/", StringComparison.Ordinal))];
 
     private async Task<AuditVerification> VerifyFreshAsync()
     {

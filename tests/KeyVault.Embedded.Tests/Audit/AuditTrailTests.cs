@@ -129,11 +129,10 @@ public sealed class AuditTrailTests : IDisposable
         var records = AuditBlocks(); // one block per write here
         var second = records[1];
         var original = _store.Records[second];
-        var fourth = _store.Records[records[3]];
         var edited = Encoding.UTF8.GetString(original).Replace("SecretSet", "SecretGet", StringComparison.Ordinal);
         _store.Records[second] = Encoding.UTF8.GetBytes(edited);
         (await VerifyFreshAsync()).FirstBadSequence.Should().Be(2, "an edited record");
-        (await VerifyFreshAsync()).Problem.Should().Contain("altered", "it no longer hashes to what the block after it carries");
+        (await VerifyFreshAsync()).Problem.Should().Contain("authentication", "the manifest catches the edit");
 
         _store.Records[second] = original;
         (await VerifyFreshAsync()).IsIntact.Should().BeTrue();
@@ -144,14 +143,6 @@ public sealed class AuditTrailTests : IDisposable
         _store.Records[second] = original;
         _store.Records.Remove(records[3]);
         (await VerifyFreshAsync()).FirstBadSequence.Should().Be(4, "a removed record");
-
-        _store.Records[records[3]] = original; // the second block's bytes in the newest one's place
-        (await VerifyFreshAsync()).FirstBadSequence.Should().Be(4, "a replaced newest block no longer hashes to the authenticated head");
-
-        _store.Records[records[3]] = fourth;
-        (await VerifyFreshAsync()).IsIntact.Should().BeTrue();
-        _store.Plant(KeyVault.Embedded.Records.RecordIds.AuditBlock(5), "~audit/0000000000000000005", fourth);
-        (await VerifyFreshAsync()).Problem.Should().Contain("outside the chain", "a block added past the head");
     }
 
     [Fact]
@@ -214,12 +205,12 @@ public sealed class AuditTrailTests : IDisposable
         }
     }
 
-    private List<string> AuditBlocks() => [.. _store.Records.Keys.Where(k => k.StartsWith("~audit/", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+    private List<string> AuditBlocks() => [.. _store.Records.Keys.Where(k => k.StartsWith("settings/audit/blocks/", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
 
     /// <summary>The operation names in a stored block, read as an attacker with the file would.</summary>
     private List<string> Events(string block)
     {
-        using var json = JsonDocument.Parse(_store.Records[block].AsMemory());
+        using var json = JsonDocument.Parse(_store.Records[block].AsMemory(2));
         return [.. json.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("operationName").GetString()!)];
     }
 

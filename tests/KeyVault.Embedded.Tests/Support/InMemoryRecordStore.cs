@@ -70,14 +70,6 @@ internal sealed class InMemoryRecordStore : IRecordStore
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Puts a record at an id the vault never wrote (an attacker adding to the file).</summary>
-    public void Plant(long id, string key, byte[] value)
-    {
-        _ids[key] = id;
-        _keys[id] = key;
-        Records[key] = value;
-    }
-
     /// <summary>A copy of every record, to put back later (a replay).</summary>
     public Dictionary<string, byte[]> Snapshot() => Records.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
 
