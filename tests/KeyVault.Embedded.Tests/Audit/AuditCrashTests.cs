@@ -34,22 +34,7 @@ public sealed class AuditCrashTests : IDisposable
 
         for (var round = 0; round < Rounds; round++)
         {
-            using (var child = ChildProcess.Start("audit-write", path, Convert.ToHexString(key), (round * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture)))
-            {
-                var count = random.Next(1, 40);
-                for (var i = 0; i < count; i++)
-                {
-                    acknowledged.Add(int.Parse(child.ExpectLine().Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
-                }
-
-                Thread.SpinWait(random.Next(0, 200_000));
-                child.Kill();
-                var rest = child.ReadToEnd();
-                foreach (var line in rest[..(rest.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    acknowledged.Add(int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
-                }
-            }
+            KillAtRandom(random, 40, acknowledged, "audit-write", path, Convert.ToHexString(key), (round * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
             await using var vault = await TestVaults.OpenAsync(path, key, configure: o => o.Audit.Enabled = true);
             var verification = await vault.VerifyAuditAsync();
@@ -74,22 +59,7 @@ public sealed class AuditCrashTests : IDisposable
 
         for (var round = 0; round < Rounds; round++)
         {
-            using (var child = ChildProcess.Start("group-write", path, Convert.ToHexString(key), (round * 1_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture), "8"))
-            {
-                var count = random.Next(1, 60);
-                for (var i = 0; i < count; i++)
-                {
-                    acknowledged.Add(int.Parse(child.ExpectLine().Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
-                }
-
-                Thread.SpinWait(random.Next(0, 200_000));
-                child.Kill();
-                var rest = child.ReadToEnd();
-                foreach (var line in rest[..(rest.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    acknowledged.Add(int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
-                }
-            }
+            KillAtRandom(random, 60, acknowledged, "group-write", path, Convert.ToHexString(key), (round * 1_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture), "8");
 
             await using var vault = await TestVaults.OpenAsync(path, key, configure: o => o.Audit.Enabled = true);
             var verification = await vault.VerifyAuditAsync();
@@ -105,6 +75,28 @@ public sealed class AuditCrashTests : IDisposable
 
             present.Should().BeEquivalentTo(recorded, $"every change has its record and every record its change: they commit together (round {round}, seed {seed})");
             (await vault.Secrets.GetSecretAsync($"s{acknowledged[^1]}")).Value.Should().Be($"value-{acknowledged[^1]}");
+        }
+    }
+
+    /// <summary>
+    /// Runs the child, waits for 1 to <paramref name="most"/> acknowledged sets ("SET i"), kills it (SIGKILL) at a random
+    /// moment after, and adds every set it acknowledged, those printed before the kill included, to <paramref name="acknowledged"/>.
+    /// </summary>
+    private static void KillAtRandom(Random random, int most, List<int> acknowledged, params string[] args)
+    {
+        using var child = ChildProcess.Start(args);
+        var count = random.Next(1, most);
+        for (var i = 0; i < count; i++)
+        {
+            acknowledged.Add(int.Parse(child.ExpectLine().Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Thread.SpinWait(random.Next(0, 200_000));
+        child.Kill();
+        var rest = child.ReadToEnd();
+        foreach (var line in rest[..(rest.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            acknowledged.Add(int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 }
