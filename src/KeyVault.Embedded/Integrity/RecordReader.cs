@@ -169,8 +169,9 @@ internal sealed class RecordReader
     /// <summary>
     /// Reads a record and checks it against the hash the caller looked up. A record can be replaced by a commit between
     /// the look-up and the read (an update, a re-seal): on a mismatch the read waits until no commit is half-way between
-    /// storage and the manifest, and looks the record up again. Only bytes that disagree with what the manifest lists
-    /// now are an integrity failure. Null when the record was removed meanwhile.
+    /// storage and the manifest, and looks the record up and reads it again (a few times: it may have changed and changed
+    /// back). Only bytes that still disagree with what the manifest lists are an integrity failure. Null when the
+    /// record was removed meanwhile.
     /// </summary>
     private async ValueTask<(VerifiedRecord Record, RecordHash Hash, long Tag)?> ReadCheckedAsync(string key, Listed expected, byte[]? value, CancellationToken cancellationToken)
     {
@@ -188,11 +189,13 @@ internal sealed class RecordReader
                 return null;
             }
 
-            if (current.Equals(expected) || attempt >= MaxAttempts)
+            if (attempt >= MaxAttempts)
             {
                 return (Check(key, value, expected.Hash), expected.Hash, expected.Tag);
             }
 
+            // Read again, also when the manifest lists what it listed before: the record may have been changed and
+            // changed back meanwhile (a delete then a recover), so the bytes read were of the state in between.
             (expected, value) = (current, null);
         }
     }
