@@ -164,6 +164,12 @@ public sealed class EmbeddedVaultOptions
     /// <summary>The longest interval a .NET timer takes (about 49.7 days), rounded down.</summary>
     internal static readonly TimeSpan MaximumTimerInterval = TimeSpan.FromDays(49);
 
+    /// <summary>
+    /// Opens to check, never to use (a backup being verified): no rollback anchor is read or written, and the open
+    /// commits nothing of its own.
+    /// </summary>
+    internal bool VerifyOnly { get; set; }
+
     /// <summary>Test seam: replaces the LiteDB record store (for example with a spy).</summary>
     internal Func<string, IRecordStore>? StoreFactory { get; set; }
 }

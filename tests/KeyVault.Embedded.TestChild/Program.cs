@@ -6,6 +6,8 @@
 //                                         "SET i" after each set returns, until killed.
 //   group-write <vault> <hex key> <first> <writers> : with auditing on, <writers> concurrent tasks set secrets (their
 //                                         commits grouped), each printing "SET i" after its set returns, until killed.
+//   backup <vault> <hex key> <backup path> : backs the vault up to the path, printing "PROGRESS n" as records are
+//                                         written and "DONE" when the backup is complete, then waits to be killed.
 //   hsm-sign <vault> <module> <token> <pin> <root label> <key> <hex digest>
 //                                       : opens the vault under a PKCS#11 root, signs the digest with an EC-HSM key
 //                                         (ES256), prints the signature in hex.
@@ -37,6 +39,17 @@ var stdout = Console.Out;
 if (mode == "hold")
 {
     stdout.WriteLine("OPEN");
+    stdout.Flush();
+    await Console.In.ReadToEndAsync();
+    return 0;
+}
+
+if (mode == "backup")
+{
+    stdout.WriteLine("OPEN");
+    stdout.Flush();
+    await vault.BackupAsync(args[3], new LineProgress(stdout));
+    stdout.WriteLine("DONE");
     stdout.Flush();
     await Console.In.ReadToEndAsync();
     return 0;
@@ -86,4 +99,14 @@ for (var i = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCultur
     }
 
     stdout.Flush();
+}
+
+/// <summary>Prints each report at once, on the backup's own thread.</summary>
+internal sealed class LineProgress(TextWriter output) : IProgress<VaultProgress>
+{
+    public void Report(VaultProgress value)
+    {
+        output.WriteLine($"PROGRESS {value.Completed}");
+        output.Flush();
+    }
 }

@@ -61,12 +61,16 @@ internal static class OperationActions
         Add(VaultOperation.SecretSet, "secrets/setSecret/action", ObjectType.Secret, "set");
         Add(VaultOperation.SecretGet, "secrets/getSecret/action", ObjectType.Secret, "get");
         Add(VaultOperation.SecretUpdate, "secrets/update/action", ObjectType.Secret, "set");
+        Add(VaultOperation.SecretBackup, "secrets/backup/action", ObjectType.Secret, "backup");
+        Add(VaultOperation.SecretRestore, "secrets/restore/action", ObjectType.Secret, "restore", ActionTarget.Type);
 
         Lifecycle(ObjectType.Key, "keys", "keys/read");
         Add(VaultOperation.KeyCreate, "keys/create/action", ObjectType.Key, "create");
         Add(VaultOperation.KeyImport, "keys/import/action", ObjectType.Key, "import");
         Add(VaultOperation.KeyGet, "keys/read", ObjectType.Key, "get");
         Add(VaultOperation.KeyUpdate, "keys/update/action", ObjectType.Key, "update");
+        Add(VaultOperation.KeyBackup, "keys/backup/action", ObjectType.Key, "backup");
+        Add(VaultOperation.KeyRestore, "keys/restore/action", ObjectType.Key, "restore", ActionTarget.Type);
         Add(VaultOperation.KeyRotate, "keys/rotate/action", ObjectType.Key, "rotate");
         Add(VaultOperation.KeyRotationPolicyGet, "keyrotationpolicies/read", ObjectType.Key, "getrotationpolicy");
         Add(VaultOperation.KeyRotationPolicySet, "keyrotationpolicies/write", ObjectType.Key, "setrotationpolicy");
@@ -84,6 +88,8 @@ internal static class OperationActions
         Add(VaultOperation.CertificateImport, "certificates/import/action", ObjectType.Certificate, "import");
         Add(VaultOperation.CertificateGet, "certificates/read", ObjectType.Certificate, "get");
         Add(VaultOperation.CertificateUpdate, "certificates/update/action", ObjectType.Certificate, "update");
+        Add(VaultOperation.CertificateBackup, "certificates/backup/action", ObjectType.Certificate, "backup");
+        Add(VaultOperation.CertificateRestore, "certificates/restore/action", ObjectType.Certificate, "restore", ActionTarget.Type);
         Add(VaultOperation.CertificatePolicyGet, "certificates/read", ObjectType.Certificate, "get");
         Add(VaultOperation.CertificatePolicySet, "certificates/update/action", ObjectType.Certificate, "update");
         Add(VaultOperation.CertificatePendingGet, "certificates/read", ObjectType.Certificate, "get");
@@ -111,6 +117,9 @@ internal static class OperationActions
         Add(VaultOperation.VaultEnablePurgeProtection, "embedded/settings/write", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.VaultRotateKeyEncryptionKey, "embedded/rotateKeyEncryptionKey/action", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.VaultRotateRootKey, "embedded/rotateRootKey/action", null, "manage", ActionTarget.Vault);
+        Add(VaultOperation.VaultBackup, "embedded/backup/action", null, "manage", ActionTarget.Vault);
+        Add(VaultOperation.VaultExport, "embedded/export/action", null, "manage", ActionTarget.Vault);
+        Add(VaultOperation.VaultImport, "embedded/import/action", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AccessRead, "embedded/access/read", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AccessWrite, "embedded/access/write", null, "manage", ActionTarget.Vault);
         Add(VaultOperation.AuditRead, "embedded/audit/read", null, "manage", ActionTarget.Vault);

@@ -193,6 +193,12 @@ internal sealed class CertificateStore : ICertificateStore
     public Task PurgeDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
         _shared.PurgeAsync(certificateName, cancellationToken);
 
+    public Task<byte[]> BackupCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
+        _shared.BackupAsync(VaultOperation.CertificateBackup, certificateName, cancellationToken);
+
+    public Task<KeyVaultCertificateWithPolicy> RestoreCertificateBackupAsync(byte[] backup, CancellationToken cancellationToken = default) =>
+        _shared.RestoreAsync(VaultOperation.CertificateRestore, backup, _models.ToCertificateWithPolicy, cancellationToken);
+
     public Task<X509Certificate2> DownloadCertificateAsync(string certificateName, string? version = null, CancellationToken cancellationToken = default) =>
         Run(VaultOperation.CertificateDownload, certificateName, (this, certificateName, version, cancellationToken), static s => s.Item1.DownloadAsync(s.certificateName, s.version, s.cancellationToken), cancellationToken);
 

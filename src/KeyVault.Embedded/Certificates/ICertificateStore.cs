@@ -153,6 +153,33 @@ public interface ICertificateStore
     Task PurgeDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Backs up a certificate with every version, its policy, its pending operation and its managed key and secret, as
+    /// Azure's <c>BackupCertificateAsync</c>: one blob, authenticated and encrypted under the vault's root, that
+    /// <see cref="RestoreCertificateBackupAsync"/> restores into this vault or any vault that shares the root.
+    /// </summary>
+    /// <param name="certificateName">The name of an active certificate.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The backup blob.</returns>
+    /// <exception cref="VaultObjectNotFoundException">No active certificate has that name.</exception>
+    /// <exception cref="VaultException"><c>BadParameter</c> beyond 500 versions.</exception>
+    Task<byte[]> BackupCertificateAsync(string certificateName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Restores a certificate from a blob of <see cref="BackupCertificateAsync"/>, with its managed key and secret, its
+    /// name and every version id, as Azure's <c>RestoreCertificateBackupAsync</c>. Refused when a certificate, key or
+    /// secret of that name exists, deleted ones included.
+    /// </summary>
+    /// <param name="backup">The blob.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The restored certificate with its policy.</returns>
+    /// <exception cref="VaultException">
+    /// <c>Conflict</c> when the name exists; <c>RootKeyMismatch</c> for a blob made under another root; <c>BadParameter</c>
+    /// for bytes that are not a certificate backup. Nothing is written.
+    /// </exception>
+    /// <exception cref="VaultIntegrityException">The blob was altered.</exception>
+    Task<KeyVaultCertificateWithPolicy> RestoreCertificateBackupAsync(byte[] backup, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Downloads a certificate version as an <see cref="X509Certificate2"/>: with its private key when the policy made
     /// it exportable; for an -HSM key (PKCS#11 root), with an OpenSSL key whose private operations run in the token
     /// (usable by <c>SslStream</c> and Kestrel while the vault is open; it needs OpenSSL's pkcs11 engine, see the

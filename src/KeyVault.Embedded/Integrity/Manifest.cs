@@ -131,6 +131,39 @@ internal sealed partial class Manifest
         return keys;
     }
 
+    /// <summary>
+    /// Every record the manifest lists (key, hash, id), with every manifest bucket (hash null: a bucket is checked by its
+    /// MAC and the root, not listed). Call under the write lock, for a view of one generation (a backup's snapshot).
+    /// </summary>
+    public List<(string Key, RecordHash? Hash, long Id)> Listing()
+    {
+        var listing = new List<(string Key, RecordHash? Hash, long Id)>(_entries + _buckets.Count);
+        foreach (var (key, entry) in _others)
+        {
+            listing.Add((key, entry.Hash, entry.Id));
+        }
+
+        foreach (var objects in _objects)
+        {
+            foreach (var index in objects.Values)
+            {
+                listing.Add((index.Key, index.Hash, index.Id));
+                foreach (var version in index.Versions)
+                {
+                    listing.Add((version.Key, version.Hash, version.Id));
+                }
+            }
+        }
+
+        for (var bucket = 0; bucket < _buckets.Count; bucket++)
+        {
+            listing.Add((ManifestBucket.Key(bucket), null, RecordIds.Bucket(bucket)));
+        }
+
+        listing.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        return listing;
+    }
+
     /// <summary>Makes a staged commit what readers see. Call only after it is durable, and in commit order.</summary>
     public void Apply(StagedManifest staged)
     {

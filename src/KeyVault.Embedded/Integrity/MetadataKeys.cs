@@ -81,6 +81,14 @@ internal sealed class MetadataKeys : IDisposable
         return CryptographicOperations.FixedTimeEquals(expected, mac);
     }
 
+    /// <summary>The key of a whole-vault backup file's MAC (bound to the vault and its root); the caller zeroes it.</summary>
+    public byte[] BackupKey()
+    {
+        var key = GC.AllocateUninitializedArray<byte>(32, pinned: true);
+        HKDF.Expand(HashAlgorithmName.SHA256, _binding, key, [.. "KVE2 backup"u8, .. _vaultId]);
+        return key;
+    }
+
     public byte[] AnchorMac(ReadOnlySpan<byte> content) => HMACSHA256.HashData(_anchorKey, content);
 
     /// <summary>Forgets the commit key of a retired key-encryption key version.</summary>

@@ -112,6 +112,34 @@ public interface IKeyStore
     Task PurgeDeletedKeyAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Backs up a key with every version (ids, key material, attributes, tags, rotation policy), as Azure's
+    /// <c>BackupKeyAsync</c>: one blob, authenticated and encrypted under the vault's root, that
+    /// <see cref="RestoreKeyBackupAsync"/> restores into this vault or any vault that shares the root. An HSM key's
+    /// material never leaves its token: its blob carries the token reference, and restores only into a vault rooted in
+    /// that token while the token object exists.
+    /// </summary>
+    /// <param name="name">The name of an active key (not one a certificate manages: back up the certificate).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The backup blob.</returns>
+    /// <exception cref="VaultObjectNotFoundException">No active key has that name.</exception>
+    /// <exception cref="VaultException"><c>Forbidden</c> for a certificate's key; <c>BadParameter</c> beyond 500 versions.</exception>
+    Task<byte[]> BackupKeyAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Restores a key from a blob of <see cref="BackupKeyAsync"/>, with its name, every version id and its rotation
+    /// policy, as Azure's <c>RestoreKeyBackupAsync</c>. Refused when a key of that name exists, deleted ones included.
+    /// </summary>
+    /// <param name="backup">The blob.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The restored key (its current version).</returns>
+    /// <exception cref="VaultException">
+    /// <c>Conflict</c> when the name exists; <c>RootKeyMismatch</c> for a blob made under another root; <c>BadParameter</c>
+    /// for bytes that are not a key backup, or an HSM key where the root is not its token. Nothing is written.
+    /// </exception>
+    /// <exception cref="VaultIntegrityException">The blob was altered.</exception>
+    Task<KeyVaultKey> RestoreKeyBackupAsync(byte[] backup, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Rotates a key: a new version of the same type, size or curve and operations becomes current; its expiry comes
     /// from the rotation policy's ExpiresIn, if any.
     /// </summary>

@@ -109,6 +109,12 @@ internal sealed class KeyStore : IKeyStore
     public Task PurgeDeletedKeyAsync(string name, CancellationToken cancellationToken = default) =>
         _shared.PurgeAsync(name, cancellationToken);
 
+    public Task<byte[]> BackupKeyAsync(string name, CancellationToken cancellationToken = default) =>
+        _shared.BackupAsync(VaultOperation.KeyBackup, name, cancellationToken);
+
+    public Task<KeyVaultKey> RestoreKeyBackupAsync(byte[] backup, CancellationToken cancellationToken = default) =>
+        _shared.RestoreAsync(VaultOperation.KeyRestore, backup, ToKey, cancellationToken);
+
     public Task<KeyVaultKey> RotateKeyAsync(string name, CancellationToken cancellationToken = default) =>
         _operations.RunAsync(VaultOperation.KeyRotate, Type, name, (this, name, cancellationToken), static s =>
         {

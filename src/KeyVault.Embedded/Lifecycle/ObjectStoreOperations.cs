@@ -16,6 +16,7 @@ internal sealed class ObjectStoreOperations
     private readonly OperationPipeline _operations;
     private readonly ObjectAccess _access;
     private readonly ObjectType[] _companions;
+    private readonly Backup.ObjectBackups _backups;
 
     /// <param name="core">The vault.</param>
     /// <param name="type">The store's object type.</param>
@@ -31,6 +32,7 @@ internal sealed class ObjectStoreOperations
         _operations = operations;
         _access = access;
         _companions = companions;
+        _backups = new Backup.ObjectBackups(core, lifecycle);
     }
 
     public IAsyncEnumerable<T> ListAsync<T>(Func<ObjectVersion, T> map, CancellationToken cancellationToken) =>
@@ -53,6 +55,19 @@ internal sealed class ObjectStoreOperations
 
     public Task PurgeAsync(string name, CancellationToken cancellationToken) =>
         RunAsync(VaultOperation.Lifecycle.Purge, name, static _ => true, cancellationToken);
+
+    /// <summary>Azure's per-object backup of an object of this store's type (see <see cref="Backup.ObjectBackups"/>).</summary>
+    public Task<byte[]> BackupAsync(string operation, string name, CancellationToken cancellationToken) =>
+        _operations.RunAsync(operation, _type, name, (this, name, cancellationToken), static s =>
+            s.Item1._backups.BackupAsync(s.Item1._type, s.name, s.cancellationToken), cancellationToken).AsTask();
+
+    /// <summary>Azure's per-object restore into this store's type; the result is the restored current version.</summary>
+    public Task<T> RestoreAsync<T>(string operation, byte[] backup, Func<ObjectVersion, T> map, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(backup);
+        return _operations.RunAsync(operation, _type, null, (this, backup, map, cancellationToken), static async s =>
+            s.map(await s.Item1._backups.RestoreAsync(s.Item1._type, s.backup, s.cancellationToken).ConfigureAwait(false)), cancellationToken).AsTask();
+    }
 
     private Task<T> RunAsync<T>(VaultOperation.Lifecycle step, string name, Func<ObjectVersion, T> map, CancellationToken cancellationToken) =>
         _operations.RunAsync(VaultOperation.For(_type, step), _type, name, (this, step, name, map, cancellationToken), static async s =>

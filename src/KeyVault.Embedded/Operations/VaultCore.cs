@@ -87,6 +87,9 @@ internal sealed class VaultCore : IDisposable
 
     public RecordCache Cache { get; }
 
+    /// <summary>The backups in progress: each commit keeps for them what it replaces.</summary>
+    public Backup.StoreSnapshots Snapshots { get; } = new();
+
     /// <summary>The vault's identifier, the base of every object id (<c>embeddedvault://{vault id}/</c>).</summary>
     public Uri Uri { get; }
 

@@ -118,8 +118,8 @@ internal static class VaultOpener
             Access = new Access.AccessControl(options.CallerAccessor),
         };
 
-    private static IRollbackAnchor? OpenAnchor(EmbeddedVaultOptions options, IRootKey root, Guid vaultId) =>
-        !string.IsNullOrWhiteSpace(options.AnchorPath) ? new FileRollbackAnchor(options.AnchorPath) : (root as IRollbackAnchorSource)?.OpenAnchor(vaultId);
+    internal static IRollbackAnchor? OpenAnchor(EmbeddedVaultOptions options, IRootKey root, Guid vaultId) =>
+        options.VerifyOnly ? null : !string.IsNullOrWhiteSpace(options.AnchorPath) ? new FileRollbackAnchor(options.AnchorPath) : (root as IRollbackAnchorSource)?.OpenAnchor(vaultId);
 
     private static async ValueTask<MetadataKeys> KeysAsync(IRootKey root, Guid vaultId, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
     {
@@ -292,7 +292,7 @@ internal static class VaultOpener
                 {
                     core.AdvanceAnchor();
                 }
-                else if (verifiedHeader.Anchored)
+                else if (verifiedHeader.Anchored && !options.VerifyOnly)
                 {
                     // Opened deliberately without its anchor (the operator's way to take up an older copy, or to move the
                     // anchor): the vault is no longer anchored, so the next open with an anchor seeds a new one.

@@ -11,10 +11,14 @@ internal static class VaultOperation
     public const string SecretSet = nameof(SecretSet);
     public const string SecretGet = nameof(SecretGet);
     public const string SecretUpdate = nameof(SecretUpdate);
+    public const string SecretBackup = nameof(SecretBackup);
+    public const string SecretRestore = nameof(SecretRestore);
     public const string KeyCreate = nameof(KeyCreate);
     public const string KeyImport = nameof(KeyImport);
     public const string KeyGet = nameof(KeyGet);
     public const string KeyUpdate = nameof(KeyUpdate);
+    public const string KeyBackup = nameof(KeyBackup);
+    public const string KeyRestore = nameof(KeyRestore);
     public const string KeyRotate = nameof(KeyRotate);
     public const string KeyRotationPolicyGet = nameof(KeyRotationPolicyGet);
     public const string KeyRotationPolicySet = nameof(KeyRotationPolicySet);
@@ -30,6 +34,8 @@ internal static class VaultOperation
     public const string CertificateGet = nameof(CertificateGet);
     public const string CertificateImport = nameof(CertificateImport);
     public const string CertificateUpdate = nameof(CertificateUpdate);
+    public const string CertificateBackup = nameof(CertificateBackup);
+    public const string CertificateRestore = nameof(CertificateRestore);
     public const string CertificatePolicyGet = nameof(CertificatePolicyGet);
     public const string CertificatePolicySet = nameof(CertificatePolicySet);
     public const string CertificatePendingGet = nameof(CertificatePendingGet);
@@ -53,6 +59,9 @@ internal static class VaultOperation
     public const string VaultEnablePurgeProtection = nameof(VaultEnablePurgeProtection);
     public const string VaultRotateKeyEncryptionKey = nameof(VaultRotateKeyEncryptionKey);
     public const string VaultRotateRootKey = nameof(VaultRotateRootKey);
+    public const string VaultBackup = nameof(VaultBackup);
+    public const string VaultExport = nameof(VaultExport);
+    public const string VaultImport = nameof(VaultImport);
     public const string AccessRead = nameof(AccessRead);
     public const string AccessWrite = nameof(AccessWrite);
     public const string AuditRead = nameof(AuditRead);

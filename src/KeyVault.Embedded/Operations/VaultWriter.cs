@@ -327,6 +327,12 @@ internal sealed class VaultWriter : IDisposable
 
     private async ValueTask ApplyLockedAsync(VaultTransaction transaction, StagedManifest staged, StoreCommit commit)
     {
+        foreach (var snapshot in _core.Snapshots.Active)
+        {
+            // A backup in progress keeps what this commit replaces (it never fails the commit).
+            await snapshot.PreserveAsync(commit).ConfigureAwait(false);
+        }
+
         try
         {
             // Not cancellable from here on: a commit is all or nothing, and this one is under way.

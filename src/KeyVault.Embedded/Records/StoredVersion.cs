@@ -42,6 +42,10 @@ internal sealed class StoredVersion
         return new StoredVersion(RecordKeys.Version(objectKey, version), version, attributeBytes, attributes, seal(attributeBytes));
     }
 
+    /// <summary>A version brought back from a backup: its exact attribute bytes, with a new envelope sealed over them.</summary>
+    public static StoredVersion FromParts(string objectKey, string version, byte[] attributeBytes, RecordAttributes attributes, byte[] sealedPayload) =>
+        new(RecordKeys.Version(objectKey, version), version, attributeBytes, attributes, sealedPayload);
+
     public byte[] Encode()
     {
         var body = new byte[4 + AttributeBytes.Length + Sealed.Length];

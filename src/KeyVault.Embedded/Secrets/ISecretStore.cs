@@ -81,6 +81,32 @@ public interface ISecretStore
     /// <returns>The deleted secrets.</returns>
     IAsyncEnumerable<DeletedSecret> GetDeletedSecretsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Backs up a secret with every version (ids, values, attributes, tags), as Azure's <c>BackupSecretAsync</c>: one
+    /// self-contained blob, authenticated and encrypted under the vault's root, that <see cref="RestoreSecretBackupAsync"/>
+    /// restores into this vault or any vault that shares the root (the same software root key, the same token key).
+    /// </summary>
+    /// <param name="name">The name of an active secret (not one a certificate manages: back up the certificate).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The backup blob.</returns>
+    /// <exception cref="VaultObjectNotFoundException">No active secret has that name.</exception>
+    /// <exception cref="VaultException"><c>Forbidden</c> for a certificate's secret; <c>BadParameter</c> beyond 500 versions.</exception>
+    Task<byte[]> BackupSecretAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Restores a secret from a blob of <see cref="BackupSecretAsync"/>, with its name and every version id, as Azure's
+    /// <c>RestoreSecretBackupAsync</c>. Refused when a secret of that name exists, deleted ones included.
+    /// </summary>
+    /// <param name="backup">The blob.</param>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>The properties of the restored current version.</returns>
+    /// <exception cref="VaultException">
+    /// <c>Conflict</c> when the name exists; <c>RootKeyMismatch</c> for a blob made under another root; <c>BadParameter</c>
+    /// for bytes that are not a secret backup. Nothing is written.
+    /// </exception>
+    /// <exception cref="VaultIntegrityException">The blob was altered.</exception>
+    Task<SecretProperties> RestoreSecretBackupAsync(byte[] backup, CancellationToken cancellationToken = default);
+
     /// <summary>Recovers a deleted secret with all its versions. Completes at once (Azure's <c>StartRecoverDeletedSecretAsync</c>).</summary>
     /// <param name="name">The name.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>

@@ -74,6 +74,12 @@ internal sealed class SecretStore : ISecretStore
     public Task PurgeDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
         _shared.PurgeAsync(name, cancellationToken);
 
+    public Task<byte[]> BackupSecretAsync(string name, CancellationToken cancellationToken = default) =>
+        _shared.BackupAsync(VaultOperation.SecretBackup, name, cancellationToken);
+
+    public Task<SecretProperties> RestoreSecretBackupAsync(byte[] backup, CancellationToken cancellationToken = default) =>
+        _shared.RestoreAsync(VaultOperation.SecretRestore, backup, ToProperties, cancellationToken);
+
     private async ValueTask<KeyVaultSecret> SetAsync(KeyVaultSecret secret, CancellationToken cancellationToken)
     {
         var properties = secret.Properties;

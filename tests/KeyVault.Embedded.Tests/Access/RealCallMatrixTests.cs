@@ -74,17 +74,17 @@ public sealed class RealCallMatrixTests : VaultTestBase
     public static TheoryData<string, string> Permissions()
     {
         var data = new TheoryData<string, string>();
-        foreach (var permission in "get list set delete recover purge".Split(' '))
+        foreach (var permission in "get list set delete recover purge backup restore".Split(' '))
         {
             data.Add("secrets", permission);
         }
 
-        foreach (var permission in "get list update create import delete recover purge encrypt decrypt wrapKey unwrapKey sign verify rotate getrotationpolicy setrotationpolicy".Split(' '))
+        foreach (var permission in "get list update create import delete recover purge backup restore encrypt decrypt wrapKey unwrapKey sign verify rotate getrotationpolicy setrotationpolicy".Split(' '))
         {
             data.Add("keys", permission);
         }
 
-        foreach (var permission in "get list update create import delete recover purge managecontacts getissuers listissuers setissuers deleteissuers".Split(' '))
+        foreach (var permission in "get list update create import delete recover purge backup restore managecontacts getissuers listissuers setissuers deleteissuers".Split(' '))
         {
             data.Add("certificates", permission);
         }
@@ -123,6 +123,8 @@ public sealed class RealCallMatrixTests : VaultTestBase
         ["SecretSet"] = ("secrets", "set"), ["SecretGet"] = ("secrets", "get"), ["SecretUpdate"] = ("secrets", "set"),
         ["SecretList"] = ("secrets", "list"), ["SecretListVersions"] = ("secrets", "list"), ["SecretListDeleted"] = ("secrets", "list"),
         ["SecretDelete"] = ("secrets", "delete"), ["SecretGetDeleted"] = ("secrets", "get"), ["SecretRecover"] = ("secrets", "recover"), ["SecretPurge"] = ("secrets", "purge"),
+        ["SecretBackup"] = ("secrets", "backup"), ["SecretRestore"] = ("secrets", "restore"), ["KeyBackup"] = ("keys", "backup"), ["KeyRestore"] = ("keys", "restore"),
+        ["CertificateBackup"] = ("certificates", "backup"), ["CertificateRestore"] = ("certificates", "restore"),
         ["KeyGet"] = ("keys", "get"), ["KeyList"] = ("keys", "list"), ["KeyListVersions"] = ("keys", "list"), ["KeyListDeleted"] = ("keys", "list"),
         ["KeyEncrypt"] = ("keys", "encrypt"), ["KeyDecrypt"] = ("keys", "decrypt"), ["KeyWrap"] = ("keys", "wrapKey"), ["KeyUnwrap"] = ("keys", "unwrapKey"),
         ["KeySign"] = ("keys", "sign"), ["KeyVerify"] = ("keys", "verify"), ["KeyGetRandomBytes"] = ("keys", "get"), ["KeyUpdate"] = ("keys", "update"),
@@ -227,6 +229,8 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("SecretList", () => Drain(secrets.GetPropertiesOfSecretsAsync()));
         yield return ("SecretListVersions", () => Drain(secrets.GetPropertiesOfSecretVersionsAsync(Target)));
         yield return ("SecretListDeleted", () => Drain(secrets.GetDeletedSecretsAsync()));
+        yield return ("SecretBackup", () => secrets.BackupSecretAsync(Target));
+        yield return ("SecretRestore", () => secrets.RestoreSecretBackupAsync(new byte[16]));
         yield return ("SecretDelete", () => secrets.DeleteSecretAsync(Target));
         yield return ("SecretGetDeleted", () => secrets.GetDeletedSecretAsync(Target));
         yield return ("SecretRecover", () => secrets.RecoverDeletedSecretAsync(Target));
@@ -251,6 +255,8 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("KeyRotationPoliciesApply", () => keys.ApplyRotationPoliciesAsync());
         yield return ("KeyImport", () => keys.ImportKeyAsync(Target, new JsonWebKey { KeyType = KeyType.Oct, K = new byte[32] }));
         yield return ("KeyCreate", () => keys.CreateRsaKeyAsync(new CreateRsaKeyOptions(Target)));
+        yield return ("KeyBackup", () => keys.BackupKeyAsync(Target));
+        yield return ("KeyRestore", () => keys.RestoreKeyBackupAsync(new byte[16]));
         yield return ("KeyDelete", () => keys.DeleteKeyAsync(Target));
         yield return ("KeyGetDeleted", () => keys.GetDeletedKeyAsync(Target));
         yield return ("KeyRecover", () => keys.RecoverDeletedKeyAsync(Target));
@@ -281,6 +287,8 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("CertificateIssuerUpdate", () => certificates.UpdateIssuerAsync(new CertificateIssuer("issuer")));
         yield return ("CertificateIssuerDelete", () => certificates.DeleteIssuerAsync("issuer"));
         yield return ("CertificateLifetimeActionsApply", () => certificates.ApplyLifetimeActionsAsync());
+        yield return ("CertificateBackup", () => certificates.BackupCertificateAsync(Target));
+        yield return ("CertificateRestore", () => certificates.RestoreCertificateBackupAsync(new byte[16]));
         yield return ("CertificateDelete", () => certificates.DeleteCertificateAsync(Target));
         yield return ("CertificateGetDeleted", () => certificates.GetDeletedCertificateAsync(Target));
         yield return ("CertificateRecover", () => certificates.RecoverDeletedCertificateAsync(Target));
@@ -296,6 +304,9 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("VaultHealthProbe", () => Vault.ProbeHealthAsync(TimeSpan.FromDays(30), new KeyVault.Embedded.Hosting.VaultHealth.Throttled<Exception?>(), new KeyVault.Embedded.Hosting.VaultHealth.Throttled<(int, int)>(), default));
         yield return ("VaultRotateKeyEncryptionKey", () => Vault.RotateKeyEncryptionKeyAsync());
         yield return ("VaultRotateRootKey", () => Vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey())));
+        yield return ("VaultBackup", () => Vault.BackupAsync(new MemoryStream()));
+        yield return ("VaultExport", () => Vault.ExportAsync(new MemoryStream(), SoftwareRootKey.FromBytes(TestVaults.NewKey())));
+        yield return ("VaultImport", () => Vault.ImportAsync(new MemoryStream(new byte[16]), SoftwareRootKey.FromBytes(TestVaults.NewKey())));
         yield return ("VaultEnablePurgeProtection", () => Vault.EnablePurgeProtectionAsync());
     }
 }

@@ -18,13 +18,13 @@ public sealed class RoleMatrixTests
     internal static readonly Dictionary<string, string[]> Allowed = new()
     {
         [KeyVaultRoles.Reader.Id] = [.. SecretRead, .. KeyRead, .. CertificateRead, .. Issuers, "KeyRotationPolicyGet", "KeyEncrypt", "KeyWrap", "KeyVerify", "AccessRead", "AuditRead"],
-        [KeyVaultRoles.SecretsOfficer.Id] = [.. SecretRead, "SecretGet", "SecretSet", "SecretUpdate", "SecretDelete", "SecretRecover", "SecretPurge", "CertificateDownload"],
+        [KeyVaultRoles.SecretsOfficer.Id] = [.. SecretRead, "SecretGet", "SecretSet", "SecretUpdate", "SecretDelete", "SecretRecover", "SecretPurge", "SecretBackup", "SecretRestore", "CertificateDownload"],
         [KeyVaultRoles.SecretsUser.Id] = [.. SecretRead, "SecretGet", "CertificateDownload"],
-        [KeyVaultRoles.CryptoOfficer.Id] = [.. KeyRead, "KeyCreate", "KeyImport", "KeyUpdate", "KeyDelete", "KeyRecover", "KeyPurge", "KeyRotate", "KeyRotationPolicyGet", "KeyRotationPolicySet", "KeyRotationPoliciesApply", "KeyGetRandomBytes", "KeyEncrypt", "KeyDecrypt", "KeyWrap", "KeyUnwrap", "KeySign", "KeyVerify", "CertificateGetKey"],
-        [KeyVaultRoles.CryptoUser.Id] = [.. KeyRead, "KeyUpdate", "KeyEncrypt", "KeyDecrypt", "KeyWrap", "KeyUnwrap", "KeySign", "KeyVerify", "CertificateGetKey"],
+        [KeyVaultRoles.CryptoOfficer.Id] = [.. KeyRead, "KeyCreate", "KeyImport", "KeyUpdate", "KeyDelete", "KeyRecover", "KeyPurge", "KeyBackup", "KeyRestore", "KeyRotate", "KeyRotationPolicyGet", "KeyRotationPolicySet", "KeyRotationPoliciesApply", "KeyGetRandomBytes", "KeyEncrypt", "KeyDecrypt", "KeyWrap", "KeyUnwrap", "KeySign", "KeyVerify", "CertificateGetKey"],
+        [KeyVaultRoles.CryptoUser.Id] = [.. KeyRead, "KeyUpdate", "KeyBackup", "KeyEncrypt", "KeyDecrypt", "KeyWrap", "KeyUnwrap", "KeySign", "KeyVerify", "CertificateGetKey"],
         [KeyVaultRoles.CryptoServiceEncryptionUser.Id] = [.. KeyRead, "KeyWrap", "KeyUnwrap", "KeyEncrypt", "KeyVerify"],
         [KeyVaultRoles.CryptoServiceReleaseUser.Id] = [],
-        [KeyVaultRoles.CertificatesOfficer.Id] = [.. CertificateRead, .. Issuers, "CertificateCreate", "CertificateImport", "CertificateUpdate", "CertificateDelete", "CertificateRecover", "CertificatePurge", "CertificatePolicySet", "CertificatePendingUpdate", "CertificatePendingDelete", "CertificatePendingMerge", "CertificateContactsGet", "CertificateContactsSet", "CertificateContactsDelete", "CertificateIssuerSet", "CertificateIssuerUpdate", "CertificateIssuerDelete", "CertificateLifetimeActionsApply"],
+        [KeyVaultRoles.CertificatesOfficer.Id] = [.. CertificateRead, .. Issuers, "CertificateCreate", "CertificateImport", "CertificateUpdate", "CertificateDelete", "CertificateRecover", "CertificatePurge", "CertificateBackup", "CertificateRestore", "CertificatePolicySet", "CertificatePendingUpdate", "CertificatePendingDelete", "CertificatePendingMerge", "CertificateContactsGet", "CertificateContactsSet", "CertificateContactsDelete", "CertificateIssuerSet", "CertificateIssuerUpdate", "CertificateIssuerDelete", "CertificateLifetimeActionsApply"],
         [KeyVaultRoles.CertificateUser.Id] = [.. CertificateRead, .. SecretRead, .. KeyRead, "SecretGet", "CertificateDownload", "KeyEncrypt", "KeyWrap", "KeyVerify"],
         [KeyVaultRoles.DataAccessAdministrator.Id] = ["AccessRead", "AccessWrite"],
     };
@@ -34,7 +34,7 @@ public sealed class RoleMatrixTests
     [
         "SecretList", "SecretListDeleted", "KeyList", "KeyListDeleted", "CertificateList", "CertificateListDeleted", "KeyRotationPoliciesApply", "KeyGetRandomBytes",
         "CertificateContactsGet", "CertificateContactsSet", "CertificateContactsDelete", "CertificateIssuerSet", "CertificateIssuerGet", "CertificateIssuerUpdate", "CertificateIssuerDelete",
-        "CertificateIssuerList", "CertificateLifetimeActionsApply",
+        "CertificateIssuerList", "CertificateLifetimeActionsApply", "SecretRestore", "KeyRestore", "CertificateRestore",
     ];
 
     public static TheoryData<string, string> RolesAndScopes()

@@ -1,0 +1,375 @@
+using System.Security.Cryptography;
+using KeyVault.Embedded.Integrity;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.Operations;
+using KeyVault.Embedded.Records;
+using KeyVault.Embedded.Storage;
+
+namespace KeyVault.Embedded.Backup;
+
+/// <summary>
+/// Whole-vault backup, verification and restore. A backup is every stored record of one generation, copied while the
+/// vault keeps serving (<see cref="StoreSnapshot"/>), in <see cref="VaultBackupFile"/>'s format. Verification opens the
+/// backup in memory with the very checks of an open, then reads every record, decrypts every version and verifies the
+/// audit chain. A restore verifies first, writes a new vault file beside the target and moves it into place.
+/// </summary>
+internal static class VaultBackups
+{
+    private const int Batch = 1024;
+
+    /// <summary>Writes a backup to <paramref name="path"/>: a temporary file, fsynced, renamed only when complete.</summary>
+    public static async Task<VaultBackupResult> BackupAsync(VaultCore core, string path, IProgress<VaultProgress>? progress, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(path);
+        if (File.Exists(full) || Directory.Exists(full))
+        {
+            throw VaultErrors.BadParameter($"The backup path '{full}' exists; a backup never replaces a file. Choose a new name.");
+        }
+
+        var directory = Path.GetDirectoryName(full)!;
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.partial");
+        try
+        {
+            VaultBackupResult result;
+            var file = SecureFile.CreateNew(temporary);
+            await using (file.ConfigureAwait(false))
+            {
+                var buffered = new BufferedStream(file, 1 << 20);
+                await using (buffered.ConfigureAwait(false))
+                {
+                    result = await BackupAsync(core, buffered, progress, cancellationToken).ConfigureAwait(false);
+                    await buffered.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    file.Flush(flushToDisk: true);
+                }
+            }
+
+            // Only a complete, durable file takes the name.
+            File.Move(temporary, full, overwrite: false);
+            DirectorySync.Flush(directory);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            TryDelete(temporary);
+            if (ex is IOException or UnauthorizedAccessException)
+            {
+                throw VaultErrors.StorageFailure($"writing the backup '{full}' failed ({ex.GetType().Name}); no backup was left", ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Writes a backup of the vault as it is at the moment this is called, while writers go on.</summary>
+    public static async Task<VaultBackupResult> BackupAsync(VaultCore core, Stream destination, IProgress<VaultProgress>? progress, CancellationToken cancellationToken)
+    {
+        StoreSnapshot? snapshot = null;
+        byte[]? macKey = null;
+        await core.Writer.WriteAsync(_ =>
+        {
+            // Under the write lock, with nothing staged: the listing is exactly one generation's. Registered before the
+            // lock is released, so every later commit keeps what it replaces for this backup.
+            snapshot = new StoreSnapshot(core.Store, core.Manifest.Generation, core.Manifest.Listing());
+            macKey = core.Keys.BackupKey();
+            core.Snapshots.Add(snapshot);
+            return ValueTask.FromResult(true);
+        }, WriteMode.Alone, cancellationToken).ConfigureAwait(false);
+
+        try
+        {
+            var listing = snapshot!.Listing;
+            var vaultId = core.Header.VaultId;
+            using var writer = new VaultBackupFile.Writer(destination, vaultId, snapshot.Generation, listing.Count, core.Now());
+            await writer.WriteHeaderAsync(cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < listing.Count; i += Batch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var batch = new List<(string, RecordHash?, long)>(Batch);
+                for (var j = i; j < Math.Min(i + Batch, listing.Count); j++)
+                {
+                    batch.Add(listing[j]);
+                }
+
+                foreach (var record in await snapshot.TakeAsync(batch, cancellationToken).ConfigureAwait(false))
+                {
+                    await writer.WriteRecordAsync(record, cancellationToken).ConfigureAwait(false);
+                }
+
+                progress?.Report(new VaultProgress(VaultProgress.Backup, Math.Min(i + Batch, listing.Count), listing.Count, writer.Bytes));
+            }
+
+            await writer.WriteTrailerAsync(macKey!, cancellationToken).ConfigureAwait(false);
+            await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return new VaultBackupResult(vaultId, snapshot.Generation, listing.Count, writer.Bytes, snapshot.LongestWriterWait);
+        }
+        finally
+        {
+            core.Snapshots.Remove(snapshot!);
+            CryptographicOperations.ZeroMemory(macKey);
+        }
+    }
+
+    /// <summary>Verifies a backup without restoring it.</summary>
+    public static async Task<VaultBackupVerification> VerifyAsync(Stream source, string location, IRootKeyProvider root, IProgress<VaultProgress>? progress, CancellationToken cancellationToken)
+    {
+        var content = await ReadAsync(source, location, progress, VaultProgress.VerifyBackup, cancellationToken).ConfigureAwait(false);
+        return (await CheckAsync(content, location, root, progress, VaultProgress.VerifyBackup, static _ => ValueTask.FromResult(true), cancellationToken).ConfigureAwait(false)).Report;
+    }
+
+    /// <summary>
+    /// Restores a backup into a new vault at <paramref name="target"/>'s path (never over an existing file): verifies
+    /// it whole, writes the new files under a temporary folder beside the target and moves them into place (data file
+    /// first: a crash in between leaves a data file without its log, which an open refuses), re-seeds the target's
+    /// rollback anchor at the backup's generation, then opens the restored vault once.
+    /// </summary>
+    public static async Task<VaultBackupVerification> RestoreAsync(Stream source, string location, EmbeddedVaultOptions target, IProgress<VaultProgress>? progress, CancellationToken cancellationToken)
+    {
+        var path = Path.GetFullPath(target.Path);
+        foreach (var file in new[] { path, LiteDbRecordStore.LogPath(path), DataFileStream.ChecksumPath(path) })
+        {
+            if (File.Exists(file) || Directory.Exists(file))
+            {
+                throw new VaultException(VaultErrorCode.Conflict, 409, $"'{file}' exists: a backup is restored only into a new vault file, never over one. Choose a new path, or remove the old files first.");
+            }
+        }
+
+        var content = await ReadAsync(source, location, progress, VaultProgress.Restore, cancellationToken).ConfigureAwait(false);
+        var (provider, owned) = target.ResolveRoot();
+        VaultBackupVerification report;
+        try
+        {
+            (report, _) = await CheckAsync(content, location, provider, progress, VaultProgress.Restore, async core =>
+            {
+                await WriteVaultAsync(path, content, cancellationToken).ConfigureAwait(false);
+
+                // The anchor learns the restored generation (the backup is older than whatever the anchor knew).
+                using var anchor = VaultOpener.OpenAnchor(target, core.Root, core.Header.VaultId);
+                anchor?.Write(new AnchorState(core.Header.VaultId, core.Manifest.Generation, core.Manifest.Root).Encode(core.Keys));
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (owned && provider is IDisposable disposable)
+            {
+                disposable.Dispose();
+            }
+        }
+
+        // The restored vault opens as any vault does (which settles its anchored flag with the target's anchor).
+        var vault = await EmbeddedVault.OpenAsync(target, CancellationToken.None).ConfigureAwait(false);
+        await vault.DisposeAsync().ConfigureAwait(false);
+        return report;
+    }
+
+    private static async Task<VaultBackupFile.Content> ReadAsync(Stream source, string location, IProgress<VaultProgress>? progress, string operation, CancellationToken cancellationToken) =>
+        await VaultBackupFile.ReadAsync(source, location, progress is null ? null : bytes => progress.Report(new VaultProgress(operation, 0, 0, bytes)), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Opens the backup's records in memory with every check of an open, checks the file's MAC, reads every record and
+    /// decrypts every version, verifies the audit chain; then runs <paramref name="then"/> with the opened copy.
+    /// </summary>
+    private static async Task<(VaultBackupVerification Report, T Result)> CheckAsync<T>(VaultBackupFile.Content content, string location, IRootKeyProvider root, IProgress<VaultProgress>? progress, string operation, Func<VaultCore, ValueTask<T>> then, CancellationToken cancellationToken)
+    {
+        var store = new MemoryRecordStore(location, content.Records);
+        var options = new EmbeddedVaultOptions
+        {
+            Path = location,
+            RootKey = root,
+            VerifyOnly = true,
+            StoreFactory = _ => store,
+            Audit = new Audit.VaultAuditOptions { Enabled = true },
+        };
+        var core = await VaultOpener.OpenAsync(options, root, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (core.Header.VaultId != content.VaultId || core.Manifest.Generation != content.Generation)
+            {
+                throw VaultBackupFile.Damaged(location, "its header names another vault or generation than its records hold");
+            }
+
+            var key = core.Keys.BackupKey();
+            try
+            {
+                if (!content.Authentic(key))
+                {
+                    throw VaultBackupFile.Damaged(location, "its MAC does not match its bytes");
+                }
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
+
+            var listing = core.Manifest.Listing();
+            if (listing.Count != content.Records.Count || !listing.Select(e => (e.Id, e.Key)).SequenceEqual(content.Records.Select(r => (r.Id, r.Key))))
+            {
+                throw VaultBackupFile.Damaged(location, "it holds other records than its manifest lists");
+            }
+
+            var report = await ScanAsync(core, content, progress, operation, cancellationToken).ConfigureAwait(false);
+            var result = await then(core).ConfigureAwait(false);
+            return (report, result);
+        }
+        finally
+        {
+            core.Dispose();
+        }
+    }
+
+    private static async ValueTask<VaultBackupVerification> ScanAsync(VaultCore core, VaultBackupFile.Content content, IProgress<VaultProgress>? progress, string operation, CancellationToken cancellationToken)
+    {
+        var lifecycle = new ObjectLifecycle(core);
+        var counts = new Dictionary<ObjectType, int>();
+        var total = content.Records.Count;
+        long versions = 0;
+        var deleted = 0;
+        var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
+        try
+        {
+            foreach (var type in Enum.GetValues<ObjectType>())
+            {
+                foreach (var index in core.Manifest.Objects(type))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var record = await core.Reader.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
+                    counts[type] = counts.GetValueOrDefault(type) + 1;
+                    deleted += record.IsDeleted ? 1 : 0;
+                    foreach (var stored in await core.Reader.VersionsAsync(index, cancellationToken).ConfigureAwait(false))
+                    {
+                        var version = new ObjectVersion(record, stored);
+                        var length = ObjectLifecycle.PayloadLength(version);
+                        if (length > buffer.Length)
+                        {
+                            CryptographicOperations.ZeroMemory(buffer);
+                            buffer = GC.AllocateUninitializedArray<byte>(length, pinned: true);
+                        }
+
+                        lifecycle.Unseal(version, buffer.AsSpan(0, length));
+                        CryptographicOperations.ZeroMemory(buffer.AsSpan(0, length));
+                        if (++versions % Batch == 0)
+                        {
+                            progress?.Report(new VaultProgress(operation, versions, total, content.Bytes));
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(buffer);
+        }
+
+        var settings = core.Manifest.KeysWithPrefix(RecordKeys.SettingPrefix);
+        foreach (var key in settings)
+        {
+            await core.Reader.RecordAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        var (_, audit) = await core.Audit!.ReadChainAsync(cancellationToken).ConfigureAwait(false);
+        if (!audit.IsIntact)
+        {
+            throw new VaultIntegrityException($"The vault backup's audit trail does not verify: {audit.Problem}.");
+        }
+
+        progress?.Report(new VaultProgress(operation, total, total, content.Bytes));
+        return new VaultBackupVerification
+        {
+            VaultId = content.VaultId,
+            Generation = content.Generation,
+            CreatedOn = DateTimeOffset.FromUnixTimeSeconds(content.Created),
+            RecordCount = content.Records.Count,
+            Bytes = content.Bytes,
+            Secrets = counts.GetValueOrDefault(ObjectType.Secret),
+            Keys = counts.GetValueOrDefault(ObjectType.Key),
+            Certificates = counts.GetValueOrDefault(ObjectType.Certificate),
+            CertificateOperations = counts.GetValueOrDefault(ObjectType.CertificateOperation),
+            Deleted = deleted,
+            Versions = versions,
+            Settings = settings.Count,
+            AuditRecords = audit.RecordCount,
+        };
+    }
+
+    /// <summary>Writes the records as a new vault file at <paramref name="path"/>, through a temporary folder beside it.</summary>
+    private static async ValueTask WriteVaultAsync(string path, VaultBackupFile.Content content, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var work = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.restoring");
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(work);
+        }
+        else
+        {
+            Directory.CreateDirectory(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var moved = new List<string>();
+        try
+        {
+            var temporary = Path.Combine(work, Path.GetFileName(path));
+            var store = LiteDbRecordStore.Open(temporary);
+            try
+            {
+                var commit = new StoreCommit(0, content.Generation);
+                commit.Creates.AddRange(content.Records);
+                cancellationToken.ThrowIfCancellationRequested();
+                await store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                store.Dispose();
+            }
+
+            foreach (var (from, to) in new[] { (temporary, path), (LiteDbRecordStore.LogPath(temporary), LiteDbRecordStore.LogPath(path)), (DataFileStream.ChecksumPath(temporary), DataFileStream.ChecksumPath(path)) })
+            {
+                if (File.Exists(from))
+                {
+                    File.Move(from, to, overwrite: false);
+                    moved.Add(to);
+                }
+            }
+
+            DirectorySync.Flush(directory);
+        }
+        catch (Exception ex)
+        {
+            moved.ForEach(TryDelete);
+            if (ex is IOException or UnauthorizedAccessException)
+            {
+                throw VaultErrors.StorageFailure($"writing the restored vault '{path}' failed ({ex.GetType().Name}); nothing was left at that path", ex);
+            }
+
+            throw;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(work, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left behind, named as a temporary; it holds only sealed records.
+            }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Best effort: the name marks it as incomplete.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // As above.
+        }
+    }
+}

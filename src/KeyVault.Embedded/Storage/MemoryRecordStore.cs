@@ -1,0 +1,104 @@
+namespace KeyVault.Embedded.Storage;
+
+/// <summary>
+/// Records held in memory: a backup file being verified is opened on one, so that the same checks as an open (the
+/// header, the key-encryption keys, every manifest bucket, every record) run over it without writing anything to disk.
+/// </summary>
+internal sealed class MemoryRecordStore : IRecordStore
+{
+    private readonly SortedDictionary<long, StoredRecord> _records = [];
+    private readonly Lock _sync = new();
+
+    public MemoryRecordStore(string location, IEnumerable<StoredRecord> records)
+    {
+        Location = location;
+        foreach (var record in records)
+        {
+            _records[record.Id] = record;
+        }
+    }
+
+    public string Location { get; }
+
+    /// <summary>Every record, in id order.</summary>
+    public IReadOnlyList<StoredRecord> Records
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return [.. _records.Values];
+            }
+        }
+    }
+
+    public ValueTask<StoredRecord?> ReadAsync(long id, CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            return ValueTask.FromResult(_records.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<IReadOnlyDictionary<long, StoredRecord>> ReadManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            var found = new Dictionary<long, StoredRecord>(ids.Count);
+            foreach (var id in ids)
+            {
+                if (_records.TryGetValue(id, out var record))
+                {
+                    found[id] = record;
+                }
+            }
+
+            return ValueTask.FromResult<IReadOnlyDictionary<long, StoredRecord>>(found);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAsync(long first, long last, CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            return ValueTask.FromResult<IReadOnlyList<StoredRecord>>([.. _records.Values.Where(r => r.Id >= first && r.Id <= last)]);
+        }
+    }
+
+    public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            return ValueTask.FromResult(_records.Count == 0);
+        }
+    }
+
+    public ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            if (commit.Creates.Any(r => _records.ContainsKey(r.Id)))
+            {
+                throw new StoreConflictException("A record to create exists already.");
+            }
+
+            foreach (var id in commit.Deletes)
+            {
+                _records.Remove(id);
+            }
+
+            foreach (var record in commit.Writes)
+            {
+                _records[record.Id] = record;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

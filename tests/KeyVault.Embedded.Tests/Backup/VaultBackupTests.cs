@@ -1,0 +1,191 @@
+using KeyVault.Embedded.Access;
+using KeyVault.Embedded.Certificates;
+using KeyVault.Embedded.Keys;
+using KeyVault.Embedded.Secrets;
+using KeyVault.Embedded.Tests.Certificates;
+using KeyVault.Embedded.Tests.Support;
+
+namespace KeyVault.Embedded.Tests.Backup;
+
+/// <summary>Whole-vault backup: an online snapshot of everything, verified and restored into a new file.</summary>
+public sealed class VaultBackupTests : CertificateTestBase
+{
+    protected override void Configure(EmbeddedVaultOptions options)
+    {
+        base.Configure(options);
+        options.Audit.Enabled = true;
+    }
+
+    [Fact]
+    public async Task Everything_round_trips_through_backup_verify_and_restore()
+    {
+        var v1 = await Secrets.SetSecretAsync(new KeyVaultSecret("db", "one") { Properties = { Tags = { ["env"] = "prod" } } });
+        var v2 = await Secrets.SetSecretAsync(new KeyVaultSecret("db", "two") { Properties = { ExpiresOn = Start.AddHours(1) } });
+        var disabled = v1.Properties;
+        disabled.Enabled = false;
+        await Secrets.UpdateSecretPropertiesAsync(disabled);
+        await Secrets.SetSecretAsync("old", "soon deleted");
+        var deleted = await Secrets.DeleteSecretAsync("old");
+        await Vault.Keys.CreateRsaKeyAsync(new CreateRsaKeyOptions("rsa"));
+        await Vault.Keys.UpdateKeyRotationPolicyAsync("rsa", new KeyRotationPolicy { ExpiresIn = "P90D", LifetimeActions = { new KeyRotationLifetimeAction(KeyRotationPolicyAction.Rotate) { TimeAfterCreate = "P60D" } } });
+        var cert = await CreateAsync("web", SelfPolicy());
+        var pending = await Certificates.StartCreateCertificateAsync("web", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=web.example.com"));
+        await Certificates.SetContactsAsync([new CertificateContact { Email = "ops@example.com" }]);
+        await Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Secrets, KeyVaultRoles.SecretsUser.Id, "reader-app");
+        Time.Advance(TimeSpan.FromHours(2)); // the newest secret version is now expired
+        var auditBefore = await Vault.VerifyAuditAsync();
+
+        var progress = new List<VaultProgress>();
+        var result = await Vault.BackupAsync(Dir.File("vault.kvbak"), new SyncProgress(progress));
+
+        result.Generation.Should().BeGreaterThan(0);
+        progress.Should().NotBeEmpty().And.OnlyContain(p => p.Operation == VaultProgress.Backup);
+        progress[^1].Completed.Should().Be(result.RecordCount);
+        var verification = await EmbeddedVault.VerifyBackupAsync(Dir.File("vault.kvbak"), SoftwareRootKey.FromBytes(Key));
+        verification.VaultId.Should().Be(Vault.Properties.VaultId);
+        verification.Generation.Should().Be(result.Generation);
+        verification.Secrets.Should().Be(3, "db, old and the certificate's secret");
+        verification.Certificates.Should().Be(1);
+        verification.CertificateOperations.Should().Be(1);
+        verification.Deleted.Should().Be(1);
+        verification.AuditRecords.Should().BeGreaterThanOrEqualTo(auditBefore.RecordCount);
+
+        var restoredPath = Dir.File("restored/vault.db");
+        var restoredReport = await EmbeddedVault.RestoreAsync(Dir.File("vault.kvbak"), TestVaults.Options(restoredPath, Key, Time));
+        restoredReport.Should().BeEquivalentTo(verification);
+
+        await using var restored = await TestVaults.OpenAsync(restoredPath, Key, Time, o => o.Audit.Enabled = true);
+        restored.Properties.VaultId.Should().Be(Vault.Properties.VaultId);
+        (await restored.Secrets.GetPropertiesOfSecretVersionsAsync("db").ToListAsync()).Should().BeEquivalentTo(await Secrets.GetPropertiesOfSecretVersionsAsync("db").ToListAsync());
+        (await restored.Secrets.GetSecretAsync("db", v2.Properties.Version)).Value.Should().Be("two");
+        var restoredDeleted = await restored.Secrets.GetDeletedSecretAsync("old");
+        restoredDeleted.DeletedOn.Should().Be(deleted.DeletedOn);
+        restoredDeleted.ScheduledPurgeDate.Should().Be(deleted.ScheduledPurgeDate);
+        (await restored.Secrets.RecoverDeletedSecretAsync("old")).Name.Should().Be("old");
+        (await restored.Keys.GetKeyRotationPolicyAsync("rsa")).ExpiresIn.Should().Be("P90D");
+        (await restored.Certificates.GetCertificateAsync("web")).Cer.Should().Equal(cert.Cer);
+        (await restored.Certificates.GetCertificateOperationAsync("web")).Csr.Should().Equal(pending.Csr);
+        (await restored.Certificates.GetContactsAsync()).Single().Email.Should().Be("ops@example.com");
+        (await restored.Access.GetRoleAssignmentsAsync()).Should().Contain(a => a.PrincipalId == "reader-app");
+        var audit = await restored.VerifyAuditAsync();
+        audit.IsIntact.Should().BeTrue(audit.Problem);
+        audit.RecordCount.Should().BeGreaterThanOrEqualTo(auditBefore.RecordCount);
+    }
+
+    [Fact]
+    public async Task A_backup_to_a_stream_verifies_and_restores_from_a_stream()
+    {
+        await Secrets.SetSecretAsync("a", "1");
+        using var stream = new MemoryStream();
+        var result = await Vault.BackupAsync(stream);
+        stream.Length.Should().Be(result.Bytes);
+
+        stream.Position = 0;
+        (await EmbeddedVault.VerifyBackupAsync(stream, SoftwareRootKey.FromBytes(Key))).Secrets.Should().Be(1);
+        stream.Position = 0;
+        await EmbeddedVault.RestoreAsync(stream, TestVaults.Options(Dir.File("copy.db"), Key, Time));
+        await using var copy = await TestVaults.OpenAsync(Dir.File("copy.db"), Key, Time);
+        (await copy.Secrets.GetSecretAsync("a")).Value.Should().Be("1");
+    }
+
+    [Fact]
+    public async Task Flipped_bytes_anywhere_fail_verify_and_restore_with_typed_errors_and_restore_leaves_nothing()
+    {
+        await Secrets.SetSecretAsync("a", "1");
+        await Vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("ec"));
+        using var stream = new MemoryStream();
+        await Vault.BackupAsync(stream);
+        var bytes = stream.ToArray();
+
+        // Every byte of the header and trailer, and positions spread over the whole file.
+        var positions = Enumerable.Range(0, 48).Concat(Enumerable.Range(bytes.Length - 36, 36))
+            .Concat(Enumerable.Range(0, 200).Select(i => 48 + (int)((long)i * (bytes.Length - 84) / 200))).Distinct();
+        foreach (var position in positions)
+        {
+            var flipped = bytes.ToArray();
+            flipped[position] ^= 0x20;
+            await FluentActions.Awaiting(() => EmbeddedVault.VerifyBackupAsync(new MemoryStream(flipped), SoftwareRootKey.FromBytes(Key)))
+                .Should().ThrowAsync<VaultException>($"byte {position} of {bytes.Length} was flipped");
+        }
+
+        var target = Dir.File("restored.db");
+        var one = bytes.ToArray();
+        one[bytes.Length / 2] ^= 0x01;
+        await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(new MemoryStream(one), TestVaults.Options(target, Key, Time))).Should().ThrowAsync<VaultException>();
+        Directory.GetFileSystemEntries(Dir.Path).Should().NotContain(p => Path.GetFileName(p).Contains("restored", StringComparison.Ordinal), "a refused restore leaves nothing");
+        await FluentActions.Awaiting(() => EmbeddedVault.VerifyBackupAsync(new MemoryStream(bytes[..^1]), SoftwareRootKey.FromBytes(Key))).Should().ThrowAsync<VaultIntegrityException>();
+        await FluentActions.Awaiting(() => EmbeddedVault.VerifyBackupAsync(new MemoryStream(bytes[..(bytes.Length / 2)]), SoftwareRootKey.FromBytes(Key))).Should().ThrowAsync<VaultIntegrityException>();
+        await FluentActions.Awaiting(() => EmbeddedVault.VerifyBackupAsync(new MemoryStream([.. bytes, 0]), SoftwareRootKey.FromBytes(Key))).Should().ThrowAsync<VaultIntegrityException>();
+    }
+
+    [Fact]
+    public async Task A_wrong_root_an_existing_target_and_a_file_that_is_no_backup_are_typed_errors()
+    {
+        await Secrets.SetSecretAsync("a", "1");
+        var backup = Dir.File("b.kvbak");
+        await Vault.BackupAsync(backup);
+
+        var wrongRoot = await FluentActions.Awaiting(() => EmbeddedVault.VerifyBackupAsync(backup, SoftwareRootKey.FromBytes(TestVaults.NewKey()))).Should().ThrowAsync<VaultException>();
+        wrongRoot.Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyMismatch);
+        var restoreWrongRoot = await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(backup, TestVaults.Options(Dir.File("x.db"), TestVaults.NewKey(), Time))).Should().ThrowAsync<VaultException>();
+        restoreWrongRoot.Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyMismatch);
+        File.Exists(Dir.File("x.db")).Should().BeFalse();
+
+        var existing = await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(backup, TestVaults.Options(VaultPath, Key, Time))).Should().ThrowAsync<VaultException>();
+        existing.Which.ErrorCode.Should().Be(VaultErrorCode.Conflict);
+        (await Secrets.GetSecretAsync("a")).Value.Should().Be("1", "the open vault was not touched");
+
+        (await FluentActions.Awaiting(() => Vault.BackupAsync(backup)).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+        await File.WriteAllTextAsync(Dir.File("notes.txt"), "not a backup at all, just text");
+        (await FluentActions.Awaiting(() => EmbeddedVault.VerifyBackupAsync(Dir.File("notes.txt"), SoftwareRootKey.FromBytes(Key))).Should().ThrowAsync<VaultException>())
+            .Which.ErrorCode.Should().Be(VaultErrorCode.VaultFormatInvalid);
+    }
+
+    [Fact]
+    public async Task A_cancelled_backup_leaves_no_file()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            await Secrets.SetSecretAsync($"s{i}", "v");
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var backup = Dir.File("c.kvbak");
+        await FluentActions.Awaiting(() => Vault.BackupAsync(backup, new SyncProgress(_ => cancel.Cancel()), cancel.Token)).Should().ThrowAsync<OperationCanceledException>();
+
+        Directory.GetFiles(Dir.Path).Should().NotContain(p => Path.GetFileName(p).Contains("c.kvbak", StringComparison.Ordinal));
+        (await Vault.BackupAsync(backup)).RecordCount.Should().BeGreaterThan(1200, "the vault still backs up");
+    }
+
+    [Fact]
+    public async Task Restore_reseeds_the_rollback_anchor_that_the_lost_vault_had_moved_past()
+    {
+        var anchor = Dir.File("anchor/vault.anchor");
+        await ReopenAsync(o => { Configure(o); o.AnchorPath = anchor; });
+        await Secrets.SetSecretAsync("a", "1");
+        var backup = Dir.File("a.kvbak");
+        await Vault.BackupAsync(backup);
+        await Secrets.SetSecretAsync("a", "2"); // the anchor moves past the backup
+        await Vault.DisposeAsync();
+
+        // The vault's files are lost; the anchor is not. A plain copy of the old state would be refused as a rollback;
+        // a restore re-seeds the anchor at the backup's generation.
+        var target = Dir.File("new/vault.db");
+        var options = TestVaults.Options(target, Key, Time);
+        options.AnchorPath = anchor;
+        await EmbeddedVault.RestoreAsync(backup, options);
+        await using var restored = await TestVaults.OpenAsync(target, Key, Time, o => o.AnchorPath = anchor);
+        (await restored.Secrets.GetSecretAsync("a")).Value.Should().Be("1");
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread (so a test sees every report before the call returns).</summary>
+    private sealed class SyncProgress(Action<VaultProgress> report) : IProgress<VaultProgress>
+    {
+        public SyncProgress(List<VaultProgress> into)
+            : this(into.Add)
+        {
+        }
+
+        public void Report(VaultProgress value) => report(value);
+    }
+}
