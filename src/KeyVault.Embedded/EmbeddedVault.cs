@@ -225,7 +225,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
     /// commit, while the vault keeps serving (readers never wait; a writer waits at most for one batch of the backup's
     /// reads). The file is written under a temporary name, fsynced, and renamed only when complete. Its records stay
     /// sealed as in the vault, and a MAC under the vault's key hierarchy covers every byte: it restores only with this
-    /// vault's root (see <see cref="RestoreAsync(string, EmbeddedVaultOptions, IProgress{VaultProgress}?, CancellationToken)"/>).
+    /// vault's root (see <see cref="RestoreAsync(string, EmbeddedVaultOptions, VaultRestoreOptions?, IProgress{VaultProgress}?, CancellationToken)"/>).
     /// </summary>
     /// <param name="path">The backup file to create; it must not exist.</param>
     /// <param name="progress">Receives records written of records in the backup, and bytes.</param>
@@ -295,33 +295,44 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="backupPath">The backup file.</param>
     /// <param name="options">The new vault's path, root (the backup's) and anchor; the options it is then opened with.</param>
+    /// <param name="restoreOptions">Whether an anchor that records this vault may be taken over; null for the defaults (it may not).</param>
     /// <param name="progress">Receives bytes read, then versions checked.</param>
     /// <param name="cancellationToken">Cancels before the new files are written: nothing is left.</param>
     /// <returns>What the backup held.</returns>
-    /// <exception cref="VaultException"><c>Conflict</c> when the target's files exist; otherwise as for verification. Nothing is written.</exception>
-    public static async Task<VaultBackupVerification> RestoreAsync(string backupPath, EmbeddedVaultOptions options, IProgress<VaultProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="VaultException">
+    /// <c>Conflict</c> when the target's files exist, or its anchor is another vault's; <c>RollbackDetected</c> when its
+    /// anchor records this vault already (see <see cref="VaultRestoreOptions.ReplaceExistingAnchor"/>); otherwise as
+    /// for verification. Nothing is written.
+    /// </exception>
+    /// <remarks>
+    /// The restored vault is the vault the backup was made of (same id, same root): restore it in place of a vault that
+    /// is lost, never beside one that still runs, least of all on the same token (a purge in either would destroy the
+    /// other's HSM keys).
+    /// </remarks>
+    public static async Task<VaultBackupVerification> RestoreAsync(string backupPath, EmbeddedVaultOptions options, VaultRestoreOptions? restoreOptions = null, IProgress<VaultProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
         var stream = OpenBackup(backupPath);
         await using (stream.ConfigureAwait(false))
         {
-            return await Backup.VaultBackups.RestoreAsync(stream, Path.GetFullPath(backupPath), options, progress, cancellationToken).ConfigureAwait(false);
+            return await Backup.VaultBackups.RestoreAsync(stream, Path.GetFullPath(backupPath), options, restoreOptions ?? new VaultRestoreOptions(), progress, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Restores a whole-vault backup read from <paramref name="backup"/> (see <see cref="RestoreAsync(string, EmbeddedVaultOptions, IProgress{VaultProgress}?, CancellationToken)"/>).</summary>
+    /// <summary>Restores a whole-vault backup read from <paramref name="backup"/> (see <see cref="RestoreAsync(string, EmbeddedVaultOptions, VaultRestoreOptions?, IProgress{VaultProgress}?, CancellationToken)"/>).</summary>
     /// <param name="backup">The backup's bytes (read to the end, left open).</param>
     /// <param name="options">The new vault's path, root and anchor.</param>
+    /// <param name="restoreOptions">Whether an anchor that records this vault may be taken over; null for the defaults (it may not).</param>
     /// <param name="progress">Receives bytes read, then versions checked.</param>
     /// <param name="cancellationToken">Cancels before the new files are written.</param>
     /// <returns>What the backup held.</returns>
-    public static Task<VaultBackupVerification> RestoreAsync(Stream backup, EmbeddedVaultOptions options, IProgress<VaultProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<VaultBackupVerification> RestoreAsync(Stream backup, EmbeddedVaultOptions options, VaultRestoreOptions? restoreOptions = null, IProgress<VaultProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(backup);
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
-        return Backup.VaultBackups.RestoreAsync(backup, "stream", options, progress, cancellationToken);
+        return Backup.VaultBackups.RestoreAsync(backup, "stream", options, restoreOptions ?? new VaultRestoreOptions(), progress, cancellationToken);
     }
 
     /// <summary>
@@ -353,7 +364,10 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
     /// is imported. All of it is one durable transaction.
     /// </summary>
     /// <param name="source">The export's bytes (read to the end, left open).</param>
-    /// <param name="exportKey">The key it was sealed under (the same passphrase, the same key file).</param>
+    /// <param name="exportKey">
+    /// The key it was sealed under (the same passphrase, the same key file). A passphrase key's Argon2id cost is the most
+    /// the export may ask for: make it with at least the exporting key's cost.
+    /// </param>
     /// <param name="progress">Receives objects read, and bytes.</param>
     /// <param name="cancellationToken">Cancels before the import writes.</param>
     /// <returns>Objects and versions imported, and bytes read.</returns>

@@ -51,6 +51,25 @@ internal sealed class BackupKey : IDisposable
     /// <summary>Whether <paramref name="check"/> is this root's check value, in constant time.</summary>
     public bool Matches(ReadOnlySpan<byte> check) => check.Length == RootCheckSize && CryptographicOperations.FixedTimeEquals(RootCheck(), check);
 
+    /// <summary>
+    /// The tag that vouches for an HSM key version's token reference and attributes: HMAC-SHA-256 under this key of
+    /// <c>"KVE token key v1" | type (1) | name length (2) | lowercase name | version | attribute bytes</c>. Only a vault
+    /// under the same root computes the same tag, so a reference cannot be pointed at another token object (another
+    /// vault's key, the root key) or given other operations.
+    /// </summary>
+    public byte[] TokenTag(Lifecycle.ObjectType type, string normalizedName, string version, ReadOnlySpan<byte> attributeBytes)
+    {
+        var name = System.Text.Encoding.UTF8.GetBytes(normalizedName);
+        var input = new byte[16 + 1 + 2 + name.Length + version.Length + attributeBytes.Length];
+        "KVE token key v1"u8.CopyTo(input);
+        input[16] = (byte)type;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(input.AsSpan(17), checked((ushort)name.Length));
+        name.CopyTo(input, 19);
+        System.Text.Encoding.ASCII.GetBytes(version, input.AsSpan(19 + name.Length));
+        attributeBytes.CopyTo(input.AsSpan(19 + name.Length + version.Length));
+        return HMACSHA256.HashData(_key, input);
+    }
+
     /// <summary>Seals <paramref name="plaintext"/>, bound to <paramref name="associated"/>.</summary>
     public byte[] Seal(ReadOnlySpan<byte> associated, ReadOnlySpan<byte> plaintext)
     {

@@ -38,6 +38,7 @@ internal sealed class ObjectBackups
     public async ValueTask<byte[]> BackupAsync(ObjectType type, string name, CancellationToken cancellationToken)
     {
         ObjectRules.ValidateName(type, name);
+        using var key = await BackupKey.FromRootAsync(_core.Root, cancellationToken).ConfigureAwait(false);
 
         // Read under the write lock: a certificate and its parts are taken at one commit.
         var objects = await _core.Writer.WriteAsync(async tx =>
@@ -62,14 +63,14 @@ internal sealed class ObjectBackups
             var list = new List<BundledObject>();
             try
             {
-                list.Add(await ReadAsync(tx, index, record, cancellationToken).ConfigureAwait(false));
+                list.Add(await ReadAsync(tx, index, record, key, cancellationToken).ConfigureAwait(false));
                 if (type == ObjectType.Certificate)
                 {
                     foreach (var part in CertificateParts)
                     {
                         if (tx.Index(part, name) is { } partIndex)
                         {
-                            list.Add(await ReadAsync(tx, partIndex, await tx.ObjectAsync(partIndex, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false));
+                            list.Add(await ReadAsync(tx, partIndex, await tx.ObjectAsync(partIndex, cancellationToken).ConfigureAwait(false), key, cancellationToken).ConfigureAwait(false));
                         }
                     }
                 }
@@ -85,7 +86,6 @@ internal sealed class ObjectBackups
 
         try
         {
-            using var key = await BackupKey.FromRootAsync(_core.Root, cancellationToken).ConfigureAwait(false);
             var plaintext = ObjectBundle.Encode(objects);
             try
             {
@@ -132,21 +132,17 @@ internal sealed class ObjectBackups
             throw VaultErrors.BadParameter($"The backup holds a {kind}, not a {type.DisplayName().ToLowerInvariant()}: restore it with the matching call.");
         }
 
-        List<BundledObject> objects;
-        using (var key = await BackupKey.FromRootAsync(_core.Root, cancellationToken).ConfigureAwait(false))
+        using var key = await BackupKey.FromRootAsync(_core.Root, cancellationToken).ConfigureAwait(false);
+        if (!key.Matches(blob.AsSpan(6, BackupKey.RootCheckSize)))
         {
-            if (!key.Matches(blob.AsSpan(6, BackupKey.RootCheckSize)))
-            {
-                throw VaultErrors.RootKeyMismatch("the backup was made under another root (it restores only into a vault with the same software root key or token key)");
-            }
-
-            objects = Decode(key, blob.AsSpan(0, HeaderSize), blob.AsSpan(HeaderSize));
+            throw VaultErrors.RootKeyMismatch("the backup was made under another root (it restores only into a vault with the same software root key or token key)");
         }
 
+        var objects = Decode(key, blob.AsSpan(0, HeaderSize), blob.AsSpan(HeaderSize));
         try
         {
             CheckShape(type, objects);
-            CheckTokenKeys(objects);
+            CheckTokenKeys(objects, key);
             return await _core.Writer.WriteAsync(tx =>
             {
                 foreach (var obj in objects)
@@ -171,8 +167,8 @@ internal sealed class ObjectBackups
         }
     }
 
-    /// <summary>Reads an object with every version, payloads unsealed (the caller disposes it).</summary>
-    internal async ValueTask<BundledObject> ReadAsync(VaultTransaction tx, Integrity.ObjectIndex index, ObjectRecord record, CancellationToken cancellationToken)
+    /// <summary>Reads an object with every version, payloads unsealed, HSM versions tagged under <paramref name="rootKey"/> (the caller disposes it).</summary>
+    internal async ValueTask<BundledObject> ReadAsync(VaultTransaction tx, Integrity.ObjectIndex index, ObjectRecord record, BackupKey rootKey, CancellationToken cancellationToken)
     {
         var versions = new List<BundledVersion>(index.VersionCount);
         var bundled = new BundledObject(record, versions);
@@ -182,7 +178,8 @@ internal sealed class ObjectBackups
             {
                 var version = new ObjectVersion(record, stored);
                 var payload = GC.AllocateUninitializedArray<byte>(ObjectLifecycle.PayloadLength(version), pinned: true);
-                versions.Add(new BundledVersion(stored.Version, stored.AttributeBytes, stored.Attributes, payload));
+                var tag = stored.Attributes.Key?.HsmReference is null ? [] : rootKey.TokenTag(record.Type, record.NormalizedName, stored.Version, stored.AttributeBytes);
+                versions.Add(new BundledVersion(stored.Version, stored.AttributeBytes, stored.Attributes, payload, tag));
                 _lifecycle.Unseal(version, payload);
             }
         }
@@ -195,13 +192,23 @@ internal sealed class ObjectBackups
         return bundled;
     }
 
-    /// <summary>Refuses a name that exists in the vault in any state (Azure: restore never replaces).</summary>
+    /// <summary>
+    /// Refuses a name that exists in the vault in any state (Azure: restore never replaces). A certificate's name is its
+    /// key's, its secret's and its pending operation's too, so a certificate or an operation needs all four free, and a
+    /// key or secret needs no pending operation waiting to make a certificate of its name.
+    /// </summary>
     internal static void CheckFree(VaultTransaction tx, ObjectRecord record)
     {
-        if (tx.Index(record.Type, record.Name) is not null)
+        ObjectType[] guarded = record.Type is ObjectType.Certificate or ObjectType.CertificateOperation
+            ? [ObjectType.Certificate, ObjectType.Key, ObjectType.Secret, ObjectType.CertificateOperation]
+            : [record.Type, ObjectType.CertificateOperation];
+        foreach (var type in guarded)
         {
-            throw new VaultException(VaultErrorCode.Conflict, 409,
-                $"{record.Type.DisplayName()} '{record.Name}' exists in this vault (active or deleted): a backup restores only under a name that is free. Purge the deleted one, or restore into another vault.");
+            if (tx.Index(type, record.Name) is not null)
+            {
+                throw new VaultException(VaultErrorCode.Conflict, 409,
+                    $"{type.DisplayName()} '{record.Name}' exists in this vault (active or deleted): a backup restores {record.Type.DisplayName().ToLowerInvariant()} '{record.Name}' only under a name that is free. Purge the deleted one, or restore into another vault.");
+            }
         }
     }
 
@@ -229,8 +236,12 @@ internal sealed class ObjectBackups
     /// Keys whose material lives in a token restore only where that token is the root and still holds the object: a
     /// backup carries the reference, never the key.
     /// </summary>
-    /// <exception cref="VaultException"><c>BadParameter</c> when this vault's root is no token; the token's own error when the object is missing.</exception>
-    internal void CheckTokenKeys(IEnumerable<BundledObject> objects)
+    /// <exception cref="VaultException">
+    /// <c>BadParameter</c> when this vault's root is no token; <c>RootKeyMismatch</c> when the version's tag is not this
+    /// root's (made under another token key, or a reference pointed elsewhere); the token's own error when the object is
+    /// missing.
+    /// </exception>
+    internal void CheckTokenKeys(IEnumerable<BundledObject> objects, BackupKey rootKey)
     {
         foreach (var obj in objects)
         {
@@ -241,6 +252,12 @@ internal sealed class ObjectBackups
                     if (_core.Root is not Keys.IHardwareKeys hardware)
                     {
                         throw VaultErrors.BadParameter($"{obj.Record.Type.DisplayName()} '{obj.Record.Name}' is an HSM key: its material stays in the token it was made in ('{reference}'), and this vault's root is not a token. Restore it into a vault rooted in that token.");
+                    }
+
+                    var expected = rootKey.TokenTag(obj.Record.Type, obj.Record.NormalizedName, version.Version, version.AttributeBytes);
+                    if (!CryptographicOperations.FixedTimeEquals(expected, version.TokenTag))
+                    {
+                        throw VaultErrors.RootKeyMismatch($"{obj.Record.Type.DisplayName().ToLowerInvariant()} '{obj.Record.Name}' is an HSM key made under another root key (or its reference was altered): it restores only into a vault rooted in the token key it was made under");
                     }
 
                     using var loaded = hardware.Load(attributes);

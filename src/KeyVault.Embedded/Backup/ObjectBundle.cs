@@ -8,7 +8,16 @@ using KeyVault.Embedded.Records;
 namespace KeyVault.Embedded.Backup;
 
 /// <summary>One version as it travels in a backup: its id, its exact attribute bytes, and its payload in plaintext (pinned; zeroed by <see cref="BundledObject.Dispose"/>).</summary>
-internal sealed record BundledVersion(string Version, byte[] AttributeBytes, RecordAttributes Attributes, byte[] Payload);
+/// <param name="Version">The version id.</param>
+/// <param name="AttributeBytes">The exact attribute JSON of the version record.</param>
+/// <param name="Attributes">The same, parsed.</param>
+/// <param name="Payload">What the version seals.</param>
+/// <param name="TokenTag">
+/// For an HSM key's version: a MAC under the vault root's backup key (<see cref="BackupKey.TokenTag"/>) over the object,
+/// the version and its attributes (the token reference among them), so that only a vault under the same root accepts
+/// the reference. Empty otherwise.
+/// </param>
+internal sealed record BundledVersion(string Version, byte[] AttributeBytes, RecordAttributes Attributes, byte[] Payload, byte[] TokenTag);
 
 /// <summary>
 /// One object as it travels in a per-object backup or a portable export: its record (name, dates, deletion, policy,
@@ -39,7 +48,7 @@ internal sealed class BundledObject(ObjectRecord record, List<BundledVersion> ve
 /// <code>
 /// bundle  = "KVOB" | format (1) = 1 | count (4) | object × count
 /// object  = type (1) | name | created (8) | deleted (8, -1 none) | purge (8, -1 none) | policy? | managedBy? | versions (4) | version × versions
-/// version = id | attributes (bytes) | payload (bytes)
+/// version = id | attributes (bytes) | payload (bytes) | token tag (bytes; empty unless an HSM key)
 /// text    = length (4) | UTF-8;  text? = length (4, 0xFFFFFFFF for none) | UTF-8;  bytes = length (4) | bytes
 /// </code>
 /// </remarks>
@@ -61,7 +70,7 @@ internal static class ObjectBundle
             size += 1 + Text(r.Name) + 24 + Text(r.Policy) + Text(r.ManagedBy) + 4;
             foreach (var v in obj.Versions)
             {
-                size += Text(v.Version) + 4 + v.AttributeBytes.Length + 4 + v.Payload.Length;
+                size += Text(v.Version) + 4 + v.AttributeBytes.Length + 4 + v.Payload.Length + 4 + v.TokenTag.Length;
             }
         }
 
@@ -86,6 +95,7 @@ internal static class ObjectBundle
                 w.Text(v.Version);
                 w.Bytes(v.AttributeBytes);
                 w.Bytes(v.Payload);
+                w.Bytes(v.TokenTag);
             }
         }
 
@@ -168,7 +178,12 @@ internal static class ObjectBundle
                     var payloadSpan = r.Bytes();
                     var payload = GC.AllocateUninitializedArray<byte>(payloadSpan.Length, pinned: true);
                     payloadSpan.CopyTo(payload);
-                    versions.Add(new BundledVersion(version, attributeBytes, attributes, payload));
+                    var tag = r.Bytes().ToArray();
+                    versions.Add(new BundledVersion(version, attributeBytes, attributes, payload, tag));
+                    if ((attributes.Key?.HsmReference is null) != (tag.Length == 0))
+                    {
+                        throw Invalid($"{type.DisplayName().ToLowerInvariant()} '{name}' has a token key without its tag, or a tag without a token key");
+                    }
                 }
 
                 versions.Sort((a, b) => a.Attributes.Sequence.CompareTo(b.Attributes.Sequence));

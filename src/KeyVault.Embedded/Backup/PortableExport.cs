@@ -27,6 +27,7 @@ internal sealed class PortableExport
 {
     private const byte Format = 1;
     private const int ObjectsPerChunk = 128;
+    private const int MaxChunk = 64 * 1024 * 1024;
     private readonly VaultCore _core;
     private readonly ObjectBackups _backups;
 
@@ -40,6 +41,7 @@ internal sealed class PortableExport
     {
         var groups = Select(options);
         var exportId = Guid.NewGuid();
+        using var vaultKey = await BackupKey.FromRootAsync(_core.Root, cancellationToken).ConfigureAwait(false);
         using var root = await exportKey.OpenAsync(new RootKeyContext(exportId, null), cancellationToken).ConfigureAwait(false);
         using var key = await BackupKey.FromRootAsync(root, cancellationToken).ConfigureAwait(false);
         var header = Header(exportId, _core.Header.VaultId, _core.Now(), exportKey.Kind, root.Parameters, key.RootCheck(), groups.Count);
@@ -58,7 +60,7 @@ internal sealed class PortableExport
         for (var b = 0; b < batches.Count; b++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var read = await ReadAsync(batches[b], options.IncludeDeleted || !options.Whole, !options.Whole, cancellationToken).ConfigureAwait(false);
+            var read = await ReadAsync(batches[b], options.IncludeDeleted || !options.Whole, !options.Whole, vaultKey, cancellationToken).ConfigureAwait(false);
             try
             {
                 var plaintext = ObjectBundle.Encode(read);
@@ -101,6 +103,13 @@ internal sealed class PortableExport
             throw VaultErrors.RootKeyMismatch($"the export is sealed under a key of kind '{kind}' and the key given is of kind '{exportKey.Kind}'");
         }
 
+        if (exportKey is SoftwareRootKey software && software.ExceedsCost(parameters))
+        {
+            // The cost is read before anything can be checked: a crafted header must not make every import attempt
+            // spend gigabytes. The key given sets the most it may ask for.
+            throw VaultErrors.BadParameter("The export asks for a greater Argon2id cost (memory, passes or lanes) than the passphrase key given allows, or its cost is malformed: create the key with at least the export's cost.");
+        }
+
         var objects = new List<BundledObject>();
         try
         {
@@ -119,7 +128,7 @@ internal sealed class PortableExport
                     var prefix = await ReadExactlyAsync(source, 5, cancellationToken).ConfigureAwait(false) ?? throw Damaged("it ends before its last chunk (cut short)");
                     var flags = prefix[0];
                     var length = BinaryPrimitives.ReadInt32BigEndian(prefix.AsSpan(1));
-                    if (flags > 1 || length < BackupKey.Overhead || length > 256 * 1024 * 1024)
+                    if (flags > 1 || length < BackupKey.Overhead || length > MaxChunk)
                     {
                         throw Damaged("a chunk is malformed");
                     }
@@ -140,7 +149,11 @@ internal sealed class PortableExport
                 }
 
                 CheckGroups(objects);
-                _backups.CheckTokenKeys(objects);
+                using (var vaultKey = await BackupKey.FromRootAsync(_core.Root, cancellationToken).ConfigureAwait(false))
+                {
+                    _backups.CheckTokenKeys(objects, vaultKey);
+                }
+
                 cancellationToken.ThrowIfCancellationRequested();
                 await _core.Writer.WriteAsync(tx =>
                 {
@@ -232,7 +245,8 @@ internal sealed class PortableExport
     /// <param name="includeDeleted">Whether a deleted object (with its parts) comes along.</param>
     /// <param name="named">Whether the objects were named by the caller: then each must be active and not managed.</param>
     /// <param name="cancellationToken">Cancels before the batch is read.</param>
-    private ValueTask<List<BundledObject>> ReadAsync(List<(ObjectType Type, string Name)> batch, bool includeDeleted, bool named, CancellationToken cancellationToken) =>
+    /// <param name="vaultKey">The vault root's backup key, which tags HSM key versions.</param>
+    private ValueTask<List<BundledObject>> ReadAsync(List<(ObjectType Type, string Name)> batch, bool includeDeleted, bool named, BackupKey vaultKey, CancellationToken cancellationToken) =>
         _core.Writer.WriteAsync(async tx =>
         {
             var read = new List<BundledObject>();
@@ -259,7 +273,7 @@ internal sealed class PortableExport
                             break; // a certificate's key or secret travels with its certificate; a deleted object stays when asked
                         }
 
-                        read.Add(await _backups.ReadAsync(tx, index, record, cancellationToken).ConfigureAwait(false));
+                        read.Add(await _backups.ReadAsync(tx, index, record, vaultKey, cancellationToken).ConfigureAwait(false));
                     }
                 }
             }
@@ -272,21 +286,41 @@ internal sealed class PortableExport
             return read;
         }, cancellationToken);
 
-    /// <summary>Managed keys and secrets come with their certificate; no object twice.</summary>
+    /// <summary>
+    /// What the vault itself could hold: no object twice; a certificate's managed key and secret only with their
+    /// certificate, and a certificate only with both (a pending operation may stand alone: a first creation waiting for
+    /// its merge).
+    /// </summary>
     private static void CheckGroups(List<BundledObject> objects)
     {
         var seen = new HashSet<(ObjectType, string)>();
-        var certificates = objects.Where(o => o.Record.Type is ObjectType.Certificate or ObjectType.CertificateOperation).Select(o => o.Record.NormalizedName).ToHashSet(StringComparer.Ordinal);
         foreach (var obj in objects)
         {
             if (!seen.Add((obj.Record.Type, obj.Record.NormalizedName)))
             {
                 throw ObjectBundle.Invalid("it holds an object twice");
             }
+        }
 
-            if (obj.Record.ManagedBy is not null && (obj.Record.Type is not (ObjectType.Key or ObjectType.Secret) || !certificates.Contains(obj.Record.NormalizedName)))
+        bool Managed(ObjectType type, string name) =>
+            objects.Any(o => o.Record.Type == type && o.Record.NormalizedName == name && o.Record.ManagedBy == ObjectLifecycle.ManagedByCertificate);
+
+        foreach (var obj in objects)
+        {
+            var record = obj.Record;
+            if (record.ManagedBy is not null && (record.Type is not (ObjectType.Key or ObjectType.Secret) || !seen.Contains((ObjectType.Certificate, record.NormalizedName))))
             {
                 throw ObjectBundle.Invalid("it holds a certificate's key or secret without the certificate");
+            }
+
+            if (record.Type == ObjectType.Certificate && (!Managed(ObjectType.Key, record.NormalizedName) || !Managed(ObjectType.Secret, record.NormalizedName)))
+            {
+                throw ObjectBundle.Invalid("it holds a certificate without its key and secret");
+            }
+
+            if (record.Type == ObjectType.CertificateOperation && record.ManagedBy is not null)
+            {
+                throw ObjectBundle.Invalid("it holds a pending certificate operation marked as managed");
             }
         }
     }
@@ -401,16 +435,22 @@ internal sealed class PortableExport
     }
 
     /// <returns>Exactly <paramref name="length"/> bytes, or null when the stream ended before the first of them.</returns>
+    /// <remarks>Memory grows with what arrives (at most 1 MiB ahead), not with a length a crafted file announces.</remarks>
     private static async ValueTask<byte[]?> ReadExactlyAsync(Stream source, int length, CancellationToken cancellationToken)
     {
-        var buffer = new byte[length];
+        var buffer = new byte[Math.Min(length, 1 << 20)];
         var read = 0;
         while (read < length)
         {
+            if (read == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(length, (long)buffer.Length * 2));
+            }
+
             var n = await source.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
-                return read == 0 ? null : throw Damaged("it is cut short");
+                return read == 0 && length > 0 ? null : throw Damaged("it is cut short");
             }
 
             read += n;

@@ -91,7 +91,15 @@ internal sealed class StoreSnapshot
                 throw VaultErrors.StorageFailure("keeping a record for the backup failed; the backup is incomplete", failure);
             }
 
-            var read = await _store.ReadManyAsync([.. batch.Where(e => !_preserved.ContainsKey(e.Id)).Select(e => e.Id)], cancellationToken).ConfigureAwait(false);
+            // One range read (a walk of the id index) instead of a lookup per id. Records made after the snapshot have
+            // higher ids than all of its records (ids grow with the generation), so the range holds the batch and, at
+            // most, manifest buckets or key-encryption keys made since, which are not taken.
+            var read = new Dictionary<long, StoredRecord>(batch.Count);
+            foreach (var record in await _store.ReadRangeAsync(batch[0].Id, batch[^1].Id, cancellationToken).ConfigureAwait(false))
+            {
+                read[record.Id] = record;
+            }
+
             var records = new List<StoredRecord>(batch.Count);
             foreach (var (key, hash, id) in batch)
             {

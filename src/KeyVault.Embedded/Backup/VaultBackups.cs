@@ -3,6 +3,7 @@ using KeyVault.Embedded.Integrity;
 using KeyVault.Embedded.Lifecycle;
 using KeyVault.Embedded.Operations;
 using KeyVault.Embedded.Records;
+using KeyVault.Embedded.Sealing;
 using KeyVault.Embedded.Storage;
 
 namespace KeyVault.Embedded.Backup;
@@ -15,7 +16,7 @@ namespace KeyVault.Embedded.Backup;
 /// </summary>
 internal static class VaultBackups
 {
-    private const int Batch = 1024;
+    private const int Batch = 512;
 
     /// <summary>Writes a backup to <paramref name="path"/>: a temporary file, fsynced, renamed only when complete.</summary>
     public static async Task<VaultBackupResult> BackupAsync(VaultCore core, string path, IProgress<VaultProgress>? progress, CancellationToken cancellationToken)
@@ -102,6 +103,11 @@ internal static class VaultBackups
             await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
             return new VaultBackupResult(vaultId, snapshot.Generation, listing.Count, writer.Bytes, snapshot.LongestWriterWait);
         }
+        catch (Exception ex) when (core.IsDisposed && ex is not OperationCanceledException)
+        {
+            // The store closed under the backup's reads: that is the vault closing, not damage.
+            throw new ObjectDisposedException(nameof(EmbeddedVault), "The vault was closed during the backup; the backup is incomplete.");
+        }
         finally
         {
             core.Snapshots.Remove(snapshot!);
@@ -118,14 +124,16 @@ internal static class VaultBackups
 
     /// <summary>
     /// Restores a backup into a new vault at <paramref name="target"/>'s path (never over an existing file): verifies
-    /// it whole, writes the new files under a temporary folder beside the target and moves them into place (data file
-    /// first: a crash in between leaves a data file without its log, which an open refuses), re-seeds the target's
-    /// rollback anchor at the backup's generation, then opens the restored vault once.
+    /// it whole; settles the target's rollback anchor (see <see cref="ReseedAnchor"/>); writes the new files under a
+    /// temporary folder beside the target and moves them into place (data file first: a crash in between leaves a data
+    /// file without its log, which an open refuses); then opens the restored vault once, and removes the files again
+    /// if that fails.
     /// </summary>
-    public static async Task<VaultBackupVerification> RestoreAsync(Stream source, string location, EmbeddedVaultOptions target, IProgress<VaultProgress>? progress, CancellationToken cancellationToken)
+    public static async Task<VaultBackupVerification> RestoreAsync(Stream source, string location, EmbeddedVaultOptions target, VaultRestoreOptions restore, IProgress<VaultProgress>? progress, CancellationToken cancellationToken)
     {
         var path = Path.GetFullPath(target.Path);
-        foreach (var file in new[] { path, LiteDbRecordStore.LogPath(path), DataFileStream.ChecksumPath(path) })
+        var files = new[] { path, LiteDbRecordStore.LogPath(path), DataFileStream.ChecksumPath(path) };
+        foreach (var file in files)
         {
             if (File.Exists(file) || Directory.Exists(file))
             {
@@ -140,11 +148,8 @@ internal static class VaultBackups
         {
             (report, _) = await CheckAsync(content, location, provider, progress, VaultProgress.Restore, async core =>
             {
+                ReseedAnchor(core, target, restore);
                 await WriteVaultAsync(path, content, cancellationToken).ConfigureAwait(false);
-
-                // The anchor learns the restored generation (the backup is older than whatever the anchor knew).
-                using var anchor = VaultOpener.OpenAnchor(target, core.Root, core.Header.VaultId);
-                anchor?.Write(new AnchorState(core.Header.VaultId, core.Manifest.Generation, core.Manifest.Root).Encode(core.Keys));
                 return true;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -156,10 +161,70 @@ internal static class VaultBackups
             }
         }
 
-        // The restored vault opens as any vault does (which settles its anchored flag with the target's anchor).
-        var vault = await EmbeddedVault.OpenAsync(target, CancellationToken.None).ConfigureAwait(false);
-        await vault.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            // The restored vault opens as any vault does (which settles its anchored flag with the target's anchor).
+            var vault = await EmbeddedVault.OpenAsync(target, CancellationToken.None).ConfigureAwait(false);
+            await vault.DisposeAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var file in files)
+            {
+                TryDelete(file);
+            }
+
+            throw;
+        }
+
         return report;
+    }
+
+    /// <summary>
+    /// The rollback anchor the target's options name learns the backup's generation, before any file is written. An
+    /// anchor that is there already is refused when it names another vault (<c>Conflict</c>), and when it names this
+    /// vault (whatever generation it records, under whichever root): the vault it protects may still be in use, and a
+    /// restore beside it would take over its anchor, so that an old copy of it could open. <see cref="VaultRestoreOptions.ReplaceExistingAnchor"/>
+    /// says that vault is gone.
+    /// </summary>
+    private static void ReseedAnchor(VaultCore core, EmbeddedVaultOptions target, VaultRestoreOptions restore)
+    {
+        using var anchor = VaultOpener.OpenAnchor(target, core.Root, core.Header.VaultId);
+        if (anchor is null)
+        {
+            return;
+        }
+
+        byte[]? existing;
+        try
+        {
+            existing = anchor.Read();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw VaultErrors.StorageFailure($"the {anchor.Description} cannot be read ({ex.GetType().Name}); nothing was restored", ex);
+        }
+
+        if (existing is not null)
+        {
+            // The vault id is read before any check: a well-formed anchor of this vault may be MAC'd under another root
+            // (one the vault was rotated to after the backup), which only the operator can judge.
+            if (AnchorState.PeekVaultId(existing) != core.Header.VaultId)
+            {
+                throw new VaultException(VaultErrorCode.Conflict, 409, $"The {anchor.Description} belongs to another vault (or is not an anchor): a restore does not overwrite it. Name another anchor. Nothing was restored.");
+            }
+
+            if (!restore.ReplaceExistingAnchor)
+            {
+                var state = AnchorState.Decode(existing, core.Keys);
+                var recorded = state is { } s ? $"records generation {s.Generation} of this vault" : "records this vault under another root";
+                throw VaultErrors.RollbackDetected(
+                    $"the {anchor.Description} {recorded} (the backup is at generation {core.Manifest.Generation}): the vault it anchors may still be in use, and a restore would take over its anchor. " +
+                    "If that vault is gone for good, restore again with VaultRestoreOptions.ReplaceExistingAnchor; nothing was restored");
+            }
+        }
+
+        anchor.Write(new AnchorState(core.Header.VaultId, core.Manifest.Generation, core.Manifest.Root).Encode(core.Keys));
     }
 
     private static async Task<VaultBackupFile.Content> ReadAsync(Stream source, string location, IProgress<VaultProgress>? progress, string operation, CancellationToken cancellationToken) =>
@@ -217,53 +282,80 @@ internal static class VaultBackups
         }
     }
 
+    /// <summary>
+    /// Checks every record of the backup against the manifest it carries (which the open has authenticated): objects and
+    /// settings decode and match their hashes; every version matches its hash and sequence and decrypts under its
+    /// object's identity (its GCM tag); then the audit chain. The records are read from memory in one pass each, not
+    /// through the vault's cache.
+    /// </summary>
     private static async ValueTask<VaultBackupVerification> ScanAsync(VaultCore core, VaultBackupFile.Content content, IProgress<VaultProgress>? progress, string operation, CancellationToken cancellationToken)
     {
-        var lifecycle = new ObjectLifecycle(core);
+        var manifest = core.Manifest;
+        var objects = new Dictionary<string, ObjectRecord>(StringComparer.Ordinal);
         var counts = new Dictionary<ObjectType, int>();
         var total = content.Records.Count;
-        long versions = 0;
         var deleted = 0;
+        var settings = 0;
+        foreach (var stored in content.Records)
+        {
+            if (RecordKeys.TryParseObject(stored.Key, out var type, out _, out var version) && version is null)
+            {
+                var record = ObjectRecord.Decode(VerifiedRecord.Check(stored.Key, stored.Value, Listed(manifest, stored.Key).Hash));
+                objects[stored.Key] = record;
+                counts[type] = counts.GetValueOrDefault(type) + 1;
+                deleted += record.IsDeleted ? 1 : 0;
+            }
+            else if (stored.Key.StartsWith(RecordKeys.SettingPrefix, StringComparison.Ordinal))
+            {
+                VerifiedRecord.Check(stored.Key, stored.Value, Listed(manifest, stored.Key).Hash);
+                settings++;
+            }
+        }
+
+        long versions = 0;
         var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
         try
         {
-            foreach (var type in Enum.GetValues<ObjectType>())
+            foreach (var stored in content.Records)
             {
-                foreach (var index in core.Manifest.Objects(type))
+                if (!RecordKeys.TryParseObject(stored.Key, out var type, out var name, out var version) || version is null)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var record = await core.Reader.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
-                    counts[type] = counts.GetValueOrDefault(type) + 1;
-                    deleted += record.IsDeleted ? 1 : 0;
-                    foreach (var stored in await core.Reader.VersionsAsync(index, cancellationToken).ConfigureAwait(false))
-                    {
-                        var version = new ObjectVersion(record, stored);
-                        var length = ObjectLifecycle.PayloadLength(version);
-                        if (length > buffer.Length)
-                        {
-                            CryptographicOperations.ZeroMemory(buffer);
-                            buffer = GC.AllocateUninitializedArray<byte>(length, pinned: true);
-                        }
+                    continue;
+                }
 
-                        lifecycle.Unseal(version, buffer.AsSpan(0, length));
-                        CryptographicOperations.ZeroMemory(buffer.AsSpan(0, length));
-                        if (++versions % Batch == 0)
-                        {
-                            progress?.Report(new VaultProgress(operation, versions, total, content.Bytes));
-                        }
-                    }
+                cancellationToken.ThrowIfCancellationRequested();
+                var listed = Listed(manifest, stored.Key);
+                var decoded = StoredVersion.Decode(VerifiedRecord.Check(stored.Key, stored.Value, listed.Hash), listed.Tag);
+                var owner = objects[RecordKeys.Object(type, name)]; // the manifest lists no version without its object
+                var length = RecordSealer.PlaintextLength(decoded.Sealed);
+                if (length > buffer.Length)
+                {
+                    CryptographicOperations.ZeroMemory(buffer);
+                    buffer = GC.AllocateUninitializedArray<byte>(length, pinned: true);
+                }
+
+                try
+                {
+                    core.Sealer.Unseal(new Sealing.RecordIdentity(owner.Type, owner.NormalizedName, version), decoded.AttributeBytes, decoded.Sealed, buffer.AsSpan(0, Math.Max(length, 0)));
+                }
+                catch (CryptographicException ex)
+                {
+                    throw VaultErrors.Integrity(owner.Type, owner.Name, version, ex);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(buffer.AsSpan(0, Math.Max(length, 0)));
+                }
+
+                if (++versions % (Batch * 8) == 0)
+                {
+                    progress?.Report(new VaultProgress(operation, versions, total, content.Bytes));
                 }
             }
         }
         finally
         {
             CryptographicOperations.ZeroMemory(buffer);
-        }
-
-        var settings = core.Manifest.KeysWithPrefix(RecordKeys.SettingPrefix);
-        foreach (var key in settings)
-        {
-            await core.Reader.RecordAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
         var (_, audit) = await core.Audit!.ReadChainAsync(cancellationToken).ConfigureAwait(false);
@@ -286,9 +378,12 @@ internal static class VaultBackups
             CertificateOperations = counts.GetValueOrDefault(ObjectType.CertificateOperation),
             Deleted = deleted,
             Versions = versions,
-            Settings = settings.Count,
+            Settings = settings,
             AuditRecords = audit.RecordCount,
         };
+
+        static Listed Listed(Manifest manifest, string key) =>
+            manifest.TryGetEntry(key, out var listed) ? listed : throw new VaultIntegrityException($"The vault backup holds the record '{key}', which its manifest does not list: it was altered.");
     }
 
     /// <summary>Writes the records as a new vault file at <paramref name="path"/>, through a temporary folder beside it.</summary>

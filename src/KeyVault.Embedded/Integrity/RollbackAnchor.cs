@@ -49,6 +49,9 @@ internal readonly record struct AnchorState(Guid VaultId, long Generation, Recor
     public static long PeekGeneration(byte[] bytes) =>
         IsShaped(bytes) ? BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(20)) : -1;
 
+    /// <summary>The vault id an anchor's bytes claim, before any check; null for bytes of another shape.</summary>
+    public static Guid? PeekVaultId(byte[] bytes) => IsShaped(bytes) ? new Guid(bytes.AsSpan(4, 16)) : null;
+
     /// <returns>The state, or null when the bytes are not an anchor this vault's keys made.</returns>
     public static AnchorState? Decode(byte[] bytes, MetadataKeys keys)
     {

@@ -242,6 +242,31 @@ public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
         });
     }
 
+    /// <summary>
+    /// Whether stored Argon2id parameters must be refused before anything is spent on them (a portable export's header,
+    /// read before it can be checked): they ask for more memory, passes or lanes than this key was made with, or one of
+    /// them is missing or not a plain decimal number (so no other parse can read more into it). Always false for a key
+    /// that is not a passphrase.
+    /// </summary>
+    internal bool ExceedsCost(IReadOnlyDictionary<string, string> stored)
+    {
+        if (Kind != PassphraseKind)
+        {
+            return false;
+        }
+
+        return !Canonical("m", out var memoryKiB) || !Canonical("t", out var iterations) || !Canonical("p", out var parallelism)
+            || memoryKiB > _memoryKiB || iterations > _iterations || parallelism > _parallelism;
+
+        bool Canonical(string name, out int value)
+        {
+            value = 0;
+            return stored.TryGetValue(name, out var text)
+                && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value)
+                && string.Equals(value.ToString(CultureInfo.InvariantCulture), text, StringComparison.Ordinal);
+        }
+    }
+
     private static void ValidateCost(int memoryKiB, int iterations, int parallelism)
     {
         if (memoryKiB is < MinimumArgon2MemoryKiB or > MaximumArgon2MemoryKiB)

@@ -211,6 +211,19 @@ public sealed class ObjectBackupTests : CertificateTestBase
     }
 
     [Fact]
+    public async Task A_certificate_does_not_restore_over_a_pending_operation_of_its_name()
+    {
+        await CreateAsync("web", SelfPolicy());
+        var blob = await Certificates.BackupCertificateAsync("web");
+        await Certificates.DeleteCertificateAsync("web");
+        await Certificates.PurgeDeletedCertificateAsync("web");
+        await Certificates.StartCreateCertificateAsync("web", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=other.example.com"));
+
+        (await RefusedAsync(() => Certificates.RestoreCertificateBackupAsync(blob), 409)).Message.Should().Contain("Certificate operation");
+        await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("web")).Should().ThrowAsync<VaultObjectNotFoundException>();
+    }
+
+    [Fact]
     public async Task A_pending_certificate_operation_comes_along_and_still_merges_after_the_restore()
     {
         var first = await CreateAsync("web", SelfPolicy());

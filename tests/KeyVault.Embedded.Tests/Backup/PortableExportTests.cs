@@ -1,4 +1,6 @@
+using KeyVault.Embedded.Backup;
 using KeyVault.Embedded.Certificates;
+using KeyVault.Embedded.Lifecycle;
 using KeyVault.Embedded.Keys;
 using KeyVault.Embedded.Secrets;
 using KeyVault.Embedded.Tests.Certificates;
@@ -75,6 +77,76 @@ public sealed class PortableExportTests : CertificateTestBase
         await other.ImportAsync(chosen, exportKey);
         (await other.Secrets.GetPropertiesOfSecretsAsync().Select(p => p.Name).ToListAsync()).Should().BeEquivalentTo(["a", "web"]);
         (await other.Certificates.GetCertificateAsync("web")).Name.Should().Be("web");
+    }
+
+    [Fact]
+    public async Task A_pending_certificate_does_not_import_over_a_plain_secret_of_its_name()
+    {
+        using var exportKey = SoftwareRootKey.FromBytes(TestVaults.NewKey());
+        using var export = new MemoryStream();
+        await using (var source = await TestVaults.OpenAsync(Dir.File("source.db"), TestVaults.NewKey(), Time))
+        {
+            await source.Certificates.StartCreateCertificateAsync("ext", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=ext.example.com"));
+            await source.ExportAsync(export, exportKey);
+        }
+
+        await Secrets.SetSecretAsync("ext", "plain application secret");
+        export.Position = 0;
+        (await RefusedAsync(() => Vault.ImportAsync(export, exportKey), 409)).ErrorCode.Should().Be(VaultErrorCode.Conflict);
+        (await Secrets.GetSecretAsync("ext")).Properties.Managed.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task An_export_cannot_make_the_importer_spend_more_Argon2id_cost_than_its_key_allows()
+    {
+        await Secrets.SetSecretAsync("a", "1");
+        using var export = new MemoryStream();
+        using (var costly = SoftwareRootKey.FromPassphrase("pass".AsSpan(), memoryKiB: 128 * 1024))
+        {
+            await Vault.ExportAsync(export, costly);
+        }
+
+        await using var other = await TestVaults.OpenAsync(Dir.File("other.db"), TestVaults.NewKey(), Time);
+        export.Position = 0;
+        using (var cheap = SoftwareRootKey.FromPassphrase("pass".AsSpan()))
+        {
+            (await FluentActions.Awaiting(() => other.ImportAsync(export, cheap)).Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("Argon2id cost");
+        }
+
+        export.Position = 0;
+        using var enough = SoftwareRootKey.FromPassphrase("pass".AsSpan(), memoryKiB: 128 * 1024);
+        (await other.ImportAsync(export, enough)).Objects.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_crafted_export_with_a_signed_Argon2id_cost_or_a_lone_managed_part_is_refused()
+    {
+        await CreateAsync("web", SelfPolicy());
+        using var passphrase = SoftwareRootKey.FromPassphrase("pass".AsSpan());
+        using var export = new MemoryStream();
+        await Vault.ExportAsync(export, passphrase, new VaultExportOptions { CertificateNames = ["web"] });
+        var bytes = export.ToArray();
+        await using var other = await TestVaults.OpenAsync(Dir.File("other.db"), TestVaults.NewKey(), Time);
+
+        // "t" = "3" becomes "+3": what a lenient parse reads as a number, so it could slip past the cost cap.
+        var (header, _) = ExportRewriter.Header(bytes);
+        var at = header.AsSpan().IndexOf("\u0001t\u0000\u00013"u8);
+        at.Should().BeGreaterThan(0);
+        byte[] signed = [.. bytes[..(at + 2)], 0, 2, (byte)'+', (byte)'3', .. bytes[(at + 5)..]];
+        (await FluentActions.Awaiting(() => other.ImportAsync(new MemoryStream(signed), passphrase)).Should().ThrowAsync<VaultException>())
+            .Which.Message.Should().Contain("Argon2id cost");
+
+        // The certificate left out, its managed key and secret kept; then the key left out.
+        foreach (var dropped in new[] { ObjectType.Certificate, ObjectType.Key })
+        {
+            var crafted = await ExportRewriter.RewriteAsync(bytes, passphrase, plaintext =>
+                ObjectBundle.Encode([.. ObjectBundle.Decode(plaintext).Where(o => o.Record.Type != dropped)]));
+            (await FluentActions.Awaiting(() => other.ImportAsync(new MemoryStream(crafted), passphrase)).Should().ThrowAsync<VaultIntegrityException>())
+                .Which.Message.Should().Contain("certificate");
+        }
+
+        (await other.Secrets.GetPropertiesOfSecretsAsync().CountAsync()).Should().Be(0);
+        (await other.ImportAsync(new MemoryStream(bytes), passphrase)).Objects.Should().Be(3, "the untouched export imports");
     }
 
     [Fact]

@@ -158,24 +158,103 @@ public sealed class VaultBackupTests : CertificateTestBase
     }
 
     [Fact]
-    public async Task Restore_reseeds_the_rollback_anchor_that_the_lost_vault_had_moved_past()
+    public async Task Restore_takes_over_the_vaults_rollback_anchor_only_when_told_it_is_gone_and_never_another_vaults()
     {
         var anchor = Dir.File("anchor/vault.anchor");
         await ReopenAsync(o => { Configure(o); o.AnchorPath = anchor; });
         await Secrets.SetSecretAsync("a", "1");
         var backup = Dir.File("a.kvbak");
         await Vault.BackupAsync(backup);
+        var options = TestVaults.Options(Dir.File("new/vault.db"), Key, Time);
+        options.AnchorPath = anchor;
+
+        // The live vault has not committed since the backup: its anchor records the backup's very state, and the vault
+        // is still in use. A restore beside it would share its anchor.
+        (await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(backup, options)).Should().ThrowAsync<VaultException>())
+            .Which.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
+        File.Exists(options.Path).Should().BeFalse();
+
         await Secrets.SetSecretAsync("a", "2"); // the anchor moves past the backup
         await Vault.DisposeAsync();
 
-        // The vault's files are lost; the anchor is not. A plain copy of the old state would be refused as a rollback;
-        // a restore re-seeds the anchor at the backup's generation.
-        var target = Dir.File("new/vault.db");
-        var options = TestVaults.Options(target, Key, Time);
-        options.AnchorPath = anchor;
-        await EmbeddedVault.RestoreAsync(backup, options);
-        await using var restored = await TestVaults.OpenAsync(target, Key, Time, o => o.AnchorPath = anchor);
+        // The anchor protects a newer state of this vault, which may still be in use: not lowered by default.
+        var refused = await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(backup, options)).Should().ThrowAsync<VaultException>();
+        refused.Which.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
+        refused.Which.Message.Should().Contain(nameof(VaultRestoreOptions.ReplaceExistingAnchor));
+        File.Exists(options.Path).Should().BeFalse();
+        await using (var live = await TestVaults.OpenAsync(VaultPath, Key, Time, o => o.AnchorPath = anchor))
+        {
+            (await live.Secrets.GetSecretAsync("a")).Value.Should().Be("2", "the live vault still opens under its anchor");
+        }
+
+        // Another vault's anchor is never overwritten.
+        var otherAnchor = Dir.File("anchor/other.anchor");
+        await using (var stranger = await TestVaults.OpenAsync(Dir.File("stranger.db"), Key, Time, o => o.AnchorPath = otherAnchor))
+        {
+            await stranger.Secrets.SetSecretAsync("s", "x");
+        }
+
+        var foreign = TestVaults.Options(Dir.File("new2/vault.db"), Key, Time);
+        foreign.AnchorPath = otherAnchor;
+        (await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(backup, foreign, new VaultRestoreOptions { ReplaceExistingAnchor = true })).Should().ThrowAsync<VaultException>())
+            .Which.ErrorCode.Should().Be(VaultErrorCode.Conflict);
+
+        // The vault is lost, its anchor is not: the operator says so, and the restored vault opens under the same anchor.
+        File.Delete(VaultPath);
+        await EmbeddedVault.RestoreAsync(backup, options, new VaultRestoreOptions { ReplaceExistingAnchor = true });
+        await using var restored = await TestVaults.OpenAsync(options.Path, Key, Time, o => o.AnchorPath = anchor);
         (await restored.Secrets.GetSecretAsync("a")).Value.Should().Be("1");
+    }
+
+    [Fact]
+    public async Task A_backup_from_before_a_root_rotation_restores_under_the_anchor_once_told()
+    {
+        var anchor = Dir.File("anchor/vault.anchor");
+        await ReopenAsync(o => { Configure(o); o.AnchorPath = anchor; });
+        await Secrets.SetSecretAsync("a", "1");
+        var backup = Dir.File("a.kvbak");
+        await Vault.BackupAsync(backup);
+        await Vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey())); // the anchor is MAC'd under the new root
+        await Vault.DisposeAsync();
+        var options = TestVaults.Options(Dir.File("new/vault.db"), Key, Time); // the backup's root, the old one
+        options.AnchorPath = anchor;
+
+        var refused = await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(backup, options)).Should().ThrowAsync<VaultException>();
+        refused.Which.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
+        refused.Which.Message.Should().Contain("another root");
+        await EmbeddedVault.RestoreAsync(backup, options, new VaultRestoreOptions { ReplaceExistingAnchor = true });
+        await using var restored = await TestVaults.OpenAsync(options.Path, Key, Time, o => o.AnchorPath = anchor);
+        (await restored.Secrets.GetSecretAsync("a")).Value.Should().Be("1");
+    }
+
+    [Fact]
+    public async Task Closing_the_vault_during_a_backup_is_reported_as_closed_not_as_damage()
+    {
+        for (var i = 0; i < 1500; i++)
+        {
+            await Secrets.SetSecretAsync($"s{i}", "v");
+        }
+
+        var closing = new ClosingStream(Vault);
+        var failure = await FluentActions.Awaiting(() => Vault.BackupAsync(closing)).Should().ThrowAsync<ObjectDisposedException>();
+        failure.Which.Message.Should().Contain("closed");
+        closing.Closed.Should().BeTrue();
+    }
+
+    /// <summary>A destination that closes the vault once the backup has written its first 64 KiB.</summary>
+    private sealed class ClosingStream(EmbeddedVault vault) : MemoryStream
+    {
+        public bool Closed { get; private set; }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await base.WriteAsync(buffer, cancellationToken);
+            if (!Closed && Length > 65536)
+            {
+                Closed = true;
+                vault.Dispose();
+            }
+        }
     }
 
     /// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread (so a test sees every report before the call returns).</summary>
