@@ -21,7 +21,7 @@ internal sealed record BundledVersion(string Version, byte[] AttributeBytes, Rec
 
 /// <summary>
 /// One object as it travels in a per-object backup or a portable export: its record (name, dates, deletion, policy,
-/// manager) and every version. Only ever held inside an authenticated encryption (<see cref="BackupSeal"/>).
+/// manager) and every version. Only ever held inside an authenticated encryption (<see cref="BackupKey"/>).
 /// </summary>
 internal sealed class BundledObject(ObjectRecord record, List<BundledVersion> versions) : IDisposable
 {

@@ -32,7 +32,9 @@ internal sealed class MetadataKeys : IDisposable
     private readonly byte[] _anchorKey = GC.AllocateUninitializedArray<byte>(32, pinned: true);
     private bool _disposed;
 
+    /// <param name="vaultId">The vault the keys are bound to.</param>
     /// <param name="binding">The root's binding key (pinned); this object takes ownership and zeroes it.</param>
+    /// <param name="ring">The key-encryption keys the commit keys derive from.</param>
     public MetadataKeys(Guid vaultId, byte[] binding, KeyEncryptionKeyRing ring)
     {
         _binding = binding;

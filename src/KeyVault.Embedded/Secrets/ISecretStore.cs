@@ -42,7 +42,7 @@ public interface ISecretStore
     ValueTask<KeyVaultSecret> GetSecretAsync(string name, string? version = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Updates the properties of one version (the current one when <see cref="SecretProperties.Version"/> is null):
+    /// Updates the properties of one version (the current one when <see cref="VaultObjectProperties.Version"/> is null):
     /// enabled, notBefore, expiresOn, contentType, tags. Never the value. Null fields are left unchanged.
     /// </summary>
     /// <param name="properties">The name, optional version, and new property values.</param>
