@@ -35,4 +35,18 @@ public class VaultException : Exception
     /// <see cref="VaultErrorCode.AccessDenied"/> for a caller refused by access control.
     /// </summary>
     public VaultErrorCode? InnerErrorCode { get; init; }
+
+    /// <summary>
+    /// The exception with its error code and status first (<c>KeyVault.Embedded.VaultException: SecretNotFound (404): …</c>,
+    /// with the inner code when there is one), then the message, inner exceptions and stack trace as usual. Messages
+    /// never hold a secret value.
+    /// </summary>
+    /// <returns>The description.</returns>
+    public override string ToString()
+    {
+        var full = base.ToString();
+        var code = InnerErrorCode is { } inner ? $"{ErrorCode}/{inner} ({Status})" : $"{ErrorCode} ({Status})";
+        var prefix = GetType().FullName + ": ";
+        return full.StartsWith(prefix, StringComparison.Ordinal) ? $"{prefix}{code}: {full[prefix.Length..]}" : $"{code}: {full}";
+    }
 }

@@ -78,6 +78,7 @@ public sealed class JsonWebKey
 
     /// <summary>The key identifier (<c>kid</c>): for vault keys, the version's identifier.</summary>
     [JsonPropertyName("kid")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Id { get; set; }
 
     /// <summary>The key type (<c>kty</c>).</summary>
@@ -91,61 +92,73 @@ public sealed class JsonWebKey
 
     /// <summary>RSA modulus (<c>n</c>).</summary>
     [JsonPropertyName("n")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? N { get; set; }
 
     /// <summary>RSA public exponent (<c>e</c>).</summary>
     [JsonPropertyName("e")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? E { get; set; }
 
     /// <summary>RSA private exponent, or EC private key (<c>d</c>). Private.</summary>
     [JsonPropertyName("d")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? D { get; set; }
 
     /// <summary>RSA first prime factor (<c>p</c>). Private.</summary>
     [JsonPropertyName("p")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? P { get; set; }
 
     /// <summary>RSA second prime factor (<c>q</c>). Private.</summary>
     [JsonPropertyName("q")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? Q { get; set; }
 
     /// <summary>RSA first factor CRT exponent (<c>dp</c>). Private.</summary>
     [JsonPropertyName("dp")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? DP { get; set; }
 
     /// <summary>RSA second factor CRT exponent (<c>dq</c>). Private.</summary>
     [JsonPropertyName("dq")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? DQ { get; set; }
 
     /// <summary>RSA first CRT coefficient (<c>qi</c>). Private.</summary>
     [JsonPropertyName("qi")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? QI { get; set; }
 
     /// <summary>EC curve (<c>crv</c>).</summary>
     [JsonPropertyName("crv")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.CurveName))]
     public KeyCurveName? CurveName { get; set; }
 
     /// <summary>EC public point's x coordinate (<c>x</c>).</summary>
     [JsonPropertyName("x")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? X { get; set; }
 
     /// <summary>EC public point's y coordinate (<c>y</c>).</summary>
     [JsonPropertyName("y")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? Y { get; set; }
 
     /// <summary>Symmetric key (<c>k</c>). Secret.</summary>
     [JsonPropertyName("k")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonConverter(typeof(JsonWebKeyConverters.Base64Url))]
     public byte[]? K { get; set; }
 

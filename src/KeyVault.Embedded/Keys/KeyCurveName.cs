@@ -2,6 +2,7 @@ namespace KeyVault.Embedded.Keys;
 
 /// <summary>An elliptic curve for EC keys (<c>crv</c>), as JSON Web Key and Azure Key Vault name them.</summary>
 /// <param name="Value">The curve's name, for example <c>P-256</c>.</param>
+[System.Text.Json.Serialization.JsonConverter(typeof(JsonWebKeyConverters.CurveName))]
 public readonly record struct KeyCurveName(string Value)
 {
     /// <summary>NIST P-256 (secp256r1), for ES256.</summary>

@@ -58,7 +58,7 @@ internal static class KeyFactory
         {
             using var ecdsa = ToEcdsa(jwk, includePrivateParameters: true);
             SelfTest(ecdsa);
-            return FromEcdsa(ecdsa, jwk.CurveName!.Value, operations);
+            return FromEcdsa(ecdsa, Curves.Canonical(jwk.CurveName!.Value), operations);
         }
 
         var key = jwk.K ?? throw VaultErrors.BadParameter("An oct key needs its key member (k).");
@@ -103,7 +103,7 @@ internal static class KeyFactory
             {
             }
 
-            return new EcCryptoKey(jwk.CurveName!.Value, () => ToEcdsa(jwk, jwk.HasPrivateKey), jwk.HasPrivateKey, null);
+            return new EcCryptoKey(Curves.Canonical(jwk.CurveName!.Value), () => ToEcdsa(jwk, jwk.HasPrivateKey), jwk.HasPrivateKey, null);
         }
 
         var key = jwk.K ?? throw VaultErrors.BadParameter("An oct key needs its key member (k) for local operations.");
@@ -168,9 +168,9 @@ internal static class KeyFactory
     public static ECDsa ToEcdsa(JsonWebKey jwk, bool includePrivateParameters)
     {
         RequireFamily(jwk, KeyType.Ec);
-        if (jwk.CurveName is not { } curve || !Curves.IsSupported(curve))
+        if (jwk.CurveName is not { } named || Curves.Canonical(named) is var curve && !Curves.IsSupported(curve))
         {
-            throw VaultErrors.BadParameter($"An EC key needs a supported curve (crv): P-256, P-256K, P-384 or P-521; got '{jwk.CurveName}'.");
+            throw VaultErrors.BadParameter($"An EC key needs a supported curve (crv): P-256, P-256K (secp256k1), P-384 or P-521; got '{jwk.CurveName}'.");
         }
 
         var size = Curves.CoordinateSize(curve);

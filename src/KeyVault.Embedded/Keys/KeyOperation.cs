@@ -5,6 +5,7 @@ namespace KeyVault.Embedded.Keys;
 /// notBefore/expiresOn window it does only <see cref="Decrypt"/>, <see cref="UnwrapKey"/> and <see cref="Verify"/>.
 /// </summary>
 /// <param name="Value">The operation's name, for example <c>sign</c>.</param>
+[System.Text.Json.Serialization.JsonConverter(typeof(JsonWebKeyConverters.OperationName))]
 public readonly record struct KeyOperation(string Value)
 {
     /// <summary>Encrypt data (RSA, oct).</summary>

@@ -5,6 +5,7 @@ namespace KeyVault.Embedded.Keys;
 /// key inside a PKCS#11 token (they need a PKCS#11 root).
 /// </summary>
 /// <param name="Value">The type's name, for example <c>RSA</c>.</param>
+[System.Text.Json.Serialization.JsonConverter(typeof(JsonWebKeyConverters.KeyTypeName))]
 public readonly record struct KeyType(string Value)
 {
     /// <summary>RSA, 2048, 3072 or 4096 bits, public exponent 65537.</summary>

@@ -10,6 +10,10 @@ internal static class Curves
     private const string P384Oid = "1.3.132.0.34";
     private const string P521Oid = "1.3.132.0.35";
 
+    /// <summary>Azure's name for a curve a JSON Web Key may also name as JOSE does (RFC 8812: <c>secp256k1</c> for P-256K).</summary>
+    public static KeyCurveName Canonical(KeyCurveName curve) =>
+        string.Equals(curve.Value, "secp256k1", StringComparison.Ordinal) ? KeyCurveName.P256K : curve;
+
     public static bool IsSupported(KeyCurveName curve) =>
         curve == KeyCurveName.P256 || curve == KeyCurveName.P256K || curve == KeyCurveName.P384 || curve == KeyCurveName.P521;
 
