@@ -8,8 +8,10 @@ using KeyVault.Embedded.Keys;
 using KeyVault.Embedded.Keys.Cryptography;
 using KeyVault.Embedded.Secrets;
 
-var folder = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "keyvault-embedded-quickstart");
+// A fresh folder per run (or the one given), so that a run never meets a vault an earlier run left under another key.
+var folder = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), $"keyvault-embedded-quickstart-{Guid.NewGuid():N}");
 Directory.CreateDirectory(folder);
+Console.WriteLine($"Vault folder: {folder}");
 
 SoftwareRootKey root;
 if (Environment.GetEnvironmentVariable("KEYVAULT_EMBEDDED_ROOT_KEY") is { Length: > 0 })

@@ -72,6 +72,13 @@ public sealed class EmbeddedVaultOptions
     /// </summary>
     public int CacheCapacity { get; set; } = 10_000;
 
+    /// <summary>
+    /// The base of every object id (<c>{VaultUri}secrets/{name}/{version}</c>), for ids that look like Azure's, for
+    /// example <c>https://myvault.example/</c>. An absolute http or https URI with a path that ends in <c>/</c>, without
+    /// query or fragment. Null (the default): <c>embeddedvault://{vault id}/</c>. Only the ids change, never what is stored.
+    /// </summary>
+    public Uri? VaultUri { get; set; }
+
     /// <summary>The background service of <c>AddEmbeddedVault</c>: purge, rotation, renewal, expiry notices.</summary>
     public EmbeddedVaultBackgroundOptions Background { get; set; } = new();
 
@@ -99,6 +106,11 @@ public sealed class EmbeddedVaultOptions
         if (string.IsNullOrWhiteSpace(Path))
         {
             yield return ("Path", "is required: the vault file to open or create.");
+        }
+
+        if (VaultUri is { } uri && (!uri.IsAbsoluteUri || uri.Scheme is not ("https" or "http") || !uri.AbsolutePath.EndsWith('/') || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0))
+        {
+            yield return ("VaultUri", "must be an absolute http or https URI whose path ends in '/', without user info, query or fragment (for example https://myvault.example/).");
         }
 
         var roots = (RootKey is null ? 0 : 1) + (string.IsNullOrWhiteSpace(Root?.KeyFile) ? 0 : 1) + (string.IsNullOrWhiteSpace(Root?.EnvironmentVariable) ? 0 : 1);

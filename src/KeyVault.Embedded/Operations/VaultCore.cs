@@ -21,7 +21,7 @@ internal sealed class VaultCore : IDisposable
     private volatile bool _faulted;
     private VaultHeader _header;
 
-    public VaultCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, Func<IRootKey, IRollbackAnchor?> anchorFor, TimeProvider time, int cacheCapacity, VaultTelemetry telemetry)
+    public VaultCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, Func<IRootKey, IRollbackAnchor?> anchorFor, TimeProvider time, int cacheCapacity, VaultTelemetry telemetry, Uri? vaultUri = null)
     {
         Store = store;
         Manifest = manifest;
@@ -34,7 +34,7 @@ internal sealed class VaultCore : IDisposable
         Cache = new RecordCache(cacheCapacity);
         Writer = new VaultWriter(this);
         Reader = new RecordReader(manifest, store, Cache, () => _faulted, Writer.SettledAsync);
-        Uri = new Uri($"embeddedvault://{header.VaultId:N}/");
+        Uri = vaultUri ?? new Uri($"embeddedvault://{header.VaultId:N}/");
         Telemetry = telemetry;
         Events = new VaultEvents(telemetry, Uri, time);
         Anchoring = new RollbackAnchoring(anchor, anchorFor, Fault, telemetry);

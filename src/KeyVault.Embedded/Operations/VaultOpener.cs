@@ -113,7 +113,7 @@ internal static class VaultOpener
     }
 
     private static VaultCore NewCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, EmbeddedVaultOptions options) =>
-        new(store, manifest, header, ring, root, keys, anchor, next => OpenAnchor(options, next, header.VaultId), options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory))
+        new(store, manifest, header, ring, root, keys, anchor, next => OpenAnchor(options, next, header.VaultId), options.TimeProvider, options.CacheCapacity, new VaultTelemetry(options.LoggerFactory, options.MeterFactory), options.VaultUri)
         {
             Access = new Access.AccessControl(options.CallerAccessor),
         };
