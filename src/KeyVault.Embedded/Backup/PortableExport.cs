@@ -434,30 +434,8 @@ internal sealed class PortableExport
         return associated;
     }
 
-    /// <returns>Exactly <paramref name="length"/> bytes, or null when the stream ended before the first of them.</returns>
-    /// <remarks>Memory grows with what arrives (at most 1 MiB ahead), not with a length a crafted file announces.</remarks>
-    private static async ValueTask<byte[]?> ReadExactlyAsync(Stream source, int length, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[Math.Min(length, 1 << 20)];
-        var read = 0;
-        while (read < length)
-        {
-            if (read == buffer.Length)
-            {
-                Array.Resize(ref buffer, (int)Math.Min(length, (long)buffer.Length * 2));
-            }
-
-            var n = await source.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                return read == 0 && length > 0 ? null : throw Damaged("it is cut short");
-            }
-
-            read += n;
-        }
-
-        return buffer;
-    }
+    private static ValueTask<byte[]?> ReadExactlyAsync(Stream source, int length, CancellationToken cancellationToken) =>
+        BackupStream.ReadExactlyAsync(source, length, static () => Damaged("it is cut short"), cancellationToken);
 
     private static VaultIntegrityException Damaged(string detail) => new($"The vault export failed its integrity check: {detail}. It was altered, damaged or cut short; nothing was imported.");
 }

@@ -219,22 +219,10 @@ internal static class VaultBackupFile
         /// <returns>Exactly <paramref name="length"/> bytes, or null at the end of the stream (none read).</returns>
         public async ValueTask<byte[]?> ReadAsync(int length, CancellationToken cancellationToken, bool hashed = true)
         {
-            var buffer = new byte[length];
-            var read = 0;
-            while (read < length)
+            var buffer = await BackupStream.ReadExactlyAsync(source, length, () => Truncated(location), cancellationToken).ConfigureAwait(false);
+            if (buffer is null)
             {
-                var n = await source.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    if (read == 0)
-                    {
-                        return null;
-                    }
-
-                    throw Truncated(location);
-                }
-
-                read += n;
+                return null;
             }
 
             if (hashed)

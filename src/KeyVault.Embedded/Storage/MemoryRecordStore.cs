@@ -20,18 +20,6 @@ internal sealed class MemoryRecordStore : IRecordStore
 
     public string Location { get; }
 
-    /// <summary>Every record, in id order.</summary>
-    public IReadOnlyList<StoredRecord> Records
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return [.. _records.Values];
-            }
-        }
-    }
-
     public ValueTask<StoredRecord?> ReadAsync(long id, CancellationToken cancellationToken = default)
     {
         lock (_sync)
