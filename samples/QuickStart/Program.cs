@@ -69,9 +69,10 @@ using (root)
     Console.WriteLine($"The first version is still readable by its id: {old.Properties.Version == first.Properties.Version}");
 
     // Soft delete, then recover every version.
-    var deleted = await secrets.DeleteSecretAsync("ConnectionStrings--Orders");
+    var deleteOperation = await secrets.StartDeleteSecretAsync("ConnectionStrings--Orders");
+    var deleted = await deleteOperation.WaitForCompletionAsync(); // done already: in-process, a delete completes at once
     Console.WriteLine($"Deleted; recoverable until {deleted.ScheduledPurgeDate:u}");
-    await secrets.RecoverDeletedSecretAsync("ConnectionStrings--Orders");
+    await secrets.StartRecoverDeletedSecretAsync("ConnectionStrings--Orders");
     var recovered = await secrets.GetSecretAsync("ConnectionStrings--Orders");
     Console.WriteLine($"Recovered: current version is {(recovered.Properties.Version == second.Properties.Version ? "the second" : "unexpected")}");
 

@@ -134,7 +134,7 @@ public static class WebAppHost
             logger.LogInformation("Created the server certificate '{Name}', issued by the vault's CA '{Ca}'.", name, CaName);
         }
 
-        if (!await ExistsAsync(() => vault.Secrets.GetSecretAsync("ConnectionStrings--Orders").AsTask()).ConfigureAwait(false))
+        if (!await ExistsAsync(() => vault.Secrets.GetSecretAsync("ConnectionStrings--Orders")).ConfigureAwait(false))
         {
             await vault.Secrets.SetSecretAsync(new KeyVaultSecret("ConnectionStrings--Orders", DemoConnectionString) { Properties = { ContentType = "text/plain" } }).ConfigureAwait(false);
             logger.LogWarning("Wrote a demo connection string; set ConnectionStrings--Orders in the vault for a real one.");

@@ -84,7 +84,7 @@ public sealed class HsmBackupTests(SoftHsm hsm) : IAsyncLifetime
             client.Verify(SignatureAlgorithm.ES256, digest, client.Sign(SignatureAlgorithm.ES256, digest).Signature).IsValid.Should().BeTrue();
         }
 
-        await _vault.Keys.DeleteKeyAsync("signer");
+        await _vault.Keys.StartDeleteKeyAsync("signer");
         await _vault.Keys.PurgeDeletedKeyAsync("signer"); // destroys the token object
         await using var sibling = await OpenAsync("sibling.db");
         var missing = await FluentActions.Awaiting(() => sibling.Keys.RestoreKeyBackupAsync(blob)).Should().ThrowAsync<VaultException>();
@@ -149,7 +149,7 @@ public sealed class HsmBackupTests(SoftHsm hsm) : IAsyncLifetime
 
             var refused = await FluentActions.Awaiting(() => vault.ImportAsync(new MemoryStream(crafted), exportKey)).Should().ThrowAsync<VaultException>();
             refused.Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyMismatch, "the reference's tag is not this root's");
-            await FluentActions.Awaiting(() => vault.Keys.GetKeyAsync("evil").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+            await FluentActions.Awaiting(() => vault.Keys.GetKeyAsync("evil")).Should().ThrowAsync<VaultObjectNotFoundException>();
         }
 
         // The same export, unedited, is vouched for by this root only: the other vault refuses it.

@@ -161,19 +161,19 @@ public sealed class HsmCertificateTests : IAsyncLifetime
     {
         var pending = await Certificates.StartCreateCertificateAsync("pending", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=pending") { KeyType = CertificateKeyType.RsaHsm });
         var csr = _dir.File("pending.csr");
-        File.WriteAllText(csr, new string(PemEncoding.Write("CERTIFICATE REQUEST", pending.Csr!)));
+        File.WriteAllText(csr, new string(PemEncoding.Write("CERTIFICATE REQUEST", pending.Properties.Csr!)));
         var (exitCode, output) = OpenSsl.Run("req", "-in", csr, "-noout", "-verify");
         exitCode.Should().Be(0, output);
         var prefix = $"kve:{_vault.Properties.VaultId:N}:pending:";
         CountWithLabelPrefix(prefix).Should().BeGreaterThan(0);
 
-        await Certificates.DeleteCertificateOperationAsync("pending");
+        await (await Certificates.GetCertificateOperationAsync("pending")).DeleteAsync();
 
         CountWithLabelPrefix(prefix).Should().Be(0, "deleting the operation destroys its key in the token");
 
         var created = (await Certificates.StartCreateCertificateAsync("gone", new CertificatePolicy(WellKnownIssuerNames.Self, "CN=gone") { KeyType = CertificateKeyType.EcHsm })).Value!;
         CountWithLabelPrefix($"kve:{_vault.Properties.VaultId:N}:gone:").Should().BeGreaterThan(0);
-        await Certificates.DeleteCertificateAsync("gone");
+        await Certificates.StartDeleteCertificateAsync("gone");
         await Certificates.PurgeDeletedCertificateAsync("gone");
         CountWithLabelPrefix($"kve:{_vault.Properties.VaultId:N}:gone:").Should().Be(0, "purging the certificate destroys its managed key in the token");
         created.Should().NotBeNull();

@@ -227,15 +227,15 @@ public sealed class HsmKeyTests : IAsyncLifetime
         int TokenObjects() => SoftHsm.InToken(_token, session => ids.Sum(id => session.FindAllObjects([Pkcs11Token.Attribute(CKA.CKA_ID, id)]).Count));
         TokenObjects().Should().Be(4);
 
-        await KeyStore.DeleteKeyAsync("k");
+        await KeyStore.StartDeleteKeyAsync("k");
         TokenObjects().Should().Be(4, "a soft-deleted key can be recovered");
-        await KeyStore.RecoverDeletedKeyAsync("k");
+        await KeyStore.StartRecoverDeletedKeyAsync("k");
         using (var client = KeyStore.GetCryptographyClient("k"))
         {
             client.Sign(SignatureAlgorithm.RS256, new byte[32]).Signature.Should().HaveCount(256);
         }
 
-        await KeyStore.DeleteKeyAsync("k");
+        await KeyStore.StartDeleteKeyAsync("k");
         await KeyStore.PurgeDeletedKeyAsync("k");
 
         TokenObjects().Should().Be(0, "purge destroys the key in the token");
@@ -295,7 +295,7 @@ public sealed class HsmKeyTests : IAsyncLifetime
 
         error.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
         error.Message.Should().Contain("cannot leave");
-        await KeyStore.DeleteKeyAsync("k");
+        await KeyStore.StartDeleteKeyAsync("k");
         await KeyStore.PurgeDeletedKeyAsync("k");
         await _vault.RotateRootKeyAsync(SoftwareRootKey.FromBytes(TestVaults.NewKey()));
     }

@@ -38,7 +38,7 @@ public sealed class TokenAttackTests : IDisposable
         {
             await vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("keep", hardwareProtected: true));
             await vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("victim", hardwareProtected: true));
-            await vault.Keys.DeleteKeyAsync("victim");
+            await vault.Keys.StartDeleteKeyAsync("victim");
         }
 
         var objectsBefore = TokenObjects(token);

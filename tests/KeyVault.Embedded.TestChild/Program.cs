@@ -89,7 +89,7 @@ for (var i = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCultur
 {
     if (i % 5 == 4)
     {
-        await vault.Secrets.DeleteSecretAsync($"s{i - 1}");
+        await vault.Secrets.StartDeleteSecretAsync($"s{i - 1}");
         stdout.WriteLine($"DEL {i - 1}");
     }
     else

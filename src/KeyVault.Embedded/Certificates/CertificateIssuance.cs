@@ -67,7 +67,7 @@ internal static class CertificateIssuance
             request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, critical: false));
         }
 
-        if (policy.DnsNames.Count + policy.Emails.Count + policy.UserPrincipalNames.Count + policy.IpAddresses.Count > 0)
+        if (policy.DnsNames.Count + policy.Emails.Count + policy.UserPrincipalNames.Count + policy.IpAddresses.Count + policy.Uris.Count > 0)
         {
             var names = new SubjectAlternativeNameBuilder();
             foreach (var dns in policy.DnsNames)
@@ -88,6 +88,11 @@ internal static class CertificateIssuance
             foreach (var ip in policy.IpAddresses)
             {
                 names.AddIpAddress(IPAddress.Parse(ip));
+            }
+
+            foreach (var uri in policy.Uris)
+            {
+                names.AddUri(new Uri(uri, UriKind.Absolute));
             }
 
             // Critical when there is no subject (RFC 5280, section 4.2.1.6).

@@ -19,6 +19,9 @@ public sealed class CertificateIssuer
         Provider = provider;
     }
 
+    /// <summary>The issuer's identifier: <c>{vault}/certificates/issuers/{name}</c>; null until read from the vault.</summary>
+    public Uri? Id { get; internal set; }
+
     /// <summary>The issuer's name.</summary>
     public string Name { get; }
 

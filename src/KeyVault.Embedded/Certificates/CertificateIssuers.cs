@@ -94,13 +94,18 @@ internal sealed class CertificateIssuers
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public static CertificateIssuer ToPublic(StoredIssuer stored) => new(stored.Name, stored.Provider)
+    public CertificateIssuer ToPublic(StoredIssuer stored) => new(stored.Name, stored.Provider)
     {
+        Id = IdOf(stored.Name),
         CertificateName = stored.CertificateName,
         Enabled = stored.Enabled,
         CreatedOn = RecordAttributes.FromUnix(stored.Created),
         UpdatedOn = RecordAttributes.FromUnix(stored.Updated),
     };
+
+    public IssuerProperties ToProperties(StoredIssuer stored) => new(IdOf(stored.Name), stored.Name, stored.Provider);
+
+    private Uri IdOf(string name) => new(_core.Uri, $"certificates/issuers/{name}");
 
     private static string Setting(string name) => Prefix + ObjectRules.Normalize(name);
 

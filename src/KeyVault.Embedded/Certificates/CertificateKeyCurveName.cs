@@ -1,9 +1,19 @@
 namespace KeyVault.Embedded.Certificates;
 
 /// <summary>The elliptic curve of a certificate's EC key.</summary>
-/// <param name="Value">The curve's name, for example <c>P-256</c>.</param>
-public readonly record struct CertificateKeyCurveName(string Value)
+public readonly struct CertificateKeyCurveName : IEquatable<CertificateKeyCurveName>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public CertificateKeyCurveName(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>NIST P-256.</summary>
     public static CertificateKeyCurveName P256 { get; } = new("P-256");
 
@@ -16,10 +26,37 @@ public readonly record struct CertificateKeyCurveName(string Value)
     /// <summary>NIST P-521.</summary>
     public static CertificateKeyCurveName P521 { get; } = new("P-521");
 
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(CertificateKeyCurveName left, CertificateKeyCurveName right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(CertificateKeyCurveName left, CertificateKeyCurveName right) => !left.Equals(right);
+
     /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator CertificateKeyCurveName(string value) => new(value);
 
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(CertificateKeyCurveName other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is CertificateKeyCurveName other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
     /// <summary>The name.</summary>
-    public override string ToString() => Value;
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

@@ -1,9 +1,19 @@
 namespace KeyVault.Embedded.Certificates;
 
 /// <summary>An X.509 key usage (RFC 5280, section 4.2.1.3).</summary>
-/// <param name="Value">The usage's name, for example <c>digitalSignature</c>.</param>
-public readonly record struct CertificateKeyUsage(string Value)
+public readonly struct CertificateKeyUsage : IEquatable<CertificateKeyUsage>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public CertificateKeyUsage(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>Digital signatures.</summary>
     public static CertificateKeyUsage DigitalSignature { get; } = new("digitalSignature");
 
@@ -31,10 +41,37 @@ public readonly record struct CertificateKeyUsage(string Value)
     /// <summary>Decipher only (with key agreement).</summary>
     public static CertificateKeyUsage DecipherOnly { get; } = new("decipherOnly");
 
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(CertificateKeyUsage left, CertificateKeyUsage right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(CertificateKeyUsage left, CertificateKeyUsage right) => !left.Equals(right);
+
     /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator CertificateKeyUsage(string value) => new(value);
 
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(CertificateKeyUsage other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is CertificateKeyUsage other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
     /// <summary>The name.</summary>
-    public override string ToString() => Value;
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

@@ -24,17 +24,22 @@ internal sealed class CertificateModels
     public static IReadOnlyList<byte[]> Chain(ObjectVersion version) =>
         version.Attributes.Certificate?.Chain?.Select(Convert.FromBase64String).ToList() ?? [];
 
-    public static CertificateOperation ToOperation(ObjectVersion operation)
+    /// <summary>The state of a pending operation (one waiting for an outside CA, or cancelled).</summary>
+    public OperationState ToOperation(ObjectVersion operation)
     {
         var state = operation.Attributes.Certificate ?? throw VaultErrors.Integrity(ObjectType.CertificateOperation, operation.Name, operation.Version);
-        return new CertificateOperation(
+        return new OperationState(new CertificateOperationProperties(
             operation.Name,
+            _core.Uri,
             state.Issuer ?? WellKnownIssuerNames.Unknown,
             state.Status ?? CertificateOperation.InProgress,
             state.Csr is null ? null : Convert.FromBase64String(state.Csr),
-            state.Status == CertificateOperation.Cancelled,
-            null);
+            state.Status == CertificateOperation.Cancelled), null);
     }
+
+    /// <summary>The state of an operation that has issued <paramref name="certificate"/>.</summary>
+    public OperationState Completed(KeyVaultCertificateWithPolicy certificate) =>
+        new(new CertificateOperationProperties(certificate.Name, _core.Uri, certificate.Policy.IssuerName, CertificateOperation.Completed, null, false), certificate);
 
     /// <summary>The certificate of a version (its payload is the DER).</summary>
     public X509Certificate2 LoadCertificate(ObjectVersion version)
@@ -76,3 +81,6 @@ internal sealed class CertificateModels
         return der;
     }
 }
+
+/// <summary>A certificate operation's state, which the store hands out as a <see cref="CertificateOperation"/>.</summary>
+internal sealed record OperationState(CertificateOperationProperties Properties, KeyVaultCertificateWithPolicy? Value);

@@ -1,23 +1,17 @@
+using KeyVault.Embedded.Operations;
+
 namespace KeyVault.Embedded.Certificates;
 
 /// <summary>
-/// The state of a certificate creation. With issuer Self or a vault issuer it completes before
-/// <see cref="ICertificateStore.StartCreateCertificateAsync"/> returns; with issuer Unknown it stays in progress, holding
-/// a certificate signing request (<see cref="Csr"/>), until the signed certificate is merged or the operation is
-/// cancelled or deleted.
+/// A certificate creation, as Azure's <c>CertificateOperation</c>. With issuer Self or a vault issuer it has completed
+/// before <see cref="ICertificateStore.StartCreateCertificateAsync(string, CertificatePolicy, bool?, IDictionary{string, string}, CancellationToken)"/>
+/// returns; with issuer Unknown it stays in progress, holding a certificate signing request
+/// (<see cref="CertificateOperationProperties.Csr"/>), until the signed certificate is merged
+/// (<see cref="ICertificateStore.MergeCertificateAsync"/>) or the operation is cancelled or deleted.
+/// <see cref="Operation{T}.WaitForCompletionAsync(CancellationToken)"/> polls the vault until then.
 /// </summary>
-public sealed class CertificateOperation
+public sealed class CertificateOperation : Operation<KeyVaultCertificateWithPolicy>
 {
-    internal CertificateOperation(string name, string issuerName, string status, byte[]? csr, bool cancellationRequested, KeyVaultCertificateWithPolicy? value)
-    {
-        Name = name;
-        IssuerName = issuerName;
-        Status = status;
-        Csr = csr;
-        CancellationRequested = cancellationRequested;
-        Value = value;
-    }
-
     /// <summary>The status when the certificate is issued.</summary>
     public const string Completed = "completed";
 
@@ -27,27 +21,103 @@ public sealed class CertificateOperation
     /// <summary>The status after cancellation.</summary>
     public const string Cancelled = "cancelled";
 
-    /// <summary>The certificate's name.</summary>
-    public string Name { get; }
+    private readonly CertificateStore _store;
+    private readonly TimeProvider _clock;
+    private bool _deleted;
 
-    /// <summary>The issuer named by the policy.</summary>
-    public string IssuerName { get; }
+    /// <summary>
+    /// The operation of certificate <paramref name="name"/>, to be read by <see cref="UpdateStatusAsync"/> (or cancelled or
+    /// deleted without reading it first), as Azure's <c>new CertificateOperation(client, name)</c>.
+    /// </summary>
+    /// <param name="client">The vault's certificate store (<see cref="EmbeddedVault.Certificates"/>).</param>
+    /// <param name="name">The certificate's name.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="client"/> is not a vault's certificate store.</exception>
+    public CertificateOperation(ICertificateStore client, string name)
+        : this(client as CertificateStore ?? throw new ArgumentException("The client must be a vault's certificate store (EmbeddedVault.Certificates).", nameof(client)), name)
+    {
+    }
 
-    /// <summary><see cref="Completed"/>, <see cref="InProgress"/> or <see cref="Cancelled"/>.</summary>
-    public string Status { get; }
+    private CertificateOperation(CertificateStore store, string name)
+        : this(store, store.Clock, new CertificateOperationProperties(name ?? throw new ArgumentNullException(nameof(name)), store.VaultUri, WellKnownIssuerNames.Unknown, null, null, false), null)
+    {
+    }
 
-    /// <summary>The certificate signing request (PKCS#10, DER) for the outside CA; null once completed.</summary>
-    public byte[]? Csr { get; }
+    internal CertificateOperation(CertificateStore store, TimeProvider clock, CertificateOperationProperties properties, KeyVaultCertificateWithPolicy? value)
+        : base(properties.Id?.ToString() ?? properties.Name, value)
+    {
+        _store = store;
+        _clock = clock;
+        Properties = properties;
+    }
 
-    /// <summary>Whether the operation was cancelled.</summary>
-    public bool CancellationRequested { get; }
+    /// <summary>The operation's state as last read.</summary>
+    public CertificateOperationProperties Properties { get; private set; }
 
-    /// <summary>Whether the certificate was issued.</summary>
-    public bool HasCompleted => Status == Completed;
+    /// <summary>Whether the operation has ended: completed, cancelled or deleted.</summary>
+    public override bool HasCompleted => _deleted || Properties.Status is Completed or Cancelled;
 
-    /// <summary>The issued certificate, once completed.</summary>
-    public KeyVaultCertificateWithPolicy? Value { get; }
+    private protected override TimeProvider Clock => _clock;
+
+    /// <summary>Reads the operation's state again; once it has completed, <see cref="Operation{T}.Value"/> is the certificate.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="OperationCanceledException">The operation was cancelled, so it has no value (as in Azure).</exception>
+    public override void UpdateStatus(CancellationToken cancellationToken = default) => Sync.Wait(UpdateStatusAsync(cancellationToken));
+
+    /// <summary>Reads the operation's state again; once it has completed, <see cref="Operation{T}.Value"/> is the certificate.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the state is read.</returns>
+    /// <exception cref="OperationCanceledException">The operation was cancelled, so it has no value (as in Azure).</exception>
+    public override async ValueTask UpdateStatusAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_deleted && Properties.Status != Completed)
+        {
+            try
+            {
+                var fresh = await _store.ReadOperationAsync(Properties.Name, cancellationToken).ConfigureAwait(false);
+                Properties = fresh.Properties;
+                if (fresh.Value is not null)
+                {
+                    SetValue(fresh.Value);
+                }
+            }
+            catch (VaultObjectNotFoundException)
+            {
+                // Deleted (with or without its certificate): done, with no value, as Azure's operation after a 404.
+                _deleted = true;
+            }
+        }
+
+        if (Properties.Status == Cancelled)
+        {
+            throw new OperationCanceledException($"The certificate operation for '{Properties.Name}' was cancelled, so no value is available.");
+        }
+    }
+
+    /// <summary>Cancels the operation while it waits for a signed certificate.</summary>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    public void Cancel(CancellationToken cancellationToken = default) => Sync.Wait(CancelAsync(cancellationToken));
+
+    /// <summary>Cancels the operation while it waits for a signed certificate.</summary>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>A task that completes when the cancellation is on disk.</returns>
+    public async Task CancelAsync(CancellationToken cancellationToken = default) =>
+        Properties = (await _store.CancelOperationAsync(Properties.Name, cancellationToken).ConfigureAwait(false)).Properties;
+
+    /// <summary>Deletes the operation (and its pending key); a certificate already issued stays.</summary>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    public void Delete(CancellationToken cancellationToken = default) => Sync.Wait(DeleteAsync(cancellationToken));
+
+    /// <summary>Deletes the operation (and its pending key); a certificate already issued stays.</summary>
+    /// <param name="cancellationToken">Cancels the call before it writes.</param>
+    /// <returns>A task that completes when the deletion is on disk.</returns>
+    public async Task DeleteAsync(CancellationToken cancellationToken = default)
+    {
+        Properties = (await _store.DeleteOperationAsync(Properties.Name, cancellationToken).ConfigureAwait(false)).Properties;
+        _deleted = true;
+    }
 
     /// <summary>Name and status.</summary>
-    public override string ToString() => $"CertificateOperation {{ Name = {Name}, Status = {Status} }}";
+    /// <returns>A description.</returns>
+    public override string ToString() => $"CertificateOperation {{ Name = {Properties.Name}, Status = {Properties.Status} }}";
 }

@@ -153,6 +153,7 @@ internal static class CertificatePolicies
             Emails = [.. sans.Emails],
             UserPrincipalNames = [.. sans.UserPrincipalNames],
             IpAddresses = [.. sans.IpAddresses],
+            Uris = [.. sans.UniformResourceIdentifiers],
             KeyType = keyType.Value,
             KeySize = size,
             Curve = curve,
@@ -177,6 +178,7 @@ internal static class CertificatePolicies
         Fill(sans.Emails, stored.Emails);
         Fill(sans.UserPrincipalNames, stored.UserPrincipalNames);
         Fill(sans.IpAddresses, stored.IpAddresses);
+        Fill(sans.UniformResourceIdentifiers, stored.Uris);
         var policy = new CertificatePolicy(stored.Issuer, stored.Subject!, sans)
         {
             KeyType = new CertificateKeyType(stored.KeyType),
@@ -328,6 +330,14 @@ internal static class CertificatePolicies
             if (!IPAddress.TryParse(ip, out _))
             {
                 throw VaultErrors.BadParameter($"SubjectAlternativeNames.IpAddresses '{ip}' is not an IP address.");
+            }
+        }
+
+        foreach (var uri in sans.UniformResourceIdentifiers)
+        {
+            if (!Uri.TryCreate(uri, UriKind.Absolute, out _) || uri.Any(char.IsWhiteSpace))
+            {
+                throw VaultErrors.BadParameter($"SubjectAlternativeNames.UniformResourceIdentifiers '{uri}' is not an absolute URI.");
             }
         }
     }

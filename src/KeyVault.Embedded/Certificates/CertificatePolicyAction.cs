@@ -1,19 +1,56 @@
 namespace KeyVault.Embedded.Certificates;
 
 /// <summary>What a certificate policy's lifetime action does.</summary>
-/// <param name="Value">The action's name.</param>
-public readonly record struct CertificatePolicyAction(string Value)
+public readonly struct CertificatePolicyAction : IEquatable<CertificatePolicyAction>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public CertificatePolicyAction(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>Issue a new version (a new key unless the policy reuses it).</summary>
     public static CertificatePolicyAction AutoRenew { get; } = new("AutoRenew");
 
     /// <summary>Notify the vault's certificate contacts that the certificate nears expiry.</summary>
     public static CertificatePolicyAction EmailContacts { get; } = new("EmailContacts");
 
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(CertificatePolicyAction left, CertificatePolicyAction right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(CertificatePolicyAction left, CertificatePolicyAction right) => !left.Equals(right);
+
     /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator CertificatePolicyAction(string value) => new(value);
 
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(CertificatePolicyAction other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is CertificatePolicyAction other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
     /// <summary>The name.</summary>
-    public override string ToString() => Value;
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

@@ -44,12 +44,16 @@ internal sealed class CertificateStore : ICertificateStore
         _lifetime = new CertificateLifetime(core, lifecycle, _models, _versions, _contacts);
     }
 
-    public Task<CertificateOperation> StartCreateCertificateAsync(string certificateName, CertificatePolicy policy, bool? enabled = null, IDictionary<string, string>? tags = null, CancellationToken cancellationToken = default)
+    public Uri VaultUri => _core.Uri;
+
+    internal TimeProvider Clock => _core.Time;
+
+    public async Task<CertificateOperation> StartCreateCertificateAsync(string certificateName, CertificatePolicy policy, bool? enabled = null, IDictionary<string, string>? tags = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var tagCopy = tags is null ? null : new Dictionary<string, string>(tags, StringComparer.Ordinal);
-        return Run(VaultOperation.CertificateCreate, certificateName, (this, certificateName, policy, enabled, tagCopy, cancellationToken),
-            static s => s.Item1._versions.CreateAsync(s.certificateName, s.policy, s.enabled, s.tagCopy, s.cancellationToken), cancellationToken);
+        return ToOperation(await Run(VaultOperation.CertificateCreate, certificateName, (this, certificateName, policy, enabled, tagCopy, cancellationToken),
+            static s => s.Item1._versions.CreateAsync(s.certificateName, s.policy, s.enabled, s.tagCopy, s.cancellationToken), cancellationToken).ConfigureAwait(false));
     }
 
     public Task<KeyVaultCertificateWithPolicy> GetCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
@@ -69,33 +73,37 @@ internal sealed class CertificateStore : ICertificateStore
         }, cancellationToken);
     }
 
-    public Task<KeyVaultCertificateWithPolicy> ImportCertificateAsync(ImportCertificateOptions options, CancellationToken cancellationToken = default)
+    public Task<KeyVaultCertificateWithPolicy> ImportCertificateAsync(ImportCertificateOptions importCertificateOptions, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        return Run(VaultOperation.CertificateImport, options.Name, (this, options, cancellationToken), static s => s.Item1._versions.ImportAsync(s.options, s.cancellationToken), cancellationToken);
+        ArgumentNullException.ThrowIfNull(importCertificateOptions);
+        return Run(VaultOperation.CertificateImport, importCertificateOptions.Name, (this, importCertificateOptions, cancellationToken), static s => s.Item1._versions.ImportAsync(s.importCertificateOptions, s.cancellationToken), cancellationToken);
     }
 
-    public Task<KeyVaultCertificateWithPolicy> MergeCertificateAsync(MergeCertificateOptions options, CancellationToken cancellationToken = default)
+    public Task<KeyVaultCertificateWithPolicy> MergeCertificateAsync(MergeCertificateOptions mergeCertificateOptions, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        return Run(VaultOperation.CertificatePendingMerge, options.Name, (this, options, cancellationToken), static s => s.Item1._versions.MergeAsync(s.options, s.cancellationToken), cancellationToken);
+        ArgumentNullException.ThrowIfNull(mergeCertificateOptions);
+        return Run(VaultOperation.CertificatePendingMerge, mergeCertificateOptions.Name, (this, mergeCertificateOptions, cancellationToken), static s => s.Item1._versions.MergeAsync(s.mergeCertificateOptions, s.cancellationToken), cancellationToken);
     }
 
-    public Task<CertificateOperation> GetCertificateOperationAsync(string certificateName, CancellationToken cancellationToken = default) =>
+    public async Task<CertificateOperation> GetCertificateOperationAsync(string certificateName, CancellationToken cancellationToken = default) =>
+        ToOperation(await ReadOperationAsync(certificateName, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The state of the certificate's operation (what <see cref="CertificateOperation.UpdateStatusAsync"/> reads).</summary>
+    internal Task<OperationState> ReadOperationAsync(string certificateName, CancellationToken cancellationToken) =>
         Run(VaultOperation.CertificatePendingGet, certificateName, (this, certificateName, cancellationToken), static async s =>
         {
             var self = s.Item1;
             ObjectRules.ValidateName(Type, s.certificateName);
             if (self._core.Manifest.TryGetObject(Pending, s.certificateName, out _))
             {
-                return CertificateModels.ToOperation(await self._lifecycle.GetCurrentAsync(Pending, s.certificateName, s.cancellationToken).ConfigureAwait(false));
+                return self._models.ToOperation(await self._lifecycle.GetCurrentAsync(Pending, s.certificateName, s.cancellationToken).ConfigureAwait(false));
             }
 
-            var current = self._models.ToCertificateWithPolicy(await self._lifecycle.GetCurrentAsync(Type, s.certificateName, s.cancellationToken).ConfigureAwait(false));
-            return new CertificateOperation(current.Name, current.Policy.IssuerName, CertificateOperation.Completed, null, false, current);
+            return self._models.Completed(self._models.ToCertificateWithPolicy(await self._lifecycle.GetCurrentAsync(Type, s.certificateName, s.cancellationToken).ConfigureAwait(false)));
         }, cancellationToken);
 
-    public Task<CertificateOperation> CancelCertificateOperationAsync(string certificateName, CancellationToken cancellationToken = default) =>
+    /// <summary>Cancels a pending operation: it stays, cancelled, until deleted or replaced by a new create.</summary>
+    internal Task<OperationState> CancelOperationAsync(string certificateName, CancellationToken cancellationToken) =>
         Run(VaultOperation.CertificatePendingUpdate, certificateName, (this, certificateName, cancellationToken), static s =>
         {
             ObjectRules.ValidateName(Type, s.certificateName);
@@ -103,18 +111,19 @@ internal sealed class CertificateStore : ICertificateStore
             {
                 var updated = (await s.Item1._lifecycle.UpdateAttributesAsync(tx, [Pending], s.certificateName, null, (_, current) =>
                     current with { Certificate = (current.Certificate ?? throw VaultErrors.Integrity(Pending, s.certificateName, string.Empty)) with { Status = CertificateOperation.Cancelled } }, ObjectAccess.Certificate, s.cancellationToken).ConfigureAwait(false))[0];
-                return CertificateModels.ToOperation(updated);
+                return s.Item1._models.ToOperation(updated);
             }, s.cancellationToken);
         }, cancellationToken);
 
-    public Task<CertificateOperation> DeleteCertificateOperationAsync(string certificateName, CancellationToken cancellationToken = default) =>
+    /// <summary>Deletes a pending (or cancelled) operation and destroys its key.</summary>
+    internal Task<OperationState> DeleteOperationAsync(string certificateName, CancellationToken cancellationToken) =>
         Run(VaultOperation.CertificatePendingDelete, certificateName, (this, certificateName, cancellationToken), static s =>
         {
             ObjectRules.ValidateName(Type, s.certificateName);
             return s.Item1._core.Writer.WriteAsync(async tx =>
             {
                 var index = tx.Index(Pending, s.certificateName) ?? throw VaultErrors.NotFound(Pending, s.certificateName);
-                var operation = CertificateModels.ToOperation(await tx.ObjectVersionAsync(index, cancellationToken: s.cancellationToken).ConfigureAwait(false));
+                var operation = s.Item1._models.ToOperation(await tx.ObjectVersionAsync(index, cancellationToken: s.cancellationToken).ConfigureAwait(false));
                 await s.Item1._lifecycle.RemoveAsync(tx, Pending, s.certificateName, s.cancellationToken).ConfigureAwait(false);
                 return operation;
             }, s.cancellationToken);
@@ -155,13 +164,16 @@ internal sealed class CertificateStore : ICertificateStore
         }, cancellationToken);
     }
 
-    public IAsyncEnumerable<CertificateProperties> GetPropertiesOfCertificatesAsync(CancellationToken cancellationToken = default) =>
-        _shared.ListAsync(_models.ToProperties, cancellationToken);
+    public IAsyncEnumerable<CertificateProperties> GetPropertiesOfCertificatesAsync(bool includePending = false, CancellationToken cancellationToken = default) =>
+        includePending ? ListWithPendingAsync(cancellationToken) : _shared.ListAsync(_models.ToProperties, cancellationToken);
 
     public IAsyncEnumerable<CertificateProperties> GetPropertiesOfCertificateVersionsAsync(string certificateName, CancellationToken cancellationToken = default) =>
         _shared.ListVersionsAsync(certificateName, _models.ToProperties, cancellationToken);
 
-    public Task<DeletedCertificate> DeleteCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
+    public async Task<DeleteCertificateOperation> StartDeleteCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
+        new(await DeleteAsync(certificateName, cancellationToken).ConfigureAwait(false));
+
+    private Task<DeletedCertificate> DeleteAsync(string certificateName, CancellationToken cancellationToken) =>
         Run(VaultOperation.For(Type, VaultOperation.Lifecycle.Delete), certificateName, (this, certificateName, cancellationToken), static s =>
         {
             var self = s.Item1;
@@ -184,11 +196,11 @@ internal sealed class CertificateStore : ICertificateStore
     public Task<DeletedCertificate> GetDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
         _shared.GetDeletedAsync(certificateName, _models.ToDeleted, cancellationToken);
 
-    public IAsyncEnumerable<DeletedCertificate> GetDeletedCertificatesAsync(CancellationToken cancellationToken = default) =>
+    public IAsyncEnumerable<DeletedCertificate> GetDeletedCertificatesAsync(bool includePending = false, CancellationToken cancellationToken = default) =>
         _shared.ListDeletedAsync(_models.ToDeleted, cancellationToken);
 
-    public Task<KeyVaultCertificateWithPolicy> RecoverDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
-        _shared.RecoverAsync(certificateName, _models.ToCertificateWithPolicy, cancellationToken);
+    public async Task<RecoverDeletedCertificateOperation> StartRecoverDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
+        new(await _shared.RecoverAsync(certificateName, _models.ToCertificateWithPolicy, cancellationToken).ConfigureAwait(false));
 
     public Task PurgeDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
         _shared.PurgeAsync(certificateName, cancellationToken);
@@ -199,8 +211,24 @@ internal sealed class CertificateStore : ICertificateStore
     public Task<KeyVaultCertificateWithPolicy> RestoreCertificateBackupAsync(byte[] backup, CancellationToken cancellationToken = default) =>
         _shared.RestoreAsync(VaultOperation.CertificateRestore, backup, _models.ToCertificateWithPolicy, cancellationToken);
 
-    public Task<X509Certificate2> DownloadCertificateAsync(string certificateName, string? version = null, CancellationToken cancellationToken = default) =>
+    public Task<X509Certificate2> DownloadCertificateAsync(string certificateName, string? version, CancellationToken cancellationToken) =>
+        DownloadCertificateAsync(certificateName, version, null, cancellationToken);
+
+    // The result is the same X509Certificate2 whatever format Azure's service would read the secret in.
+    public Task<X509Certificate2> DownloadCertificateAsync(string certificateName, string? version = null, CertificateContentType? outContentType = null, CancellationToken cancellationToken = default) =>
         Run(VaultOperation.CertificateDownload, certificateName, (this, certificateName, version, cancellationToken), static s => s.Item1.DownloadAsync(s.certificateName, s.version, s.cancellationToken), cancellationToken);
+
+    public Task<X509Certificate2> DownloadCertificateAsync(DownloadCertificateOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        const X509KeyStorageFlags Accepted = X509KeyStorageFlags.EphemeralKeySet | X509KeyStorageFlags.Exportable;
+        if ((options.KeyStorageFlags & ~Accepted) != 0)
+        {
+            throw VaultErrors.BadParameter($"DownloadCertificateOptions.KeyStorageFlags '{options.KeyStorageFlags}' is not supported: the key is returned in memory (DefaultKeySet, EphemeralKeySet, Exportable).");
+        }
+
+        return DownloadCertificateAsync(options.CertificateName, options.Version, options.OutContentType, cancellationToken);
+    }
 
     public Task<AsymmetricAlgorithm> GetCertificateKeyAsync(string certificateName, string? version = null, CancellationToken cancellationToken = default) =>
         Run(VaultOperation.CertificateGetKey, certificateName, (this, certificateName, version, cancellationToken), static s => s.Item1.KeyOfAsync(s.certificateName, s.version, s.cancellationToken), cancellationToken);
@@ -242,7 +270,7 @@ internal sealed class CertificateStore : ICertificateStore
 
     public Task<CertificateIssuer> GetIssuerAsync(string issuerName, CancellationToken cancellationToken = default) =>
         Run(VaultOperation.CertificateIssuerGet, null, (this, issuerName, cancellationToken), static async s =>
-            CertificateIssuers.ToPublic(await s.Item1._issuers.ReadAsync(CertificateIssuers.ValidateName(s.issuerName), s.cancellationToken).ConfigureAwait(false) ?? throw VaultErrors.IssuerNotFound(s.issuerName)), cancellationToken);
+            s.Item1._issuers.ToPublic(await s.Item1._issuers.ReadAsync(CertificateIssuers.ValidateName(s.issuerName), s.cancellationToken).ConfigureAwait(false) ?? throw VaultErrors.IssuerNotFound(s.issuerName)), cancellationToken);
 
     public Task<CertificateIssuer> UpdateIssuerAsync(CertificateIssuer issuer, CancellationToken cancellationToken = default)
     {
@@ -253,10 +281,10 @@ internal sealed class CertificateStore : ICertificateStore
     public Task<CertificateIssuer> DeleteIssuerAsync(string issuerName, CancellationToken cancellationToken = default) =>
         Run(VaultOperation.CertificateIssuerDelete, null, (this, issuerName, cancellationToken), static s => s.Item1._issuers.DeleteAsync(s.issuerName, s.cancellationToken), cancellationToken);
 
-    public async IAsyncEnumerable<CertificateIssuer> GetIssuersAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<IssuerProperties> GetPropertiesOfIssuersAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var issuers = await Run(VaultOperation.CertificateIssuerList, null, (this, cancellationToken), static async s =>
-            (await s.Item1._issuers.ListAsync(s.cancellationToken).ConfigureAwait(false)).Select(CertificateIssuers.ToPublic).ToList(), cancellationToken).ConfigureAwait(false);
+            (await s.Item1._issuers.ListAsync(s.cancellationToken).ConfigureAwait(false)).Select(s.Item1._issuers.ToProperties).ToList(), cancellationToken).ConfigureAwait(false);
         foreach (var issuer in issuers)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -266,6 +294,36 @@ internal sealed class CertificateStore : ICertificateStore
 
     public Task<CertificateLifetimeActionResults> ApplyLifetimeActionsAsync(CancellationToken cancellationToken = default) =>
         Run(VaultOperation.CertificateLifetimeActionsApply, null, (this, cancellationToken), static s => s.Item1._lifetime.ApplyAsync(s.cancellationToken), cancellationToken);
+
+    private CertificateOperation ToOperation(OperationState state) => new(this, _core.Time, state.Properties, state.Value);
+
+    // Certificates with a version, then names whose only state is a pending creation (Azure's includePending), read in
+    // one operation.
+    private async IAsyncEnumerable<CertificateProperties> ListWithPendingAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var listed = await Run(VaultOperation.For(Type, VaultOperation.Lifecycle.List), null, (this, cancellationToken), static async s =>
+        {
+            var self = s.Item1;
+            var certificates = (await self._lifecycle.ListCurrentAsync(Type, s.cancellationToken).ConfigureAwait(false)).Select(self._models.ToProperties).ToList();
+            var names = certificates.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var pending in await self._lifecycle.ListCurrentAsync(Pending, s.cancellationToken).ConfigureAwait(false))
+            {
+                if (names.Add(pending.Name))
+                {
+                    var properties = new CertificateProperties(pending.Name);
+                    properties.FillPending(self._core.Uri);
+                    certificates.Add(properties);
+                }
+            }
+
+            return certificates;
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var properties in listed)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return properties;
+        }
+    }
 
     private Task<T> Run<TState, T>(string operation, string? name, TState state, Func<TState, ValueTask<T>> body, CancellationToken cancellationToken) =>
         _operations.RunAsync(operation, Type, name, state, body, cancellationToken).AsTask();

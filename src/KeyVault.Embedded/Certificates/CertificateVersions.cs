@@ -32,7 +32,7 @@ internal sealed class CertificateVersions
         _authorities = authorities;
     }
 
-    public async ValueTask<CertificateOperation> CreateAsync(string name, CertificatePolicy policy, bool? enabled, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
+    public async ValueTask<OperationState> CreateAsync(string name, CertificatePolicy policy, bool? enabled, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
     {
         ObjectRules.ValidateName(Type, name);
         ObjectRules.ValidateTags(tags);
@@ -44,11 +44,11 @@ internal sealed class CertificateVersions
         var attributes = new RecordAttributes { Enabled = enabled ?? stored.Enabled, Tags = tags is { Count: > 0 } ? tags : null };
         if (stored.Issuer == WellKnownIssuerNames.Unknown)
         {
-            return CertificateModels.ToOperation(await StartPendingAsync(name, stored, attributes, cancellationToken).ConfigureAwait(false));
+            return _models.ToOperation(await StartPendingAsync(name, stored, attributes, cancellationToken).ConfigureAwait(false));
         }
 
         var created = await IssueAsync(name, stored, attributes, reuseFrom: null, cancellationToken).ConfigureAwait(false);
-        return new CertificateOperation(name, stored.Issuer, CertificateOperation.Completed, null, false, created);
+        return _models.Completed(created);
     }
 
     /// <summary>A new version signed by the policy's issuer (itself, or a CA certificate of this vault).</summary>

@@ -5,8 +5,8 @@ namespace KeyVault.Embedded.Certificates;
 
 /// <summary>
 /// Reads the names of a subject alternative name extension (RFC 5280, section 4.2.1.6) into the policy's lists. .NET's
-/// <c>X509SubjectAlternativeNameExtension</c> enumerates DNS names and IP addresses only; email addresses (rfc822Name)
-/// and user principal names (an otherName) are read here with .NET's ASN.1 reader.
+/// <c>X509SubjectAlternativeNameExtension</c> enumerates DNS names and IP addresses only; email addresses (rfc822Name),
+/// URIs (uniformResourceIdentifier) and user principal names (an otherName) are read here with .NET's ASN.1 reader.
 /// </summary>
 internal static class GeneralNames
 {
@@ -43,6 +43,9 @@ internal static class GeneralNames
                         break;
                     case 2:
                         names.DnsNames.Add(sequence.ReadCharacterString(UniversalTagNumber.IA5String, tag));
+                        break;
+                    case 6:
+                        names.UniformResourceIdentifiers.Add(sequence.ReadCharacterString(UniversalTagNumber.IA5String, tag));
                         break;
                     case 7:
                         names.IpAddresses.Add(new IPAddress(sequence.ReadOctetString(tag)).ToString());

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using KeyVault.Embedded.Operations;
 
 namespace KeyVault.Embedded.Certificates;
 
@@ -11,9 +12,12 @@ namespace KeyVault.Embedded.Certificates;
 /// <see cref="Secrets.ISecretStore"/>.
 /// </summary>
 /// <remarks>
-/// <para>Creation, deletion and recovery complete before the call returns (Azure's <c>StartCreateCertificateAsync</c>
-/// and <c>StartDeleteCertificateAsync</c> are long-running operations). Every change is on disk when its task
-/// completes. All members are thread-safe.</para>
+/// <para>Creation, deletion and recovery keep Azure's long-running-operation shape
+/// (<see cref="StartCreateCertificateAsync(string, CertificatePolicy, bool?, IDictionary{string, string}, CancellationToken)"/>,
+/// <see cref="StartDeleteCertificateAsync"/>, <see cref="StartRecoverDeletedCertificateAsync"/>); in-process they complete
+/// before the call returns, except a creation that waits for an outside CA's signature. Every operation has a
+/// synchronous counterpart of Azure's name (a write blocks the calling thread until its commit is durable). Every
+/// change is on disk when its task completes. All members are thread-safe.</para>
 /// <para>Errors: <c>BadParameter</c> (400) for input that breaks a rule (the message names the field),
 /// <see cref="VaultObjectNotFoundException"/> (404, <c>CertificateNotFound</c>), <c>Conflict</c> (409) when a name is
 /// taken by a plain key or secret or an operation is pending, <c>ObjectIsDeletedButRecoverable</c> (409),
@@ -21,6 +25,9 @@ namespace KeyVault.Embedded.Certificates;
 /// </remarks>
 public interface ICertificateStore
 {
+    /// <summary>The vault's identifier, the base of every certificate's <see cref="KeyVaultCertificate.Id"/>.</summary>
+    Uri VaultUri { get; }
+
     /// <summary>
     /// Creates a certificate version from a policy. With issuer <see cref="WellKnownIssuerNames.Self"/> it is
     /// self-signed; with a registered issuer it is signed by that issuer's certificate in this vault; with
@@ -53,38 +60,31 @@ public interface ICertificateStore
     /// Imports a certificate with its private key from PKCS#12 (PFX, with its password) or PEM (certificate, PKCS#8
     /// private key, optional chain). Without a policy, one is derived from the certificate (issuer Unknown).
     /// </summary>
-    /// <param name="options">Name, bytes, password, policy and properties.</param>
+    /// <param name="importCertificateOptions">Name, bytes, password, policy and properties.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
     /// <returns>The imported certificate with its policy.</returns>
     /// <exception cref="VaultException"><c>BadParameter</c>: malformed input, a wrong password, no private key, or a key that does not match the certificate. Nothing is written.</exception>
-    Task<KeyVaultCertificateWithPolicy> ImportCertificateAsync(ImportCertificateOptions options, CancellationToken cancellationToken = default);
+    Task<KeyVaultCertificateWithPolicy> ImportCertificateAsync(ImportCertificateOptions importCertificateOptions, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Completes a pending operation with the certificate an outside CA signed (DER or PEM, leaf first, then its
     /// chain). The leaf's public key must be the pending key.
     /// </summary>
-    /// <param name="options">Name, certificates and properties.</param>
+    /// <param name="mergeCertificateOptions">Name, certificates and properties.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
     /// <returns>The new current version with its policy.</returns>
-    Task<KeyVaultCertificateWithPolicy> MergeCertificateAsync(MergeCertificateOptions options, CancellationToken cancellationToken = default);
+    Task<KeyVaultCertificateWithPolicy> MergeCertificateAsync(MergeCertificateOptions mergeCertificateOptions, CancellationToken cancellationToken = default);
 
-    /// <summary>Gets the pending operation of a certificate, or a completed one for a certificate without a pending operation.</summary>
+    /// <summary>
+    /// Gets the pending operation of a certificate, or a completed one for a certificate without a pending operation.
+    /// The operation cancels itself (<see cref="CertificateOperation.CancelAsync"/>: it stays, cancelled, until deleted
+    /// or replaced by a new create) and deletes itself (<see cref="CertificateOperation.DeleteAsync"/>: its pending key
+    /// is destroyed).
+    /// </summary>
     /// <param name="certificateName">The name.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The operation.</returns>
     Task<CertificateOperation> GetCertificateOperationAsync(string certificateName, CancellationToken cancellationToken = default);
-
-    /// <summary>Cancels a pending operation: it stays, cancelled, until deleted or replaced by a new create.</summary>
-    /// <param name="certificateName">The name.</param>
-    /// <param name="cancellationToken">Cancels the call before it writes.</param>
-    /// <returns>The cancelled operation.</returns>
-    Task<CertificateOperation> CancelCertificateOperationAsync(string certificateName, CancellationToken cancellationToken = default);
-
-    /// <summary>Deletes a pending (or cancelled) operation and destroys its key.</summary>
-    /// <param name="certificateName">The name.</param>
-    /// <param name="cancellationToken">Cancels the call before it writes.</param>
-    /// <returns>The operation as it was.</returns>
-    Task<CertificateOperation> DeleteCertificateOperationAsync(string certificateName, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Updates a version's <see cref="VaultObjectProperties.Enabled"/> and tags (the current version when
@@ -110,9 +110,12 @@ public interface ICertificateStore
     Task<CertificatePolicy> UpdateCertificatePolicyAsync(string certificateName, CertificatePolicy policy, CancellationToken cancellationToken = default);
 
     /// <summary>Lists the current version of every certificate (not deleted ones).</summary>
+    /// <param name="includePending">
+    /// Also list names whose only state is a pending creation (no version yet): their properties have a name and no version.
+    /// </param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     /// <returns>Their properties.</returns>
-    IAsyncEnumerable<CertificateProperties> GetPropertiesOfCertificatesAsync(CancellationToken cancellationToken = default);
+    IAsyncEnumerable<CertificateProperties> GetPropertiesOfCertificatesAsync(bool includePending = false, CancellationToken cancellationToken = default);
 
     /// <summary>Lists every version of a certificate, oldest first.</summary>
     /// <param name="certificateName">The name.</param>
@@ -126,8 +129,8 @@ public interface ICertificateStore
     /// </summary>
     /// <param name="certificateName">The name.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
-    /// <returns>The deleted certificate.</returns>
-    Task<DeletedCertificate> DeleteCertificateAsync(string certificateName, CancellationToken cancellationToken = default);
+    /// <returns>The completed operation; its value is the deleted certificate.</returns>
+    Task<DeleteCertificateOperation> StartDeleteCertificateAsync(string certificateName, CancellationToken cancellationToken = default);
 
     /// <summary>Gets a deleted certificate.</summary>
     /// <param name="certificateName">The name.</param>
@@ -136,15 +139,19 @@ public interface ICertificateStore
     Task<DeletedCertificate> GetDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default);
 
     /// <summary>Lists deleted certificates.</summary>
+    /// <param name="includePending">
+    /// Azure's flag for deleted certificates that were pending; it changes nothing here, where a pending operation is
+    /// removed with its certificate.
+    /// </param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     /// <returns>The deleted certificates.</returns>
-    IAsyncEnumerable<DeletedCertificate> GetDeletedCertificatesAsync(CancellationToken cancellationToken = default);
+    IAsyncEnumerable<DeletedCertificate> GetDeletedCertificatesAsync(bool includePending = false, CancellationToken cancellationToken = default);
 
     /// <summary>Recovers a deleted certificate with its managed key and secret.</summary>
     /// <param name="certificateName">The name.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
-    /// <returns>The recovered certificate.</returns>
-    Task<KeyVaultCertificateWithPolicy> RecoverDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default);
+    /// <returns>The completed operation; its value is the recovered certificate.</returns>
+    Task<RecoverDeletedCertificateOperation> StartRecoverDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default);
 
     /// <summary>Purges a deleted certificate with its managed key and secret (refused under purge protection until the scheduled purge date).</summary>
     /// <param name="certificateName">The name.</param>
@@ -195,7 +202,20 @@ public interface ICertificateStore
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The certificate; the caller disposes it.</returns>
     /// <exception cref="VaultException"><c>Forbidden</c>: the version is disabled.</exception>
-    Task<X509Certificate2> DownloadCertificateAsync(string certificateName, string? version = null, CancellationToken cancellationToken = default);
+    Task<X509Certificate2> DownloadCertificateAsync(string certificateName, string? version, CancellationToken cancellationToken);
+
+    /// <inheritdoc cref="DownloadCertificateAsync(string, string, CancellationToken)"/>
+    /// <param name="certificateName">The name.</param>
+    /// <param name="version">A version id, or null for the current version.</param>
+    /// <param name="outContentType">Azure's format of the secret read; the certificate returned is the same either way.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<X509Certificate2> DownloadCertificateAsync(string certificateName, string? version = null, CertificateContentType? outContentType = null, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="DownloadCertificateAsync(string, string, CancellationToken)"/>
+    /// <param name="options">The name, version and key storage.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="VaultException"><c>BadParameter</c> for key storage flags other than DefaultKeySet, EphemeralKeySet and Exportable.</exception>
+    Task<X509Certificate2> DownloadCertificateAsync(DownloadCertificateOptions options, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The certificate's key as an <see cref="RSA"/> or <see cref="ECDsa"/> whose private operations (sign, decrypt)
@@ -253,8 +273,8 @@ public interface ICertificateStore
 
     /// <summary>Lists the registered issuers.</summary>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
-    /// <returns>The issuers.</returns>
-    IAsyncEnumerable<CertificateIssuer> GetIssuersAsync(CancellationToken cancellationToken = default);
+    /// <returns>Each issuer's identifier, name and provider (<see cref="GetIssuerAsync"/> reads the rest).</returns>
+    IAsyncEnumerable<IssuerProperties> GetPropertiesOfIssuersAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Evaluates every certificate's lifetime action at the vault's current time: AutoRenew makes a new version (a new
@@ -263,4 +283,128 @@ public interface ICertificateStore
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
     /// <returns>What was renewed, what is near expiry, who to tell, and what could not be renewed.</returns>
     Task<CertificateLifetimeActionResults> ApplyLifetimeActionsAsync(CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="StartCreateCertificateAsync(string, CertificatePolicy, bool?, IDictionary{string, string}, CancellationToken)"/>
+    CertificateOperation StartCreateCertificate(string certificateName, CertificatePolicy policy, bool? enabled = null, IDictionary<string, string>? tags = null, CancellationToken cancellationToken = default) =>
+        Sync.Wait(StartCreateCertificateAsync(certificateName, policy, enabled, tags, cancellationToken));
+
+    /// <inheritdoc cref="GetCertificateAsync"/>
+    KeyVaultCertificateWithPolicy GetCertificate(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetCertificateAsync(certificateName, cancellationToken));
+
+    /// <inheritdoc cref="GetCertificateVersionAsync"/>
+    KeyVaultCertificate GetCertificateVersion(string certificateName, string version, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetCertificateVersionAsync(certificateName, version, cancellationToken));
+
+    /// <inheritdoc cref="ImportCertificateAsync"/>
+    KeyVaultCertificateWithPolicy ImportCertificate(ImportCertificateOptions importCertificateOptions, CancellationToken cancellationToken = default) =>
+        Sync.Wait(ImportCertificateAsync(importCertificateOptions, cancellationToken));
+
+    /// <inheritdoc cref="MergeCertificateAsync"/>
+    KeyVaultCertificateWithPolicy MergeCertificate(MergeCertificateOptions mergeCertificateOptions, CancellationToken cancellationToken = default) =>
+        Sync.Wait(MergeCertificateAsync(mergeCertificateOptions, cancellationToken));
+
+    /// <inheritdoc cref="GetCertificateOperationAsync"/>
+    CertificateOperation GetCertificateOperation(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetCertificateOperationAsync(certificateName, cancellationToken));
+
+    /// <inheritdoc cref="UpdateCertificatePropertiesAsync"/>
+    KeyVaultCertificate UpdateCertificateProperties(CertificateProperties properties, CancellationToken cancellationToken = default) =>
+        Sync.Wait(UpdateCertificatePropertiesAsync(properties, cancellationToken));
+
+    /// <inheritdoc cref="GetCertificatePolicyAsync"/>
+    CertificatePolicy GetCertificatePolicy(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetCertificatePolicyAsync(certificateName, cancellationToken));
+
+    /// <inheritdoc cref="UpdateCertificatePolicyAsync"/>
+    CertificatePolicy UpdateCertificatePolicy(string certificateName, CertificatePolicy policy, CancellationToken cancellationToken = default) =>
+        Sync.Wait(UpdateCertificatePolicyAsync(certificateName, policy, cancellationToken));
+
+    /// <inheritdoc cref="GetPropertiesOfCertificatesAsync"/>
+    IEnumerable<CertificateProperties> GetPropertiesOfCertificates(bool includePending = false, CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetPropertiesOfCertificatesAsync(includePending, cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="GetPropertiesOfCertificateVersionsAsync"/>
+    IEnumerable<CertificateProperties> GetPropertiesOfCertificateVersions(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetPropertiesOfCertificateVersionsAsync(certificateName, cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="StartDeleteCertificateAsync"/>
+    DeleteCertificateOperation StartDeleteCertificate(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(StartDeleteCertificateAsync(certificateName, cancellationToken));
+
+    /// <inheritdoc cref="GetDeletedCertificateAsync"/>
+    DeletedCertificate GetDeletedCertificate(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetDeletedCertificateAsync(certificateName, cancellationToken));
+
+    /// <inheritdoc cref="GetDeletedCertificatesAsync"/>
+    IEnumerable<DeletedCertificate> GetDeletedCertificates(bool includePending = false, CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetDeletedCertificatesAsync(includePending, cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="StartRecoverDeletedCertificateAsync"/>
+    RecoverDeletedCertificateOperation StartRecoverDeletedCertificate(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(StartRecoverDeletedCertificateAsync(certificateName, cancellationToken));
+
+    /// <inheritdoc cref="PurgeDeletedCertificateAsync"/>
+    void PurgeDeletedCertificate(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(PurgeDeletedCertificateAsync(certificateName, cancellationToken));
+
+    /// <inheritdoc cref="BackupCertificateAsync"/>
+    byte[] BackupCertificate(string certificateName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(BackupCertificateAsync(certificateName, cancellationToken));
+
+    /// <inheritdoc cref="RestoreCertificateBackupAsync"/>
+    KeyVaultCertificateWithPolicy RestoreCertificateBackup(byte[] backup, CancellationToken cancellationToken = default) =>
+        Sync.Wait(RestoreCertificateBackupAsync(backup, cancellationToken));
+
+    /// <inheritdoc cref="DownloadCertificateAsync(string, string, CancellationToken)"/>
+    X509Certificate2 DownloadCertificate(string certificateName, string? version, CancellationToken cancellationToken) =>
+        Sync.Wait(DownloadCertificateAsync(certificateName, version, cancellationToken));
+
+    /// <inheritdoc cref="DownloadCertificateAsync(string, string, CertificateContentType?, CancellationToken)"/>
+    X509Certificate2 DownloadCertificate(string certificateName, string? version = null, CertificateContentType? outContentType = null, CancellationToken cancellationToken = default) =>
+        Sync.Wait(DownloadCertificateAsync(certificateName, version, outContentType, cancellationToken));
+
+    /// <inheritdoc cref="DownloadCertificateAsync(DownloadCertificateOptions, CancellationToken)"/>
+    X509Certificate2 DownloadCertificate(DownloadCertificateOptions options, CancellationToken cancellationToken = default) =>
+        Sync.Wait(DownloadCertificateAsync(options, cancellationToken));
+
+    /// <inheritdoc cref="GetCertificateKeyAsync"/>
+    AsymmetricAlgorithm GetCertificateKey(string certificateName, string? version = null, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetCertificateKeyAsync(certificateName, version, cancellationToken));
+
+    /// <inheritdoc cref="SetContactsAsync"/>
+    IList<CertificateContact> SetContacts(IEnumerable<CertificateContact> contacts, CancellationToken cancellationToken = default) =>
+        Sync.Wait(SetContactsAsync(contacts, cancellationToken));
+
+    /// <inheritdoc cref="GetContactsAsync"/>
+    IList<CertificateContact> GetContacts(CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetContactsAsync(cancellationToken));
+
+    /// <inheritdoc cref="DeleteContactsAsync"/>
+    IList<CertificateContact> DeleteContacts(CancellationToken cancellationToken = default) =>
+        Sync.Wait(DeleteContactsAsync(cancellationToken));
+
+    /// <inheritdoc cref="CreateIssuerAsync"/>
+    CertificateIssuer CreateIssuer(CertificateIssuer issuer, CancellationToken cancellationToken = default) =>
+        Sync.Wait(CreateIssuerAsync(issuer, cancellationToken));
+
+    /// <inheritdoc cref="GetIssuerAsync"/>
+    CertificateIssuer GetIssuer(string issuerName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetIssuerAsync(issuerName, cancellationToken));
+
+    /// <inheritdoc cref="UpdateIssuerAsync"/>
+    CertificateIssuer UpdateIssuer(CertificateIssuer issuer, CancellationToken cancellationToken = default) =>
+        Sync.Wait(UpdateIssuerAsync(issuer, cancellationToken));
+
+    /// <inheritdoc cref="DeleteIssuerAsync"/>
+    CertificateIssuer DeleteIssuer(string issuerName, CancellationToken cancellationToken = default) =>
+        Sync.Wait(DeleteIssuerAsync(issuerName, cancellationToken));
+
+    /// <inheritdoc cref="GetPropertiesOfIssuersAsync"/>
+    IEnumerable<IssuerProperties> GetPropertiesOfIssuers(CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetPropertiesOfIssuersAsync(cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="ApplyLifetimeActionsAsync"/>
+    CertificateLifetimeActionResults ApplyLifetimeActions(CancellationToken cancellationToken = default) =>
+        Sync.Wait(ApplyLifetimeActionsAsync(cancellationToken));
 }

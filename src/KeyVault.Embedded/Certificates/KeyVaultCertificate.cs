@@ -4,8 +4,13 @@ namespace KeyVault.Embedded.Certificates;
 /// <remarks>Only this library derives from this class (<see cref="KeyVaultCertificateWithPolicy"/>).</remarks>
 public class KeyVaultCertificate
 {
-    internal KeyVaultCertificate(CertificateProperties properties, byte[] cer, IReadOnlyList<byte[]> chain)
+    private readonly Uri? _keyId;
+    private readonly Uri? _secretId;
+
+    internal KeyVaultCertificate(CertificateProperties properties, byte[] cer, IReadOnlyList<byte[]> chain, Uri? keyId = null, Uri? secretId = null)
     {
+        _keyId = keyId;
+        _secretId = secretId;
         Properties = properties;
         Cer = cer;
         Chain = chain;
@@ -18,10 +23,10 @@ public class KeyVaultCertificate
     public Uri? Id => Properties.Id;
 
     /// <summary>The identifier of the managed key version (the certificate's key).</summary>
-    public Uri? KeyId => Properties.VaultUri is null ? null : new Uri(Properties.VaultUri, $"keys/{Name}/{Properties.Version}");
+    public Uri? KeyId => _keyId ?? (Properties.VaultUri is null ? null : new Uri(Properties.VaultUri, $"keys/{Name}/{Properties.Version}"));
 
     /// <summary>The identifier of the managed secret version (the certificate as PKCS#12 or PEM).</summary>
-    public Uri? SecretId => Properties.VaultUri is null ? null : new Uri(Properties.VaultUri, $"secrets/{Name}/{Properties.Version}");
+    public Uri? SecretId => _secretId ?? (Properties.VaultUri is null ? null : new Uri(Properties.VaultUri, $"secrets/{Name}/{Properties.Version}"));
 
     /// <summary>The certificate, DER encoded.</summary>
     public byte[] Cer { get; }

@@ -5,6 +5,8 @@ namespace KeyVault.Embedded.Certificates;
 /// <summary>A certificate policy as stored on the certificate's object record: every default resolved.</summary>
 internal sealed record StoredCertificatePolicy
 {
+    private readonly IReadOnlyList<string> _uris = [];
+
     [JsonPropertyName("issuer")]
     public required string Issuer { get; init; }
 
@@ -22,6 +24,14 @@ internal sealed record StoredCertificatePolicy
 
     [JsonPropertyName("ips")]
     public IReadOnlyList<string> IpAddresses { get; init; } = [];
+
+    /// <summary>URI names; absent (null) in policies stored before they were kept, which had none.</summary>
+    [JsonPropertyName("uris")]
+    public IReadOnlyList<string> Uris
+    {
+        get => _uris;
+        init => _uris = value ?? [];
+    }
 
     [JsonPropertyName("kty")]
     public required string KeyType { get; init; }

@@ -15,5 +15,8 @@ public sealed class SubjectAlternativeNames
     /// <summary>IP addresses, IPv4 or IPv6, for example <c>127.0.0.1</c>.</summary>
     public IList<string> IpAddresses { get; } = [];
 
-    internal bool IsEmpty => DnsNames.Count == 0 && Emails.Count == 0 && UserPrincipalNames.Count == 0 && IpAddresses.Count == 0;
+    /// <summary>Absolute URIs (uniformResourceIdentifier), for example <c>spiffe://example.org/api</c>.</summary>
+    public IList<string> UniformResourceIdentifiers { get; } = [];
+
+    internal bool IsEmpty => DnsNames.Count == 0 && Emails.Count == 0 && UserPrincipalNames.Count == 0 && IpAddresses.Count == 0 && UniformResourceIdentifiers.Count == 0;
 }

@@ -1,3 +1,4 @@
+using KeyVault.Embedded.Operations;
 using KeyVault.Embedded.Keys.Cryptography;
 
 namespace KeyVault.Embedded.Keys;
@@ -15,6 +16,9 @@ namespace KeyVault.Embedded.Keys;
 /// </remarks>
 public interface IKeyStore
 {
+    /// <summary>The vault's identifier, the base of every key's <see cref="KeyVaultKey.Id"/>.</summary>
+    Uri VaultUri { get; }
+
     /// <summary>Creates a key of the given type with default size or curve (RSA 2048, EC P-256, oct 256).</summary>
     /// <param name="name">The name: <c>^[0-9a-zA-Z-]{1,127}$</c>.</param>
     /// <param name="keyType">RSA, EC or oct (or an -HSM form).</param>
@@ -59,7 +63,7 @@ public interface IKeyStore
     /// <param name="version">A version id, or null for the current version.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The key.</returns>
-    ValueTask<KeyVaultKey> GetKeyAsync(string name, string? version = null, CancellationToken cancellationToken = default);
+    Task<KeyVaultKey> GetKeyAsync(string name, string? version = null, CancellationToken cancellationToken = default);
 
     /// <summary>Lists the current version's properties of every key that is not deleted.</summary>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
@@ -82,11 +86,11 @@ public interface IKeyStore
     /// <returns>The updated key.</returns>
     Task<KeyVaultKey> UpdateKeyPropertiesAsync(KeyProperties properties, IEnumerable<KeyOperation>? keyOperations = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Soft-deletes a key with all its versions (Azure's <c>StartDeleteKeyAsync</c>, completed at once).</summary>
+    /// <summary>Soft-deletes a key with all its versions; the operation has completed when the call returns.</summary>
     /// <param name="name">The name.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
-    /// <returns>The deleted key.</returns>
-    Task<DeletedKey> DeleteKeyAsync(string name, CancellationToken cancellationToken = default);
+    /// <returns>The completed operation; its value is the deleted key.</returns>
+    Task<DeleteKeyOperation> StartDeleteKeyAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>Gets a deleted key.</summary>
     /// <param name="name">The name.</param>
@@ -99,11 +103,11 @@ public interface IKeyStore
     /// <returns>The deleted keys.</returns>
     IAsyncEnumerable<DeletedKey> GetDeletedKeysAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Recovers a deleted key with all its versions.</summary>
+    /// <summary>Recovers a deleted key with all its versions; the operation has completed when the call returns.</summary>
     /// <param name="name">The name.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
-    /// <returns>The current version.</returns>
-    Task<KeyVaultKey> RecoverDeletedKeyAsync(string name, CancellationToken cancellationToken = default);
+    /// <returns>The completed operation; its value is the current version.</returns>
+    Task<RecoverDeletedKeyOperation> StartRecoverDeletedKeyAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>Purges a deleted key for good; refused while purge protection holds it.</summary>
     /// <param name="name">The name.</param>
@@ -184,4 +188,92 @@ public interface IKeyStore
     /// <param name="keyVersion">A version id, or null to follow the current version.</param>
     /// <returns>The client. The key is looked up at the first operation.</returns>
     CryptographyClient GetCryptographyClient(string keyName, string? keyVersion = null);
+
+    /// <inheritdoc cref="CreateKeyAsync"/>
+    KeyVaultKey CreateKey(string name, KeyType keyType, CreateKeyOptions? options = null, CancellationToken cancellationToken = default) =>
+        Sync.Wait(CreateKeyAsync(name, keyType, options, cancellationToken));
+
+    /// <inheritdoc cref="CreateRsaKeyAsync"/>
+    KeyVaultKey CreateRsaKey(CreateRsaKeyOptions options, CancellationToken cancellationToken = default) =>
+        Sync.Wait(CreateRsaKeyAsync(options, cancellationToken));
+
+    /// <inheritdoc cref="CreateEcKeyAsync"/>
+    KeyVaultKey CreateEcKey(CreateEcKeyOptions options, CancellationToken cancellationToken = default) =>
+        Sync.Wait(CreateEcKeyAsync(options, cancellationToken));
+
+    /// <inheritdoc cref="CreateOctKeyAsync"/>
+    KeyVaultKey CreateOctKey(CreateOctKeyOptions options, CancellationToken cancellationToken = default) =>
+        Sync.Wait(CreateOctKeyAsync(options, cancellationToken));
+
+    /// <inheritdoc cref="ImportKeyAsync(string, JsonWebKey, CancellationToken)"/>
+    KeyVaultKey ImportKey(string name, JsonWebKey key, CancellationToken cancellationToken = default) =>
+        Sync.Wait(ImportKeyAsync(name, key, cancellationToken));
+
+    /// <inheritdoc cref="ImportKeyAsync(ImportKeyOptions, CancellationToken)"/>
+    KeyVaultKey ImportKey(ImportKeyOptions options, CancellationToken cancellationToken = default) =>
+        Sync.Wait(ImportKeyAsync(options, cancellationToken));
+
+    /// <inheritdoc cref="GetKeyAsync"/>
+    KeyVaultKey GetKey(string name, string? version = null, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetKeyAsync(name, version, cancellationToken));
+
+    /// <inheritdoc cref="GetPropertiesOfKeysAsync"/>
+    IEnumerable<KeyProperties> GetPropertiesOfKeys(CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetPropertiesOfKeysAsync(cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="GetPropertiesOfKeyVersionsAsync"/>
+    IEnumerable<KeyProperties> GetPropertiesOfKeyVersions(string name, CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetPropertiesOfKeyVersionsAsync(name, cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="UpdateKeyPropertiesAsync"/>
+    KeyVaultKey UpdateKeyProperties(KeyProperties properties, IEnumerable<KeyOperation>? keyOperations = null, CancellationToken cancellationToken = default) =>
+        Sync.Wait(UpdateKeyPropertiesAsync(properties, keyOperations, cancellationToken));
+
+    /// <inheritdoc cref="StartDeleteKeyAsync"/>
+    DeleteKeyOperation StartDeleteKey(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(StartDeleteKeyAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="GetDeletedKeyAsync"/>
+    DeletedKey GetDeletedKey(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetDeletedKeyAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="GetDeletedKeysAsync"/>
+    IEnumerable<DeletedKey> GetDeletedKeys(CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetDeletedKeysAsync(cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="StartRecoverDeletedKeyAsync"/>
+    RecoverDeletedKeyOperation StartRecoverDeletedKey(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(StartRecoverDeletedKeyAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="PurgeDeletedKeyAsync"/>
+    void PurgeDeletedKey(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(PurgeDeletedKeyAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="BackupKeyAsync"/>
+    byte[] BackupKey(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(BackupKeyAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="RestoreKeyBackupAsync"/>
+    KeyVaultKey RestoreKeyBackup(byte[] backup, CancellationToken cancellationToken = default) =>
+        Sync.Wait(RestoreKeyBackupAsync(backup, cancellationToken));
+
+    /// <inheritdoc cref="RotateKeyAsync"/>
+    KeyVaultKey RotateKey(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(RotateKeyAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="GetKeyRotationPolicyAsync"/>
+    KeyRotationPolicy GetKeyRotationPolicy(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetKeyRotationPolicyAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="UpdateKeyRotationPolicyAsync"/>
+    KeyRotationPolicy UpdateKeyRotationPolicy(string name, KeyRotationPolicy policy, CancellationToken cancellationToken = default) =>
+        Sync.Wait(UpdateKeyRotationPolicyAsync(name, policy, cancellationToken));
+
+    /// <inheritdoc cref="ApplyRotationPoliciesAsync"/>
+    KeyLifetimeActionResults ApplyRotationPolicies(CancellationToken cancellationToken = default) =>
+        Sync.Wait(ApplyRotationPoliciesAsync(cancellationToken));
+
+    /// <inheritdoc cref="GetRandomBytesAsync"/>
+    byte[] GetRandomBytes(int count, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetRandomBytesAsync(count, cancellationToken));
 }

@@ -1,10 +1,20 @@
 namespace KeyVault.Embedded.Keys;
 
 /// <summary>An elliptic curve for EC keys (<c>crv</c>), as JSON Web Key and Azure Key Vault name them.</summary>
-/// <param name="Value">The curve's name, for example <c>P-256</c>.</param>
 [System.Text.Json.Serialization.JsonConverter(typeof(JsonWebKeyConverters.CurveName))]
-public readonly record struct KeyCurveName(string Value)
+public readonly struct KeyCurveName : IEquatable<KeyCurveName>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public KeyCurveName(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>NIST P-256 (secp256r1), for ES256.</summary>
     public static KeyCurveName P256 { get; } = new("P-256");
 
@@ -17,10 +27,37 @@ public readonly record struct KeyCurveName(string Value)
     /// <summary>NIST P-521, for ES512.</summary>
     public static KeyCurveName P521 { get; } = new("P-521");
 
-    /// <summary>Converts a string to a curve name.</summary>
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(KeyCurveName left, KeyCurveName right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(KeyCurveName left, KeyCurveName right) => !left.Equals(right);
+
+    /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator KeyCurveName(string value) => new(value);
 
-    /// <summary>The curve's name.</summary>
-    public override string ToString() => Value;
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(KeyCurveName other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is KeyCurveName other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
+    /// <summary>The name.</summary>
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

@@ -4,10 +4,20 @@ namespace KeyVault.Embedded.Keys;
 /// An operation a key may be used for (<c>key_ops</c>). A key does only what its operations allow; outside its
 /// notBefore/expiresOn window it does only <see cref="Decrypt"/>, <see cref="UnwrapKey"/> and <see cref="Verify"/>.
 /// </summary>
-/// <param name="Value">The operation's name, for example <c>sign</c>.</param>
 [System.Text.Json.Serialization.JsonConverter(typeof(JsonWebKeyConverters.OperationName))]
-public readonly record struct KeyOperation(string Value)
+public readonly struct KeyOperation : IEquatable<KeyOperation>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public KeyOperation(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>Encrypt data (RSA, oct).</summary>
     public static KeyOperation Encrypt { get; } = new("encrypt");
 
@@ -26,10 +36,37 @@ public readonly record struct KeyOperation(string Value)
     /// <summary>Unwrap (decrypt) a key (RSA, oct).</summary>
     public static KeyOperation UnwrapKey { get; } = new("unwrapKey");
 
-    /// <summary>Converts a string to an operation.</summary>
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(KeyOperation left, KeyOperation right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(KeyOperation left, KeyOperation right) => !left.Equals(right);
+
+    /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator KeyOperation(string value) => new(value);
 
-    /// <summary>The operation's name.</summary>
-    public override string ToString() => Value;
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(KeyOperation other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is KeyOperation other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
+    /// <summary>The name.</summary>
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

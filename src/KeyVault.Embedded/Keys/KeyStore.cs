@@ -58,7 +58,9 @@ internal sealed class KeyStore : IKeyStore
         return _operations.RunAsync(VaultOperation.KeyImport, Type, options.Name, (this, options, cancellationToken), static s => s.Item1.ImportAsync(s.options, s.cancellationToken), cancellationToken).AsTask();
     }
 
-    public ValueTask<KeyVaultKey> GetKeyAsync(string name, string? version = null, CancellationToken cancellationToken = default) =>
+    public Uri VaultUri => _core.Uri;
+
+    public Task<KeyVaultKey> GetKeyAsync(string name, string? version = null, CancellationToken cancellationToken = default) =>
         _operations.RunAsync(VaultOperation.KeyGet, Type, name, (this, name, version, cancellationToken), static async s =>
         {
             ObjectRules.ValidateName(Type, s.name);
@@ -66,7 +68,7 @@ internal sealed class KeyStore : IKeyStore
             return s.Item1.ToKey(s.version is null
                 ? await lifecycle.GetCurrentAsync(Type, s.name, s.cancellationToken).ConfigureAwait(false)
                 : await lifecycle.GetVersionAsync(Type, s.name, s.version, s.cancellationToken).ConfigureAwait(false));
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
 
     public IAsyncEnumerable<KeyProperties> GetPropertiesOfKeysAsync(CancellationToken cancellationToken = default) =>
         _shared.ListAsync(ToProperties, cancellationToken);
@@ -94,8 +96,8 @@ internal sealed class KeyStore : IKeyStore
         }, cancellationToken).AsTask();
     }
 
-    public Task<DeletedKey> DeleteKeyAsync(string name, CancellationToken cancellationToken = default) =>
-        _shared.DeleteAsync(name, ToDeleted, cancellationToken);
+    public async Task<DeleteKeyOperation> StartDeleteKeyAsync(string name, CancellationToken cancellationToken = default) =>
+        new(await _shared.DeleteAsync(name, ToDeleted, cancellationToken).ConfigureAwait(false));
 
     public Task<DeletedKey> GetDeletedKeyAsync(string name, CancellationToken cancellationToken = default) =>
         _shared.GetDeletedAsync(name, ToDeleted, cancellationToken);
@@ -103,8 +105,8 @@ internal sealed class KeyStore : IKeyStore
     public IAsyncEnumerable<DeletedKey> GetDeletedKeysAsync(CancellationToken cancellationToken = default) =>
         _shared.ListDeletedAsync(ToDeleted, cancellationToken);
 
-    public Task<KeyVaultKey> RecoverDeletedKeyAsync(string name, CancellationToken cancellationToken = default) =>
-        _shared.RecoverAsync(name, ToKey, cancellationToken);
+    public async Task<RecoverDeletedKeyOperation> StartRecoverDeletedKeyAsync(string name, CancellationToken cancellationToken = default) =>
+        new(await _shared.RecoverAsync(name, ToKey, cancellationToken).ConfigureAwait(false));
 
     public Task PurgeDeletedKeyAsync(string name, CancellationToken cancellationToken = default) =>
         _shared.PurgeAsync(name, cancellationToken);

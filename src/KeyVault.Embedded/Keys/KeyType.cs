@@ -4,10 +4,20 @@ namespace KeyVault.Embedded.Keys;
 /// A JSON Web Key type (<c>kty</c>), as Azure Key Vault names them. The <c>-HSM</c> forms keep the private or secret
 /// key inside a PKCS#11 token (they need a PKCS#11 root).
 /// </summary>
-/// <param name="Value">The type's name, for example <c>RSA</c>.</param>
 [System.Text.Json.Serialization.JsonConverter(typeof(JsonWebKeyConverters.KeyTypeName))]
-public readonly record struct KeyType(string Value)
+public readonly struct KeyType : IEquatable<KeyType>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public KeyType(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>RSA, 2048, 3072 or 4096 bits, public exponent 65537.</summary>
     public static KeyType Rsa { get; } = new("RSA");
 
@@ -26,10 +36,37 @@ public readonly record struct KeyType(string Value)
     /// <summary>Symmetric AES key that lives in a PKCS#11 token.</summary>
     public static KeyType OctHsm { get; } = new("oct-HSM");
 
-    /// <summary>Converts a string to a key type.</summary>
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(KeyType left, KeyType right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(KeyType left, KeyType right) => !left.Equals(right);
+
+    /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator KeyType(string value) => new(value);
 
-    /// <summary>The type's name.</summary>
-    public override string ToString() => Value;
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(KeyType other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is KeyType other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
+    /// <summary>The name.</summary>
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

@@ -1,7 +1,8 @@
 namespace KeyVault.Embedded.Keys;
 
 /// <summary>A key version: its public JSON Web Key (never private or symmetric material) and its properties.</summary>
-public sealed class KeyVaultKey
+/// <remarks>Only this library derives from this class (<see cref="DeletedKey"/>), as in the Azure SDK.</remarks>
+public class KeyVaultKey
 {
     internal KeyVaultKey(JsonWebKey key, KeyProperties properties)
     {
@@ -28,5 +29,5 @@ public sealed class KeyVaultKey
     public KeyProperties Properties { get; }
 
     /// <summary>Name, version and type.</summary>
-    public override string ToString() => $"KeyVaultKey {{ Name = {Name}, Version = {Properties.Version}, KeyType = {KeyType} }}";
+    public override string ToString() => $"{GetType().Name} {{ Name = {Name}, Version = {Properties.Version}, KeyType = {KeyType} }}";
 }

@@ -16,4 +16,12 @@ internal static class Sync
             task.AsTask().GetAwaiter().GetResult();
         }
     }
+
+    public static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    public static void Wait(Task task) => task.GetAwaiter().GetResult();
+
+    /// <summary>A listing for a synchronous caller: the vault's listings are read whole inside one operation.</summary>
+    public static IEnumerable<T> Enumerate<T>(IAsyncEnumerable<T> source, CancellationToken cancellationToken) =>
+        source.ToBlockingEnumerable(cancellationToken);
 }

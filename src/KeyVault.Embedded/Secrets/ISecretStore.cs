@@ -1,3 +1,5 @@
+using KeyVault.Embedded.Operations;
+
 namespace KeyVault.Embedded.Secrets;
 
 /// <summary>
@@ -6,9 +8,13 @@ namespace KeyVault.Embedded.Secrets;
 /// name cannot be reused until it is recovered or purged.
 /// </summary>
 /// <remarks>
-/// <para>Azure's delete and recover are long-running operations (<c>StartDeleteSecretAsync</c>). In-process they
-/// complete before the call returns, so <see cref="DeleteSecretAsync"/> and <see cref="RecoverDeletedSecretAsync"/>
-/// return their result directly; the same holds for keys and certificates.</para>
+/// <para>Azure's delete and recover are long-running operations, and keep Azure's shape here
+/// (<see cref="StartDeleteSecretAsync"/> returns a <see cref="DeleteSecretOperation"/>); in-process they complete
+/// before the call returns, so the operation's <see cref="Operation{T}.Value"/> is there at once. The same holds for
+/// keys and certificates.</para>
+/// <para>Every operation has a synchronous counterpart of Azure's name (<see cref="GetSecret(string, string, SecretContentType?, CancellationToken)"/>,
+/// <see cref="SetSecret(string, string, CancellationToken)"/>, ...). A read completes on the calling thread; a write
+/// blocks the calling thread until its commit is durable, as a synchronous Azure SDK call blocks for its response.</para>
 /// <para>Every call that changes the vault is on disk when its task completes. All members are thread-safe.</para>
 /// <para>Errors are <see cref="VaultException"/>s: <c>BadParameter</c> (400) for input that breaks a rule,
 /// <see cref="VaultObjectNotFoundException"/> (404, <c>SecretNotFound</c>), <c>SecretDisabled</c> (403),
@@ -17,6 +23,9 @@ namespace KeyVault.Embedded.Secrets;
 /// </remarks>
 public interface ISecretStore
 {
+    /// <summary>The vault's identifier, the base of every secret's <see cref="KeyVaultSecret.Id"/>.</summary>
+    Uri VaultUri { get; }
+
     /// <summary>Sets a secret: a new version with default properties becomes current.</summary>
     /// <param name="name">The name: <c>^[0-9a-zA-Z-]{1,127}$</c>.</param>
     /// <param name="value">The value: at most 25 KiB as UTF-8.</param>
@@ -39,7 +48,23 @@ public interface ISecretStore
     /// <returns>The secret with its value. Expired and not-yet-valid versions are returned, as in Azure.</returns>
     /// <exception cref="VaultObjectNotFoundException">No such secret or version, or the secret is deleted.</exception>
     /// <exception cref="VaultException"><c>SecretDisabled</c> when the version is disabled.</exception>
-    ValueTask<KeyVaultSecret> GetSecretAsync(string name, string? version = null, CancellationToken cancellationToken = default);
+    Task<KeyVaultSecret> GetSecretAsync(string name, string? version, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gets the current version of a secret, or the given version; a certificate's PKCS#12 secret can be read as PEM
+    /// (<paramref name="outContentType"/> <see cref="SecretContentType.Pem"/>), the one conversion Azure offers.
+    /// </summary>
+    /// <param name="name">The name.</param>
+    /// <param name="version">A version id, or null for the current version.</param>
+    /// <param name="outContentType">Null, the secret's own content type, or PEM for a certificate's PKCS#12 secret.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The secret with its value. Expired and not-yet-valid versions are returned, as in Azure.</returns>
+    /// <exception cref="VaultObjectNotFoundException">No such secret or version, or the secret is deleted.</exception>
+    /// <exception cref="VaultException">
+    /// <c>SecretDisabled</c> when the version is disabled; <c>BadParameter</c> for a conversion other than PKCS#12 to PEM
+    /// of a certificate's secret.
+    /// </exception>
+    Task<KeyVaultSecret> GetSecretAsync(string name, string? version = null, SecretContentType? outContentType = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Updates the properties of one version (the current one when <see cref="VaultObjectProperties.Version"/> is null):
@@ -63,12 +88,12 @@ public interface ISecretStore
 
     /// <summary>
     /// Soft-deletes a secret with all its versions. It can be recovered until its scheduled purge date, when the
-    /// vault purges it. Completes at once (Azure's <c>StartDeleteSecretAsync</c>).
+    /// vault purges it. The operation has completed when the call returns.
     /// </summary>
     /// <param name="name">The name.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
-    /// <returns>The deleted secret.</returns>
-    Task<DeletedSecret> DeleteSecretAsync(string name, CancellationToken cancellationToken = default);
+    /// <returns>The completed operation; its value is the deleted secret.</returns>
+    Task<DeleteSecretOperation> StartDeleteSecretAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>Gets a deleted secret (its properties and deletion state, not its value).</summary>
     /// <param name="name">The name.</param>
@@ -107,11 +132,11 @@ public interface ISecretStore
     /// <exception cref="VaultIntegrityException">The blob was altered.</exception>
     Task<SecretProperties> RestoreSecretBackupAsync(byte[] backup, CancellationToken cancellationToken = default);
 
-    /// <summary>Recovers a deleted secret with all its versions. Completes at once (Azure's <c>StartRecoverDeletedSecretAsync</c>).</summary>
+    /// <summary>Recovers a deleted secret with all its versions. The operation has completed when the call returns.</summary>
     /// <param name="name">The name.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
-    /// <returns>The properties of the current version.</returns>
-    Task<SecretProperties> RecoverDeletedSecretAsync(string name, CancellationToken cancellationToken = default);
+    /// <returns>The completed operation; its value is the properties of the current version.</returns>
+    Task<RecoverDeletedSecretOperation> StartRecoverDeletedSecretAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Purges a deleted secret for good: its records leave the vault's files. Refused (403 <c>Forbidden</c>) while
@@ -121,4 +146,60 @@ public interface ISecretStore
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
     /// <returns>A task that completes when the secret is purged and the change is on disk.</returns>
     Task PurgeDeletedSecretAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="SetSecretAsync(string, string, CancellationToken)"/>
+    KeyVaultSecret SetSecret(string name, string value, CancellationToken cancellationToken = default) =>
+        Sync.Wait(SetSecretAsync(name, value, cancellationToken));
+
+    /// <inheritdoc cref="SetSecretAsync(KeyVaultSecret, CancellationToken)"/>
+    KeyVaultSecret SetSecret(KeyVaultSecret secret, CancellationToken cancellationToken = default) =>
+        Sync.Wait(SetSecretAsync(secret, cancellationToken));
+
+    /// <inheritdoc cref="GetSecretAsync(string, string, CancellationToken)"/>
+    KeyVaultSecret GetSecret(string name, string? version, CancellationToken cancellationToken) =>
+        Sync.Wait(GetSecretAsync(name, version, cancellationToken));
+
+    /// <inheritdoc cref="GetSecretAsync(string, string, SecretContentType?, CancellationToken)"/>
+    KeyVaultSecret GetSecret(string name, string? version = null, SecretContentType? outContentType = null, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetSecretAsync(name, version, outContentType, cancellationToken));
+
+    /// <inheritdoc cref="UpdateSecretPropertiesAsync"/>
+    SecretProperties UpdateSecretProperties(SecretProperties properties, CancellationToken cancellationToken = default) =>
+        Sync.Wait(UpdateSecretPropertiesAsync(properties, cancellationToken));
+
+    /// <inheritdoc cref="GetPropertiesOfSecretsAsync"/>
+    IEnumerable<SecretProperties> GetPropertiesOfSecrets(CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetPropertiesOfSecretsAsync(cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="GetPropertiesOfSecretVersionsAsync"/>
+    IEnumerable<SecretProperties> GetPropertiesOfSecretVersions(string name, CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetPropertiesOfSecretVersionsAsync(name, cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="StartDeleteSecretAsync"/>
+    DeleteSecretOperation StartDeleteSecret(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(StartDeleteSecretAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="GetDeletedSecretAsync"/>
+    DeletedSecret GetDeletedSecret(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(GetDeletedSecretAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="GetDeletedSecretsAsync"/>
+    IEnumerable<DeletedSecret> GetDeletedSecrets(CancellationToken cancellationToken = default) =>
+        Sync.Enumerate(GetDeletedSecretsAsync(cancellationToken), cancellationToken);
+
+    /// <inheritdoc cref="StartRecoverDeletedSecretAsync"/>
+    RecoverDeletedSecretOperation StartRecoverDeletedSecret(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(StartRecoverDeletedSecretAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="PurgeDeletedSecretAsync"/>
+    void PurgeDeletedSecret(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(PurgeDeletedSecretAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="BackupSecretAsync"/>
+    byte[] BackupSecret(string name, CancellationToken cancellationToken = default) =>
+        Sync.Wait(BackupSecretAsync(name, cancellationToken));
+
+    /// <inheritdoc cref="RestoreSecretBackupAsync"/>
+    SecretProperties RestoreSecretBackup(byte[] backup, CancellationToken cancellationToken = default) =>
+        Sync.Wait(RestoreSecretBackupAsync(backup, cancellationToken));
 }

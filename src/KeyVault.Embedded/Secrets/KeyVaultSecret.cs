@@ -1,7 +1,8 @@
 namespace KeyVault.Embedded.Secrets;
 
 /// <summary>A secret: its value and the properties of the version that holds it.</summary>
-public sealed class KeyVaultSecret
+/// <remarks>Only this library derives from this class (<see cref="DeletedSecret"/>), as in the Azure SDK.</remarks>
+public class KeyVaultSecret
 {
     /// <summary>Creates a secret to set.</summary>
     /// <param name="name">The name: <c>^[0-9a-zA-Z-]{1,127}$</c>, case-insensitive.</param>
@@ -22,18 +23,28 @@ public sealed class KeyVaultSecret
         Value = value;
     }
 
+    // A deleted secret, which carries no value.
+    private protected KeyVaultSecret(SecretProperties properties, string? value, bool deleted)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        _ = deleted;
+        Properties = properties;
+        Value = value!;
+    }
+
     /// <summary>The secret's name.</summary>
     public string Name => Properties.Name;
 
     /// <summary>The version's identifier.</summary>
     public Uri? Id => Properties.Id;
 
-    /// <summary>The secret value.</summary>
+    /// <summary>The secret value; null on a <see cref="DeletedSecret"/>, which carries none (as in Azure).</summary>
     public string Value { get; }
 
     /// <summary>The version's properties.</summary>
     public SecretProperties Properties { get; }
 
     /// <summary>Name and version, with the value redacted.</summary>
-    public override string ToString() => $"KeyVaultSecret {{ Name = {Name}, Version = {Properties.Version}, Value = *** }}";
+    /// <returns>A description without the value.</returns>
+    public override string ToString() => $"{GetType().Name} {{ Name = {Name}, Version = {Properties.Version}, Value = *** }}";
 }

@@ -44,8 +44,13 @@ internal sealed class SecretStore : ISecretStore
         return _operations.RunAsync(VaultOperation.SecretSet, Type, secret.Name, (this, secret, cancellationToken), static s => s.Item1.SetAsync(s.secret, s.cancellationToken), cancellationToken).AsTask();
     }
 
-    public ValueTask<KeyVaultSecret> GetSecretAsync(string name, string? version = null, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.SecretGet, Type, name, (this, name, version, cancellationToken), static s => s.Item1.GetAsync(s.name, s.version, s.cancellationToken), cancellationToken);
+    public Uri VaultUri => _core.Uri;
+
+    public Task<KeyVaultSecret> GetSecretAsync(string name, string? version, CancellationToken cancellationToken) =>
+        GetSecretAsync(name, version, null, cancellationToken);
+
+    public Task<KeyVaultSecret> GetSecretAsync(string name, string? version = null, SecretContentType? outContentType = null, CancellationToken cancellationToken = default) =>
+        _operations.RunAsync(VaultOperation.SecretGet, Type, name, (this, name, version, outContentType, cancellationToken), static s => s.Item1.GetAsync(s.name, s.version, s.outContentType, s.cancellationToken), cancellationToken).AsTask();
 
     public Task<SecretProperties> UpdateSecretPropertiesAsync(SecretProperties properties, CancellationToken cancellationToken = default)
     {
@@ -59,8 +64,8 @@ internal sealed class SecretStore : ISecretStore
     public IAsyncEnumerable<SecretProperties> GetPropertiesOfSecretVersionsAsync(string name, CancellationToken cancellationToken = default) =>
         _shared.ListVersionsAsync(name, ToProperties, cancellationToken);
 
-    public Task<DeletedSecret> DeleteSecretAsync(string name, CancellationToken cancellationToken = default) =>
-        _shared.DeleteAsync(name, ToDeleted, cancellationToken);
+    public async Task<DeleteSecretOperation> StartDeleteSecretAsync(string name, CancellationToken cancellationToken = default) =>
+        new(await _shared.DeleteAsync(name, ToDeleted, cancellationToken).ConfigureAwait(false));
 
     public Task<DeletedSecret> GetDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
         _shared.GetDeletedAsync(name, ToDeleted, cancellationToken);
@@ -68,8 +73,8 @@ internal sealed class SecretStore : ISecretStore
     public IAsyncEnumerable<DeletedSecret> GetDeletedSecretsAsync(CancellationToken cancellationToken = default) =>
         _shared.ListDeletedAsync(ToDeleted, cancellationToken);
 
-    public Task<SecretProperties> RecoverDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
-        _shared.RecoverAsync(name, ToProperties, cancellationToken);
+    public async Task<RecoverDeletedSecretOperation> StartRecoverDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
+        new(await _shared.RecoverAsync(name, ToProperties, cancellationToken).ConfigureAwait(false));
 
     public Task PurgeDeletedSecretAsync(string name, CancellationToken cancellationToken = default) =>
         _shared.PurgeAsync(name, cancellationToken);
@@ -116,13 +121,19 @@ internal sealed class SecretStore : ISecretStore
         }
     }
 
-    private async ValueTask<KeyVaultSecret> GetAsync(string name, string? version, CancellationToken cancellationToken)
+    private async ValueTask<KeyVaultSecret> GetAsync(string name, string? version, SecretContentType? outContentType, CancellationToken cancellationToken)
     {
         ObjectRules.ValidateName(Type, name);
+        if (outContentType is { } wanted && wanted != SecretContentType.Pem && wanted != SecretContentType.Pkcs12)
+        {
+            throw VaultErrors.BadParameter($"The output content type '{wanted}' is not supported: use {SecretContentType.Pem} or {SecretContentType.Pkcs12}.");
+        }
+
         var found = version is null
             ? await _lifecycle.GetCurrentAsync(Type, name, cancellationToken).ConfigureAwait(false)
             : await _lifecycle.GetVersionAsync(Type, name, version, cancellationToken).ConfigureAwait(false);
-        return Read(found);
+        var secret = Read(found);
+        return outContentType is { } target ? SecretFormats.Convert(secret, target) : secret;
     }
 
     private KeyVaultSecret Read(ObjectVersion found)
@@ -172,11 +183,17 @@ internal sealed class SecretStore : ISecretStore
     {
         var properties = new SecretProperties(version.Name) { ContentType = version.Attributes.ContentType };
         properties.Fill(version, _core);
+        if (properties.Managed)
+        {
+            properties.KeyId = new Uri(_core.Uri, $"keys/{version.Name}/{version.Version}");
+        }
+
         return properties;
     }
 
     private DeletedSecret ToDeleted(ObjectVersion version) => new(
         ToProperties(version),
+        null,
         new Uri(_core.Uri, $"deletedsecrets/{version.Name}"),
         RecordAttributes.FromUnix(version.Object.DeletedOn!.Value),
         RecordAttributes.FromUnix(version.Object.ScheduledPurgeDate!.Value));

@@ -231,9 +231,9 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("SecretListDeleted", () => Drain(secrets.GetDeletedSecretsAsync()));
         yield return ("SecretBackup", () => secrets.BackupSecretAsync(Target));
         yield return ("SecretRestore", () => secrets.RestoreSecretBackupAsync(new byte[16]));
-        yield return ("SecretDelete", () => secrets.DeleteSecretAsync(Target));
+        yield return ("SecretDelete", () => secrets.StartDeleteSecretAsync(Target));
         yield return ("SecretGetDeleted", () => secrets.GetDeletedSecretAsync(Target));
-        yield return ("SecretRecover", () => secrets.RecoverDeletedSecretAsync(Target));
+        yield return ("SecretRecover", () => secrets.StartRecoverDeletedSecretAsync(Target));
         yield return ("SecretPurge", () => secrets.PurgeDeletedSecretAsync(Target));
 
         // Keys and the cryptography client (an RSA key: encrypt, wrap and verify are public-key operations).
@@ -257,9 +257,9 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("KeyCreate", () => keys.CreateRsaKeyAsync(new CreateRsaKeyOptions(Target)));
         yield return ("KeyBackup", () => keys.BackupKeyAsync(Target));
         yield return ("KeyRestore", () => keys.RestoreKeyBackupAsync(new byte[16]));
-        yield return ("KeyDelete", () => keys.DeleteKeyAsync(Target));
+        yield return ("KeyDelete", () => keys.StartDeleteKeyAsync(Target));
         yield return ("KeyGetDeleted", () => keys.GetDeletedKeyAsync(Target));
-        yield return ("KeyRecover", () => keys.RecoverDeletedKeyAsync(Target));
+        yield return ("KeyRecover", () => keys.StartRecoverDeletedKeyAsync(Target));
         yield return ("KeyPurge", () => keys.PurgeDeletedKeyAsync(Target));
 
         // Certificates (/certificates/target; its managed key and secret are /keys/target and /secrets/target).
@@ -274,8 +274,8 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("CertificateDownload", () => certificates.DownloadCertificateAsync(Target));
         yield return ("CertificateGetKey", () => certificates.GetCertificateKeyAsync(Target));
         yield return ("CertificatePendingGet", () => certificates.GetCertificateOperationAsync(Target));
-        yield return ("CertificatePendingUpdate", () => certificates.CancelCertificateOperationAsync(Target));
-        yield return ("CertificatePendingDelete", () => certificates.DeleteCertificateOperationAsync(Target));
+        yield return ("CertificatePendingUpdate", () => new CertificateOperation(certificates, Target).CancelAsync());
+        yield return ("CertificatePendingDelete", () => new CertificateOperation(certificates, Target).DeleteAsync());
         yield return ("CertificatePendingMerge", () => certificates.MergeCertificateAsync(new MergeCertificateOptions(Target, [new byte[16]])));
         yield return ("CertificateImport", () => certificates.ImportCertificateAsync(new ImportCertificateOptions(Target, new byte[16])));
         yield return ("CertificateContactsSet", () => certificates.SetContactsAsync([new CertificateContact { Email = "ops@example.com" }]));
@@ -283,15 +283,15 @@ public sealed class RealCallMatrixTests : VaultTestBase
         yield return ("CertificateContactsDelete", () => certificates.DeleteContactsAsync());
         yield return ("CertificateIssuerSet", () => certificates.CreateIssuerAsync(new CertificateIssuer("issuer")));
         yield return ("CertificateIssuerGet", () => certificates.GetIssuerAsync("issuer"));
-        yield return ("CertificateIssuerList", () => Drain(certificates.GetIssuersAsync()));
+        yield return ("CertificateIssuerList", () => Drain(certificates.GetPropertiesOfIssuersAsync()));
         yield return ("CertificateIssuerUpdate", () => certificates.UpdateIssuerAsync(new CertificateIssuer("issuer")));
         yield return ("CertificateIssuerDelete", () => certificates.DeleteIssuerAsync("issuer"));
         yield return ("CertificateLifetimeActionsApply", () => certificates.ApplyLifetimeActionsAsync());
         yield return ("CertificateBackup", () => certificates.BackupCertificateAsync(Target));
         yield return ("CertificateRestore", () => certificates.RestoreCertificateBackupAsync(new byte[16]));
-        yield return ("CertificateDelete", () => certificates.DeleteCertificateAsync(Target));
+        yield return ("CertificateDelete", () => certificates.StartDeleteCertificateAsync(Target));
         yield return ("CertificateGetDeleted", () => certificates.GetDeletedCertificateAsync(Target));
-        yield return ("CertificateRecover", () => certificates.RecoverDeletedCertificateAsync(Target));
+        yield return ("CertificateRecover", () => certificates.StartRecoverDeletedCertificateAsync(Target));
         yield return ("CertificatePurge", () => certificates.PurgeDeletedCertificateAsync(Target));
 
         // The vault and its access management.

@@ -30,7 +30,8 @@ public sealed class PublicApiTests
     {
         Library.GetExportedTypes()
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract)
-            .Except([typeof(VaultException), typeof(KeyVault.Embedded.Keys.CreateKeyOptions), typeof(KeyVault.Embedded.Certificates.KeyVaultCertificate)])
+            .Except([typeof(VaultException), typeof(KeyVault.Embedded.Keys.CreateKeyOptions), typeof(KeyVault.Embedded.Certificates.KeyVaultCertificate),
+                typeof(KeyVault.Embedded.Certificates.KeyVaultCertificateWithPolicy), typeof(KeyVault.Embedded.Secrets.KeyVaultSecret), typeof(KeyVault.Embedded.Keys.KeyVaultKey)])
             .Should().BeEmpty();
     }
 

@@ -62,7 +62,7 @@ public sealed class PublicInputFuzzTests : CertificateTestBase
             var original = originals[random.Next(originals.Length)];
             var jwk = Mutate(random, JsonSerializer.Deserialize<JsonWebKey>(JsonSerializer.Serialize(original))!);
             var name = $"jwk-{trial}";
-            await TryAsync($"jwk object trial {trial}", name, () => Vault.Keys.ImportKeyAsync(name, jwk), () => Vault.Keys.GetKeyAsync(name).AsTask());
+            await TryAsync($"jwk object trial {trial}", name, () => Vault.Keys.ImportKeyAsync(name, jwk), () => Vault.Keys.GetKeyAsync(name));
         }
 
         for (var trial = 0; trial < 600; trial++)
@@ -86,7 +86,7 @@ public sealed class PublicInputFuzzTests : CertificateTestBase
             }
 
             var name = $"json-{trial}";
-            await TryAsync($"jwk json trial {trial}", name, () => Vault.Keys.ImportKeyAsync(name, jwk), () => Vault.Keys.GetKeyAsync(name).AsTask());
+            await TryAsync($"jwk json trial {trial}", name, () => Vault.Keys.ImportKeyAsync(name, jwk), () => Vault.Keys.GetKeyAsync(name));
         }
 
         Report();
@@ -103,7 +103,7 @@ public sealed class PublicInputFuzzTests : CertificateTestBase
         {
             var pem = MutateText(random, pems[random.Next(pems.Length)]);
             var name = $"pem-{trial}";
-            await TryAsync($"pem key trial {trial}", name, () => Vault.Keys.ImportKeyAsync(name, JsonWebKey.FromPem(pem)), () => Vault.Keys.GetKeyAsync(name).AsTask());
+            await TryAsync($"pem key trial {trial}", name, () => Vault.Keys.ImportKeyAsync(name, JsonWebKey.FromPem(pem)), () => Vault.Keys.GetKeyAsync(name));
         }
 
         using var certificate = SelfSigned(ec, "CN=fuzz.example.com");
@@ -135,7 +135,7 @@ public sealed class PublicInputFuzzTests : CertificateTestBase
         var operation = await Certificates.StartCreateCertificateAsync("merged", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=merged.example.com") { KeyType = CertificateKeyType.Ec });
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var ca = SelfSigned(caKey, "CN=Fuzz CA");
-        var request = CertificateRequest.LoadSigningRequest(operation.Csr!, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        var request = CertificateRequest.LoadSigningRequest(operation.Properties.Csr!, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         using var issued = request.Create(ca, Time.GetUtcNow().AddDays(-1), Time.GetUtcNow().AddYears(1), [1, 2, 3, 4]);
         var der = issued.RawData;
         var before = await Certificates.GetCertificateOperationAsync("merged");
@@ -161,7 +161,7 @@ public sealed class PublicInputFuzzTests : CertificateTestBase
             catch (VaultException)
             {
                 _refused++;
-                (await Certificates.GetCertificateOperationAsync("merged")).Status.Should().Be(before.Status, "a refused merge leaves the operation pending");
+                (await Certificates.GetCertificateOperationAsync("merged")).Properties.Status.Should().Be(before.Properties.Status, "a refused merge leaves the operation pending");
             }
             catch (Exception ex)
             {
@@ -200,7 +200,7 @@ public sealed class PublicInputFuzzTests : CertificateTestBase
                 secret.Properties.NotBefore = DateTimeOffset.UnixEpoch.AddSeconds(random.NextInt64(0, 1L << 36));
             }
 
-            await TryAsync($"secret trial {trial}", name, () => Secrets.SetSecretAsync(secret), () => Secrets.GetSecretAsync(name).AsTask());
+            await TryAsync($"secret trial {trial}", name, () => Secrets.SetSecretAsync(secret), () => Secrets.GetSecretAsync(name));
         }
 
         Report();

@@ -88,7 +88,7 @@ public sealed class AuditRetentionAndStrictTests : IDisposable
         var before = Blocks().Count;
 
         var gate = _spy!.HoldNextCommit();
-        var read = Task.Run(() => vault.Secrets.GetSecretAsync("s").AsTask());
+        var read = Task.Run(() => vault.Secrets.GetSecretAsync("s"));
         await _spy.AtGate.Task;
         read.IsCompleted.Should().BeFalse("its record is not durable yet");
         gate.SetResult();
@@ -107,13 +107,13 @@ public sealed class AuditRetentionAndStrictTests : IDisposable
         await using var vault = await OpenAsync(o => o.Audit.Strict = true, spy: true);
         await vault.Secrets.SetSecretAsync("s", "v");
         var gate = _spy!.HoldNextCommit();
-        var first = Task.Run(() => vault.Secrets.GetSecretAsync("s").AsTask());
+        var first = Task.Run(() => vault.Secrets.GetSecretAsync("s"));
         await _spy.AtGate.Task;
         var commits = _spy.Commits;
 
         // Eight more reads whose records wait behind the held commit: one commit makes them all durable.
         var waiting = vault.Core.Writer.Waiting;
-        var others = Enumerable.Range(0, 8).Select(_ => Task.Run(() => vault.Secrets.GetSecretAsync("s").AsTask())).ToArray();
+        var others = Enumerable.Range(0, 8).Select(_ => Task.Run(() => vault.Secrets.GetSecretAsync("s"))).ToArray();
         SpinWait.SpinUntil(() => vault.Core.Writer.Waiting == waiting + 8, TimeSpan.FromSeconds(30)).Should().BeTrue("the reads wait for the commit of their records");
         others.Should().OnlyContain(t => !t.IsCompleted);
         gate.SetResult();
@@ -131,7 +131,7 @@ public sealed class AuditRetentionAndStrictTests : IDisposable
         await vault.Secrets.SetSecretAsync("s", "v");
         _spy!.FailWrites = new IOException("disk full");
 
-        var failed = await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("s").AsTask()).Should().ThrowAsync<VaultException>();
+        var failed = await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("s")).Should().ThrowAsync<VaultException>();
         failed.Which.ErrorCode.Should().Be(VaultErrorCode.StorageFailure);
         failed.Which.Message.Should().Contain("audit record");
     }

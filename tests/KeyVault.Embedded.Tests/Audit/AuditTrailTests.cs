@@ -35,12 +35,12 @@ public sealed class AuditTrailTests : IDisposable
         using (vault.RunAs(Web))
         {
             (await vault.Secrets.GetSecretAsync("db")).Value.Should().Be("p@ss-w0rd-value");
-            await FluentActions.Awaiting(() => vault.Keys.GetKeyAsync("signing").AsTask()).Should().ThrowAsync<VaultException>();
+            await FluentActions.Awaiting(() => vault.Keys.GetKeyAsync("signing")).Should().ThrowAsync<VaultException>();
         }
 
         using (vault.RunAs(Admin))
         {
-            await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("missing").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+            await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("missing")).Should().ThrowAsync<VaultObjectNotFoundException>();
             using var client = vault.Keys.GetCryptographyClient("signing");
             client.Sign(SignatureAlgorithm.ES256, new byte[32]);
         }

@@ -48,7 +48,7 @@ public sealed class BackupUnderLoadTests : VaultTestBase
             {
                 for (var i = 0; i < Seeded && !stop.IsCancellationRequested; i++)
                 {
-                    await Secrets.DeleteSecretAsync($"seed{i}");
+                    await Secrets.StartDeleteSecretAsync($"seed{i}");
                     await Secrets.PurgeDeletedSecretAsync($"seed{i}");
                     Acknowledge(2, i);
                 }

@@ -26,7 +26,7 @@ public sealed class ObjectBackupTests : CertificateTestBase
         var before = await Secrets.GetPropertiesOfSecretVersionsAsync("db").ToListAsync();
 
         var blob = await Secrets.BackupSecretAsync("db");
-        await Secrets.DeleteSecretAsync("db");
+        await Secrets.StartDeleteSecretAsync("db");
         await Secrets.PurgeDeletedSecretAsync("db");
         var restored = await Secrets.RestoreSecretBackupAsync(blob);
 
@@ -67,7 +67,7 @@ public sealed class ObjectBackupTests : CertificateTestBase
         active.ErrorCode.Should().Be(VaultErrorCode.Conflict);
         (await Secrets.GetSecretAsync("db")).Value.Should().Be("newer");
 
-        await Secrets.DeleteSecretAsync("db");
+        await Secrets.StartDeleteSecretAsync("db");
         var deleted = await RefusedAsync(() => Secrets.RestoreSecretBackupAsync(blob), 409);
         deleted.Message.Should().Contain("deleted");
         (await Secrets.GetDeletedSecretAsync("db")).Name.Should().Be("db");
@@ -89,7 +89,7 @@ public sealed class ObjectBackupTests : CertificateTestBase
         await using var otherRoot = await TestVaults.OpenAsync(Dir.File("stranger.db"), TestVaults.NewKey(), Time);
         var refused = await FluentActions.Awaiting(() => otherRoot.Secrets.RestoreSecretBackupAsync(blob)).Should().ThrowAsync<VaultException>();
         refused.Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyMismatch);
-        await FluentActions.Awaiting(() => otherRoot.Secrets.GetSecretAsync("db").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => otherRoot.Secrets.GetSecretAsync("db")).Should().ThrowAsync<VaultObjectNotFoundException>();
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class ObjectBackupTests : CertificateTestBase
     {
         await Secrets.SetSecretAsync("db", "value");
         var blob = await Secrets.BackupSecretAsync("db");
-        await Secrets.DeleteSecretAsync("db");
+        await Secrets.StartDeleteSecretAsync("db");
         await Secrets.PurgeDeletedSecretAsync("db");
 
         for (var i = 0; i < blob.Length; i++)
@@ -127,7 +127,7 @@ public sealed class ObjectBackupTests : CertificateTestBase
     public async Task Deleted_managed_and_oversized_objects_are_not_backed_up()
     {
         await Secrets.SetSecretAsync("gone", "x");
-        await Secrets.DeleteSecretAsync("gone");
+        await Secrets.StartDeleteSecretAsync("gone");
         await FluentActions.Awaiting(() => Secrets.BackupSecretAsync("gone")).Should().ThrowAsync<VaultObjectNotFoundException>();
         await FluentActions.Awaiting(() => Secrets.BackupSecretAsync("never")).Should().ThrowAsync<VaultObjectNotFoundException>();
 
@@ -215,7 +215,7 @@ public sealed class ObjectBackupTests : CertificateTestBase
     {
         await CreateAsync("web", SelfPolicy());
         var blob = await Certificates.BackupCertificateAsync("web");
-        await Certificates.DeleteCertificateAsync("web");
+        await Certificates.StartDeleteCertificateAsync("web");
         await Certificates.PurgeDeletedCertificateAsync("web");
         await Certificates.StartCreateCertificateAsync("web", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=other.example.com"));
 
@@ -235,7 +235,7 @@ public sealed class ObjectBackupTests : CertificateTestBase
 
         restored.Properties.Version.Should().Be(first.Properties.Version, "the pending version is not current");
         var operation = await other.Certificates.GetCertificateOperationAsync("web");
-        operation.Csr.Should().Equal(pending.Csr);
-        operation.Status.Should().Be(CertificateOperation.InProgress);
+        operation.Properties.Csr.Should().Equal(pending.Properties.Csr);
+        operation.Properties.Status.Should().Be(CertificateOperation.InProgress);
     }
 }

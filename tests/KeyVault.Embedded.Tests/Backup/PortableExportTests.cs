@@ -20,7 +20,7 @@ public sealed class PortableExportTests : CertificateTestBase
         disabled.Enabled = false;
         await Secrets.UpdateSecretPropertiesAsync(disabled);
         await Secrets.SetSecretAsync("old", "gone soon");
-        var deleted = await Secrets.DeleteSecretAsync("old");
+        var deleted = (await Secrets.StartDeleteSecretAsync("old")).Value;
         var key = await Vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("ec"));
         await Vault.Keys.UpdateKeyRotationPolicyAsync("ec", new KeyRotationPolicy { ExpiresIn = "P30D" });
         var cert = await CreateAsync("web", SelfPolicy());
@@ -46,11 +46,11 @@ public sealed class PortableExportTests : CertificateTestBase
         (await other.Secrets.GetSecretAsync("db")).Value.Should().Be("two");
         var otherDeleted = await other.Secrets.GetDeletedSecretAsync("old");
         otherDeleted.ScheduledPurgeDate.Should().Be(deleted.ScheduledPurgeDate);
-        (await other.Secrets.RecoverDeletedSecretAsync("old")).Name.Should().Be("old");
+        ((await other.Secrets.StartRecoverDeletedSecretAsync("old")).Value).Name.Should().Be("old");
         (await other.Keys.GetKeyAsync("ec")).Key.X.Should().Equal(key.Key.X);
         (await other.Keys.GetKeyRotationPolicyAsync("ec")).ExpiresIn.Should().Be("P30D");
         (await other.Certificates.GetCertificateAsync("web")).Cer.Should().Equal(cert.Cer);
-        (await other.Certificates.GetCertificateOperationAsync("web")).Csr.Should().Equal(pending.Csr);
+        (await other.Certificates.GetCertificateOperationAsync("web")).Properties.Csr.Should().Equal(pending.Properties.Csr);
         using var downloaded = await other.Certificates.DownloadCertificateAsync("web");
         downloaded.HasPrivateKey.Should().BeTrue();
     }
@@ -62,7 +62,7 @@ public sealed class PortableExportTests : CertificateTestBase
         await Secrets.SetSecretAsync("b", "2");
         await CreateAsync("web", SelfPolicy());
         await Secrets.SetSecretAsync("gone", "x");
-        await Secrets.DeleteSecretAsync("gone");
+        await Secrets.StartDeleteSecretAsync("gone");
         using var exportKey = SoftwareRootKey.FromBytes(TestVaults.NewKey());
 
         using var chosen = new MemoryStream();
@@ -182,7 +182,7 @@ public sealed class PortableExportTests : CertificateTestBase
         conflict.Which.ErrorCode.Should().Be(VaultErrorCode.Conflict);
         (await other.Secrets.GetPropertiesOfSecretsAsync().Select(p => p.Name).ToListAsync()).Should().Equal(["b"], "an import is all or nothing");
 
-        await other.Secrets.DeleteSecretAsync("b");
+        await other.Secrets.StartDeleteSecretAsync("b");
         await other.Secrets.PurgeDeletedSecretAsync("b");
         (await other.ImportAsync(new MemoryStream(bytes), exportKey)).Objects.Should().Be(2, "the untouched export imports once the name is free");
     }

@@ -25,7 +25,7 @@ public sealed class VaultBackupTests : CertificateTestBase
         disabled.Enabled = false;
         await Secrets.UpdateSecretPropertiesAsync(disabled);
         await Secrets.SetSecretAsync("old", "soon deleted");
-        var deleted = await Secrets.DeleteSecretAsync("old");
+        var deleted = (await Secrets.StartDeleteSecretAsync("old")).Value;
         await Vault.Keys.CreateRsaKeyAsync(new CreateRsaKeyOptions("rsa"));
         await Vault.Keys.UpdateKeyRotationPolicyAsync("rsa", new KeyRotationPolicy { ExpiresIn = "P90D", LifetimeActions = { new KeyRotationLifetimeAction(KeyRotationPolicyAction.Rotate) { TimeAfterCreate = "P60D" } } });
         var cert = await CreateAsync("web", SelfPolicy());
@@ -61,10 +61,10 @@ public sealed class VaultBackupTests : CertificateTestBase
         var restoredDeleted = await restored.Secrets.GetDeletedSecretAsync("old");
         restoredDeleted.DeletedOn.Should().Be(deleted.DeletedOn);
         restoredDeleted.ScheduledPurgeDate.Should().Be(deleted.ScheduledPurgeDate);
-        (await restored.Secrets.RecoverDeletedSecretAsync("old")).Name.Should().Be("old");
+        ((await restored.Secrets.StartRecoverDeletedSecretAsync("old")).Value).Name.Should().Be("old");
         (await restored.Keys.GetKeyRotationPolicyAsync("rsa")).ExpiresIn.Should().Be("P90D");
         (await restored.Certificates.GetCertificateAsync("web")).Cer.Should().Equal(cert.Cer);
-        (await restored.Certificates.GetCertificateOperationAsync("web")).Csr.Should().Equal(pending.Csr);
+        (await restored.Certificates.GetCertificateOperationAsync("web")).Properties.Csr.Should().Equal(pending.Properties.Csr);
         (await restored.Certificates.GetContactsAsync()).Single().Email.Should().Be("ops@example.com");
         (await restored.Access.GetRoleAssignmentsAsync()).Should().Contain(a => a.PrincipalId == "reader-app");
         var audit = await restored.VerifyAuditAsync();

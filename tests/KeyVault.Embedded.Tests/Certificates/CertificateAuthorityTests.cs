@@ -88,7 +88,7 @@ public sealed class CertificateAuthorityTests : CertificateTestBase
             .Should().ThrowAsync<VaultException>();
         reserved.Which.Message.Should().Contain("reserved");
 
-        (await Certificates.GetIssuersAsync().ToListAsync()).Should().BeEmpty();
+        (await Certificates.GetPropertiesOfIssuersAsync().ToListAsync()).Should().BeEmpty();
         var unregistered = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("plain-issuer", "CN=api")))
             .Should().ThrowAsync<VaultException>();
         unregistered.Which.Message.Should().Contain("IssuerName");
@@ -108,7 +108,7 @@ public sealed class CertificateAuthorityTests : CertificateTestBase
         var updated = await Certificates.UpdateIssuerAsync(new CertificateIssuer("Root") { CertificateName = "other-ca", Enabled = false });
         updated.CertificateName.Should().Be("other-ca");
         updated.Enabled.Should().BeFalse();
-        (await Certificates.GetIssuersAsync().ToListAsync()).Should().ContainSingle().Which.Name.Should().Be("Root");
+        (await Certificates.GetPropertiesOfIssuersAsync().ToListAsync()).Should().ContainSingle().Which.Name.Should().Be("Root");
 
         // A disabled issuer signs nothing.
         var disabled = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("Root", "CN=api"))).Should().ThrowAsync<VaultException>();

@@ -118,13 +118,13 @@ public sealed class CertificateCreateTests : CertificateTestBase
         await CreateAsync("web", SelfPolicy());
 
         await FailsWith(() => Vault.Secrets.SetSecretAsync("web", "x"), 403);
-        await FailsWith(() => Vault.Secrets.DeleteSecretAsync("web"), 403);
+        await FailsWith(() => Vault.Secrets.StartDeleteSecretAsync("web"), 403);
         var secret = await Vault.Secrets.GetSecretAsync("web");
         secret.Properties.Enabled = false;
         await FailsWith(() => Vault.Secrets.UpdateSecretPropertiesAsync(secret.Properties), 403);
         await FailsWith(() => Vault.Keys.CreateRsaKeyAsync(new CreateRsaKeyOptions("web")), 403);
         await FailsWith(() => Vault.Keys.RotateKeyAsync("web"), 403);
-        await FailsWith(() => Vault.Keys.DeleteKeyAsync("web"), 403);
+        await FailsWith(() => Vault.Keys.StartDeleteKeyAsync("web"), 403);
         var key = await Vault.Keys.GetKeyAsync("web");
         await FailsWith(() => Vault.Keys.UpdateKeyPropertiesAsync(key.Properties), 403);
 
@@ -238,7 +238,7 @@ public sealed class CertificateCreateTests : CertificateTestBase
 
         await FailsWith(() => Certificates.DownloadCertificateAsync("web"), 403);
         (await Vault.Keys.GetKeyAsync("web")).Properties.Enabled.Should().BeFalse();
-        var secretFailure = await FailsWith(() => Vault.Secrets.GetSecretAsync("web").AsTask(), 403);
+        var secretFailure = await FailsWith(() => Vault.Secrets.GetSecretAsync("web"), 403);
         secretFailure.ErrorCode.Should().Be(VaultErrorCode.SecretDisabled);
         using var key = (RSA)await Certificates.GetCertificateKeyAsync("web");
         FluentActions.Invoking(() => key.SignData([1, 2, 3], HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))

@@ -100,7 +100,7 @@ public sealed class CertificateImportTests : CertificateTestBase
 
         error.Message.Should().Contain("Password").And.NotContain("guess-Xyzzy");
         await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("imported")).Should().ThrowAsync<VaultObjectNotFoundException>();
-        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("imported").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("imported")).Should().ThrowAsync<VaultObjectNotFoundException>();
     }
 
     public static TheoryData<string, string> MalformedInputs => new()

@@ -10,31 +10,31 @@ public sealed class CertificateLifecycleTests : CertificateTestBase
     {
         var created = await CreateAsync("web", SelfPolicy());
 
-        var deleted = await Certificates.DeleteCertificateAsync("web");
-        deleted.RecoveryId.ToString().Should().EndWith("/deletedcertificates/web");
+        var deleted = (await Certificates.StartDeleteCertificateAsync("web")).Value;
+        deleted.RecoveryId!.ToString().Should().EndWith("/deletedcertificates/web");
         deleted.DeletedOn.Should().Be(Start);
         deleted.ScheduledPurgeDate.Should().Be(Start.AddDays(90));
-        deleted.Certificate.Policy.Subject.Should().Be("CN=app.example.com");
+        deleted.Policy.Subject.Should().Be("CN=app.example.com");
 
         await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("web")).Should().ThrowAsync<VaultObjectNotFoundException>();
-        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("web").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
-        await FluentActions.Awaiting(() => Vault.Secrets.GetSecretAsync("web").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("web")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Vault.Secrets.GetSecretAsync("web")).Should().ThrowAsync<VaultObjectNotFoundException>();
         (await Certificates.GetDeletedCertificatesAsync().ToListAsync()).Should().ContainSingle().Which.Name.Should().Be("web");
         (await Vault.Keys.GetDeletedKeyAsync("web")).Name.Should().Be("web");
 
         // The managed objects move only with their certificate.
-        (await RefusedAsync(() => Vault.Keys.RecoverDeletedKeyAsync("web"), 403)).Message.Should().Contain("certificate");
+        (await RefusedAsync(() => Vault.Keys.StartRecoverDeletedKeyAsync("web"), 403)).Message.Should().Contain("certificate");
         await RefusedAsync(() => Vault.Secrets.PurgeDeletedSecretAsync("web"), 403);
 
         // The deleted name cannot be reused until it is recovered or purged.
         await RefusedAsync(() => Certificates.StartCreateCertificateAsync("web", SelfPolicy()), 409);
 
-        var recovered = await Certificates.RecoverDeletedCertificateAsync("web");
+        var recovered = (await Certificates.StartRecoverDeletedCertificateAsync("web")).Value;
         recovered.Properties.Version.Should().Be(created.Properties.Version);
         (await Vault.Keys.GetKeyAsync("web")).Properties.Version.Should().Be(created.Properties.Version);
         (await Vault.Secrets.GetSecretAsync("web")).Properties.Version.Should().Be(created.Properties.Version);
 
-        await Certificates.DeleteCertificateAsync("web");
+        await Certificates.StartDeleteCertificateAsync("web");
         await Certificates.PurgeDeletedCertificateAsync("web");
         await FluentActions.Awaiting(() => Certificates.GetDeletedCertificateAsync("web")).Should().ThrowAsync<VaultObjectNotFoundException>();
         await FluentActions.Awaiting(() => Vault.Keys.GetDeletedKeyAsync("web")).Should().ThrowAsync<VaultObjectNotFoundException>();
@@ -48,7 +48,7 @@ public sealed class CertificateLifecycleTests : CertificateTestBase
     public async Task Purge_at_the_end_of_retention_takes_the_managed_objects_too()
     {
         await CreateAsync("web", SelfPolicy());
-        await Certificates.DeleteCertificateAsync("web");
+        await Certificates.StartDeleteCertificateAsync("web");
 
         Time.Advance(TimeSpan.FromDays(90));
         (await Vault.PurgeDueDeletedObjectsAsync()).Should().Be(3);
@@ -64,8 +64,8 @@ public sealed class CertificateLifecycleTests : CertificateTestBase
         await CreateAsync("web", SelfPolicy());
         await Certificates.StartCreateCertificateAsync("web", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=web"));
 
-        await Certificates.DeleteCertificateAsync("web");
-        await Certificates.RecoverDeletedCertificateAsync("web");
+        await Certificates.StartDeleteCertificateAsync("web");
+        await Certificates.StartRecoverDeletedCertificateAsync("web");
 
         var operation = await Certificates.GetCertificateOperationAsync("web");
         operation.HasCompleted.Should().BeTrue("the pending operation went with the delete");
@@ -78,7 +78,7 @@ public sealed class CertificateLifecycleTests : CertificateTestBase
         await CreateAsync("b", SelfPolicy());
         var c = await CreateAsync("c", SelfPolicy());
         await CreateAsync("c", SelfPolicy());
-        await Certificates.DeleteCertificateAsync("b");
+        await Certificates.StartDeleteCertificateAsync("b");
         await Vault.Secrets.SetSecretAsync("plain", "value");
 
         var listed = await Certificates.GetPropertiesOfCertificatesAsync().ToListAsync();
@@ -120,7 +120,7 @@ public sealed class CertificatePurgeProtectionTests : CertificateTestBase
     public async Task A_protected_certificate_cannot_be_purged_before_its_date()
     {
         await CreateAsync("web", SelfPolicy());
-        await Certificates.DeleteCertificateAsync("web");
+        await Certificates.StartDeleteCertificateAsync("web");
 
         await RefusedAsync(() => Certificates.PurgeDeletedCertificateAsync("web"), 403);
         (await Certificates.GetDeletedCertificateAsync("web")).Name.Should().Be("web");

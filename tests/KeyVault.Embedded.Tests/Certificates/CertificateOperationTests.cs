@@ -12,18 +12,18 @@ public sealed class CertificateOperationTests : CertificateTestBase
         var operation = await StartPendingAsync("ext", "EC");
 
         operation.HasCompleted.Should().BeFalse();
-        operation.Status.Should().Be(CertificateOperation.InProgress);
-        operation.IssuerName.Should().Be("Unknown");
-        operation.Value.Should().BeNull();
+        operation.Properties.Status.Should().Be(CertificateOperation.InProgress);
+        operation.Properties.IssuerName.Should().Be("Unknown");
+        operation.HasValue.Should().BeFalse();
 
-        var csr = WriteCsr("ext.csr", operation.Csr!);
+        var csr = WriteCsr("ext.csr", operation.Properties.Csr!);
         OpenSslOk("req", "-in", csr, "-noout", "-verify").Should().Contain("verify OK");
         var text = OpenSslOk("req", "-in", csr, "-noout", "-text");
         text.Should().Contain("Subject: CN = ext.example.com");
         text.Should().Contain("DNS:ext.example.com");
         text.Should().Contain("TLS Web Server Authentication");
 
-        (await Certificates.GetCertificateOperationAsync("ext")).Csr.Should().Equal(operation.Csr);
+        (await Certificates.GetCertificateOperationAsync("ext")).Properties.Csr.Should().Equal(operation.Properties.Csr);
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class CertificateOperationTests : CertificateTestBase
         var operation = await StartPendingAsync("ext", "RSA");
         var (caCert, caKey) = OutsideCa();
         var signed = Dir.File("signed.pem");
-        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial",
+        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Properties.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial",
             "-days", "90", "-copy_extensions", "copyall", "-out", signed);
 
         var merged = await Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed), File.ReadAllBytes(caCert)]));
@@ -66,7 +66,7 @@ public sealed class CertificateOperationTests : CertificateTestBase
     {
         var first = await CreateAsync("web", SelfPolicy());
         var pending = await Certificates.StartCreateCertificateAsync("web", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=web.example.com"));
-        pending.Status.Should().Be(CertificateOperation.InProgress);
+        pending.Properties.Status.Should().Be(CertificateOperation.InProgress);
 
         (await Certificates.GetCertificateAsync("web")).Properties.Version.Should().Be(first.Properties.Version);
         (await Vault.Keys.GetKeyAsync("web")).Properties.Version.Should().Be(first.Properties.Version);
@@ -93,9 +93,9 @@ public sealed class CertificateOperationTests : CertificateTestBase
             .Should().ThrowAsync<VaultException>();
         garbage.Which.Message.Should().Contain("X509Certificates[0]");
 
-        (await Certificates.GetCertificateOperationAsync("ext")).Csr.Should().Equal(operation.Csr);
+        (await Certificates.GetCertificateOperationAsync("ext")).Properties.Csr.Should().Equal(operation.Properties.Csr);
         await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
-        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("ext").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
     }
 
     [Fact]
@@ -104,22 +104,26 @@ public sealed class CertificateOperationTests : CertificateTestBase
         var operation = await StartPendingAsync("ext", "EC");
         var (caCert, caKey) = OutsideCa();
         var signed = Dir.File("signed.pem");
-        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", signed);
+        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Properties.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", signed);
 
-        var cancelled = await Certificates.CancelCertificateOperationAsync("ext");
-        cancelled.Status.Should().Be(CertificateOperation.Cancelled);
-        cancelled.CancellationRequested.Should().BeTrue();
+        var cancelled = await Certificates.GetCertificateOperationAsync("ext");
+        await cancelled.CancelAsync();
+        cancelled.Properties.Status.Should().Be(CertificateOperation.Cancelled);
+        cancelled.HasCompleted.Should().BeTrue();
+        cancelled.HasValue.Should().BeFalse();
+        (await Certificates.GetCertificateOperationAsync("ext")).Properties.CancellationRequested.Should().BeTrue();
         var refused = await FluentActions.Awaiting(() => Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed)])))
             .Should().ThrowAsync<VaultException>();
         refused.Which.Status.Should().Be(409);
 
-        var deleted = await Certificates.DeleteCertificateOperationAsync("ext");
-        deleted.Status.Should().Be(CertificateOperation.Cancelled);
+        var deleted = await Certificates.GetCertificateOperationAsync("ext");
+        await deleted.DeleteAsync();
+        deleted.Properties.Status.Should().Be(CertificateOperation.Cancelled);
         await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
 
         // A cancelled operation is replaced by a new create.
         await StartPendingAsync("ext", "EC");
-        await Certificates.CancelCertificateOperationAsync("ext");
+        await (await Certificates.GetCertificateOperationAsync("ext")).CancelAsync();
         var replaced = await Certificates.StartCreateCertificateAsync("ext", SelfPolicy("CN=ext.example.com"));
         replaced.HasCompleted.Should().BeTrue();
         (await Certificates.GetCertificateOperationAsync("ext")).HasCompleted.Should().BeTrue();
@@ -133,12 +137,63 @@ public sealed class CertificateOperationTests : CertificateTestBase
 
         var (caCert, caKey) = OutsideCa();
         var signed = Dir.File("signed.pem");
-        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", signed);
+        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Properties.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", signed);
         var merged = await Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed)]) { Tags = { ["source"] = "outside" } });
 
         merged.Properties.Tags.Should().Contain("source", "outside");
         using var downloaded = await Certificates.DownloadCertificateAsync("ext");
         downloaded.HasPrivateKey.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Waiting_for_a_pending_operation_polls_until_the_signed_certificate_is_merged()
+    {
+        var operation = await StartPendingAsync("ext", "EC");
+        var (caCert, caKey) = OutsideCa();
+        var signed = Dir.File("signed.pem");
+        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Properties.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", signed);
+
+        var waiting = operation.WaitForCompletionAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        waiting.IsCompleted.Should().BeFalse("nothing is merged yet");
+        Time.Advance(TimeSpan.FromSeconds(5));
+        waiting.IsCompleted.Should().BeFalse("a poll found it still in progress");
+
+        var merged = await Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed)]));
+
+        // Each advance lets one poll run (it may still be finishing the last one on another thread, so a few rounds).
+        for (var round = 0; round < 50 && !waiting.IsCompleted; round++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(5));
+            await Task.WhenAny(waiting, Task.Delay(100));
+        }
+
+        var value = await waiting;
+
+        value.Properties.Version.Should().Be(merged.Properties.Version);
+        operation.HasCompleted.Should().BeTrue();
+        operation.Properties.Status.Should().Be(CertificateOperation.Completed);
+        operation.Value.Cer.Should().Equal(merged.Cer);
+    }
+
+    [Fact]
+    public async Task A_cancelled_operation_completes_without_a_value_and_waiting_on_it_says_so()
+    {
+        var operation = await StartPendingAsync("ext", "EC");
+        var other = await Certificates.GetCertificateOperationAsync("ext");
+
+        other.Cancel();
+        var act = async () => await operation.WaitForCompletionAsync();
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        operation.HasCompleted.Should().BeTrue();
+        operation.HasValue.Should().BeFalse();
+
+        other.Delete();
+        var deleted = await Certificates.StartCreateCertificateAsync("gone", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=gone.example.com"));
+        await (await Certificates.GetCertificateOperationAsync("gone")).DeleteAsync();
+        await deleted.UpdateStatusAsync();
+        deleted.HasCompleted.Should().BeTrue("a deleted operation has ended");
+        deleted.HasValue.Should().BeFalse();
     }
 
     private async Task<CertificateOperation> StartPendingAsync(string name, string keyType)

@@ -139,7 +139,7 @@ public sealed class CertificateRenewalTests : CertificateTestBase
         disabled.Properties.Enabled = false;
         await Certificates.UpdateCertificatePropertiesAsync(disabled.Properties);
         await CreateAsync("deleted", SelfPolicy());
-        await Certificates.DeleteCertificateAsync("deleted");
+        await Certificates.StartDeleteCertificateAsync("deleted");
 
         Time.Advance(TimeSpan.FromDays(340));
         var results = await Certificates.ApplyLifetimeActionsAsync();

@@ -33,9 +33,9 @@ public sealed class EventTests : VaultTestBase
         var created = await Secrets.SetSecretAsync("s", "value");
         created.Properties.Enabled = false;
         await Secrets.UpdateSecretPropertiesAsync(created.Properties);
-        await Secrets.DeleteSecretAsync("s");
-        await Secrets.RecoverDeletedSecretAsync("s");
-        await Secrets.DeleteSecretAsync("s");
+        await Secrets.StartDeleteSecretAsync("s");
+        await Secrets.StartRecoverDeletedSecretAsync("s");
+        await Secrets.StartDeleteSecretAsync("s");
         await Secrets.PurgeDeletedSecretAsync("s");
 
         _events.Seen.Select(e => (e.EventType, e.ObjectKind, e.Name)).Should().Equal(
@@ -75,7 +75,7 @@ public sealed class EventTests : VaultTestBase
         _events.Seen.Should().OnlyContain(e => e.Version == operation.Value!.Properties.Version);
 
         _events.Seen.Clear();
-        await Vault.Certificates.DeleteCertificateAsync("c");
+        await Vault.Certificates.StartDeleteCertificateAsync("c");
         _events.Seen.Select(e => e.ObjectKind).Should().BeEquivalentTo([VaultObjectKind.Certificate, VaultObjectKind.Key, VaultObjectKind.Secret]);
         _events.Seen.Should().OnlyContain(e => e.EventType == VaultEventType.Deleted);
     }
@@ -84,7 +84,7 @@ public sealed class EventTests : VaultTestBase
     public async Task Purge_at_the_end_of_retention_raises_purged()
     {
         await Secrets.SetSecretAsync("old", "v");
-        await Secrets.DeleteSecretAsync("old");
+        await Secrets.StartDeleteSecretAsync("old");
         _events.Seen.Clear();
 
         Time.Advance(TimeSpan.FromDays(90));
@@ -97,7 +97,7 @@ public sealed class EventTests : VaultTestBase
     public async Task Refused_calls_raise_nothing()
     {
         await FluentActions.Awaiting(() => Secrets.SetSecretAsync("bad_name", "v")).Should().ThrowAsync<VaultException>();
-        await FluentActions.Awaiting(() => Secrets.DeleteSecretAsync("missing")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.StartDeleteSecretAsync("missing")).Should().ThrowAsync<VaultObjectNotFoundException>();
 
         _events.Seen.Should().BeEmpty();
     }

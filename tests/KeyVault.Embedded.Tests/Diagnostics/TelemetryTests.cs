@@ -37,7 +37,7 @@ public sealed class TelemetryTests : VaultTestBase
         await Secrets.SetSecretAsync("db", SecretValue);
         await Secrets.GetSecretAsync("db");
         await Vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("k"));
-        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("missing").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("missing")).Should().ThrowAsync<VaultObjectNotFoundException>();
         await FluentActions.Awaiting(() => Secrets.SetSecretAsync("bad_name", SecretValue)).Should().ThrowAsync<VaultException>();
         await Vault.PurgeDueDeletedObjectsAsync();
 
@@ -84,7 +84,7 @@ public sealed class TelemetryTests : VaultTestBase
         await Secrets.SetSecretAsync("a", "v");
         await Secrets.GetSecretAsync("a");
         await Secrets.GetSecretAsync("a");
-        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("missing").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("missing")).Should().ThrowAsync<VaultObjectNotFoundException>();
 
         var measurements = operations.GetMeasurementSnapshot();
         measurements.Where(m => (string?)m.Tags["keyvault.operation"] == "SecretGet" && (string?)m.Tags["keyvault.outcome"] == "success").Sum(m => m.Value).Should().Be(2);
@@ -107,7 +107,7 @@ public sealed class TelemetryTests : VaultTestBase
         ActivitySource.AddActivityListener(listener);
 
         await Secrets.SetSecretAsync("traced", "v");
-        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("nope").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("nope")).Should().ThrowAsync<VaultObjectNotFoundException>();
 
         var mine = activities.Where(a => (string?)a.GetTagItem("keyvault.object_name") is "traced" or "nope").ToList();
         mine.Select(a => a.OperationName).Should().Equal("SecretSet", "SecretGet");

@@ -25,7 +25,7 @@ public sealed class BackgroundServiceTests : HostingTestBase
         (await NextPassAsync()).Purged.Should().Be(0, "the first pass runs at start, on an empty vault");
 
         await vault.Secrets.SetSecretAsync("old", "v");
-        await vault.Secrets.DeleteSecretAsync("old");
+        await vault.Secrets.StartDeleteSecretAsync("old");
         var soon = new KeyVaultSecret("soon", "v");
         soon.Properties.ExpiresOn = Start.AddDays(40);
         await vault.Secrets.SetSecretAsync(soon);

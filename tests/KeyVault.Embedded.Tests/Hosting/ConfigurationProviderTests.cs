@@ -125,7 +125,7 @@ public sealed class ConfigurationProviderTests : IDisposable
         config["Added"].Should().BeNull("disabling a secret takes it out");
 
         changed = Changed(config);
-        await shared.Vault.Secrets.DeleteSecretAsync("Feature--Flag");
+        await shared.Vault.Secrets.StartDeleteSecretAsync("Feature--Flag");
         await changed.WaitAsync(Bound);
         config["Feature:Flag"].Should().BeNull("a deleted secret goes");
     }

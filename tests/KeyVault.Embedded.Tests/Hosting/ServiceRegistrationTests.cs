@@ -122,7 +122,7 @@ public sealed class ServiceRegistrationTests : HostingTestBase
 
         // No RunAs: the caller is whoever the host's accessor names.
         (await vault.Secrets.GetSecretAsync("mine")).Value.Should().Be("1");
-        var refused = await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("theirs").AsTask()).Should().ThrowAsync<VaultException>();
+        var refused = await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("theirs")).Should().ThrowAsync<VaultException>();
         refused.Which.Message.Should().Contain("web-oid");
     }
 

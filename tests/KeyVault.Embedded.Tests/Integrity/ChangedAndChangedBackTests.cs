@@ -22,9 +22,9 @@ public sealed class ChangedAndChangedBackTests : IDisposable
         await using var vault = await EmbeddedVault.OpenAsync(options);
         await vault.Secrets.SetSecretAsync("s", "v");
         var active = _store.Records["secrets/s"].ToArray();
-        await vault.Secrets.DeleteSecretAsync("s");
+        await vault.Secrets.StartDeleteSecretAsync("s");
         var deleted = _store.Records["secrets/s"].ToArray();
-        await vault.Secrets.RecoverDeletedSecretAsync("s");
+        await vault.Secrets.StartRecoverDeletedSecretAsync("s");
         _store.Records["secrets/s"].Should().Equal(active, "a recover puts the object record back as it was (the premise of this test)");
         vault.Core.Cache.Clear();
 
@@ -36,7 +36,7 @@ public sealed class ChangedAndChangedBackTests : IDisposable
         // Bytes that stay wrong are still damage.
         _store.Records["secrets/s"] = deleted;
         vault.Core.Cache.Clear();
-        await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("s").AsTask()).Should().ThrowAsync<VaultIntegrityException>();
+        await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("s")).Should().ThrowAsync<VaultIntegrityException>();
     }
 
     public void Dispose() => _dir.Dispose();

@@ -63,7 +63,7 @@ public sealed class DamagedFileTests : IDisposable
         }
 
         await vault.Secrets.UpdateSecretPropertiesAsync(new SecretProperties("secret-4") { Enabled = false });
-        await vault.Secrets.DeleteSecretAsync("secret-5");
+        await vault.Secrets.StartDeleteSecretAsync("secret-5");
         await vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("signing"));
         await vault.Certificates.SetContactsAsync([new CertificateContact { Email = "ops@example.com" }]);
     }

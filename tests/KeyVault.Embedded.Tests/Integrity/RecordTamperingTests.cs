@@ -177,14 +177,14 @@ public sealed class RecordTamperingTests : IDisposable
         snapshots.Add(_store.Snapshot());
 
         await vault.Secrets.SetSecretAsync(new KeyVaultSecret("db-password", "second") { Properties = { ContentType = "text/plain", ExpiresOn = Start.AddYears(1) } });
-        await vault.Secrets.DeleteSecretAsync("deleted-secret");
+        await vault.Secrets.StartDeleteSecretAsync("deleted-secret");
         await vault.Keys.CreateRsaKeyAsync(new CreateRsaKeyOptions("rsa"));
         await vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("signing"));
         await vault.Keys.CreateOctKeyAsync(new CreateOctKeyOptions("wrapping"));
         await vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("deleted-key"));
         snapshots.Add(_store.Snapshot());
 
-        await vault.Keys.DeleteKeyAsync("deleted-key");
+        await vault.Keys.StartDeleteKeyAsync("deleted-key");
         var policy = new KeyRotationPolicy { ExpiresIn = "P90D" };
         policy.LifetimeActions.Add(new KeyRotationLifetimeAction(KeyRotationPolicyAction.Rotate) { TimeAfterCreate = "P30D" });
         await vault.Keys.UpdateKeyRotationPolicyAsync("signing", policy);
@@ -285,7 +285,7 @@ public sealed class RecordTamperingTests : IDisposable
                 return $"{certificate.Thumbprint}|{certificate.HasPrivateKey}";
             });
             await Run("contacts", async () => string.Join(",", (await vault.Certificates.GetContactsAsync()).Select(c => c.Email)));
-            await Run("issuers", async () => await DescribeAll(vault.Certificates.GetIssuersAsync(), i => $"{i.Name}|{i.Provider}"));
+            await Run("issuers", async () => await DescribeAll(vault.Certificates.GetPropertiesOfIssuersAsync(), i => $"{i.Name}|{i.Provider}"));
             await Run("issuer", async () => (await vault.Certificates.GetIssuerAsync("root")).CertificateName ?? string.Empty);
             await Run("role assignments", async () => string.Join(",", (await vault.Access.GetRoleAssignmentsAsync()).Select(a => $"{a.PrincipalId}|{a.RoleDefinitionId}|{a.Scope}")));
             await Run("access policies", async () => string.Join(",", (await vault.Access.GetAccessPoliciesAsync()).Select(p => p.ToString())));

@@ -154,7 +154,7 @@ public sealed class RotationTests : IDisposable
                     (await vault.Secrets.GetSecretAsync("s")).Value.Should().Be("after-rotation", $"{recordKey} put back must not bring back KEK 1's data");
                     foreach (var version in leaked.Keys.Where(k => k.StartsWith("secrets/s/", StringComparison.Ordinal)))
                     {
-                        await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("s", version[(version.LastIndexOf('/') + 1)..]).AsTask())
+                        await FluentActions.Awaiting(() => vault.Secrets.GetSecretAsync("s", version[(version.LastIndexOf('/') + 1)..]))
                             .Should().ThrowAsync<VaultException>($"{recordKey} put back");
                     }
                 }

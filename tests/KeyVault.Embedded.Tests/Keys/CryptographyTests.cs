@@ -222,10 +222,10 @@ public sealed class CryptographyTests : VaultTestBase
         using var client = KeyStore.GetCryptographyClient("k");
         client.WrapKey(KeyWrapAlgorithm.A256KW, new byte[16]);
 
-        await KeyStore.DeleteKeyAsync("k");
+        await KeyStore.StartDeleteKeyAsync("k");
         FluentActions.Invoking(() => client.WrapKey(KeyWrapAlgorithm.A256KW, new byte[16])).Should().Throw<VaultObjectNotFoundException>();
 
-        await KeyStore.RecoverDeletedKeyAsync("k");
+        await KeyStore.StartRecoverDeletedKeyAsync("k");
         client.WrapKey(KeyWrapAlgorithm.A256KW, new byte[16]).EncryptedKey.Should().HaveCount(24);
     }
 

@@ -168,18 +168,18 @@ public sealed class KeyLifecycleTests : VaultTestBase
         var v2 = await KeyStore.RotateKeyAsync("k");
         (await KeyStore.GetPropertiesOfKeyVersionsAsync("k").ToListAsync()).Select(p => p.Version).Should().Equal(v1.Properties.Version, v2.Properties.Version);
 
-        var deleted = await KeyStore.DeleteKeyAsync("k");
+        var deleted = (await KeyStore.StartDeleteKeyAsync("k")).Value;
         deleted.RecoveryId.Should().Be(new Uri(Vault.Properties.VaultUri, "deletedkeys/k"));
         deleted.ScheduledPurgeDate.Should().Be(Start.AddDays(90));
-        (await FluentActions.Awaiting(() => KeyStore.GetKeyAsync("k").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>())
+        (await FluentActions.Awaiting(() => KeyStore.GetKeyAsync("k")).Should().ThrowAsync<VaultObjectNotFoundException>())
             .Which.ErrorCode.ToString().Should().Be("KeyNotFound");
         (await FluentActions.Awaiting(() => KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("k"))).Should().ThrowAsync<VaultException>())
             .Which.ErrorCode.Should().Be(VaultErrorCode.ObjectIsDeletedButRecoverable);
         (await KeyStore.GetDeletedKeysAsync().ToListAsync()).Should().ContainSingle();
 
-        var recovered = await KeyStore.RecoverDeletedKeyAsync("k");
+        var recovered = (await KeyStore.StartRecoverDeletedKeyAsync("k")).Value;
         recovered.Properties.Version.Should().Be(v2.Properties.Version);
-        await KeyStore.DeleteKeyAsync("k");
+        await KeyStore.StartDeleteKeyAsync("k");
         await KeyStore.PurgeDeletedKeyAsync("k");
         (await KeyStore.GetDeletedKeysAsync().ToListAsync()).Should().BeEmpty();
     }

@@ -124,7 +124,7 @@ public sealed class RotationPolicyTests : VaultTestBase
     {
         await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("k"));
         await KeyStore.UpdateKeyRotationPolicyAsync("k", Policy(null, Rotate(after: "P7D")));
-        await KeyStore.DeleteKeyAsync("k");
+        await KeyStore.StartDeleteKeyAsync("k");
 
         Time.Advance(TimeSpan.FromDays(8));
 

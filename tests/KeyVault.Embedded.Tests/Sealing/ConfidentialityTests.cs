@@ -81,8 +81,8 @@ public sealed class ConfidentialityTests : IDisposable
             await vault.Secrets.UpdateSecretPropertiesAsync(new SecretProperties($"s{i}") { ContentType = "text/plain" });
         }
 
-        await vault.Secrets.DeleteSecretAsync("s0");
-        await vault.Secrets.RecoverDeletedSecretAsync("s0");
+        await vault.Secrets.StartDeleteSecretAsync("s0");
+        await vault.Secrets.StartRecoverDeletedSecretAsync("s0");
         await vault.RotateKeyEncryptionKeyAsync();
         await vault.Secrets.SetSecretAsync("s1", DistinctiveValues[1]);
     }

@@ -104,7 +104,7 @@ public sealed class IntegrityTests : IDisposable
 
         await WithVaultAsync(async v =>
         {
-            await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync("s", v1).AsTask()).Should().ThrowAsync<VaultIntegrityException>();
+            await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync("s", v1)).Should().ThrowAsync<VaultIntegrityException>();
             (await v.Secrets.GetSecretAsync("s", v2)).Value.Should().Be("second");
         });
     }
@@ -175,7 +175,7 @@ public sealed class IntegrityTests : IDisposable
 
         await WithVaultAsync(async v =>
         {
-            await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync("planted").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+            await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync("planted")).Should().ThrowAsync<VaultObjectNotFoundException>();
             (await v.Secrets.GetPropertiesOfSecretsAsync().ToListAsync()).Select(p => p.Name).Should().Equal("s");
         });
     }
@@ -188,14 +188,14 @@ public sealed class IntegrityTests : IDisposable
         {
             await v.Secrets.SetSecretAsync("s", "deleted-value");
             before = _store.Snapshot();
-            await v.Secrets.DeleteSecretAsync("s");
+            await v.Secrets.StartDeleteSecretAsync("s");
         });
 
         _store.Records["secrets/s"] = before["secrets/s"];
 
         await WithVaultAsync(async v =>
         {
-            await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync("s").AsTask()).Should().ThrowAsync<VaultIntegrityException>();
+            await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync("s")).Should().ThrowAsync<VaultIntegrityException>();
             await FluentActions.Awaiting(() => v.Secrets.GetPropertiesOfSecretsAsync().ToListAsync().AsTask()).Should().ThrowAsync<VaultIntegrityException>();
         });
     }
@@ -207,7 +207,7 @@ public sealed class IntegrityTests : IDisposable
         {
             await v.EnablePurgeProtectionAsync();
             await v.Secrets.SetSecretAsync("s", "protected");
-            await v.Secrets.DeleteSecretAsync("s");
+            await v.Secrets.StartDeleteSecretAsync("s");
         });
 
         EditJson("secrets/s", body => body["purge"] = 0);
@@ -297,7 +297,7 @@ public sealed class IntegrityTests : IDisposable
 
         await WithVaultAsync(async v =>
         {
-            await FluentActions.Awaiting(() => v.Keys.GetKeyAsync("signing").AsTask()).Should().ThrowAsync<VaultIntegrityException>();
+            await FluentActions.Awaiting(() => v.Keys.GetKeyAsync("signing")).Should().ThrowAsync<VaultIntegrityException>();
             await FluentActions.Awaiting(() => v.Keys.GetPropertiesOfKeysAsync().ToListAsync().AsTask()).Should().ThrowAsync<VaultIntegrityException>();
         });
     }
@@ -403,7 +403,7 @@ public sealed class IntegrityTests : IDisposable
                     var name = $"s{i}";
                     if (RecordKeysOf(victim) == $"secrets/{name}")
                     {
-                        await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync(name).AsTask()).Should()
+                        await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync(name)).Should()
                             .ThrowAsync<VaultIntegrityException>($"seed {seed}, round {round}");
                     }
                     else
@@ -441,10 +441,10 @@ public sealed class IntegrityTests : IDisposable
         Files.WriteOwnerOnly(Files.LogOf(path), []);
         File.Delete(KeyVault.Embedded.Storage.DataFileStream.ChecksumPath(Path.GetFullPath(path)));
         await using var reopened = await TestVaults.OpenAsync(path, _key);
-        var error = (await FluentActions.Awaiting(() => reopened.Secrets.GetSecretAsync("a").AsTask()).Should().ThrowAsync<VaultIntegrityException>()).Which;
+        var error = (await FluentActions.Awaiting(() => reopened.Secrets.GetSecretAsync("a")).Should().ThrowAsync<VaultIntegrityException>()).Which;
         error.ErrorCode.Should().Be(VaultErrorCode.IntegrityCheckFailed);
         error.Message.Should().NotContain("value-");
-        await FluentActions.Awaiting(() => reopened.Secrets.GetSecretAsync("b").AsTask()).Should().ThrowAsync<VaultIntegrityException>();
+        await FluentActions.Awaiting(() => reopened.Secrets.GetSecretAsync("b")).Should().ThrowAsync<VaultIntegrityException>();
     }
 
     private static string RecordKeysOf(string key) => key.Count(c => c == '/') == 2 ? key[..key.LastIndexOf('/')] : key;
@@ -478,7 +478,7 @@ public sealed class IntegrityTests : IDisposable
     private async Task ExpectIntegrityFailureAsync(string name, string because) =>
         await WithVaultAsync(async v =>
         {
-            var error = (await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync(name).AsTask()).Should().ThrowAsync<VaultIntegrityException>(because)).Which;
+            var error = (await FluentActions.Awaiting(() => v.Secrets.GetSecretAsync(name)).Should().ThrowAsync<VaultIntegrityException>(because)).Which;
             error.ErrorCode.Should().Be(VaultErrorCode.IntegrityCheckFailed);
         });
 

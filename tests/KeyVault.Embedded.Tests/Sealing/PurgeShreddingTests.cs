@@ -23,7 +23,7 @@ public sealed class PurgeShreddingTests : IDisposable
         await vault.Secrets.SetSecretAsync("doomed", new string('x', 5000));
         await vault.Secrets.UpdateSecretPropertiesAsync(new SecretProperties("doomed") { ContentType = "resealed" });
         await vault.Secrets.SetSecretAsync("kept", "kept-value-2");
-        await vault.Secrets.DeleteSecretAsync("doomed");
+        await vault.Secrets.StartDeleteSecretAsync("doomed");
 
         var doomed = spy.Written.Where(s => s.Key.StartsWith("secrets/doomed/", StringComparison.Ordinal)).Select(s => Fingerprint(StoredRecords.Version(s.Value).Sealed)).ToList();
         var kept = StoredRecords.Version(spy.Written.Last(s => s.Key.StartsWith("secrets/kept/", StringComparison.Ordinal)).Value).Sealed;

@@ -38,11 +38,11 @@ public sealed class ConcurrencyTests : VaultTestBase
                         (await Secrets.GetPropertiesOfSecretsAsync().ToListAsync()).Should().Contain(p => p.Name == own);
                         break;
                     case 4:
-                        await Secrets.DeleteSecretAsync(own);
-                        await FluentActions.Awaiting(() => Secrets.GetSecretAsync(own).AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+                        await Secrets.StartDeleteSecretAsync(own);
+                        await FluentActions.Awaiting(() => Secrets.GetSecretAsync(own)).Should().ThrowAsync<VaultObjectNotFoundException>();
                         break;
                     case 5:
-                        await Secrets.RecoverDeletedSecretAsync(own);
+                        await Secrets.StartRecoverDeletedSecretAsync(own);
                         sharedWrites.Should().Contain((await Secrets.GetSecretAsync("shared")).Value);
                         break;
                 }

@@ -71,9 +71,9 @@ public sealed class SecretRuleTests : IAsyncLifetime
     [Fact]
     public async Task Invalid_names_are_refused_by_every_operation()
     {
-        await RefusedAsync(() => _vault.Secrets.GetSecretAsync("bad name").AsTask());
-        await RefusedAsync(() => _vault.Secrets.DeleteSecretAsync("bad name"));
-        await RefusedAsync(() => _vault.Secrets.RecoverDeletedSecretAsync("bad name"));
+        await RefusedAsync(() => _vault.Secrets.GetSecretAsync("bad name"));
+        await RefusedAsync(() => _vault.Secrets.StartDeleteSecretAsync("bad name"));
+        await RefusedAsync(() => _vault.Secrets.StartRecoverDeletedSecretAsync("bad name"));
         await RefusedAsync(() => _vault.Secrets.PurgeDeletedSecretAsync("bad name"));
         await RefusedAsync(() => _vault.Secrets.GetDeletedSecretAsync("bad name"));
         await RefusedAsync(() => _vault.Secrets.UpdateSecretPropertiesAsync(new SecretProperties("bad name")));
@@ -157,7 +157,7 @@ public sealed class SecretRuleTests : IAsyncLifetime
     [Fact]
     public async Task A_malformed_version_is_refused()
     {
-        (await RefusedAsync(() => _vault.Secrets.GetSecretAsync("existing", "not-a-version").AsTask())).Message.Should().Contain("32");
+        (await RefusedAsync(() => _vault.Secrets.GetSecretAsync("existing", "not-a-version"))).Message.Should().Contain("32");
     }
 
     private async Task<VaultException> RefusedAsync(Func<Task> act)

@@ -110,11 +110,12 @@ public sealed class SecretVersionTests : VaultTestBase
         var v1 = await Secrets.SetSecretAsync("s", "1");
         await Secrets.SetSecretAsync("s", "2");
 
-        var older = SecretModelFactory.SecretProperties("s", version: v1.Properties.Version, enabled: false);
+        var older = SecretModelFactory.SecretProperties(name: "s", version: v1.Properties.Version);
+        older.Enabled = false;
         await Secrets.UpdateSecretPropertiesAsync(older);
 
         (await Secrets.GetSecretAsync("s")).Value.Should().Be("2");
-        var act = () => Secrets.GetSecretAsync("s", v1.Properties.Version).AsTask();
+        var act = () => Secrets.GetSecretAsync("s", v1.Properties.Version);
         (await act.Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.SecretDisabled);
     }
 
@@ -153,7 +154,7 @@ public sealed class SecretVersionTests : VaultTestBase
         await Secrets.SetSecretAsync("s", "hidden-value");
         await Secrets.UpdateSecretPropertiesAsync(new SecretProperties("s") { Enabled = false });
 
-        var act = () => Secrets.GetSecretAsync("s").AsTask();
+        var act = () => Secrets.GetSecretAsync("s");
 
         var error = (await act.Should().ThrowAsync<VaultException>()).Which;
         error.ErrorCode.Should().Be(VaultErrorCode.SecretDisabled);
@@ -168,7 +169,7 @@ public sealed class SecretVersionTests : VaultTestBase
         secret.Properties.Enabled = false;
         await Secrets.SetSecretAsync(secret);
 
-        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("s").AsTask()).Should().ThrowAsync<VaultException>();
+        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("s")).Should().ThrowAsync<VaultException>();
         await Secrets.UpdateSecretPropertiesAsync(new SecretProperties("s") { Enabled = true });
         (await Secrets.GetSecretAsync("s")).Value.Should().Be("v");
     }
@@ -194,8 +195,8 @@ public sealed class SecretVersionTests : VaultTestBase
     {
         await Secrets.SetSecretAsync("s", "v");
 
-        var missingName = () => Secrets.GetSecretAsync("nope").AsTask();
-        var missingVersion = () => Secrets.GetSecretAsync("s", new string('a', 32)).AsTask();
+        var missingName = () => Secrets.GetSecretAsync("nope");
+        var missingVersion = () => Secrets.GetSecretAsync("s", new string('a', 32));
 
         (await missingName.Should().ThrowAsync<VaultObjectNotFoundException>()).Which.ErrorCode.Should().Be(VaultErrorCode.SecretNotFound);
         var error = (await missingVersion.Should().ThrowAsync<VaultObjectNotFoundException>()).Which;
@@ -210,7 +211,7 @@ public sealed class SecretVersionTests : VaultTestBase
         await Secrets.SetSecretAsync("a", "2");
         var b = await Secrets.SetSecretAsync("b", "3");
         await Secrets.SetSecretAsync("c", "4");
-        await Secrets.DeleteSecretAsync("c");
+        await Secrets.StartDeleteSecretAsync("c");
 
         var listed = await Secrets.GetPropertiesOfSecretsAsync().ToListAsync();
 
@@ -240,7 +241,7 @@ public sealed class SecretVersionTests : VaultTestBase
 
         secret.ToString().Should().NotContain("do-not-print-me").And.Contain("***");
         secret.Properties.ToString().Should().NotContain("do-not-print-me");
-        (await Secrets.DeleteSecretAsync("s")).ToString().Should().NotContain("do-not-print-me");
+        ((await Secrets.StartDeleteSecretAsync("s")).Value).ToString().Should().NotContain("do-not-print-me");
     }
 
     [Fact]

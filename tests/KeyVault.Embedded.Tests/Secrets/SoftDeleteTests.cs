@@ -11,15 +11,15 @@ public sealed class SoftDeleteTests : VaultTestBase
         var current = await Secrets.SetSecretAsync("s", "2");
         Time.Advance(TimeSpan.FromHours(1));
 
-        var deleted = await Secrets.DeleteSecretAsync("s");
+        var deleted = (await Secrets.StartDeleteSecretAsync("s")).Value;
 
         deleted.Name.Should().Be("s");
         deleted.Properties.Version.Should().Be(current.Properties.Version);
         deleted.DeletedOn.Should().Be(Start.AddHours(1));
         deleted.ScheduledPurgeDate.Should().Be(Start.AddHours(1).AddDays(90));
         deleted.RecoveryId.Should().Be(new Uri(Vault.Properties.VaultUri, "deletedsecrets/s"));
-        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("s").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
-        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("s", current.Properties.Version).AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("s")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("s", current.Properties.Version)).Should().ThrowAsync<VaultObjectNotFoundException>();
         await FluentActions.Awaiting(() => Secrets.GetPropertiesOfSecretVersionsAsync("s").ToListAsync().AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
         (await Secrets.GetPropertiesOfSecretsAsync().ToListAsync()).Should().BeEmpty();
     }
@@ -29,7 +29,7 @@ public sealed class SoftDeleteTests : VaultTestBase
     {
         await Secrets.SetSecretAsync("a", "1");
         await Secrets.SetSecretAsync("b", "2");
-        await Secrets.DeleteSecretAsync("a");
+        await Secrets.StartDeleteSecretAsync("a");
 
         (await Secrets.GetDeletedSecretAsync("A")).Name.Should().Be("a");
         (await Secrets.GetDeletedSecretsAsync().ToListAsync()).Select(d => d.Name).Should().Equal("a");
@@ -40,7 +40,7 @@ public sealed class SoftDeleteTests : VaultTestBase
     public async Task Deleted_name_cannot_be_reused_until_recovered_or_purged()
     {
         await Secrets.SetSecretAsync("s", "v");
-        await Secrets.DeleteSecretAsync("s");
+        await Secrets.StartDeleteSecretAsync("s");
 
         var error = (await FluentActions.Awaiting(() => Secrets.SetSecretAsync("S", "new")).Should().ThrowAsync<VaultException>()).Which;
 
@@ -57,9 +57,9 @@ public sealed class SoftDeleteTests : VaultTestBase
     {
         var v1 = await Secrets.SetSecretAsync("s", "1");
         var v2 = await Secrets.SetSecretAsync("s", "2");
-        await Secrets.DeleteSecretAsync("s");
+        await Secrets.StartDeleteSecretAsync("s");
 
-        var recovered = await Secrets.RecoverDeletedSecretAsync("s");
+        var recovered = (await Secrets.StartRecoverDeletedSecretAsync("s")).Value;
 
         recovered.Version.Should().Be(v2.Properties.Version);
         (await Secrets.GetSecretAsync("s")).Value.Should().Be("2");
@@ -72,36 +72,36 @@ public sealed class SoftDeleteTests : VaultTestBase
     {
         await Secrets.SetSecretAsync("active", "v");
 
-        await FluentActions.Awaiting(() => Secrets.DeleteSecretAsync("missing")).Should().ThrowAsync<VaultObjectNotFoundException>();
-        await FluentActions.Awaiting(() => Secrets.RecoverDeletedSecretAsync("active")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.StartDeleteSecretAsync("missing")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.StartRecoverDeletedSecretAsync("active")).Should().ThrowAsync<VaultObjectNotFoundException>();
         await FluentActions.Awaiting(() => Secrets.PurgeDeletedSecretAsync("active")).Should().ThrowAsync<VaultObjectNotFoundException>();
-        await Secrets.DeleteSecretAsync("active");
-        await FluentActions.Awaiting(() => Secrets.DeleteSecretAsync("active")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await Secrets.StartDeleteSecretAsync("active");
+        await FluentActions.Awaiting(() => Secrets.StartDeleteSecretAsync("active")).Should().ThrowAsync<VaultObjectNotFoundException>();
     }
 
     [Fact]
     public async Task Purge_removes_the_secret_for_good()
     {
         await Secrets.SetSecretAsync("s", "v");
-        await Secrets.DeleteSecretAsync("s");
+        await Secrets.StartDeleteSecretAsync("s");
 
         await Secrets.PurgeDeletedSecretAsync("s");
         await ReopenAsync();
 
         await FluentActions.Awaiting(() => Secrets.GetDeletedSecretAsync("s")).Should().ThrowAsync<VaultObjectNotFoundException>();
-        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("s").AsTask()).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Secrets.GetSecretAsync("s")).Should().ThrowAsync<VaultObjectNotFoundException>();
     }
 
     [Fact]
     public async Task Soft_delete_state_survives_reopening()
     {
         await Secrets.SetSecretAsync("s", "v");
-        var deleted = await Secrets.DeleteSecretAsync("s");
+        var deleted = (await Secrets.StartDeleteSecretAsync("s")).Value;
 
         await ReopenAsync();
 
         (await Secrets.GetDeletedSecretAsync("s")).ScheduledPurgeDate.Should().Be(deleted.ScheduledPurgeDate);
-        await Secrets.RecoverDeletedSecretAsync("s");
+        await Secrets.StartRecoverDeletedSecretAsync("s");
         (await Secrets.GetSecretAsync("s")).Value.Should().Be("v");
     }
 
@@ -111,9 +111,9 @@ public sealed class SoftDeleteTests : VaultTestBase
         await Secrets.SetSecretAsync("early", "v");
         await Secrets.SetSecretAsync("late", "v");
         await Secrets.SetSecretAsync("kept", "v");
-        await Secrets.DeleteSecretAsync("early");
+        await Secrets.StartDeleteSecretAsync("early");
         Time.Advance(TimeSpan.FromDays(1));
-        await Secrets.DeleteSecretAsync("late");
+        await Secrets.StartDeleteSecretAsync("late");
 
         Time.Advance(TimeSpan.FromDays(89) - TimeSpan.FromSeconds(1));
         (await Vault.PurgeDueDeletedObjectsAsync()).Should().Be(0, "one second before the scheduled date nothing is due");
@@ -136,15 +136,15 @@ public sealed class RetentionTests : VaultTestBase
     public async Task Retention_is_fixed_at_creation()
     {
         await Secrets.SetSecretAsync("s", "v");
-        var deleted = await Secrets.DeleteSecretAsync("s");
+        var deleted = (await Secrets.StartDeleteSecretAsync("s")).Value;
         deleted.ScheduledPurgeDate.Should().Be(Start.AddDays(7));
         deleted.Properties.RecoveryLevel.Should().Be("CustomizedRecoverable+Purgeable");
 
         await ReopenAsync(o => o.SoftDeleteRetentionDays = 30);
 
         Vault.Properties.SoftDeleteRetentionDays.Should().Be(7);
-        await Secrets.RecoverDeletedSecretAsync("s");
-        (await Secrets.DeleteSecretAsync("s")).ScheduledPurgeDate.Should().Be(Start.AddDays(7));
+        await Secrets.StartRecoverDeletedSecretAsync("s");
+        ((await Secrets.StartDeleteSecretAsync("s")).Value).ScheduledPurgeDate.Should().Be(Start.AddDays(7));
     }
 
     [Theory]
@@ -173,7 +173,7 @@ public sealed class PurgeProtectionTests : VaultTestBase
     public async Task Purge_before_the_scheduled_date_is_refused()
     {
         await Secrets.SetSecretAsync("s", "v");
-        await Secrets.DeleteSecretAsync("s");
+        await Secrets.StartDeleteSecretAsync("s");
         Time.Advance(TimeSpan.FromDays(89));
 
         var error = (await FluentActions.Awaiting(() => Secrets.PurgeDeletedSecretAsync("s")).Should().ThrowAsync<VaultException>()).Which;
@@ -190,7 +190,7 @@ public sealed class PurgeProtectionTests : VaultTestBase
     public async Task The_vault_still_purges_when_retention_ends()
     {
         await Secrets.SetSecretAsync("s", "v");
-        await Secrets.DeleteSecretAsync("s");
+        await Secrets.StartDeleteSecretAsync("s");
         Time.Advance(TimeSpan.FromDays(90));
 
         (await Vault.PurgeDueDeletedObjectsAsync()).Should().Be(1);
@@ -215,7 +215,7 @@ public sealed class LatePurgeProtectionTests : VaultTestBase
     {
         Vault.Properties.PurgeProtectionEnabled.Should().BeFalse();
         await Secrets.SetSecretAsync("s", "v");
-        await Secrets.DeleteSecretAsync("s");
+        await Secrets.StartDeleteSecretAsync("s");
 
         await Vault.EnablePurgeProtectionAsync();
         await ReopenAsync();

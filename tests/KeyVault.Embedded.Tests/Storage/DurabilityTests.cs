@@ -37,9 +37,9 @@ public sealed class DurabilityTests : IAsyncLifetime
             ("set", () => secrets.SetSecretAsync("s", "v1")),
             ("set again", () => secrets.SetSecretAsync("s", "v2")),
             ("update", () => secrets.UpdateSecretPropertiesAsync(new SecretProperties("s") { ContentType = "x" })),
-            ("delete", () => secrets.DeleteSecretAsync("s")),
-            ("recover", () => secrets.RecoverDeletedSecretAsync("s")),
-            ("delete again", () => secrets.DeleteSecretAsync("s")),
+            ("delete", () => secrets.StartDeleteSecretAsync("s")),
+            ("recover", () => secrets.StartRecoverDeletedSecretAsync("s")),
+            ("delete again", () => secrets.StartDeleteSecretAsync("s")),
             ("purge", () => secrets.PurgeDeletedSecretAsync("s")),
             ("enable purge protection", () => _vault.EnablePurgeProtectionAsync()),
             ("rotate key-encryption key", () => _vault.RotateKeyEncryptionKeyAsync()),
@@ -74,7 +74,7 @@ public sealed class DurabilityTests : IAsyncLifetime
     public async Task Purge_checkpoints_into_a_flushed_data_file_before_returning()
     {
         await _vault.Secrets.SetSecretAsync("s", "v");
-        await _vault.Secrets.DeleteSecretAsync("s");
+        await _vault.Secrets.StartDeleteSecretAsync("s");
         var before = _files.Data.Events.Count;
 
         await _vault.Secrets.PurgeDeletedSecretAsync("s");
@@ -135,7 +135,7 @@ public sealed class FaultedWriteTests : IDisposable
         var full = (await FluentActions.Awaiting(async () =>
         {
             await vault.Secrets.SetSecretAsync("during", "2");
-            await vault.Secrets.DeleteSecretAsync("deleted");
+            await vault.Secrets.StartDeleteSecretAsync("deleted");
             await vault.Secrets.PurgeDeletedSecretAsync("deleted");
         }).Should().ThrowAsync<VaultException>()).Which;
 

@@ -175,51 +175,51 @@ public sealed class CryptographyClient : IDisposable
     }
 
     /// <inheritdoc cref="Encrypt(EncryptParameters, CancellationToken)"/>
-    public ValueTask<EncryptResult> EncryptAsync(EncryptParameters parameters, CancellationToken cancellationToken = default) =>
+    public Task<EncryptResult> EncryptAsync(EncryptParameters parameters, CancellationToken cancellationToken = default) =>
         Completed(this, (parameters, cancellationToken), static (c, s) => c.Encrypt(s.parameters, s.cancellationToken));
 
     /// <inheritdoc cref="Encrypt(EncryptionAlgorithm, byte[], CancellationToken)"/>
-    public ValueTask<EncryptResult> EncryptAsync(EncryptionAlgorithm algorithm, byte[] plaintext, CancellationToken cancellationToken = default) =>
+    public Task<EncryptResult> EncryptAsync(EncryptionAlgorithm algorithm, byte[] plaintext, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, plaintext, cancellationToken), static (c, s) => c.Encrypt(s.algorithm, s.plaintext, s.cancellationToken));
 
     /// <inheritdoc cref="Decrypt(DecryptParameters, CancellationToken)"/>
-    public ValueTask<DecryptResult> DecryptAsync(DecryptParameters parameters, CancellationToken cancellationToken = default) =>
+    public Task<DecryptResult> DecryptAsync(DecryptParameters parameters, CancellationToken cancellationToken = default) =>
         Completed(this, (parameters, cancellationToken), static (c, s) => c.Decrypt(s.parameters, s.cancellationToken));
 
     /// <inheritdoc cref="Decrypt(EncryptionAlgorithm, byte[], CancellationToken)"/>
-    public ValueTask<DecryptResult> DecryptAsync(EncryptionAlgorithm algorithm, byte[] ciphertext, CancellationToken cancellationToken = default) =>
+    public Task<DecryptResult> DecryptAsync(EncryptionAlgorithm algorithm, byte[] ciphertext, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, ciphertext, cancellationToken), static (c, s) => c.Decrypt(s.algorithm, s.ciphertext, s.cancellationToken));
 
     /// <inheritdoc cref="WrapKey(KeyWrapAlgorithm, byte[], CancellationToken)"/>
-    public ValueTask<WrapResult> WrapKeyAsync(KeyWrapAlgorithm algorithm, byte[] key, CancellationToken cancellationToken = default) =>
+    public Task<WrapResult> WrapKeyAsync(KeyWrapAlgorithm algorithm, byte[] key, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, key, cancellationToken), static (c, s) => c.WrapKey(s.algorithm, s.key, s.cancellationToken));
 
     /// <inheritdoc cref="UnwrapKey(KeyWrapAlgorithm, byte[], CancellationToken)"/>
-    public ValueTask<UnwrapResult> UnwrapKeyAsync(KeyWrapAlgorithm algorithm, byte[] encryptedKey, CancellationToken cancellationToken = default) =>
+    public Task<UnwrapResult> UnwrapKeyAsync(KeyWrapAlgorithm algorithm, byte[] encryptedKey, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, encryptedKey, cancellationToken), static (c, s) => c.UnwrapKey(s.algorithm, s.encryptedKey, s.cancellationToken));
 
     /// <inheritdoc cref="Sign(SignatureAlgorithm, byte[], CancellationToken)"/>
-    public ValueTask<SignResult> SignAsync(SignatureAlgorithm algorithm, byte[] digest, CancellationToken cancellationToken = default) =>
+    public Task<SignResult> SignAsync(SignatureAlgorithm algorithm, byte[] digest, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, digest, cancellationToken), static (c, s) => c.Sign(s.algorithm, s.digest, s.cancellationToken));
 
     /// <inheritdoc cref="Verify(SignatureAlgorithm, byte[], byte[], CancellationToken)"/>
-    public ValueTask<VerifyResult> VerifyAsync(SignatureAlgorithm algorithm, byte[] digest, byte[] signature, CancellationToken cancellationToken = default) =>
+    public Task<VerifyResult> VerifyAsync(SignatureAlgorithm algorithm, byte[] digest, byte[] signature, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, digest, signature, cancellationToken), static (c, s) => c.Verify(s.algorithm, s.digest, s.signature, s.cancellationToken));
 
     /// <inheritdoc cref="SignData(SignatureAlgorithm, byte[], CancellationToken)"/>
-    public ValueTask<SignResult> SignDataAsync(SignatureAlgorithm algorithm, byte[] data, CancellationToken cancellationToken = default) =>
+    public Task<SignResult> SignDataAsync(SignatureAlgorithm algorithm, byte[] data, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, data, cancellationToken), static (c, s) => c.SignData(s.algorithm, s.data, s.cancellationToken));
 
     /// <inheritdoc cref="SignData(SignatureAlgorithm, Stream, CancellationToken)"/>
-    public ValueTask<SignResult> SignDataAsync(SignatureAlgorithm algorithm, Stream data, CancellationToken cancellationToken = default) =>
+    public Task<SignResult> SignDataAsync(SignatureAlgorithm algorithm, Stream data, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, data, cancellationToken), static (c, s) => c.SignData(s.algorithm, s.data, s.cancellationToken));
 
     /// <inheritdoc cref="VerifyData(SignatureAlgorithm, byte[], byte[], CancellationToken)"/>
-    public ValueTask<VerifyResult> VerifyDataAsync(SignatureAlgorithm algorithm, byte[] data, byte[] signature, CancellationToken cancellationToken = default) =>
+    public Task<VerifyResult> VerifyDataAsync(SignatureAlgorithm algorithm, byte[] data, byte[] signature, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, data, signature, cancellationToken), static (c, s) => c.VerifyData(s.algorithm, s.data, s.signature, s.cancellationToken));
 
     /// <inheritdoc cref="VerifyData(SignatureAlgorithm, Stream, byte[], CancellationToken)"/>
-    public ValueTask<VerifyResult> VerifyDataAsync(SignatureAlgorithm algorithm, Stream data, byte[] signature, CancellationToken cancellationToken = default) =>
+    public Task<VerifyResult> VerifyDataAsync(SignatureAlgorithm algorithm, Stream data, byte[] signature, CancellationToken cancellationToken = default) =>
         Completed(this, (algorithm, data, signature, cancellationToken), static (c, s) => c.VerifyData(s.algorithm, s.data, s.signature, s.cancellationToken));
 
     /// <summary>Retires the key material this client holds; it is zeroed when no call is using it.</summary>
@@ -243,15 +243,15 @@ public sealed class CryptographyClient : IDisposable
     };
 
     // The work is synchronous; an exception travels in the task, as from an async method.
-    private static ValueTask<TResult> Completed<TState, TResult>(CryptographyClient client, TState state, Func<CryptographyClient, TState, TResult> work)
+    private static Task<TResult> Completed<TState, TResult>(CryptographyClient client, TState state, Func<CryptographyClient, TState, TResult> work)
     {
         try
         {
-            return ValueTask.FromResult(work(client, state));
+            return Task.FromResult(work(client, state));
         }
         catch (Exception ex)
         {
-            return ValueTask.FromException<TResult>(ex);
+            return Task.FromException<TResult>(ex);
         }
     }
 }

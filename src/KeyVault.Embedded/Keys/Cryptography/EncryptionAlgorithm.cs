@@ -1,9 +1,19 @@
 namespace KeyVault.Embedded.Keys.Cryptography;
 
 /// <summary>An encryption algorithm (JWA names, as Azure Key Vault's).</summary>
-/// <param name="Value">The algorithm's name, for example <c>RSA-OAEP-256</c>.</param>
-public readonly record struct EncryptionAlgorithm(string Value)
+public readonly struct EncryptionAlgorithm : IEquatable<EncryptionAlgorithm>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public EncryptionAlgorithm(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>RSAES-PKCS1-v1_5. Kept for compatibility; prefer <see cref="RsaOaep256"/>.</summary>
     public static EncryptionAlgorithm Rsa15 { get; } = new("RSA1_5");
 
@@ -31,10 +41,37 @@ public readonly record struct EncryptionAlgorithm(string Value)
     /// <summary>AES-CBC with a 256-bit key and PKCS#7 padding.</summary>
     public static EncryptionAlgorithm A256CbcPad { get; } = new("A256CBCPAD");
 
-    /// <summary>Converts a string to an algorithm.</summary>
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(EncryptionAlgorithm left, EncryptionAlgorithm right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(EncryptionAlgorithm left, EncryptionAlgorithm right) => !left.Equals(right);
+
+    /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator EncryptionAlgorithm(string value) => new(value);
 
-    /// <summary>The algorithm's name.</summary>
-    public override string ToString() => Value;
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(EncryptionAlgorithm other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is EncryptionAlgorithm other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
+    /// <summary>The name.</summary>
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

@@ -1,9 +1,19 @@
 namespace KeyVault.Embedded.Keys.Cryptography;
 
 /// <summary>A key wrap algorithm (JWA names, as Azure Key Vault's).</summary>
-/// <param name="Value">The algorithm's name, for example <c>A256KW</c>.</param>
-public readonly record struct KeyWrapAlgorithm(string Value)
+public readonly struct KeyWrapAlgorithm : IEquatable<KeyWrapAlgorithm>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public KeyWrapAlgorithm(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>RSAES-OAEP with SHA-1.</summary>
     public static KeyWrapAlgorithm RsaOaep { get; } = new("RSA-OAEP");
 
@@ -19,10 +29,37 @@ public readonly record struct KeyWrapAlgorithm(string Value)
     /// <summary>AES key wrap (RFC 3394) with a 256-bit key.</summary>
     public static KeyWrapAlgorithm A256KW { get; } = new("A256KW");
 
-    /// <summary>Converts a string to an algorithm.</summary>
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(KeyWrapAlgorithm left, KeyWrapAlgorithm right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(KeyWrapAlgorithm left, KeyWrapAlgorithm right) => !left.Equals(right);
+
+    /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator KeyWrapAlgorithm(string value) => new(value);
 
-    /// <summary>The algorithm's name.</summary>
-    public override string ToString() => Value;
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(KeyWrapAlgorithm other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is KeyWrapAlgorithm other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
+    /// <summary>The name.</summary>
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

@@ -1,9 +1,19 @@
 namespace KeyVault.Embedded.Keys.Cryptography;
 
 /// <summary>A signature algorithm (JWA names, as Azure Key Vault's). ECDSA signatures are JWS r‖s.</summary>
-/// <param name="Value">The algorithm's name, for example <c>ES256</c>.</param>
-public readonly record struct SignatureAlgorithm(string Value)
+public readonly struct SignatureAlgorithm : IEquatable<SignatureAlgorithm>
 {
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public SignatureAlgorithm(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
     /// <summary>RSASSA-PKCS1-v1_5 with SHA-256.</summary>
     public static SignatureAlgorithm RS256 { get; } = new("RS256");
 
@@ -34,10 +44,37 @@ public readonly record struct SignatureAlgorithm(string Value)
     /// <summary>ECDSA on P-521 with SHA-512.</summary>
     public static SignatureAlgorithm ES512 { get; } = new("ES512");
 
-    /// <summary>Converts a string to an algorithm.</summary>
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(SignatureAlgorithm left, SignatureAlgorithm right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(SignatureAlgorithm left, SignatureAlgorithm right) => !left.Equals(right);
+
+    /// <summary>Converts a string.</summary>
     /// <param name="value">The name.</param>
     public static implicit operator SignatureAlgorithm(string value) => new(value);
 
-    /// <summary>The algorithm's name.</summary>
-    public override string ToString() => Value;
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(SignatureAlgorithm other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is SignatureAlgorithm other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
+    /// <summary>The name.</summary>
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
 }

@@ -1,0 +1,56 @@
+namespace KeyVault.Embedded.Secrets;
+
+/// <summary>The media type of a certificate's managed secret (its content type): PKCS#12 (the value is base64) or PEM. Passed as <c>outContentType</c> to read a PKCS#12 one as PEM.</summary>
+public readonly struct SecretContentType : IEquatable<SecretContentType>
+{
+    private readonly string _value;
+
+    /// <summary>Creates a value; the predefined ones are the static properties.</summary>
+    /// <param name="value">The name, compared without regard to case.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public SecretContentType(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+    }
+
+    /// <summary>PKCS#12 (PFX), base64 in the secret value.</summary>
+    public static SecretContentType Pkcs12 { get; } = new("application/x-pkcs12");
+
+    /// <summary>PEM: private key (when exportable), certificate, chain.</summary>
+    public static SecretContentType Pem { get; } = new("application/x-pem-file");
+
+    /// <summary>The name as given (null for the default value).</summary>
+    internal string Value => _value;
+
+    /// <summary>Whether two values have the same name, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they are equal.</returns>
+    public static bool operator ==(SecretContentType left, SecretContentType right) => left.Equals(right);
+
+    /// <summary>Whether two values have different names, without regard to case.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>True when they differ.</returns>
+    public static bool operator !=(SecretContentType left, SecretContentType right) => !left.Equals(right);
+
+    /// <summary>Converts a string.</summary>
+    /// <param name="value">The name.</param>
+    public static implicit operator SecretContentType(string value) => new(value);
+
+    /// <summary>Whether <paramref name="other"/> has the same name, without regard to case.</summary>
+    /// <param name="other">The other value.</param>
+    /// <returns>True when they are equal.</returns>
+    public bool Equals(SecretContentType other) => string.Equals(_value, other._value, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is SecretContentType other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
+
+    /// <summary>The name.</summary>
+    /// <returns>The name as given.</returns>
+    public override string ToString() => _value;
+}

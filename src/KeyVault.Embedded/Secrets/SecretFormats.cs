@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace KeyVault.Embedded.Secrets;
+
+/// <summary>
+/// Azure's <c>outContentType</c>: a certificate's PKCS#12 secret read as PEM (the private key as PKCS#8, then the
+/// certificate, then its chain), the one conversion Azure offers.
+/// </summary>
+internal static class SecretFormats
+{
+    public static KeyVaultSecret Convert(KeyVaultSecret secret, SecretContentType target)
+    {
+        var properties = secret.Properties;
+        if (properties.ContentType is { } own && new SecretContentType(own) == target)
+        {
+            return secret;
+        }
+
+        if (!properties.Managed || properties.ContentType is not { } stored || new SecretContentType(stored) != SecretContentType.Pkcs12 || target != SecretContentType.Pem)
+        {
+            throw VaultErrors.BadParameter($"Secret '{secret.Name}' cannot be read as {target}: the only conversion is of a certificate's {SecretContentType.Pkcs12} secret to {SecretContentType.Pem}.");
+        }
+
+        return new KeyVaultSecret(properties, ToPem(secret));
+    }
+
+    private static string ToPem(KeyVaultSecret secret)
+    {
+        var pfx = System.Convert.FromBase64String(secret.Value);
+        try
+        {
+            var certificates = X509CertificateLoader.LoadPkcs12Collection(pfx, null, X509KeyStorageFlags.Exportable | X509KeyStorageFlags.EphemeralKeySet);
+            try
+            {
+                var leaf = certificates.FirstOrDefault(c => c.HasPrivateKey) ?? certificates[0];
+                var pem = new StringBuilder();
+                using (AsymmetricAlgorithm? key = (AsymmetricAlgorithm?)leaf.GetRSAPrivateKey() ?? leaf.GetECDsaPrivateKey())
+                {
+                    if (key is not null)
+                    {
+                        pem.AppendLine(key.ExportPkcs8PrivateKeyPem());
+                    }
+                }
+
+                pem.AppendLine(leaf.ExportCertificatePem());
+                foreach (var other in certificates.Where(c => !ReferenceEquals(c, leaf)))
+                {
+                    pem.AppendLine(other.ExportCertificatePem());
+                }
+
+                return pem.ToString();
+            }
+            finally
+            {
+                foreach (var certificate in certificates)
+                {
+                    certificate.Dispose();
+                }
+            }
+        }
+        catch (CryptographicException ex)
+        {
+            throw VaultErrors.BadParameter($"Secret '{secret.Name}' does not hold a readable PKCS#12 certificate ({ex.GetType().Name}).");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pfx);
+        }
+    }
+}
