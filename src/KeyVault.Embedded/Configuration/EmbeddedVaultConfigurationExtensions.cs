@@ -24,6 +24,7 @@ public static class EmbeddedVaultConfigurationExtensions
         var options = new EmbeddedVaultConfigurationOptions();
         if (builder is IConfiguration configuration && configuration.GetSection(EmbeddedVaultDefaults.SectionName) is { } section && section.Exists())
         {
+            // Bound by generated code (EnableConfigurationBindingGenerator in the project), no reflection: trim and AOT safe.
             section.Bind(options.Vault);
         }
 

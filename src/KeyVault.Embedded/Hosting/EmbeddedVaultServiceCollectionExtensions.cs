@@ -48,6 +48,7 @@ public static class EmbeddedVaultServiceCollectionExtensions
         var section = configuration is IConfigurationSection named ? named : configuration.GetSection(DefaultSectionName);
         return Register(services, section.Path, section, options =>
         {
+            // Bound by generated code (EnableConfigurationBindingGenerator in the project), no reflection: trim and AOT safe.
             options.Bind(section);
             if (configure is not null)
             {

@@ -77,6 +77,34 @@ public sealed class PackageTests : IDisposable
 
         using var dll = new PEReader(new MemoryStream(package.GetEntry($"lib/net10.0/{project}.dll")!.Open().ReadAllBytes()));
         dll.ReadDebugDirectory().Should().Contain(e => e.Type == DebugDirectoryEntryType.Reproducible, "the build is deterministic");
+        AssemblyMetadata(dll.GetMetadataReader()).Should().Contain(("IsTrimmable", "True"),
+            "every library declares IsAotCompatible (its own code passes the trimming and AOT analyzers), which marks it trimmable");
+    }
+
+    /// <summary>The assembly's <c>[AssemblyMetadata(key, value)]</c> pairs.</summary>
+    private static List<(string Key, string? Value)> AssemblyMetadata(MetadataReader reader)
+    {
+        var pairs = new List<(string, string?)>();
+        foreach (var handle in reader.GetAssemblyDefinition().GetCustomAttributes())
+        {
+            var attribute = reader.GetCustomAttribute(handle);
+            if (attribute.Constructor.Kind != HandleKind.MemberReference)
+            {
+                continue;
+            }
+
+            var type = reader.GetMemberReference((MemberReferenceHandle)attribute.Constructor).Parent;
+            if (type.Kind != HandleKind.TypeReference || reader.GetString(reader.GetTypeReference((TypeReferenceHandle)type).Name) != "AssemblyMetadataAttribute")
+            {
+                continue;
+            }
+
+            var blob = reader.GetBlobReader(attribute.Value);
+            blob.ReadUInt16().Should().Be(1, "a custom attribute blob starts with its prolog");
+            pairs.Add((blob.ReadSerializedString()!, blob.ReadSerializedString()));
+        }
+
+        return pairs;
     }
 
     public void Dispose() => _dir.Dispose();
