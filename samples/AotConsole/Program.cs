@@ -59,6 +59,12 @@ try
         tampered[0] ^= 1;
         Check(!(await crypto.VerifyAsync(SignatureAlgorithm.ES256, tampered, signature.Signature)).IsValid, "the signature verifies over another digest");
         Console.WriteLine($"key: EC P-256 {key.Properties.Version} signed and verified (ES256)");
+
+        // The public JWK as JSON through the generated metadata (reflection-based serialization is off here).
+        var json = System.Text.Json.JsonSerializer.Serialize(key.Key, JsonWebKeyJsonContext.Default.JsonWebKey);
+        var parsed = System.Text.Json.JsonSerializer.Deserialize(json, JsonWebKeyJsonContext.Default.JsonWebKey);
+        Check(parsed is not null && parsed.X!.AsSpan().SequenceEqual(key.Key.X) && json.Contains("\"key_ops\":[\"sign\",\"verify\"]", StringComparison.Ordinal), $"the JWK JSON does not round-trip: {json}");
+        Console.WriteLine("key: public JWK written and read as RFC 7517 JSON");
     }
 
     Console.WriteLine("OK");

@@ -41,6 +41,8 @@ public sealed class JwkInteropTests : VaultTestBase
         var verifier = theirs.CryptoProviderFactory.CreateForVerifying(theirs, IdentityModel.SecurityAlgorithms.EcdsaSha256);
         verifier.Verify(data, signature).Should().BeTrue("the outside library reads our key and verifies the vault's ES256 signature");
         JsonSerializer.Deserialize<JsonWebKey>(json)!.X.Should().Equal(jwk.X, "and our own JSON reads back");
+        JsonSerializer.Serialize(jwk, JsonWebKeyJsonContext.Default.JsonWebKey).Should().Be(json, "the generated metadata (trimmed and AOT apps) writes the same JSON");
+        JsonSerializer.Deserialize(json, JsonWebKeyJsonContext.Default.JsonWebKey)!.KeyOps.Should().Equal(jwk.KeyOps);
     }
 
     [Fact]
