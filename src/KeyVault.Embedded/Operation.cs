@@ -15,7 +15,7 @@ public abstract class Operation<T>
     /// <summary>The polling interval Azure's SDK uses by default for Key Vault operations.</summary>
     private static readonly TimeSpan DefaultPollingInterval = TimeSpan.FromSeconds(1);
 
-    private T? _value;
+    private volatile T? _value;
 
     private protected Operation(string id, T? value)
     {
@@ -34,7 +34,7 @@ public abstract class Operation<T>
 
     /// <summary>The result.</summary>
     /// <exception cref="InvalidOperationException">The operation has not completed with a result.</exception>
-    public T Value => _value ?? throw new InvalidOperationException($"The operation '{Id}' has not completed, so it has no value yet.");
+    public virtual T Value => _value ?? throw new InvalidOperationException($"The operation '{Id}' has not completed, so it has no value yet.");
 
     /// <summary>The clock used between polls.</summary>
     private protected virtual TimeProvider Clock => TimeProvider.System;

@@ -80,6 +80,11 @@ internal sealed class CertificateLifetime
                 {
                     failed[current.Name] = ex;
                 }
+                catch (Exception ex) when (MalformedInput.Is(ex))
+                {
+                    // A policy that cannot be issued (it passed the rules of its day) fails its own renewal, not the pass.
+                    failed[current.Name] = VaultErrors.BadParameter($"Certificate '{current.Name}' could not be renewed from its policy ({ex.GetType().Name}).");
+                }
             }
             else if (policy.NotifiedVersion != current.Version)
             {

@@ -34,12 +34,12 @@ internal sealed class CertificateModels
             state.Issuer ?? WellKnownIssuerNames.Unknown,
             state.Status ?? CertificateOperation.InProgress,
             state.Csr is null ? null : Convert.FromBase64String(state.Csr),
-            state.Status == CertificateOperation.Cancelled), null);
+            state.Status == CertificateOperation.Cancelled), null, operation.Version);
     }
 
     /// <summary>The state of an operation that has issued <paramref name="certificate"/>.</summary>
     public OperationState Completed(KeyVaultCertificateWithPolicy certificate) =>
-        new(new CertificateOperationProperties(certificate.Name, _core.Uri, certificate.Policy.IssuerName, CertificateOperation.Completed, null, false), certificate);
+        new(new CertificateOperationProperties(certificate.Name, _core.Uri, certificate.Policy.IssuerName, CertificateOperation.Completed, null, false), certificate, null);
 
     /// <summary>The certificate of a version (its payload is the DER).</summary>
     public X509Certificate2 LoadCertificate(ObjectVersion version)
@@ -83,4 +83,5 @@ internal sealed class CertificateModels
 }
 
 /// <summary>A certificate operation's state, which the store hands out as a <see cref="CertificateOperation"/>.</summary>
-internal sealed record OperationState(CertificateOperationProperties Properties, KeyVaultCertificateWithPolicy? Value);
+/// <remarks><paramref name="PendingVersion"/>: the version a pending request becomes when merged.</remarks>
+internal sealed record OperationState(CertificateOperationProperties Properties, KeyVaultCertificateWithPolicy? Value, string? PendingVersion);

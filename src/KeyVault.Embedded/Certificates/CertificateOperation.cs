@@ -23,7 +23,12 @@ public sealed class CertificateOperation : Operation<KeyVaultCertificateWithPoli
 
     private readonly CertificateStore _store;
     private readonly TimeProvider _clock;
-    private bool _deleted;
+    private volatile CertificateOperationProperties _properties;
+    private volatile bool _deleted;
+
+    // The version the pending request will become once merged: a certificate read as completed is this operation's
+    // result only if it is that version (else the request was deleted and the certificate is an older one).
+    private string? _pendingVersion;
 
     /// <summary>
     /// The operation of certificate <paramref name="name"/>, to be read by <see cref="UpdateStatusAsync"/> (or cancelled or
@@ -39,58 +44,86 @@ public sealed class CertificateOperation : Operation<KeyVaultCertificateWithPoli
     }
 
     private CertificateOperation(CertificateStore store, string name)
-        : this(store, store.Clock, new CertificateOperationProperties(name ?? throw new ArgumentNullException(nameof(name)), store.VaultUri, WellKnownIssuerNames.Unknown, null, null, false), null)
+        : this(store, store.Clock, new OperationState(new CertificateOperationProperties(name ?? throw new ArgumentNullException(nameof(name)), store.VaultUri, WellKnownIssuerNames.Unknown, null, null, false), null, null))
     {
     }
 
-    internal CertificateOperation(CertificateStore store, TimeProvider clock, CertificateOperationProperties properties, KeyVaultCertificateWithPolicy? value)
-        : base(properties.Id?.ToString() ?? properties.Name, value)
+    internal CertificateOperation(CertificateStore store, TimeProvider clock, OperationState state)
+        : base(state.Properties.Id?.ToString() ?? state.Properties.Name, state.Value)
     {
         _store = store;
         _clock = clock;
-        Properties = properties;
+        _properties = state.Properties;
+        _pendingVersion = state.PendingVersion;
     }
 
     /// <summary>The operation's state as last read.</summary>
-    public CertificateOperationProperties Properties { get; private set; }
+    public CertificateOperationProperties Properties => _properties;
 
     /// <summary>Whether the operation has ended: completed, cancelled or deleted.</summary>
-    public override bool HasCompleted => _deleted || Properties.Status is Completed or Cancelled;
+    public override bool HasCompleted => _deleted || _properties.Status is Completed or Cancelled;
+
+    /// <summary>The issued certificate.</summary>
+    /// <exception cref="OperationCanceledException">The operation was cancelled, so it has no value (as in Azure).</exception>
+    /// <exception cref="InvalidOperationException">The operation has not completed, or was deleted.</exception>
+    public override KeyVaultCertificateWithPolicy Value
+    {
+        get
+        {
+            if (HasValue)
+            {
+                return base.Value;
+            }
+
+            if (_deleted)
+            {
+                throw new InvalidOperationException($"The certificate operation for '{_properties.Name}' was deleted, so no value is available.");
+            }
+
+            return _properties.Status == Cancelled
+                ? throw new OperationCanceledException($"The certificate operation for '{_properties.Name}' was cancelled, so no value is available.")
+                : base.Value;
+        }
+    }
 
     private protected override TimeProvider Clock => _clock;
 
-    /// <summary>Reads the operation's state again; once it has completed, <see cref="Operation{T}.Value"/> is the certificate.</summary>
+    /// <summary>Reads the operation's state again; once it has completed, <see cref="Value"/> is the certificate.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="OperationCanceledException">The operation was cancelled, so it has no value (as in Azure).</exception>
     public override void UpdateStatus(CancellationToken cancellationToken = default) => Sync.Wait(UpdateStatusAsync(cancellationToken));
 
-    /// <summary>Reads the operation's state again; once it has completed, <see cref="Operation{T}.Value"/> is the certificate.</summary>
+    /// <summary>Reads the operation's state again; once it has completed, <see cref="Value"/> is the certificate.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the state is read.</returns>
-    /// <exception cref="OperationCanceledException">The operation was cancelled, so it has no value (as in Azure).</exception>
     public override async ValueTask UpdateStatusAsync(CancellationToken cancellationToken = default)
     {
-        if (!_deleted && Properties.Status != Completed)
+        if (_deleted || HasValue)
         {
-            try
-            {
-                var fresh = await _store.ReadOperationAsync(Properties.Name, cancellationToken).ConfigureAwait(false);
-                Properties = fresh.Properties;
-                if (fresh.Value is not null)
-                {
-                    SetValue(fresh.Value);
-                }
-            }
-            catch (VaultObjectNotFoundException)
-            {
-                // Deleted (with or without its certificate): done, with no value, as Azure's operation after a 404.
-                _deleted = true;
-            }
+            return;
         }
 
-        if (Properties.Status == Cancelled)
+        try
         {
-            throw new OperationCanceledException($"The certificate operation for '{Properties.Name}' was cancelled, so no value is available.");
+            var fresh = await _store.ReadOperationAsync(_properties.Name, cancellationToken).ConfigureAwait(false);
+            if (fresh.Value is { } certificate)
+            {
+                if (_pendingVersion is not null && certificate.Properties.Version != _pendingVersion)
+                {
+                    // The request this operation tracked is gone and the current certificate is an older one.
+                    _deleted = true;
+                    return;
+                }
+
+                SetValue(certificate); // before the status, so that whoever sees it completed finds the value
+            }
+
+            _pendingVersion ??= fresh.PendingVersion;
+            _properties = fresh.Properties;
+        }
+        catch (VaultObjectNotFoundException)
+        {
+            // Deleted (with or without its certificate): done, with no value, as Azure's operation after a 404.
+            _deleted = true;
         }
     }
 
@@ -102,7 +135,7 @@ public sealed class CertificateOperation : Operation<KeyVaultCertificateWithPoli
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
     /// <returns>A task that completes when the cancellation is on disk.</returns>
     public async Task CancelAsync(CancellationToken cancellationToken = default) =>
-        Properties = (await _store.CancelOperationAsync(Properties.Name, cancellationToken).ConfigureAwait(false)).Properties;
+        _properties = (await _store.CancelOperationAsync(_properties.Name, cancellationToken).ConfigureAwait(false)).Properties;
 
     /// <summary>Deletes the operation (and its pending key); a certificate already issued stays.</summary>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>
@@ -113,7 +146,7 @@ public sealed class CertificateOperation : Operation<KeyVaultCertificateWithPoli
     /// <returns>A task that completes when the deletion is on disk.</returns>
     public async Task DeleteAsync(CancellationToken cancellationToken = default)
     {
-        Properties = (await _store.DeleteOperationAsync(Properties.Name, cancellationToken).ConfigureAwait(false)).Properties;
+        _properties = (await _store.DeleteOperationAsync(_properties.Name, cancellationToken).ConfigureAwait(false)).Properties;
         _deleted = true;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json;
 using KeyVault.Embedded.Keys;
 using KeyVault.Embedded.Keys.Cryptography;
@@ -311,9 +312,9 @@ internal static class CertificatePolicies
 
         foreach (var email in sans.Emails)
         {
-            if (string.IsNullOrWhiteSpace(email) || email.IndexOf('@') is < 1 || email.Any(char.IsWhiteSpace))
+            if (string.IsNullOrWhiteSpace(email) || email.IndexOf('@') is < 1 || email.Any(char.IsWhiteSpace) || !Ascii.IsValid(email))
             {
-                throw VaultErrors.BadParameter($"SubjectAlternativeNames.Emails '{email}' is not an email address.");
+                throw VaultErrors.BadParameter($"SubjectAlternativeNames.Emails '{email}' is not an email address (ASCII, as the certificate's rfc822Name is an IA5String).");
             }
         }
 
@@ -335,9 +336,12 @@ internal static class CertificatePolicies
 
         foreach (var uri in sans.UniformResourceIdentifiers)
         {
-            if (!Uri.TryCreate(uri, UriKind.Absolute, out _) || uri.Any(char.IsWhiteSpace))
+            // An IA5String in the certificate: ASCII only (an IRI's host in its punycode form). A local path such as
+            // "/x" parses as an absolute file URI on Unix, so the text must name its scheme.
+            if (!Ascii.IsValid(uri) || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.IsFile || parsed.IsUnc
+                || !uri.StartsWith(parsed.Scheme + ":", StringComparison.OrdinalIgnoreCase) || uri.Any(char.IsWhiteSpace))
             {
-                throw VaultErrors.BadParameter($"SubjectAlternativeNames.UniformResourceIdentifiers '{uri}' is not an absolute URI.");
+                throw VaultErrors.BadParameter($"SubjectAlternativeNames.UniformResourceIdentifiers '{uri}' is not an absolute ASCII URI with a scheme.");
             }
         }
     }

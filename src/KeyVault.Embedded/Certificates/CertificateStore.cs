@@ -295,7 +295,7 @@ internal sealed class CertificateStore : ICertificateStore
     public Task<CertificateLifetimeActionResults> ApplyLifetimeActionsAsync(CancellationToken cancellationToken = default) =>
         Run(VaultOperation.CertificateLifetimeActionsApply, null, (this, cancellationToken), static s => s.Item1._lifetime.ApplyAsync(s.cancellationToken), cancellationToken);
 
-    private CertificateOperation ToOperation(OperationState state) => new(this, _core.Time, state.Properties, state.Value);
+    private CertificateOperation ToOperation(OperationState state) => new(this, _core.Time, state);
 
     // Certificates with a version, then names whose only state is a pending creation (Azure's includePending), read in
     // one operation.

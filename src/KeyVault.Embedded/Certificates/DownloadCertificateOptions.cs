@@ -28,8 +28,10 @@ public sealed class DownloadCertificateOptions
 
     /// <summary>
     /// How the private key is held. The vault always returns the key in memory, never in a key store or file
-    /// (<see cref="X509KeyStorageFlags.EphemeralKeySet"/>); only that and <see cref="X509KeyStorageFlags.DefaultKeySet"/>
-    /// and <see cref="X509KeyStorageFlags.Exportable"/> are accepted.
+    /// (<see cref="X509KeyStorageFlags.EphemeralKeySet"/>), and that key can be exported whatever the flags say (it was
+    /// exportable from the vault already); so only <see cref="X509KeyStorageFlags.DefaultKeySet"/>,
+    /// <see cref="X509KeyStorageFlags.EphemeralKeySet"/> and <see cref="X509KeyStorageFlags.Exportable"/> are accepted,
+    /// and a flag that asks for a persisted or machine key set is refused.
     /// </summary>
     public X509KeyStorageFlags KeyStorageFlags { get; set; } = X509KeyStorageFlags.DefaultKeySet;
 

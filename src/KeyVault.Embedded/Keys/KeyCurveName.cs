@@ -6,13 +6,17 @@ public readonly struct KeyCurveName : IEquatable<KeyCurveName>
 {
     private readonly string _value;
 
+    // The predefined names, in their predefined spelling: a value equal to one (ignoring case) takes that spelling, so
+    // what is stored and compared inside the vault is always the canonical name.
+    private static readonly string[] Known = ["P-256", "P-256K", "P-384", "P-521"];
+
     /// <summary>Creates a value; the predefined ones are the static properties.</summary>
-    /// <param name="value">The name, compared without regard to case.</param>
+    /// <param name="value">The name, compared without regard to case; a predefined name takes its predefined spelling.</param>
     /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
     public KeyCurveName(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        _value = value;
+        _value = Array.Find(Known, known => string.Equals(known, value, StringComparison.OrdinalIgnoreCase)) ?? value;
     }
 
     /// <summary>NIST P-256 (secp256r1), for ES256.</summary>
@@ -27,7 +31,7 @@ public readonly struct KeyCurveName : IEquatable<KeyCurveName>
     /// <summary>NIST P-521, for ES512.</summary>
     public static KeyCurveName P521 { get; } = new("P-521");
 
-    /// <summary>The name as given (null for the default value).</summary>
+    /// <summary>The name: the predefined spelling of a predefined one, else as given (null for the default value).</summary>
     internal string Value => _value;
 
     /// <summary>Whether two values have the same name, without regard to case.</summary>
@@ -58,6 +62,6 @@ public readonly struct KeyCurveName : IEquatable<KeyCurveName>
     public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
 
     /// <summary>The name.</summary>
-    /// <returns>The name as given.</returns>
+    /// <returns>The name: the predefined spelling of a predefined one, else as given.</returns>
     public override string ToString() => _value;
 }

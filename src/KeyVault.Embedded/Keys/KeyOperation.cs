@@ -9,13 +9,17 @@ public readonly struct KeyOperation : IEquatable<KeyOperation>
 {
     private readonly string _value;
 
+    // The predefined names, in their predefined spelling: a value equal to one (ignoring case) takes that spelling, so
+    // what is stored and compared inside the vault is always the canonical name.
+    private static readonly string[] Known = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"];
+
     /// <summary>Creates a value; the predefined ones are the static properties.</summary>
-    /// <param name="value">The name, compared without regard to case.</param>
+    /// <param name="value">The name, compared without regard to case; a predefined name takes its predefined spelling.</param>
     /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
     public KeyOperation(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        _value = value;
+        _value = Array.Find(Known, known => string.Equals(known, value, StringComparison.OrdinalIgnoreCase)) ?? value;
     }
 
     /// <summary>Encrypt data (RSA, oct).</summary>
@@ -36,7 +40,7 @@ public readonly struct KeyOperation : IEquatable<KeyOperation>
     /// <summary>Unwrap (decrypt) a key (RSA, oct).</summary>
     public static KeyOperation UnwrapKey { get; } = new("unwrapKey");
 
-    /// <summary>The name as given (null for the default value).</summary>
+    /// <summary>The name: the predefined spelling of a predefined one, else as given (null for the default value).</summary>
     internal string Value => _value;
 
     /// <summary>Whether two values have the same name, without regard to case.</summary>
@@ -67,6 +71,6 @@ public readonly struct KeyOperation : IEquatable<KeyOperation>
     public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
 
     /// <summary>The name.</summary>
-    /// <returns>The name as given.</returns>
+    /// <returns>The name: the predefined spelling of a predefined one, else as given.</returns>
     public override string ToString() => _value;
 }

@@ -28,13 +28,25 @@ internal static class SecretFormats
 
     private static string ToPem(KeyVaultSecret secret)
     {
-        var pfx = System.Convert.FromBase64String(secret.Value);
+        byte[] pfx;
+        try
+        {
+            pfx = System.Convert.FromBase64String(secret.Value);
+        }
+        catch (FormatException ex)
+        {
+            throw VaultErrors.Integrity(Lifecycle.ObjectType.Secret, secret.Name, secret.Properties.Version ?? string.Empty, ex);
+        }
+
         try
         {
             var certificates = X509CertificateLoader.LoadPkcs12Collection(pfx, null, X509KeyStorageFlags.Exportable | X509KeyStorageFlags.EphemeralKeySet);
             try
             {
-                var leaf = certificates.FirstOrDefault(c => c.HasPrivateKey) ?? certificates[0];
+                // The leaf: the certificate of the key when the key is there (exportable), else the first, which is
+                // where the vault writes it.
+                var leaf = certificates.FirstOrDefault(c => c.HasPrivateKey) ?? certificates.FirstOrDefault()
+                    ?? throw VaultErrors.Integrity(Lifecycle.ObjectType.Secret, secret.Name, secret.Properties.Version ?? string.Empty);
                 var pem = new StringBuilder();
                 using (AsymmetricAlgorithm? key = (AsymmetricAlgorithm?)leaf.GetRSAPrivateKey() ?? leaf.GetECDsaPrivateKey())
                 {
@@ -62,7 +74,8 @@ internal static class SecretFormats
         }
         catch (CryptographicException ex)
         {
-            throw VaultErrors.BadParameter($"Secret '{secret.Name}' does not hold a readable PKCS#12 certificate ({ex.GetType().Name}).");
+            // The vault wrote this secret: one it cannot read back was altered or is damaged.
+            throw VaultErrors.Integrity(Lifecycle.ObjectType.Secret, secret.Name, secret.Properties.Version ?? string.Empty, ex);
         }
         finally
         {

@@ -41,6 +41,12 @@ internal sealed class SecretStore : ISecretStore
     public Task<KeyVaultSecret> SetSecretAsync(KeyVaultSecret secret, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(secret);
+        if (secret.Value is null)
+        {
+            // A DeletedSecret is a KeyVaultSecret with no value.
+            throw VaultErrors.BadParameter($"Secret '{secret.Name}' has no value to set (a deleted secret carries none).");
+        }
+
         return _operations.RunAsync(VaultOperation.SecretSet, Type, secret.Name, (this, secret, cancellationToken), static s => s.Item1.SetAsync(s.secret, s.cancellationToken), cancellationToken).AsTask();
     }
 

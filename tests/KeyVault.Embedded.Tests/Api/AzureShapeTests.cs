@@ -29,6 +29,8 @@ public sealed class AzureShapeTests : CertificateTestBase
         asSecret.Value.Should().BeNull("a deleted secret carries no value");
         delete.Value.DeletedOn.Should().Be(Start);
 
+        (await RefusedAsync(() => Secrets.SetSecretAsync(delete.Value))).Message.Should().Contain("no value");
+
         var recover = await Secrets.StartRecoverDeletedSecretAsync("db");
         recover.HasCompleted.Should().BeTrue();
         recover.Value.Version.Should().Be(set.Properties.Version);
@@ -85,7 +87,8 @@ public sealed class AzureShapeTests : CertificateTestBase
         secrets.GetSecret("s").Value.Should().Be("2");
 
         IKeyStore keys = Vault.Keys;
-        var key = keys.CreateEcKey(new CreateEcKeyOptions("k"));
+        var key = keys.CreateEcKey(new CreateEcKeyOptions("k") { KeyOperations = { "SIGN", "sign", "Verify" } });
+        key.KeyOperations.Select(o => o.ToString()).Should().Equal(["sign", "verify"], "operations are stored once each, in their canonical spelling");
         keys.GetKey("k").Id.Should().Be(key.Id);
         keys.GetPropertiesOfKeys().Should().ContainSingle();
         keys.RotateKey("k").Id.Should().NotBe(key.Id);
@@ -143,6 +146,9 @@ public sealed class AzureShapeTests : CertificateTestBase
         nested.VaultUri.Should().Be(new Uri("https://host.example/vaults/a/"));
         nested.Version.Should().BeNull();
 
+        var ambiguous = new KeyVaultSecretIdentifier(new Uri("https://host.example/secrets/secrets/abc"));
+        (ambiguous.Name, ambiguous.Version).Should().Be(("secrets", "abc"), "the versioned form is read first");
+        KeyVaultSecretIdentifier.TryCreate(new Uri("https://host.example/secrets/a%2Fb"), out _).Should().BeFalse();
         KeyVaultSecretIdentifier.TryCreate(new Uri("https://host.example/keys/db/1"), out _).Should().BeFalse();
         KeyVaultSecretIdentifier.TryCreate(new Uri("https://host.example/secrets/"), out _).Should().BeFalse();
         KeyVaultSecretIdentifier.TryCreate(null, out _).Should().BeFalse();
@@ -162,7 +168,8 @@ public sealed class AzureShapeTests : CertificateTestBase
         lower.Should().Be(KeyType.RsaHsm);
         (lower == KeyType.RsaHsm).Should().BeTrue();
         lower.GetHashCode().Should().Be(KeyType.RsaHsm.GetHashCode());
-        lower.ToString().Should().Be("rsa-hsm", "the name is kept as given");
+        lower.ToString().Should().Be("RSA-HSM", "a predefined name takes its predefined spelling");
+        new KeyType("custom-Type").ToString().Should().Be("custom-Type", "any other name is kept as given");
         (SignatureAlgorithm.ES256 != "ES384").Should().BeTrue();
         new HashSet<CertificateKeyUsage> { CertificateKeyUsage.DigitalSignature, "DIGITALSIGNATURE" }.Should().ContainSingle();
         default(KeyCurveName).ToString().Should().BeNull();
@@ -180,9 +187,16 @@ public sealed class AzureShapeTests : CertificateTestBase
         text.Should().Contain("URI:spiffe://example.org/api").And.Contain("DNS:api.example.org");
         (await Certificates.GetCertificatePolicyAsync("spiffe")).SubjectAlternativeNames!.UniformResourceIdentifiers.Should().Equal("spiffe://example.org/api");
 
-        var bad = SelfPolicy();
-        bad.SubjectAlternativeNames = new SubjectAlternativeNames { UniformResourceIdentifiers = { "not a uri" } };
-        (await RefusedAsync(() => Certificates.StartCreateCertificateAsync("bad", bad))).Message.Should().Contain("UniformResourceIdentifiers");
+        foreach (var uri in new[] { "not a uri", "https://bücher.example/", "/etc/passwd" })
+        {
+            var bad = SelfPolicy();
+            bad.SubjectAlternativeNames = new SubjectAlternativeNames { UniformResourceIdentifiers = { uri } };
+            (await RefusedAsync(() => Certificates.StartCreateCertificateAsync("bad", bad))).Message.Should().Contain("UniformResourceIdentifiers");
+        }
+
+        var email = SelfPolicy();
+        email.SubjectAlternativeNames = new SubjectAlternativeNames { Emails = { "jürgen@example.com" } };
+        (await RefusedAsync(() => Certificates.StartCreateCertificateAsync("bad", email))).Message.Should().Contain("Emails");
     }
 
     [Fact]

@@ -196,6 +196,21 @@ public sealed class CertificateOperationTests : CertificateTestBase
         deleted.HasValue.Should().BeFalse();
     }
 
+    [Fact]
+    public async Task An_operation_whose_request_was_deleted_does_not_report_the_older_certificate_as_its_result()
+    {
+        var existing = await CreateAsync("ext", SelfPolicy("CN=ext.example.com"));
+        var renewal = await StartPendingAsync("ext", "EC");
+
+        await (await Certificates.GetCertificateOperationAsync("ext")).DeleteAsync();
+        await renewal.UpdateStatusAsync();
+
+        renewal.HasCompleted.Should().BeTrue("its request is gone");
+        renewal.HasValue.Should().BeFalse("the current certificate is the older version, not this operation's");
+        FluentActions.Invoking(() => renewal.Value).Should().Throw<InvalidOperationException>().WithMessage("*deleted*");
+        (await Certificates.GetCertificateAsync("ext")).Properties.Version.Should().Be(existing.Properties.Version);
+    }
+
     private async Task<CertificateOperation> StartPendingAsync(string name, string keyType)
     {
         var policy = new CertificatePolicy(WellKnownIssuerNames.Unknown, $"CN={name}.example.com", new SubjectAlternativeNames { DnsNames = { $"{name}.example.com" } })

@@ -40,6 +40,22 @@ public sealed class CertificateRenewalTests : CertificateTestBase
     }
 
     [Fact]
+    public async Task An_action_and_names_in_another_case_are_the_canonical_ones_and_renew()
+    {
+        var policy = SelfPolicy(keyType: "ec", curve: "p-384");
+        policy.KeySize = 384;
+        policy.LifetimeActions.Add(new LifetimeAction(new CertificatePolicyAction("autorenew")) { DaysBeforeExpiry = 30 });
+        var first = await CreateAsync("web", policy);
+
+        var stored = await Certificates.GetCertificatePolicyAsync("web");
+        stored.KeyType.ToString().Should().Be("EC");
+        stored.KeyCurveName.ToString().Should().Be("P-384");
+        stored.LifetimeActions.Single().Action.ToString().Should().Be("AutoRenew");
+        Time.SetUtcNow(first.Properties.ExpiresOn!.Value.AddDays(-30));
+        (await Certificates.ApplyLifetimeActionsAsync()).Renewed.Should().ContainSingle();
+    }
+
+    [Fact]
     public async Task A_policy_that_reuses_its_key_renews_with_the_same_key()
     {
         var policy = SelfPolicy(keyType: "EC", curve: "P-256");

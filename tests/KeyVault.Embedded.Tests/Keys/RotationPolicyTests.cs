@@ -62,6 +62,21 @@ public sealed class RotationPolicyTests : VaultTestBase
     }
 
     [Fact]
+    public async Task An_action_named_in_another_case_is_the_same_action_and_fires()
+    {
+        await KeyStore.CreateEcKeyAsync(new CreateEcKeyOptions("k"));
+        var policy = Policy("P90D", new KeyRotationLifetimeAction(new KeyRotationPolicyAction("rotate")) { TimeAfterCreate = "P30D" });
+        await KeyStore.UpdateKeyRotationPolicyAsync("k", policy);
+
+        (await KeyStore.GetKeyRotationPolicyAsync("k")).LifetimeActions.Single().Action.ToString().Should().Be("Rotate", "it is stored in its canonical spelling");
+        Time.Advance(TimeSpan.FromDays(30));
+        (await KeyStore.ApplyRotationPoliciesAsync()).Rotated.Should().ContainSingle();
+
+        var twice = Policy("P90D", new KeyRotationLifetimeAction(KeyRotationPolicyAction.Rotate) { TimeAfterCreate = "P30D" }, new KeyRotationLifetimeAction(new KeyRotationPolicyAction("ROTATE")) { TimeAfterCreate = "P40D" });
+        await FluentActions.Awaiting(() => KeyStore.UpdateKeyRotationPolicyAsync("k", twice)).Should().ThrowAsync<VaultException>().WithMessage("*at most one*");
+    }
+
+    [Fact]
     public async Task Rotate_after_create_fires_on_its_day_and_again_for_the_new_version()
     {
         var first = await KeyStore.CreateEcKeyAsync(new CreateEcKeyOptions("k") { CurveName = KeyCurveName.P384 });

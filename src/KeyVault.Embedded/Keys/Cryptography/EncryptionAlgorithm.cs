@@ -5,13 +5,17 @@ public readonly struct EncryptionAlgorithm : IEquatable<EncryptionAlgorithm>
 {
     private readonly string _value;
 
+    // The predefined names, in their predefined spelling: a value equal to one (ignoring case) takes that spelling, so
+    // what is stored and compared inside the vault is always the canonical name.
+    private static readonly string[] Known = ["RSA1_5", "RSA-OAEP", "RSA-OAEP-256", "A128GCM", "A192GCM", "A256GCM", "A128CBCPAD", "A192CBCPAD", "A256CBCPAD"];
+
     /// <summary>Creates a value; the predefined ones are the static properties.</summary>
-    /// <param name="value">The name, compared without regard to case.</param>
+    /// <param name="value">The name, compared without regard to case; a predefined name takes its predefined spelling.</param>
     /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
     public EncryptionAlgorithm(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        _value = value;
+        _value = Array.Find(Known, known => string.Equals(known, value, StringComparison.OrdinalIgnoreCase)) ?? value;
     }
 
     /// <summary>RSAES-PKCS1-v1_5. Kept for compatibility; prefer <see cref="RsaOaep256"/>.</summary>
@@ -41,7 +45,7 @@ public readonly struct EncryptionAlgorithm : IEquatable<EncryptionAlgorithm>
     /// <summary>AES-CBC with a 256-bit key and PKCS#7 padding.</summary>
     public static EncryptionAlgorithm A256CbcPad { get; } = new("A256CBCPAD");
 
-    /// <summary>The name as given (null for the default value).</summary>
+    /// <summary>The name: the predefined spelling of a predefined one, else as given (null for the default value).</summary>
     internal string Value => _value;
 
     /// <summary>Whether two values have the same name, without regard to case.</summary>
@@ -72,6 +76,6 @@ public readonly struct EncryptionAlgorithm : IEquatable<EncryptionAlgorithm>
     public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
 
     /// <summary>The name.</summary>
-    /// <returns>The name as given.</returns>
+    /// <returns>The name: the predefined spelling of a predefined one, else as given.</returns>
     public override string ToString() => _value;
 }

@@ -5,13 +5,17 @@ public readonly struct KeyWrapAlgorithm : IEquatable<KeyWrapAlgorithm>
 {
     private readonly string _value;
 
+    // The predefined names, in their predefined spelling: a value equal to one (ignoring case) takes that spelling, so
+    // what is stored and compared inside the vault is always the canonical name.
+    private static readonly string[] Known = ["RSA-OAEP", "RSA-OAEP-256", "A128KW", "A192KW", "A256KW"];
+
     /// <summary>Creates a value; the predefined ones are the static properties.</summary>
-    /// <param name="value">The name, compared without regard to case.</param>
+    /// <param name="value">The name, compared without regard to case; a predefined name takes its predefined spelling.</param>
     /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
     public KeyWrapAlgorithm(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        _value = value;
+        _value = Array.Find(Known, known => string.Equals(known, value, StringComparison.OrdinalIgnoreCase)) ?? value;
     }
 
     /// <summary>RSAES-OAEP with SHA-1.</summary>
@@ -29,7 +33,7 @@ public readonly struct KeyWrapAlgorithm : IEquatable<KeyWrapAlgorithm>
     /// <summary>AES key wrap (RFC 3394) with a 256-bit key.</summary>
     public static KeyWrapAlgorithm A256KW { get; } = new("A256KW");
 
-    /// <summary>The name as given (null for the default value).</summary>
+    /// <summary>The name: the predefined spelling of a predefined one, else as given (null for the default value).</summary>
     internal string Value => _value;
 
     /// <summary>Whether two values have the same name, without regard to case.</summary>
@@ -60,6 +64,6 @@ public readonly struct KeyWrapAlgorithm : IEquatable<KeyWrapAlgorithm>
     public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
 
     /// <summary>The name.</summary>
-    /// <returns>The name as given.</returns>
+    /// <returns>The name: the predefined spelling of a predefined one, else as given.</returns>
     public override string ToString() => _value;
 }

@@ -5,13 +5,17 @@ public readonly struct SignatureAlgorithm : IEquatable<SignatureAlgorithm>
 {
     private readonly string _value;
 
+    // The predefined names, in their predefined spelling: a value equal to one (ignoring case) takes that spelling, so
+    // what is stored and compared inside the vault is always the canonical name.
+    private static readonly string[] Known = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES256K", "ES384", "ES512"];
+
     /// <summary>Creates a value; the predefined ones are the static properties.</summary>
-    /// <param name="value">The name, compared without regard to case.</param>
+    /// <param name="value">The name, compared without regard to case; a predefined name takes its predefined spelling.</param>
     /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
     public SignatureAlgorithm(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        _value = value;
+        _value = Array.Find(Known, known => string.Equals(known, value, StringComparison.OrdinalIgnoreCase)) ?? value;
     }
 
     /// <summary>RSASSA-PKCS1-v1_5 with SHA-256.</summary>
@@ -44,7 +48,7 @@ public readonly struct SignatureAlgorithm : IEquatable<SignatureAlgorithm>
     /// <summary>ECDSA on P-521 with SHA-512.</summary>
     public static SignatureAlgorithm ES512 { get; } = new("ES512");
 
-    /// <summary>The name as given (null for the default value).</summary>
+    /// <summary>The name: the predefined spelling of a predefined one, else as given (null for the default value).</summary>
     internal string Value => _value;
 
     /// <summary>Whether two values have the same name, without regard to case.</summary>
@@ -75,6 +79,6 @@ public readonly struct SignatureAlgorithm : IEquatable<SignatureAlgorithm>
     public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
 
     /// <summary>The name.</summary>
-    /// <returns>The name as given.</returns>
+    /// <returns>The name: the predefined spelling of a predefined one, else as given.</returns>
     public override string ToString() => _value;
 }
