@@ -1,0 +1,272 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
+using KeyVault.Embedded.AspNetCore.Https;
+using KeyVault.Embedded.Certificates;
+using KeyVault.Embedded.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace KeyVault.Embedded.Tests.Hosting;
+
+/// <summary>
+/// <c>listen.UseHttpsFromVault(name)</c> on a real Kestrel on a loopback port, with clients that trust only the vault's
+/// root CA and download nothing: what the handshake serves, when a new version is served, when an old one is disposed,
+/// and how a certificate that cannot be served stops the start. Real clock: the handshake checks validity against it.
+/// </summary>
+public sealed class KestrelHttpsTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _dir = new();
+    private readonly List<WebApplication> _apps = [];
+    private readonly Channel<string> _loaded = Channel.CreateUnbounded<string>();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _completed = new();
+    private readonly FakeLogCollector _logs = new();
+    private X509Certificate2 _root = null!;
+
+    public Task InitializeAsync()
+    {
+        SoftwareRootKey.CreateKeyFile(_dir.File("root.key"));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in _apps)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        _root?.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task The_first_handshake_serves_the_current_version_with_the_chain_up_to_the_root()
+    {
+        var (app, vault) = await BuildAsync();
+        await CreateChainAsync(vault);
+        var current = await vault.Certificates.GetCertificateAsync("api");
+        var intermediate = await vault.Certificates.GetCertificateAsync("intermediate-ca");
+        await app.StartAsync();
+
+        var seen = await TlsProbe.GetAsync(Port(app), _root, "/hello");
+
+        seen.Thumbprint.Should().Be(current.Properties.X509ThumbprintString);
+        seen.Response.Should().StartWith("HTTP/1.1 200").And.Contain("hello");
+        seen.SentThumbprints.Should().Contain(intermediate.Properties.X509ThumbprintString, "the client knows only the root: the server sent the intermediate");
+        seen.ChainThumbprints.Should().Equal(current.Properties.X509ThumbprintString, intermediate.Properties.X509ThumbprintString, _root.Thumbprint);
+        _logs.GetSnapshot().Should().Contain(r => r.Id.Id == 3301 && r.Message.Contains(current.Properties.Version!));
+    }
+
+    [Fact]
+    public async Task A_new_version_is_served_from_the_next_handshake_without_a_restart()
+    {
+        var (app, vault) = await BuildAsync();
+        await CreateChainAsync(vault);
+        await app.StartAsync();
+        var first = await TlsProbe.GetAsync(Port(app), _root);
+
+        var renewed = await NewVersionAsync(vault);
+        var next = await TlsProbe.GetAsync(Port(app), _root);
+
+        next.Thumbprint.Should().Be(renewed.Properties.X509ThumbprintString).And.NotBe(first.Thumbprint);
+        next.Response.Should().StartWith("HTTP/1.1 200");
+    }
+
+    [Fact]
+    public async Task An_open_connection_keeps_its_certificate_until_it_completes_and_then_that_certificate_is_disposed()
+    {
+        var (app, vault) = await BuildAsync();
+        await CreateChainAsync(vault);
+        var firstVersion = await vault.Certificates.GetCertificateAsync("api");
+        await app.StartAsync();
+        var client = KeepAliveClient(Port(app));
+        var onConnectionA = await client.GetFromJsonAsync<Local>("/local");
+        onConnectionA!.Thumbprint.Should().Be(firstVersion.Properties.X509ThumbprintString);
+        var certificateOfA = _served[onConnectionA.ConnectionId];
+
+        // Two new versions while connection A stays open: A's certificate is no longer current, nor the one before.
+        await NewVersionAsync(vault);
+        var third = await NewVersionAsync(vault);
+        var stillA = await client.GetFromJsonAsync<Local>("/local");
+
+        stillA!.ConnectionId.Should().Be(onConnectionA.ConnectionId, "the request went over the same kept-alive connection");
+        stillA.Thumbprint.Should().Be(firstVersion.Properties.X509ThumbprintString);
+        stillA.CertificateAlive.Should().BeTrue("a connection that took a version keeps it usable while it is open");
+        (await TlsProbe.GetAsync(Port(app), _root)).Thumbprint.Should().Be(third.Properties.X509ThumbprintString);
+
+        // A completes: its certificate has no user left and is disposed (the completion signal is registered before
+        // the handshake, so Kestrel runs it after the release the handshake registered).
+        client.Dispose();
+        await _completed[onConnectionA.ConnectionId].Task.WaitAsync(Bound);
+
+        certificateOfA.Handle.Should().Be(IntPtr.Zero, "the certificate (and its private key) was disposed once its last connection completed");
+    }
+
+    [Fact]
+    public async Task A_missing_certificate_stops_the_start_with_a_typed_error_naming_it()
+    {
+        var (app, _) = await BuildAsync("missing-cert");
+
+        var start = () => app.StartAsync();
+
+        var error = (await start.Should().ThrowAsync<VaultException>()).Which;
+        error.ErrorCode.Should().Be(VaultHttpsErrorCodes.CertificateUnavailable);
+        error.Status.Should().Be(404);
+        error.Message.Should().Contain("'missing-cert'").And.Contain("not in the vault");
+        error.InnerException.Should().BeOfType<VaultObjectNotFoundException>();
+    }
+
+    [Fact]
+    public async Task A_certificate_whose_private_key_this_process_cannot_use_stops_the_start()
+    {
+        var (app, vault) = await BuildAsync("sealed-key");
+        await vault.Certificates.StartCreateCertificateAsync("sealed-key", new CertificatePolicy(WellKnownIssuerNames.Self, "CN=localhost", new SubjectAlternativeNames { DnsNames = { "localhost" } })
+        {
+            Exportable = false,
+        });
+
+        var start = () => app.StartAsync();
+
+        var error = (await start.Should().ThrowAsync<VaultException>()).Which;
+        error.ErrorCode.Should().Be(VaultHttpsErrorCodes.CertificateUnavailable);
+        error.Status.Should().Be(400);
+        error.Message.Should().Contain("'sealed-key'").And.Contain("no private key");
+    }
+
+    [Fact]
+    public async Task A_certificate_for_client_authentication_only_stops_the_start()
+    {
+        var (app, vault) = await BuildAsync("client-only");
+        await vault.Certificates.StartCreateCertificateAsync("client-only", new CertificatePolicy(WellKnownIssuerNames.Self, "CN=client")
+        {
+            EnhancedKeyUsage = { "1.3.6.1.5.5.7.3.2" },
+        });
+
+        var start = () => app.StartAsync();
+
+        var error = (await start.Should().ThrowAsync<VaultException>()).Which;
+        error.ErrorCode.Should().Be(VaultHttpsErrorCodes.CertificateUnavailable);
+        error.Message.Should().Contain("'client-only'").And.Contain("server authentication");
+    }
+
+    private readonly ConcurrentDictionary<string, X509Certificate2> _served = new();
+
+    private sealed record Local(string ConnectionId, string Thumbprint, bool CertificateAlive);
+
+    private async Task<(WebApplication App, EmbeddedVault Vault)> BuildAsync(string certificateName = "api")
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = _dir.Path });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EmbeddedVault:Path"] = _dir.File("vault.db"),
+            ["EmbeddedVault:Root:KeyFile"] = _dir.File("root.key"),
+            ["EmbeddedVault:Background:Enabled"] = "false",
+        });
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Information).AddProvider(new FakeLoggerProvider(_logs));
+        builder.Services.AddEmbeddedVault(builder.Configuration);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            // Registered before the TLS handshake: Kestrel runs completion callbacks last-registered first, so this one
+            // runs after the handshake's own (the release of the connection's certificate).
+            listen.Use(next => connection =>
+            {
+                var done = _completed.GetOrAdd(connection.ConnectionId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                connection.Features.Get<IConnectionCompleteFeature>()!.OnCompleted(static state =>
+                {
+                    ((TaskCompletionSource)state).TrySetResult();
+                    return Task.CompletedTask;
+                }, done);
+                return next(connection);
+            });
+            listen.UseHttpsFromVault(certificateName, o => o.OnCertificateLoaded = loaded => _loaded.Writer.TryWrite(loaded.Properties.Version!));
+        }));
+
+        var app = builder.Build();
+        _apps.Add(app);
+        app.MapGet("/hello", () => "hello");
+        app.MapGet("/local", (HttpContext context) =>
+        {
+            var local = (X509Certificate2)context.Features.Get<ISslStreamFeature>()!.SslStream.LocalCertificate!;
+            _served.TryAdd(context.Connection.Id, local);
+            var alive = local.Handle != IntPtr.Zero;
+            return new Local(context.Connection.Id, alive ? local.Thumbprint : string.Empty, alive);
+        });
+        return (app, app.Services.GetRequiredService<EmbeddedVault>());
+    }
+
+    /// <summary>root-ca (self-signed) issues intermediate-ca, which issues api (localhost, server authentication).</summary>
+    private async Task CreateChainAsync(EmbeddedVault vault)
+    {
+        var root = (await vault.Certificates.StartCreateCertificateAsync("root-ca", new CertificatePolicy(WellKnownIssuerNames.Self, "CN=Kestrel Test Root CA")
+        {
+            KeyType = CertificateKeyType.Ec,
+            KeyUsage = { CertificateKeyUsage.KeyCertSign, CertificateKeyUsage.CrlSign },
+            ValidityInMonths = 24,
+        })).Value!;
+        await vault.Certificates.CreateIssuerAsync(new CertificateIssuer("root-ca") { CertificateName = "root-ca" });
+        await vault.Certificates.StartCreateCertificateAsync("intermediate-ca", new CertificatePolicy("root-ca", "CN=Kestrel Test Intermediate CA")
+        {
+            KeyType = CertificateKeyType.Ec,
+            KeyUsage = { CertificateKeyUsage.KeyCertSign, CertificateKeyUsage.CrlSign },
+            ValidityInMonths = 12,
+        });
+        await vault.Certificates.CreateIssuerAsync(new CertificateIssuer("intermediate-ca") { CertificateName = "intermediate-ca" });
+        await vault.Certificates.StartCreateCertificateAsync("api", ServerPolicy());
+        _root = X509CertificateLoader.LoadCertificate(root.Cer);
+    }
+
+    private static CertificatePolicy ServerPolicy() => new("intermediate-ca", "CN=localhost", new SubjectAlternativeNames { DnsNames = { "localhost" } })
+    {
+        KeyType = CertificateKeyType.Ec,
+        EnhancedKeyUsage = { "1.3.6.1.5.5.7.3.1" },
+        ValidityInMonths = 6,
+    };
+
+    /// <summary>A new version of api, once the server has it in place.</summary>
+    private async Task<KeyVaultCertificateWithPolicy> NewVersionAsync(EmbeddedVault vault)
+    {
+        var created = (await vault.Certificates.StartCreateCertificateAsync("api", ServerPolicy())).Value!;
+        using var timeout = new CancellationTokenSource(Bound);
+        while (await _loaded.Reader.ReadAsync(timeout.Token) != created.Properties.Version)
+        {
+        }
+
+        return created;
+    }
+
+    private HttpClient KeepAliveClient(int port)
+    {
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck, DisableCertificateDownloads = true };
+        policy.CustomTrustStore.Add(_root);
+        return new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions { TargetHost = "localhost", CertificateChainPolicy = policy },
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            MaxConnectionsPerServer = 1,
+        })
+        {
+            BaseAddress = new Uri($"https://localhost:{port}"),
+            DefaultRequestVersion = HttpVersion.Version11,
+        };
+    }
+
+    private static int Port(WebApplication app) =>
+        new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+}
