@@ -213,12 +213,13 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
     /// <summary>root-ca (self-signed) issues intermediate-ca, which issues api (localhost, server authentication).</summary>
     private async Task CreateChainAsync(EmbeddedVault vault)
     {
-        var root = (await vault.Certificates.StartCreateCertificateAsync("root-ca", new CertificatePolicy(WellKnownIssuerNames.Self, "CN=Kestrel Test Root CA")
+        await vault.Certificates.StartCreateCertificateAsync("root-ca", new CertificatePolicy(WellKnownIssuerNames.Self, "CN=Kestrel Test Root CA")
         {
             KeyType = CertificateKeyType.Ec,
             KeyUsage = { CertificateKeyUsage.KeyCertSign, CertificateKeyUsage.CrlSign },
             ValidityInMonths = 24,
-        })).Value!;
+        });
+        var root = await vault.Certificates.GetCertificateAsync("root-ca");
         await vault.Certificates.CreateIssuerAsync(new CertificateIssuer("root-ca") { CertificateName = "root-ca" });
         await vault.Certificates.StartCreateCertificateAsync("intermediate-ca", new CertificatePolicy("root-ca", "CN=Kestrel Test Intermediate CA")
         {
@@ -241,7 +242,8 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
     /// <summary>A new version of api, once the server has it in place.</summary>
     private async Task<KeyVaultCertificateWithPolicy> NewVersionAsync(EmbeddedVault vault)
     {
-        var created = (await vault.Certificates.StartCreateCertificateAsync("api", ServerPolicy())).Value!;
+        await vault.Certificates.StartCreateCertificateAsync("api", ServerPolicy());
+        var created = await vault.Certificates.GetCertificateAsync("api");
         using var timeout = new CancellationTokenSource(Bound);
         while (await _loaded.Reader.ReadAsync(timeout.Token) != created.Properties.Version)
         {
