@@ -7,7 +7,9 @@ namespace KeyVault.Embedded.AspNetCore.Https;
 /// One certificate version as Kestrel serves it: the leaf with its private key, its chain and the
 /// <see cref="SslStreamCertificateContext"/> built from them once. Reference-counted: the server certificate holds one
 /// reference while this version is current and every connection that took it at its handshake holds one until the
-/// connection completes, so the private key (a token key for -HSM certificates) is released only when nothing can use it.
+/// connection completes, so the certificate objects (and their private key handle) are disposed only when nothing can
+/// use them. The context has no Dispose: on Linux it holds its own duplicate of the key handle and OpenSSL contexts,
+/// which go when the garbage collector finalizes it (docs/guarantees.md §14).
 /// </summary>
 internal sealed class ServedCertificate
 {
@@ -22,6 +24,8 @@ internal sealed class ServedCertificate
 
         // offline: the chain is the vault's; nothing is fetched from the network (AIA) at startup or renewal.
         Context = SslStreamCertificateContext.Create(certificate, chain, offline: true);
+        NotBefore = new DateTimeOffset(certificate.NotBefore);
+        NotAfter = new DateTimeOffset(certificate.NotAfter);
     }
 
     /// <summary>The vault version id.</summary>
@@ -29,6 +33,12 @@ internal sealed class ServedCertificate
 
     /// <summary>The leaf, with its private key.</summary>
     public X509Certificate2 Certificate { get; }
+
+    /// <summary>The leaf's NotBefore (read at load: the leaf is disposed with the last reference).</summary>
+    public DateTimeOffset NotBefore { get; }
+
+    /// <summary>The leaf's NotAfter.</summary>
+    public DateTimeOffset NotAfter { get; }
 
     /// <summary>What the handshake sends: the leaf and its intermediates.</summary>
     public SslStreamCertificateContext Context { get; }
@@ -54,7 +64,10 @@ internal sealed class ServedCertificate
         return false;
     }
 
-    /// <summary>Gives back a reference; the last one disposes the certificate, its key and its chain.</summary>
+    /// <summary>
+    /// Gives back a reference; the last one disposes the leaf (with its private key handle) and the chain's certificate
+    /// objects. What the <see cref="Context"/> duplicated from them lives until it is finalized.
+    /// </summary>
     public void Release()
     {
         var left = Interlocked.Decrement(ref _references);

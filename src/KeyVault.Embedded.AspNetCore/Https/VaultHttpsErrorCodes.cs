@@ -8,7 +8,9 @@ public static class VaultHttpsErrorCodes
 {
     /// <summary>
     /// The certificate cannot be served: not in the vault (404), disabled or refused (the vault's status), without a
-    /// private key this process can use, or not for server authentication (400).
+    /// private key this process can use, not for server authentication, or before its NotBefore or past its NotAfter by
+    /// the vault's clock (400), its certificate or key not loadable (500), the vault closed (503). After the start, the
+    /// same code reports a version served that the vault no longer allows (disabled, deleted, expired).
     /// </summary>
     public static VaultErrorCode CertificateUnavailable { get; } = new("HttpsCertificateUnavailable");
 }

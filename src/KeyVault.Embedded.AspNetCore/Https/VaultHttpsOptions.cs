@@ -22,22 +22,36 @@ public sealed class VaultHttpsOptions
 
     /// <summary>
     /// Changes the options of each handshake after the vault's certificate is set in them (client certificates,
-    /// protocols, cipher suites). Leave <see cref="SslServerAuthenticationOptions.ServerCertificateContext"/> alone.
+    /// protocols, cipher suites). Leave <see cref="SslServerAuthenticationOptions.ServerCertificateContext"/> alone. If it
+    /// throws, that handshake is refused (Kestrel sees an authentication failure and closes the connection).
     /// </summary>
     public Action<TlsHandshakeCallbackContext, SslServerAuthenticationOptions>? OnAuthenticate { get; set; }
 
     /// <summary>
     /// Called after a version is in place, at start and after each change: the next handshake serves it. Receives the
-    /// version's public certificate, chain and properties (never its key). Runs on a background thread.
+    /// version's public certificate, chain and properties (never its key). Runs on a background thread. If it throws, the
+    /// version is served all the same and the exception is logged (event id 3303).
     /// </summary>
     public Action<KeyVaultCertificate>? OnCertificateLoaded { get; set; }
 
     /// <summary>
-    /// Called when a refresh after the start fails (the certificate deleted or disabled, its new version without a
-    /// usable private key): the version already served stays in use and the next event or interval tries again. The
-    /// failure is logged too (event id 3302).
+    /// Called when a refresh after the start fails (the certificate deleted, its new version disabled, without a usable
+    /// private key or outside its validity dates), and when the version served is no longer usable in the vault
+    /// (disabled, deleted, expired): the version already served stays in use (it is not revoked) and the next event or
+    /// interval tries again. The failure is logged too (event id 3302). Receives a <see cref="VaultException"/> with
+    /// <see cref="VaultHttpsErrorCodes.CertificateUnavailable"/>.
     /// </summary>
     public Action<Exception>? OnRefreshFailure { get; set; }
+
+    /// <summary>The settings as validated: what the endpoint keeps, so later changes to this instance do nothing.</summary>
+    internal VaultHttpsOptions Copy() => new()
+    {
+        RefreshInterval = RefreshInterval,
+        HandshakeTimeout = HandshakeTimeout,
+        OnAuthenticate = OnAuthenticate,
+        OnCertificateLoaded = OnCertificateLoaded,
+        OnRefreshFailure = OnRefreshFailure,
+    };
 
     internal void Validate()
     {
