@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -34,10 +35,22 @@ internal sealed class VaultHttpsEndpoint
     /// </summary>
     public void Start() => _server.Value.GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Kestrel's handshake callback. Any failure is an <see cref="AuthenticationException"/>: Kestrel's HTTPS middleware
+    /// treats that as a failed handshake (the connection closed, its stream disposed, a Debug log); anything else escapes
+    /// it as an unhandled connection error.
+    /// </summary>
     public async ValueTask<SslServerAuthenticationOptions> OnConnectionAsync(TlsHandshakeCallbackContext context)
     {
-        var server = await _server.Value.ConfigureAwait(false);
-        return await server.OnConnectionAsync(context).ConfigureAwait(false);
+        try
+        {
+            var server = await _server.Value.ConfigureAwait(false);
+            return await server.OnConnectionAsync(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not AuthenticationException and not OperationCanceledException)
+        {
+            throw new AuthenticationException($"HTTPS from vault certificate '{_name}' could not serve this handshake ({ex.GetType().Name}); the connection is refused.", ex);
+        }
     }
 
     private async Task<VaultServerCertificate> StartAsync()

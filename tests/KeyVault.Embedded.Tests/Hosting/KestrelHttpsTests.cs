@@ -115,7 +115,10 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
         client.Dispose();
         await _completed[onConnectionA.ConnectionId].Task.WaitAsync(Bound);
 
-        certificateOfA.Handle.Should().Be(IntPtr.Zero, "the certificate (and its private key) was disposed once its last connection completed");
+        // This proves the managed X509Certificate2 (and the key handle it owns) was disposed, nothing more: the
+        // SslStreamCertificateContext built from it keeps its own duplicate of the key handle and OpenSSL contexts on
+        // Linux, which live until the context is finalized (docs/guarantees.md §14).
+        certificateOfA.Handle.Should().Be(IntPtr.Zero, "the managed certificate object was disposed once its last connection completed");
     }
 
     [Fact]
@@ -165,11 +168,86 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
         error.Message.Should().Contain("'client-only'").And.Contain("server authentication");
     }
 
+    [Fact]
+    public async Task A_throwing_OnAuthenticate_fails_that_handshake_cleanly_without_an_error_log()
+    {
+        var (app, vault) = await BuildAsync(configure: o => o.OnAuthenticate = (_, _) => throw new InvalidOperationException("the application's hook failed"));
+        await CreateChainAsync(vault);
+        await app.StartAsync();
+
+        var probe = () => TlsProbe.GetAsync(Port(app), _root);
+
+        await probe.Should().ThrowAsync<Exception>("the server refused the handshake");
+        await AllConnectionsCompletedAsync();
+        _logs.GetSnapshot().Should().NotContain(r => r.Level >= LogLevel.Error, "a refused handshake is an authentication failure to Kestrel, not an unhandled error");
+        _logs.GetSnapshot().Should().Contain(r => r.Level == LogLevel.Debug && r.Exception is System.Security.Authentication.AuthenticationException && r.Exception.InnerException!.Message == "the application's hook failed");
+    }
+
+    [Fact]
+    public async Task After_the_vault_closes_a_handshake_fails_cleanly_without_an_error_log()
+    {
+        // A vault the application owns (the host's shared vault closes only with the host): closing it stops serving.
+        await using var owned = await EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = _dir.File("owned.db"), RootKey = SoftwareRootKey.FromFile(_dir.File("root.key")) });
+        var (app, vault) = await BuildAsync(owned: owned);
+        await CreateChainAsync(vault);
+        await app.StartAsync();
+        (await TlsProbe.GetAsync(Port(app), _root)).Response.Should().StartWith("HTTP/1.1 200");
+
+        await vault.DisposeAsync();
+        var probe = () => TlsProbe.GetAsync(Port(app), _root);
+
+        await probe.Should().ThrowAsync<Exception>("nothing is served once the vault closed");
+        await AllConnectionsCompletedAsync();
+        _logs.GetSnapshot().Should().NotContain(r => r.Level >= LogLevel.Error);
+        _logs.GetSnapshot().Should().Contain(r => r.Exception is System.Security.Authentication.AuthenticationException && r.Exception.InnerException is ObjectDisposedException);
+    }
+
+    [Fact]
+    public async Task Changing_the_options_after_UseHttpsFromVault_changes_nothing()
+    {
+        VaultHttpsOptions? handed = null;
+        var (app, vault) = await BuildAsync(configure: o => handed = o, after: _ => handed!.OnAuthenticate = (_, _) => throw new InvalidOperationException("too late"));
+        await CreateChainAsync(vault);
+        await app.StartAsync();
+
+        var seen = await TlsProbe.GetAsync(Port(app), _root);
+
+        handed!.OnAuthenticate.Should().NotBeNull("the test did change it");
+        seen.Response.Should().StartWith("HTTP/1.1 200", "the endpoint kept the options as they were validated");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_endpoint_with_http3_is_refused_with_a_typed_error(bool beforeTheCall)
+    {
+        var start = async () =>
+        {
+            // Set before the call: refused by the call (at Build, when Kestrel's options are made); after it: at bind.
+            var (app, vault) = await BuildAsync(
+                before: beforeTheCall ? listen => listen.Protocols = HttpProtocols.Http1AndHttp2AndHttp3 : null,
+                after: beforeTheCall ? null : listen => listen.Protocols = HttpProtocols.Http1AndHttp2AndHttp3);
+            await CreateChainAsync(vault);
+            await app.StartAsync();
+        };
+
+        var error = (await start.Should().ThrowAsync<NotSupportedException>()).Which;
+        error.Message.Should().Contain("UseHttpsFromVault('api')").And.Contain("Http3");
+    }
+
+    private async Task AllConnectionsCompletedAsync()
+    {
+        foreach (var completed in _completed.Values)
+        {
+            await completed.Task.WaitAsync(Bound);
+        }
+    }
+
     private readonly ConcurrentDictionary<string, X509Certificate2> _served = new();
 
     private sealed record Local(string ConnectionId, string Thumbprint, bool CertificateAlive);
 
-    private async Task<(WebApplication App, EmbeddedVault Vault)> BuildAsync(string certificateName = "api")
+    private async Task<(WebApplication App, EmbeddedVault Vault)> BuildAsync(string certificateName = "api", Action<VaultHttpsOptions>? configure = null, Action<ListenOptions>? before = null, Action<ListenOptions>? after = null, EmbeddedVault? owned = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = _dir.Path });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -178,8 +256,16 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
             ["EmbeddedVault:Root:KeyFile"] = _dir.File("root.key"),
             ["EmbeddedVault:Background:Enabled"] = "false",
         });
-        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Information).AddProvider(new FakeLoggerProvider(_logs));
-        builder.Services.AddEmbeddedVault(builder.Configuration);
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(new FakeLoggerProvider(_logs));
+        if (owned is null)
+        {
+            builder.Services.AddEmbeddedVault(builder.Configuration);
+        }
+        else
+        {
+            builder.Services.AddSingleton(owned);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
         {
             // Registered before the TLS handshake: Kestrel runs completion callbacks last-registered first, so this one
@@ -194,7 +280,13 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
                 }, done);
                 return next(connection);
             });
-            listen.UseHttpsFromVault(certificateName, o => o.OnCertificateLoaded = loaded => _loaded.Writer.TryWrite(loaded.Properties.Version!));
+            before?.Invoke(listen);
+            listen.UseHttpsFromVault(certificateName, o =>
+            {
+                o.OnCertificateLoaded = loaded => _loaded.Writer.TryWrite(loaded.Properties.Version!);
+                configure?.Invoke(o);
+            });
+            after?.Invoke(listen);
         }));
 
         var app = builder.Build();
