@@ -3,7 +3,6 @@ using System.Net;
 using KeyVault.Embedded.Certificates;
 using KeyVault.Embedded.Secrets;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace KeyVault.Embedded.Samples.WebApp;
 
@@ -30,14 +29,12 @@ public static class WebAppHost
         builder.Configuration.AddEmbeddedVault();
         builder.Services.AddEmbeddedVault(builder.Configuration);
         builder.Services.AddHealthChecks().AddEmbeddedVault();
-        builder.Services.AddSingleton<ServerCertificate>();
 
+        // HTTPS with the vault's certificate and its chain, loaded when Kestrel starts; a renewed version is served from
+        // the next handshake on, without a restart.
         var port = builder.Configuration.GetValue("WebApp:Port", 5443);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
-        {
-            // Asked at each handshake: a renewed certificate is served without a restart.
-            ServerCertificateSelector = (_, _) => kestrel.ApplicationServices.GetRequiredService<ServerCertificate>().Current,
-        })));
+        var certificateName = builder.Configuration["WebApp:CertificateName"] ?? "webapp-tls";
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttpsFromVault(certificateName)));
 
         var app = builder.Build();
         await EnsureSampleObjectsAsync(app).ConfigureAwait(false);

@@ -10,11 +10,25 @@ namespace KeyVault.Embedded.Tests.Api;
 public sealed class PublicApiTests
 {
     private static readonly Assembly Library = typeof(EmbeddedVault).Assembly;
+    private static readonly Assembly AspNetCore = typeof(KeyVault.Embedded.AspNetCore.Https.VaultHttpsOptions).Assembly;
 
     [Fact]
     public void The_public_surface_matches_the_approved_file()
     {
         PublicApi.ShouldMatchApproved(Library, "tests/KeyVault.Embedded.Tests/PublicApi.approved.txt");
+    }
+
+    [Fact]
+    public void The_AspNetCore_package_surface_matches_its_approved_file()
+    {
+        PublicApi.ShouldMatchApproved(AspNetCore, "tests/KeyVault.Embedded.Tests/PublicApi.AspNetCore.approved.txt");
+    }
+
+    [Fact]
+    public void The_AspNetCore_package_has_sealed_or_static_classes_and_no_exception_of_its_own()
+    {
+        AspNetCore.GetExportedTypes().Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract).Should().BeEmpty();
+        AspNetCore.GetExportedTypes().Where(t => typeof(Exception).IsAssignableFrom(t)).Should().BeEmpty("its failures are VaultExceptions with their own codes");
     }
 
     [Fact]

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace KeyVault.Embedded.Tests.Samples;
 
@@ -26,6 +27,7 @@ public sealed class WebAppTests : IAsyncLifetime
     private WebApplication _app = null!;
     private HttpClient _client = null!;
     private X509Certificate2 _ca = null!;
+    private readonly LogChannel _certificateLoaded = new(3301);
     private byte[]? _lastServerCertificate;
 
     public async Task InitializeAsync()
@@ -38,12 +40,16 @@ public sealed class WebAppTests : IAsyncLifetime
             await vault.Secrets.SetSecretAsync("ConnectionStrings--Orders", ConnectionString);
         }
 
-        _app = await WebAppHost.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _app = await WebAppHost.BuildAsync([], builder =>
         {
-            ["EmbeddedVault:Path"] = vaultPath,
-            ["EmbeddedVault:Root:KeyFile"] = keyFile,
-            ["WebApp:Port"] = "0",
-        }));
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["EmbeddedVault:Path"] = vaultPath,
+                ["EmbeddedVault:Root:KeyFile"] = keyFile,
+                ["WebApp:Port"] = "0",
+            });
+            builder.Logging.AddProvider(_certificateLoaded); // event 3301: a certificate version is in place
+        });
         await _app.StartAsync();
 
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
@@ -108,11 +114,10 @@ public sealed class WebAppTests : IAsyncLifetime
         _app.Services.GetRequiredService<IConfiguration>().GetReloadToken().RegisterChangeCallback(_ => reloaded.TrySetResult(), null);
         await _app.Services.GetRequiredService<ISecretStore>().SetSecretAsync("ConnectionStrings--Orders", "Server=ledger-db-2;Database=ledger");
         await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var refreshed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _app.Services.GetRequiredService<ServerCertificate>().Refreshed += () => refreshed.TrySetResult();
         var policy = await vault.Certificates.GetCertificatePolicyAsync("webapp-tls");
         await vault.Certificates.StartCreateCertificateAsync("webapp-tls", policy);
-        await refreshed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var created = await vault.Certificates.GetCertificateAsync("webapp-tls");
+        await _certificateLoaded.WaitForAsync(created.Properties.Version!, TimeSpan.FromSeconds(30));
 
         var server = (await _client.GetFromJsonAsync<JsonElement>("/")).GetProperty("server").GetString();
 

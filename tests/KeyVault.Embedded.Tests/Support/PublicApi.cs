@@ -6,15 +6,19 @@ namespace KeyVault.Embedded.Tests.Support;
 /// <summary>Writes an assembly's public surface as text, one type and its members at a time, for approval tests.</summary>
 internal static class PublicApi
 {
-    /// <summary>Fails, writing <c>PublicApi.received.txt</c> beside the tests, when the surface differs from the approved file.</summary>
+    /// <summary>
+    /// Fails, writing the received surface beside the tests (<c>PublicApi.received.txt</c> for <c>PublicApi.approved.txt</c>),
+    /// when the surface differs from the approved file (copied to the output under its own name).
+    /// </summary>
     public static void ShouldMatchApproved(Assembly assembly, string approvedFileInSource)
     {
         var actual = Describe(assembly);
-        var approvedPath = Path.Combine(AppContext.BaseDirectory, "PublicApi.approved.txt");
+        var approvedName = Path.GetFileName(approvedFileInSource);
+        var approvedPath = Path.Combine(AppContext.BaseDirectory, approvedName);
         var approved = File.Exists(approvedPath) ? File.ReadAllText(approvedPath).ReplaceLineEndings("\n") : string.Empty;
         if (actual != approved)
         {
-            var received = Path.Combine(AppContext.BaseDirectory, "PublicApi.received.txt");
+            var received = Path.Combine(AppContext.BaseDirectory, approvedName.Replace(".approved.", ".received.", StringComparison.Ordinal));
             File.WriteAllText(received, actual);
             actual.Should().Be(approved, $"the public API changed: review {received} and copy it over {approvedFileInSource}");
         }
