@@ -9,6 +9,9 @@ internal sealed class MemoryRecordStore : IRecordStore
     private readonly SortedDictionary<long, StoredRecord> _records = [];
     private readonly Lock _sync = new();
 
+    // The generation of the last commit, once there was one.
+    private long? _generation;
+
     public MemoryRecordStore(string location, IEnumerable<StoredRecord> records)
     {
         Location = location;
@@ -65,10 +68,18 @@ internal sealed class MemoryRecordStore : IRecordStore
     {
         lock (_sync)
         {
+            // As the file's store: once this store has committed, a commit must build on its last generation.
+            if (_generation is { } generation && commit.ExpectedGeneration != generation)
+            {
+                throw new StoreConflictException($"The commit expects generation {commit.ExpectedGeneration}; the store is at {generation}.");
+            }
+
             if (commit.Creates.Any(r => _records.ContainsKey(r.Id)))
             {
                 throw new StoreConflictException("A record to create exists already.");
             }
+
+            _generation = commit.Generation;
 
             foreach (var id in commit.Deletes)
             {

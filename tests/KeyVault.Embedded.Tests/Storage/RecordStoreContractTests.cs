@@ -1,0 +1,180 @@
+using System.Text;
+using KeyVault.Embedded.Storage;
+using KeyVault.Embedded.Tests.Support;
+
+namespace KeyVault.Embedded.Tests.Storage;
+
+/// <summary>
+/// What every record store promises the vault (<see cref="IRecordStore"/>), one suite run over each store: the LiteDB
+/// file, the in-memory store of whole-vault restores, and (issue 15) a database. A store only keeps opaque records; the
+/// vault decides everything else, so the contract is about atomic commits, their preconditions, and reads.
+/// </summary>
+public abstract class RecordStoreContractTests : IAsyncLifetime
+{
+    private protected IRecordStore Store { get; set; } = null!;
+
+    /// <summary>A new, empty store.</summary>
+    private protected abstract IRecordStore CreateEmpty();
+
+
+    public Task InitializeAsync()
+    {
+        Store = CreateEmpty();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await Store.DisposeAsync();
+
+    [Fact]
+    public async Task A_newStore_is_empty_and_a_commit_makes_it_hold_what_was_written()
+    {
+        (await Store.IsEmptyAsync()).Should().BeTrue();
+
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a"), Record(2, "b")]));
+
+        (await Store.IsEmptyAsync()).Should().BeFalse();
+        Text(await Store.ReadAsync(1)).Should().Be("a");
+        (await Store.ReadAsync(2))!.Key.Should().Be("records/2");
+        (await Store.ReadAsync(3)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Replaces_deletes_and_creates_of_one_commit_apply_together()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a"), Record(2, "b"), Record(3, "c")]));
+
+        var commit = Commit(1, 2, creates: [Record(4, "d")], replaces: [Record(1, "a2"), Record(9, "created-by-replace")], deletes: [2, 77]);
+        await Store.CommitAsync(commit);
+
+        Text(await Store.ReadAsync(1)).Should().Be("a2");
+        (await Store.ReadAsync(2)).Should().BeNull();
+        Text(await Store.ReadAsync(4)).Should().Be("d");
+        Text(await Store.ReadAsync(9)).Should().Be("created-by-replace", "a replaced record found missing is created");
+    }
+
+    [Fact]
+    public async Task A_create_of_an_id_that_exists_is_a_conflict_and_nothing_of_that_commit_is_written()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
+
+        var act = () => Store.CommitAsync(Commit(1, 2, creates: [Record(5, "new"), Record(1, "overwrite")], replaces: [Record(6, "other")], deletes: [7])).AsTask();
+
+        await act.Should().ThrowAsync<StoreConflictException>();
+        Text(await Store.ReadAsync(1)).Should().Be("a", "a create never replaces a record (key-encryption key wraps rely on it)");
+        (await Store.ReadAsync(5)).Should().BeNull("the commit is atomic: none of it is written");
+        (await Store.ReadAsync(6)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_commit_based_on_a_generation_the_store_has_moved_past_is_a_conflict_and_writes_nothing()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
+        await Store.CommitAsync(Commit(1, 2, replaces: [Record(1, "a2")]));
+
+        var stale = () => Store.CommitAsync(Commit(1, 2, replaces: [Record(1, "lost update")], creates: [Record(2, "x")])).AsTask();
+
+        await stale.Should().ThrowAsync<StoreConflictException>();
+        Text(await Store.ReadAsync(1)).Should().Be("a2");
+        (await Store.ReadAsync(2)).Should().BeNull();
+        await Store.CommitAsync(Commit(2, 3, creates: [Record(2, "x")]));
+        Text(await Store.ReadAsync(2)).Should().Be("x", "a commit on the current generation still applies");
+    }
+
+    [Fact]
+    public async Task Reads_of_many_and_of_a_range_return_what_exists_in_id_order()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(5, "e"), Record(1, "a"), Record(3, "c"), Record(10, "j")]));
+
+        var many = await Store.ReadManyAsync([1, 2, 3, 10, 11]);
+        many.Keys.Should().BeEquivalentTo([1L, 3L, 10L], "a missing id is simply absent");
+        Text(many[3]).Should().Be("c");
+
+        var range = await Store.ReadRangeAsync(2, 10);
+        range.Select(r => r.Id).Should().Equal(3, 5, 10);
+        (await Store.ReadRangeAsync(11, 20)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_reader_during_commits_sees_each_record_whole_never_a_torn_value()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, new string('0', 4096))]));
+        using var stop = new CancellationTokenSource();
+        var torn = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var value = Text(await Store.ReadAsync(1));
+                if (value.Distinct().Count() != 1 || value.Length != 4096)
+                {
+                    Interlocked.Increment(ref torn);
+                }
+            }
+        });
+
+        for (var generation = 1; generation <= 40; generation++)
+        {
+            var digit = (char)('0' + (generation % 10));
+            await Store.CommitAsync(Commit(generation, generation + 1, replaces: [Record(1, new string(digit, 4096))]));
+        }
+
+        await stop.CancelAsync();
+        await reader;
+        torn.Should().Be(0);
+        Text(await Store.ReadAsync(1)).Should().Be(new string('0', 4096));
+    }
+
+    private protected static StoredRecord Record(long id, string text) => new(id, $"records/{id}", Encoding.UTF8.GetBytes(text));
+
+    private protected static string Text(StoredRecord? record) => Encoding.UTF8.GetString(record!.Value);
+
+    private protected static StoreCommit Commit(long expected, long generation, StoredRecord[]? creates = null, StoredRecord[]? replaces = null, long[]? deletes = null)
+    {
+        var commit = new StoreCommit(expected, generation);
+        commit.Creates.AddRange(creates ?? []);
+        commit.Replaces.AddRange(replaces ?? []);
+        commit.Deletes.AddRange(deletes ?? []);
+        return commit;
+    }
+}
+
+/// <summary>The contract of a store that outlives its process: what was committed is there when it is opened again.</summary>
+public abstract class PersistentRecordStoreContractTests : RecordStoreContractTests
+{
+    /// <summary>The same store closed and opened again.</summary>
+    private protected abstract IRecordStore Reopen(IRecordStore store);
+
+    [Fact]
+    public async Task What_a_commit_wrote_is_there_after_the_store_is_opened_again()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a"), Record(2, "b")]));
+        await Store.CommitAsync(Commit(1, 2, replaces: [Record(1, "a2")], deletes: [2]));
+
+        Store = Reopen(Store);
+        Text(await Store.ReadAsync(1)).Should().Be("a2");
+        (await Store.ReadAsync(2)).Should().BeNull();
+        (await Store.IsEmptyAsync()).Should().BeFalse();
+    }
+}
+
+/// <summary>The contract over the vault's LiteDB file (with its fsync'd log), reopened from disk.</summary>
+public sealed class LiteDbRecordStoreContractTests : PersistentRecordStoreContractTests, IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    private protected override IRecordStore CreateEmpty() => LiteDbRecordStore.Open(_dir.File("vault.db"));
+
+    private protected override IRecordStore Reopen(IRecordStore store)
+    {
+        store.Dispose();
+        return LiteDbRecordStore.Open(_dir.File("vault.db"));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>The contract over the in-memory store a whole-vault restore is verified in.</summary>
+public sealed class MemoryRecordStoreContractTests : RecordStoreContractTests
+{
+    private protected override IRecordStore CreateEmpty() => new MemoryRecordStore("memory", []);
+}
