@@ -1,4 +1,5 @@
 using System.Text;
+using KeyVault.Embedded.PostgreSql;
 using KeyVault.Embedded.Storage;
 using KeyVault.Embedded.Tests.Support;
 
@@ -14,14 +15,10 @@ public abstract class RecordStoreContractTests : IAsyncLifetime
     private protected IRecordStore Store { get; set; } = null!;
 
     /// <summary>A new, empty store.</summary>
-    private protected abstract IRecordStore CreateEmpty();
+    private protected abstract Task<IRecordStore> CreateEmptyAsync();
 
 
-    public Task InitializeAsync()
-    {
-        Store = CreateEmpty();
-        return Task.CompletedTask;
-    }
+    public async Task InitializeAsync() => Store = await CreateEmptyAsync();
 
     public async Task DisposeAsync() => await Store.DisposeAsync();
 
@@ -142,7 +139,7 @@ public abstract class RecordStoreContractTests : IAsyncLifetime
 public abstract class PersistentRecordStoreContractTests : RecordStoreContractTests
 {
     /// <summary>The same store closed and opened again.</summary>
-    private protected abstract IRecordStore Reopen(IRecordStore store);
+    private protected abstract Task<IRecordStore> ReopenAsync(IRecordStore store);
 
     [Fact]
     public async Task What_a_commit_wrote_is_there_after_the_store_is_opened_again()
@@ -150,7 +147,7 @@ public abstract class PersistentRecordStoreContractTests : RecordStoreContractTe
         await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a"), Record(2, "b")]));
         await Store.CommitAsync(Commit(1, 2, replaces: [Record(1, "a2")], deletes: [2]));
 
-        Store = Reopen(Store);
+        Store = await ReopenAsync(Store);
         Text(await Store.ReadAsync(1)).Should().Be("a2");
         (await Store.ReadAsync(2)).Should().BeNull();
         (await Store.IsEmptyAsync()).Should().BeFalse();
@@ -162,11 +159,11 @@ public sealed class LiteDbRecordStoreContractTests : PersistentRecordStoreContra
 {
     private readonly TempDirectory _dir = new();
 
-    private protected override IRecordStore CreateEmpty() => LiteDbRecordStore.Open(_dir.File("vault.db"));
+    private protected override Task<IRecordStore> CreateEmptyAsync() => Task.FromResult<IRecordStore>(LiteDbRecordStore.Open(_dir.File("vault.db")));
 
-    private protected override IRecordStore Reopen(IRecordStore store)
+    private protected override async Task<IRecordStore> ReopenAsync(IRecordStore store)
     {
-        store.Dispose();
+        await store.DisposeAsync();
         return LiteDbRecordStore.Open(_dir.File("vault.db"));
     }
 
@@ -176,5 +173,60 @@ public sealed class LiteDbRecordStoreContractTests : PersistentRecordStoreContra
 /// <summary>The contract over the in-memory store a whole-vault restore is verified in.</summary>
 public sealed class MemoryRecordStoreContractTests : RecordStoreContractTests
 {
-    private protected override IRecordStore CreateEmpty() => new MemoryRecordStore("memory", []);
+    private protected override Task<IRecordStore> CreateEmptyAsync() => Task.FromResult<IRecordStore>(new MemoryRecordStore("memory", []));
+}
+
+/// <summary>
+/// The contract over PostgreSQL (issue 15): a private PostgreSQL 15 cluster started by the tests in a temporary folder, a
+/// vault of its own per test, reopened through a new data source.
+/// </summary>
+public sealed class PostgreSqlRecordStoreContractTests : PersistentRecordStoreContractTests, IClassFixture<PostgreSqlCluster>
+{
+    private readonly PostgreSqlCluster _cluster;
+    private readonly string _vault = "vault-" + Guid.NewGuid().ToString("N");
+
+    public PostgreSqlRecordStoreContractTests(PostgreSqlCluster cluster)
+    {
+        _cluster = cluster;
+    }
+
+    private protected override async Task<IRecordStore> CreateEmptyAsync() =>
+        await PostgreSqlRecordStore.OpenAsync(_cluster.NewDataSource(), _vault, ownsDataSource: true);
+
+    private protected override async Task<IRecordStore> ReopenAsync(IRecordStore store)
+    {
+        await store.DisposeAsync();
+        return await PostgreSqlRecordStore.OpenAsync(_cluster.NewDataSource(), _vault, ownsDataSource: true);
+    }
+
+    [Fact]
+    public async Task Two_instances_committing_on_the_same_generation_one_wins_and_the_other_writes_nothing()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
+        await using var other = await PostgreSqlRecordStore.OpenAsync(_cluster.NewDataSource(), _vault, ownsDataSource: true);
+
+        await other.CommitAsync(Commit(1, 2, replaces: [Record(1, "other")]));
+        var loser = () => Store.CommitAsync(Commit(1, 2, replaces: [Record(1, "lost")], creates: [Record(2, "x")])).AsTask();
+
+        await loser.Should().ThrowAsync<StoreConflictException>();
+        Text(await Store.ReadAsync(1)).Should().Be("other", "the later commit on a stale generation changes nothing");
+        (await Store.ReadAsync(2)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Vaults_in_one_schema_do_not_see_each_others_records_and_the_schema_migrates_once()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
+        var opens = Enumerable.Range(0, 4).Select(_ => PostgreSqlRecordStore.OpenAsync(_cluster.NewDataSource(), "vault-" + Guid.NewGuid().ToString("N"), ownsDataSource: true).AsTask());
+        var others = await Task.WhenAll(opens);
+
+        foreach (var other in others)
+        {
+            (await other.IsEmptyAsync()).Should().BeTrue();
+            (await other.ReadAsync(1)).Should().BeNull();
+            await other.DisposeAsync();
+        }
+
+        (await _cluster.ScalarAsync<long>("SELECT count(*) FROM keyvault_embedded.schema_version")).Should().Be(1, "instances starting at once migrate the schema once");
+    }
 }

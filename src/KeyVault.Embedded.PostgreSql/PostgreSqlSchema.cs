@@ -1,0 +1,69 @@
+using Npgsql;
+
+namespace KeyVault.Embedded.PostgreSql;
+
+/// <summary>
+/// The store's schema, created and migrated by the library: versioned (a <c>schema_version</c> row), idempotent, and
+/// safe when several instances start at once (each migration runs in one transaction under an advisory lock on the
+/// schema's name, so the second instance finds it done).
+/// </summary>
+internal static class PostgreSqlSchema
+{
+    /// <summary>The migrations, in order; a migration is never changed once released, only followed by another.</summary>
+    private static readonly string[] Migrations =
+    [
+        // 1: a row per vault with its generation; a row per record, keyed by vault and id.
+        """
+        CREATE TABLE {0}.vaults (vault text PRIMARY KEY, generation bigint NOT NULL);
+        CREATE TABLE {0}.records (vault text NOT NULL, id bigint NOT NULL, key text NOT NULL, value bytea NOT NULL, PRIMARY KEY (vault, id));
+        """,
+    ];
+
+    /// <summary>The schema version this library writes.</summary>
+    public static int Version => Migrations.Length;
+
+    /// <summary>A schema name the store accepts: a plain lowercase SQL identifier (it is put into statements as is).</summary>
+    public static void ValidateName(string name, string parameter)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 63 || !(char.IsAsciiLetterLower(name[0]) || name[0] == '_')
+            || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
+        {
+            throw VaultErrors.BadParameter($"The PostgreSQL {parameter} must be 1 to 63 characters of a-z, 0-9 and '_', not starting with a digit.");
+        }
+    }
+
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext($1))", connection, transaction))
+        {
+            lockCommand.Parameters.Add(new NpgsqlParameter { Value = "KeyVault.Embedded schema " + schema });
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var create = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {schema}; CREATE TABLE IF NOT EXISTS {schema}.schema_version (version integer NOT NULL)", connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        int current;
+        await using (var read = new NpgsqlCommand($"SELECT max(version) FROM {schema}.schema_version", connection, transaction))
+        {
+            current = await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int version ? version : 0;
+        }
+
+        if (current > Version)
+        {
+            throw new VaultException(VaultErrorCode.BadParameter, 400, $"The PostgreSQL schema '{schema}' is at version {current}, newer than this library's {Version}: use a newer KeyVault.Embedded.");
+        }
+
+        for (var next = current + 1; next <= Version; next++)
+        {
+            await using var migrate = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, Migrations[next - 1], schema) + $"; INSERT INTO {schema}.schema_version (version) VALUES ({next})", connection, transaction);
+            await migrate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
