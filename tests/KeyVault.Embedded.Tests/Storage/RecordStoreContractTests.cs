@@ -214,6 +214,41 @@ public sealed class PostgreSqlRecordStoreContractTests : PersistentRecordStoreCo
     }
 
     [Fact]
+    public async Task A_whole_vault_runs_on_it_and_the_database_holds_no_plaintext()
+    {
+        var dir = new TempDirectory();
+        try
+        {
+            var key = TestVaults.NewKey();
+            var vaultName = "vault-" + Guid.NewGuid().ToString("N");
+            IRecordStore Open(string path) => PostgreSqlRecordStore.OpenAsync(_cluster.NewDataSource(), vaultName, ownsDataSource: true).AsTask().GetAwaiter().GetResult();
+            const string Value = "distinctive-plaintext-7f3c9a";
+            await using (var vault = await TestVaults.OpenAsync(dir.File("vault.db"), key, configure: o => o.StoreFactory = Open))
+            {
+                await vault.Secrets.SetSecretAsync("db", Value);
+                await vault.Secrets.SetSecretAsync("db", Value + "-2");
+                await vault.Keys.CreateEcKeyAsync(new KeyVault.Embedded.Keys.CreateEcKeyOptions("signer"));
+            }
+
+            await using (var reopened = await TestVaults.OpenAsync(dir.File("vault.db"), key, configure: o => o.StoreFactory = Open))
+            {
+                (await reopened.Secrets.GetSecretAsync("db")).Value.Should().Be(Value + "-2");
+                (await reopened.Secrets.GetPropertiesOfSecretVersionsAsync("db").ToListAsync()).Should().HaveCount(2);
+                (await reopened.Keys.GetKeyAsync("signer")).Name.Should().Be("signer");
+            }
+
+            var plaintextRows = await _cluster.ScalarAsync<long>(
+                $"SELECT count(*) FROM keyvault_embedded.records WHERE vault = '{vaultName}' AND position(convert_to('{Value}', 'UTF8') in value) > 0");
+            plaintextRows.Should().Be(0, "the database holds sealed records only");
+            (await _cluster.ScalarAsync<long>($"SELECT count(*) FROM keyvault_embedded.records WHERE vault = '{vaultName}'")).Should().BeGreaterThan(5);
+        }
+        finally
+        {
+            dir.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Vaults_in_one_schema_do_not_see_each_others_records_and_the_schema_migrates_once()
     {
         await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
