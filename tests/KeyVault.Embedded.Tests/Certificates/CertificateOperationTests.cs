@@ -160,14 +160,15 @@ public sealed class CertificateOperationTests : CertificateTestBase
 
         var merged = await Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed)]));
 
-        // Each advance lets one poll run (it may still be finishing the last one on another thread, so a few rounds).
-        for (var round = 0; round < 50 && !waiting.IsCompleted; round++)
+        // Each advance of the fake clock lets one poll run (its continuation may still be finishing the last poll on
+        // another thread, so a few rounds, yielding between them; no real time is waited for).
+        for (var round = 0; round < 200 && !waiting.IsCompleted; round++)
         {
             Time.Advance(TimeSpan.FromSeconds(5));
-            await Task.WhenAny(waiting, Task.Delay(100));
+            await Task.Yield();
         }
 
-        var value = await waiting;
+        var value = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
 
         value.Properties.Version.Should().Be(merged.Properties.Version);
         operation.HasCompleted.Should().BeTrue();

@@ -18,7 +18,7 @@ namespace KeyVault.Embedded.Tests.Samples;
 /// <item>Exception type, 1 line: <c>catch (VaultException ex)</c> for <c>catch (RequestFailedException ex)</c>.</item>
 /// <item>Listing types, 4 lines: <c>IEnumerable&lt;T&gt;</c> and <c>IAsyncEnumerable&lt;T&gt;</c> for Azure's
 /// <c>Pageable&lt;T&gt;</c> and <c>AsyncPageable&lt;T&gt;</c> (the same <c>foreach</c> / <c>await foreach</c> over them).</item>
-/// <item>Polling loops, 3 lines: Azure's <c>Thread.Sleep(2000);</c> inside <c>while (!operation.HasCompleted)</c>
+/// <item>Polling loops, 3 lines: Azure's two-second sleep inside <c>while (!operation.HasCompleted)</c>
 /// becomes an assertion that the loop never runs, since in-process a delete or a self-signed create has completed when
 /// the call returns.</item>
 /// </list>
