@@ -12,23 +12,28 @@ internal static class PostgreSqlSchema
     /// <summary>The migrations, in order; a migration is never changed once released, only followed by another.</summary>
     private static readonly string[] Migrations =
     [
-        // 1: a row per vault with its generation; a row per record, keyed by vault and id.
+        // 1: a row per vault with its generation and the manifest root of its last commit; a row per record, keyed by
+        // vault and id; a short log of commit ids, to learn whether a commit whose connection broke was made.
         """
-        CREATE TABLE {0}.vaults (vault text PRIMARY KEY, generation bigint NOT NULL);
+        CREATE TABLE {0}.vaults (vault text PRIMARY KEY, generation bigint NOT NULL, root bytea NOT NULL);
         CREATE TABLE {0}.records (vault text NOT NULL, id bigint NOT NULL, key text NOT NULL, value bytea NOT NULL, PRIMARY KEY (vault, id));
+        CREATE TABLE {0}.commits (vault text NOT NULL, generation bigint NOT NULL, commit_id uuid NOT NULL, PRIMARY KEY (vault, generation));
         """,
     ];
 
     /// <summary>The schema version this library writes.</summary>
     public static int Version => Migrations.Length;
 
-    /// <summary>A schema name the store accepts: a plain lowercase SQL identifier (it is put into statements as is).</summary>
+    /// <summary>
+    /// A schema name the store accepts: a plain lowercase SQL identifier (it is put into statements as is) of at most 45
+    /// characters (the commit channel, <c>keyvault_embedded_{schema}</c>, is an identifier too).
+    /// </summary>
     public static void ValidateName(string name, string parameter)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > 63 || !(char.IsAsciiLetterLower(name[0]) || name[0] == '_')
+        if (string.IsNullOrEmpty(name) || name.Length > 45 || !(char.IsAsciiLetterLower(name[0]) || name[0] == '_')
             || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
         {
-            throw VaultErrors.BadParameter($"The PostgreSQL {parameter} must be 1 to 63 characters of a-z, 0-9 and '_', not starting with a digit.");
+            throw VaultErrors.BadParameter($"The PostgreSQL {parameter} must be 1 to 45 characters of a-z, 0-9 and '_', not starting with a digit.");
         }
     }
 

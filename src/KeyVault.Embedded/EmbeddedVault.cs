@@ -414,6 +414,25 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Brings this instance's view up to every commit that other instances of a shared vault (one kept in a database)
+    /// had made when the call began, so that the reads after it see them. Without it they are seen within the store's
+    /// poll interval (at once, usually: each commit notifies the other instances); this instance's own writes are seen
+    /// by its reads at once. Does nothing for a vault in a file, which has one owner.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the view is current.</returns>
+    /// <exception cref="VaultException">
+    /// <c>StorageUnavailable</c> when the database cannot be reached; <c>RollbackDetected</c> when it went back to an
+    /// older state than this instance has seen (the instance then refuses writes); <c>IntegrityCheckFailed</c> when what
+    /// it holds fails its checks.
+    /// </exception>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        _core.ThrowIfDisposed();
+        await _core.Writer.RefreshAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Opened through <see cref="Hosting.SharedVaults"/>: only its last lease closes it.</summary>
     internal bool IsShared { get; set; }
 
@@ -438,6 +457,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         {
             var audit = s.Item1.AuditTrail();
             await audit.FlushAsync().ConfigureAwait(false);
+            await s.Item1._core.Writer.RefreshAsync(s.cancellationToken).ConfigureAwait(false); // the records of other instances too
             return (await audit.ReadChainAsync(s.cancellationToken).ConfigureAwait(false)).Verification;
         }, cancellationToken).AsTask();
 
@@ -452,6 +472,7 @@ public sealed class EmbeddedVault : IAsyncDisposable, IDisposable
         {
             var audit = s.Item1.AuditTrail();
             await audit.FlushAsync().ConfigureAwait(false);
+            await s.Item1._core.Writer.RefreshAsync(s.cancellationToken).ConfigureAwait(false);
             var (events, verification) = await audit.ReadChainAsync(s.cancellationToken).ConfigureAwait(false);
             if (!verification.IsIntact)
             {

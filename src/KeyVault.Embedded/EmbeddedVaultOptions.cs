@@ -103,9 +103,13 @@ public sealed class EmbeddedVaultOptions
     /// </summary>
     internal IEnumerable<(string Setting, string Problem)> Problems()
     {
-        if (string.IsNullOrWhiteSpace(Path))
+        if (string.IsNullOrWhiteSpace(Path) && StoreProvider is null)
         {
-            yield return ("Path", "is required: the vault file to open or create.");
+            yield return ("Path", "is required: the vault file to open or create (or a database: UsePostgreSql with the PostgreSQL package).");
+        }
+        else if (!string.IsNullOrWhiteSpace(Path) && StoreProvider is not null)
+        {
+            yield return ("Path", $"names a file, and the vault is in a database ({StoreProvider.Location}): give one of them.");
         }
 
         if (VaultUri is { } uri && (!uri.IsAbsoluteUri || uri.Scheme is not ("https" or "http") || !uri.AbsolutePath.EndsWith('/') || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0))
@@ -181,6 +185,12 @@ public sealed class EmbeddedVaultOptions
     /// commits nothing of its own.
     /// </summary>
     internal bool VerifyOnly { get; set; }
+
+    /// <summary>Where the records live instead of the file at <see cref="Path"/> (a database, set by its package); null: the file.</summary>
+    internal Storage.RecordStoreProvider? StoreProvider { get; set; }
+
+    /// <summary>Where the vault is, for messages and for sharing one open vault per place in a process.</summary>
+    internal string Location => StoreProvider?.Location ?? Path;
 
     /// <summary>Test seam: replaces the LiteDB record store (for example with a spy).</summary>
     internal Func<string, IRecordStore>? StoreFactory { get; set; }

@@ -8,6 +8,7 @@
 //                                         commits grouped), each printing "SET i" after its set returns, until killed.
 //   backup <vault> <hex key> <backup path> : backs the vault up to the path, printing "PROGRESS n" as records are
 //                                         written and "DONE" when the backup is complete, then waits to be killed.
+//   pg-write, pg-mixed                  : on a vault in PostgreSQL (PostgreSqlModes.cs).
 //   hsm-sign <vault> <module> <token> <pin> <root label> <key> <hex digest>
 //                                       : opens the vault under a PKCS#11 root, signs the digest with an EC-HSM key
 //                                         (ES256), prints the signature in hex.
@@ -17,6 +18,11 @@ using KeyVault.Embedded.Keys.Cryptography;
 using KeyVault.Embedded.Pkcs11;
 
 var mode = args[0];
+if (mode.StartsWith("pg-", StringComparison.Ordinal))
+{
+    return await PostgreSqlModes.RunAsync(args);
+}
+
 if (mode == "hsm-sign")
 {
     using var tokenRoot = new Pkcs11RootKey(new Pkcs11RootKeyOptions

@@ -66,16 +66,21 @@ internal static class VaultBackups
     {
         StoreSnapshot? snapshot = null;
         byte[]? macKey = null;
-        await core.Writer.WriteAsync(_ =>
+        IRecordStore? frozen = null;
+        await core.Writer.WriteAsync(async _ =>
         {
             // Under the write lock, with nothing staged: the listing is exactly one generation's. Registered before the
-            // lock is released, so every later commit keeps what it replaces for this backup.
-            snapshot = new StoreSnapshot(core.Store, core.Manifest.Generation, core.Manifest.Listing());
+            // lock is released, so every later commit keeps what it replaces for this backup. On a shared store, whose
+            // other instances' commits this one never sees, the backup reads a snapshot of the database taken here
+            // (under the database's write lock too, so of this generation).
+            frozen = core.Store is ISharedRecordStore shared ? await shared.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false) : null;
+            snapshot = new StoreSnapshot(frozen ?? core.Store, core.Manifest.Generation, core.Manifest.Listing());
             macKey = core.Keys.BackupKey();
             core.Snapshots.Add(snapshot);
-            return ValueTask.FromResult(true);
+            return true;
         }, WriteMode.Alone, cancellationToken).ConfigureAwait(false);
 
+        await using var frozenStore = frozen;
         try
         {
             var listing = snapshot!.Listing;

@@ -67,4 +67,13 @@ public static class VaultLogEvents
 
     /// <summary>The configuration provider failed to reload; the previous configuration stays (Error).</summary>
     public static readonly EventId ConfigurationReloadFailed = new(3202, nameof(ConfigurationReloadFailed));
+
+    /// <summary>This instance caught its view up with commits other instances made to the shared store (Debug).</summary>
+    public static readonly EventId CaughtUp = new(3301, nameof(CaughtUp));
+
+    /// <summary>The shared store went back (a restored dump, a promoted replica missing commits): writes refused (Critical).</summary>
+    public static readonly EventId RollbackRefused = new(3302, nameof(RollbackRefused));
+
+    /// <summary>Catching up with the shared store failed; the instance keeps its verified view and tries again (Warning).</summary>
+    public static readonly EventId CatchUpFailed = new(3303, nameof(CatchUpFailed));
 }

@@ -161,6 +161,15 @@ internal sealed class VaultTelemetry : Operations.OperationPolicy
     public void Opened(Guid vaultId, string path) =>
         _logger.LogInformation(VaultLogEvents.VaultOpened, "Vault {VaultId} opened at {Path}.", vaultId.ToString("N"), path);
 
+    public void CaughtUp(Guid vaultId, long from, long to) =>
+        _logger.LogDebug(VaultLogEvents.CaughtUp, "Vault {VaultId} caught up from generation {From} to {To} (commits of other instances).", vaultId.ToString("N"), from, to);
+
+    public void RollbackRefused(Guid vaultId, string detail) =>
+        _logger.LogCritical(VaultLogEvents.RollbackRefused, "Vault {VaultId} refuses writes: {Detail}.", vaultId.ToString("N"), detail);
+
+    public void CatchUpFailed(Guid vaultId, Exception exception) =>
+        _logger.LogWarning(VaultLogEvents.CatchUpFailed, exception, "Vault {VaultId} could not catch up with its shared store; it keeps its verified view and tries again.", vaultId.ToString("N"));
+
     public void Closed(Guid vaultId) =>
         _logger.LogInformation(VaultLogEvents.VaultClosed, "Vault {VaultId} closed.", vaultId.ToString("N"));
 

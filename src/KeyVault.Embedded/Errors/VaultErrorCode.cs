@@ -76,6 +76,14 @@ public readonly struct VaultErrorCode : IEquatable<VaultErrorCode>
     /// <summary>The vault's storage failed to read or write.</summary>
     public static VaultErrorCode StorageFailure { get; } = new("StorageFailure");
 
+    /// <summary>
+    /// The vault's shared store (a PostgreSQL database) cannot be reached, or the connection was lost during the call
+    /// (status 503). Transient: the vault reconnects by itself; the call can be retried. A write that fails with it was
+    /// not committed, unless the message says its outcome is unknown (the connection was lost while committing): then
+    /// read before writing again.
+    /// </summary>
+    public static VaultErrorCode StorageUnavailable { get; } = new("StorageUnavailable");
+
     /// <summary>The disk holding the vault is full: the write was not made. Free space and reopen the vault.</summary>
     public static VaultErrorCode StorageFull { get; } = new("StorageFull");
 

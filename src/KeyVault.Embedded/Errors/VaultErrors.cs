@@ -75,6 +75,9 @@ internal static class VaultErrors
     public static VaultException StorageFailure(string detail, Exception? inner) =>
         new(VaultErrorCode.StorageFailure, 500, $"The vault's storage failed: {detail}.", inner);
 
+    public static VaultException StorageUnavailable(string detail, Exception? inner) =>
+        new(VaultErrorCode.StorageUnavailable, 503, $"The vault's database is unavailable: {detail}. The vault reconnects by itself; try again.", inner);
+
     public static VaultException StorageFull(string location, Exception inner) =>
         new(VaultErrorCode.StorageFull, 507,
             $"The disk holding the vault '{location}' is full (no space left on device): the write was not made. Free space, then reopen the vault; it refuses writes until then.", inner);

@@ -26,6 +26,20 @@ internal sealed class BackgroundPass
     {
         using var caller = vault.RunAs(_principal);
         var result = new Result { At = vault.Core.Time.GetUtcNow() };
+
+        // On a shared store one instance at a time runs the pass, on the vault as every instance left it: a due item is
+        // handled once, by whichever instance gets the lease.
+        await using var lease = vault.Core.Store is Storage.ISharedRecordStore shared
+            ? await shared.TryLeaseAsync("background", cancellationToken).ConfigureAwait(false) ?? Elsewhere
+            : null;
+        if (ReferenceEquals(lease, Elsewhere))
+        {
+            result.RanElsewhere = true;
+            _logger.LogDebug(VaultLogEvents.BackgroundPass, "Background pass skipped: another instance of the vault is running one.");
+            return result;
+        }
+
+        await vault.Core.Writer.RefreshAsync(cancellationToken).ConfigureAwait(false);
         await Step("purge", async () => result.Purged = await vault.PurgeDueDeletedObjectsAsync(cancellationToken).ConfigureAwait(false), result).ConfigureAwait(false);
         await Step("key rotation policies", async () => result.Rotated = (await vault.Keys.ApplyRotationPoliciesAsync(cancellationToken).ConfigureAwait(false)).Rotated.Count, result).ConfigureAwait(false);
         await Step("certificate lifetime actions", async () =>
@@ -66,6 +80,9 @@ internal sealed class BackgroundPass
         return result;
     }
 
+    /// <summary>Stands for a lease another instance holds.</summary>
+    private static readonly IAsyncDisposable Elsewhere = new NoLease();
+
     private async Task Step(string name, Func<Task> step, Result result)
     {
         try
@@ -98,5 +115,13 @@ internal sealed class BackgroundPass
         public int Failures { get; set; }
 
         public long AuditPruned { get; set; }
+
+        /// <summary>Whether the pass did nothing because another instance of a shared vault was running one.</summary>
+        public bool RanElsewhere { get; set; }
+    }
+
+    private sealed class NoLease : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

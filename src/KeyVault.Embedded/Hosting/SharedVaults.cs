@@ -14,7 +14,7 @@ internal static class SharedVaults
 
     public static async Task<Lease> AcquireAsync(EmbeddedVaultOptions options, CancellationToken cancellationToken)
     {
-        var path = System.IO.Path.GetFullPath(options.Path);
+        var path = options.StoreProvider?.Location ?? System.IO.Path.GetFullPath(options.Path);
         while (true)
         {
             Entry entry;

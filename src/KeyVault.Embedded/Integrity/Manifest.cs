@@ -38,7 +38,7 @@ internal sealed partial class Manifest
     private const int GroupSize = 32;
 
     private readonly ConcurrentDictionary<string, ObjectIndex>[] _objects;
-    private readonly ConcurrentDictionary<string, Entry> _others = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, Entry> _others = new(StringComparer.Ordinal);
     private readonly List<BucketMembers> _buckets = [];
     private readonly List<RecordHash> _bucketHashes = [];
     private readonly List<int> _bucketLengths = [];
@@ -227,6 +227,36 @@ internal sealed partial class Manifest
         _groupHashes.AddRange(staged.GroupHashes);
         (_level, _split, _entries, _root, _bucketKey) = (staged.Level, staged.Split, staged.Entries, staged.Root, staged.BucketKey);
         Volatile.Write(ref _generation, staged.Generation);
+    }
+
+    /// <summary>
+    /// Takes on the whole state of <paramref name="loaded"/> (a manifest loaded and checked from a shared store that
+    /// other instances committed to). Call under the write lock. Readers looking up meanwhile see the old state or the
+    /// new one per object type; a record read against an old entry fails its hash and is looked up again.
+    /// </summary>
+    public void ReplaceWith(Manifest loaded)
+    {
+        if (loaded.Generation <= Generation)
+        {
+            throw new InvalidOperationException($"A manifest only moves forward: at generation {Generation}, given {loaded.Generation}.");
+        }
+
+        for (var t = 0; t < _objects.Length; t++)
+        {
+            _objects[t] = loaded._objects[t];
+        }
+
+        _others = loaded._others;
+        _buckets.Clear();
+        _buckets.AddRange(loaded._buckets);
+        _bucketHashes.Clear();
+        _bucketHashes.AddRange(loaded._bucketHashes);
+        _bucketLengths.Clear();
+        _bucketLengths.AddRange(loaded._bucketLengths);
+        _groupHashes.Clear();
+        _groupHashes.AddRange(loaded._groupHashes);
+        (_level, _split, _entries, _root, _bucketKey) = (loaded._level, loaded._split, loaded._entries, loaded._root, loaded._bucketKey);
+        Volatile.Write(ref _generation, loaded.Generation);
     }
 
     internal static VaultIntegrityException Damaged(string detail) =>

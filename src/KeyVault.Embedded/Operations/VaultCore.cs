@@ -19,6 +19,7 @@ internal sealed class VaultCore : IDisposable
 {
     private volatile bool _disposed;
     private volatile bool _faulted;
+    private VaultException? _faultReason;
     private VaultHeader _header;
 
     public VaultCore(IRecordStore store, Manifest manifest, VaultHeader header, KeyEncryptionKeyRing ring, IRootKey root, MetadataKeys keys, IRollbackAnchor? anchor, Func<IRootKey, IRollbackAnchor?> anchorFor, TimeProvider time, int cacheCapacity, VaultTelemetry telemetry, Uri? vaultUri = null)
@@ -33,14 +34,22 @@ internal sealed class VaultCore : IDisposable
         Sealer = new RecordSealer(header.VaultId, ring);
         Cache = new RecordCache(cacheCapacity);
         Writer = new VaultWriter(this);
-        Reader = new RecordReader(manifest, store, Cache, () => _faulted, Writer.SettledAsync);
+        Reader = new RecordReader(manifest, store, Cache, () => _faulted, Writer.SettleAsync);
         Uri = vaultUri ?? new Uri($"embeddedvault://{header.VaultId:N}/");
         Telemetry = telemetry;
         Events = new VaultEvents(telemetry, Uri, time);
-        Anchoring = new RollbackAnchoring(anchor, anchorFor, Fault, telemetry);
+        Anchoring = new RollbackAnchoring(anchor, anchorFor, () => Fault(), telemetry);
+        if (store is ISharedRecordStore shared)
+        {
+            Sync = new VaultSync(this);
+            Sync.Watch(shared);
+        }
     }
 
     public IRecordStore Store { get; }
+
+    /// <summary>Keeps this instance level with the others, when the store is shared (a database); null for a file.</summary>
+    public VaultSync? Sync { get; }
 
     /// <summary>The authenticated list of every record.</summary>
     public Manifest Manifest { get; }
@@ -107,11 +116,23 @@ internal sealed class VaultCore : IDisposable
     /// <summary>The current time in Unix seconds, the resolution of Azure Key Vault's attributes.</summary>
     public long Now() => Time.GetUtcNow().ToUnixTimeSeconds();
 
-    public void Fault()
+    /// <summary>
+    /// Refuses writes from now on, for <paramref name="reason"/>. The cache is dropped (storage may hold a commit the
+    /// vault never acknowledged) unless <paramref name="keepCache"/>: a store found behind the vault's view (rolled back)
+    /// holds less, and what the cache verified stays true.
+    /// </summary>
+    public void Fault(VaultException? reason = null, bool keepCache = false)
     {
+        _faultReason ??= reason;
         _faulted = true;
-        Cache.Clear();
+        if (!keepCache)
+        {
+            Cache.Clear();
+        }
     }
+
+    /// <summary>Why writes are refused, once the vault is faulted.</summary>
+    public VaultException FaultReason => _faultReason ?? VaultErrors.StorageFailure("an earlier write did not complete, so the vault refuses writes until it is reopened", null);
 
     /// <summary>Records the committed generation and root in the anchor (see <see cref="RollbackAnchoring"/>).</summary>
     /// <exception cref="VaultException"><c>StorageFailure</c>: the anchor could not be written.</exception>
@@ -128,6 +149,7 @@ internal sealed class VaultCore : IDisposable
 
         // New writers see the flag once they hold the lock; the one in flight finishes its commit first.
         _disposed = true;
+        Sync?.Dispose();
         Writer.Drain();
         Cache.Clear();
         foreach (var lease in KeyLeases.Keys)

@@ -24,18 +24,56 @@ internal static class VaultOpener
 {
     public static async Task<VaultCore> OpenAsync(EmbeddedVaultOptions options, IRootKeyProvider provider, CancellationToken cancellationToken)
     {
-        var store = options.StoreFactory?.Invoke(options.Path) ?? LiteDbRecordStore.Open(options.Path);
+        var store = options.StoreFactory?.Invoke(options.Path)
+            ?? (options.StoreProvider is { } provided ? await provided.OpenAsync(cancellationToken).ConfigureAwait(false) : LiteDbRecordStore.Open(options.Path));
+        try
+        {
+            return await OpenAsync(store, options, provider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CreateRaceLost) when (options.StoreProvider is not null)
+        {
+            // Another instance created the vault while this one did: open what it created (this one wrote nothing).
+            store = await options.StoreProvider!.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return await OpenAsync(store, options, provider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>An open found a shared store empty and created a vault, and another instance's creation committed first.</summary>
+    private sealed class CreateRaceLost(Exception inner) : Exception("Another instance created the vault first.", inner);
+
+    private static async ValueTask<bool> CreatedElsewhereAsync(IRecordStore store, Exception failure)
+    {
+        if (store is not ISharedRecordStore shared || failure is OperationCanceledException)
+        {
+            return false;
+        }
+
+        try
+        {
+            return (await shared.ReadHeadAsync(CancellationToken.None).ConfigureAwait(false)).Generation > 0;
+        }
+        catch (VaultException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<VaultCore> OpenAsync(IRecordStore store, EmbeddedVaultOptions options, IRootKeyProvider provider, CancellationToken cancellationToken)
+    {
         var ring = new KeyEncryptionKeyRing();
         IRootKey? root = null;
         MetadataKeys? keys = null;
         IRollbackAnchor? anchor = null;
         VaultCore? core = null;
+
+        // On a shared store other instances commit meanwhile: what authenticates the vault is read in one snapshot.
+        var reads = store is ISharedRecordStore shared ? await shared.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false) : store;
         try
         {
-            var stored = await store.ReadAsync(RecordIds.Header, cancellationToken).ConfigureAwait(false);
+            var stored = await reads.ReadAsync(RecordIds.Header, cancellationToken).ConfigureAwait(false);
             if (stored is not null && !string.Equals(stored.Key, RecordKeys.Header, StringComparison.Ordinal))
             {
-                throw new VaultIntegrityException($"The record at the header's place in '{options.Path}' is '{stored.Key}': the file was altered.");
+                throw new VaultIntegrityException($"The record at the header's place in '{options.Location}' is '{stored.Key}': the file was altered.");
             }
 
             if (stored?.Value is not { } raw)
@@ -44,16 +82,16 @@ internal static class VaultOpener
                 {
                     if (!options.AllowFormatUpgrade)
                     {
-                        throw VaultErrors.FormatInvalid(options.Path, "it is a format-1 vault, and EmbeddedVaultOptions.AllowFormatUpgrade is false; set it to true to upgrade the file to format 2 in place (one transaction, crash-safe), then use it with this version only");
+                        throw VaultErrors.FormatInvalid(options.Location, "it is a format-1 vault, and EmbeddedVaultOptions.AllowFormatUpgrade is false; set it to true to upgrade the file to format 2 in place (one transaction, crash-safe), then use it with this version only");
                     }
 
                     (root, keys, anchor, core) = await UpgradeAsync(formatOne, options, provider, ring, cancellationToken).ConfigureAwait(false);
                 }
-                else if (!await store.IsEmptyAsync(cancellationToken).ConfigureAwait(false))
+                else if (!await reads.IsEmptyAsync(cancellationToken).ConfigureAwait(false))
                 {
                     // A store with records but no header is damaged (or was edited): creating a vault there would write
                     // a new key ring over the old one and lose every secret.
-                    throw VaultErrors.HeaderMissing(options.Path);
+                    throw VaultErrors.HeaderMissing(options.Location);
                 }
                 else
                 {
@@ -62,8 +100,14 @@ internal static class VaultOpener
             }
             else
             {
-                (root, keys, anchor, core) = await AuthenticateAsync(store, raw, options, provider, ring, cancellationToken).ConfigureAwait(false);
+                (root, keys, anchor, core) = await AuthenticateAsync(store, reads, raw, options, provider, ring, cancellationToken).ConfigureAwait(false);
             }
+
+            if (!ReferenceEquals(reads, store))
+            {
+                await reads.DisposeAsync().ConfigureAwait(false);
+            }
+
 
             // Access control is a vault record like any other: read through the verified reader before the first operation.
             core.Access.Apply(await Access.AccessControl.ReadAsync(new VaultSettings(core), cancellationToken).ConfigureAwait(false));
@@ -77,7 +121,7 @@ internal static class VaultOpener
                 }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             }
 
-            core.Telemetry.Opened(core.Header.VaultId, options.Path);
+            core.Telemetry.Opened(core.Header.VaultId, options.Location);
             return core;
         }
         catch
@@ -93,6 +137,11 @@ internal static class VaultOpener
                 anchor?.Dispose();
                 ring.Dispose();
                 store.Dispose();
+            }
+
+            if (!ReferenceEquals(reads, store))
+            {
+                await reads.DisposeAsync().ConfigureAwait(false);
             }
 
             throw;
@@ -173,7 +222,7 @@ internal static class VaultOpener
                 CurrentKekVersion: 1,
                 new RootDescriptor(provider.Kind, new Dictionary<string, string>(root.Parameters, StringComparer.Ordinal)),
                 keys.RootCheck(),
-                Anchored: anchor is not null);
+                Anchored: anchor is not null && store is not ISharedRecordStore);
             var core = NewCore(store, Manifest.Empty(keys.BucketKey), header, ring, root, keys, anchor, options);
             try
             {
@@ -184,9 +233,15 @@ internal static class VaultOpener
                     return ValueTask.FromResult(true);
                 }, cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch (Exception ex)
             {
+                var lost = await CreatedElsewhereAsync(store, ex).ConfigureAwait(false);
                 core.Dispose();
+                if (lost)
+                {
+                    throw new CreateRaceLost(ex);
+                }
+
                 throw;
             }
 
@@ -202,24 +257,24 @@ internal static class VaultOpener
         }
     }
 
-    private static async Task<(IRootKey, MetadataKeys, IRollbackAnchor?, VaultCore)> AuthenticateAsync(IRecordStore store, byte[] raw, EmbeddedVaultOptions options, IRootKeyProvider provider, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    private static async Task<(IRootKey, MetadataKeys, IRollbackAnchor?, VaultCore)> AuthenticateAsync(IRecordStore store, IRecordStore reads, byte[] raw, EmbeddedVaultOptions options, IRootKeyProvider provider, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
     {
         if (VaultHeader.PeekFormat(raw) is { } format && format != VaultHeader.CurrentFormat)
         {
             throw format > VaultHeader.CurrentFormat
-                ? VaultErrors.FormatInvalid(options.Path, $"its format version is {format}; this library reads version {VaultHeader.CurrentFormat} (and upgrades version 1): open it with a newer version")
-                : new VaultIntegrityException($"The header of '{options.Path}' declares format {format}, which no vault has written: the file was altered.");
+                ? VaultErrors.FormatInvalid(options.Location, $"its format version is {format}; this library reads version {VaultHeader.CurrentFormat} (and upgrades version 1): open it with a newer version")
+                : new VaultIntegrityException($"The header of '{options.Location}' declares format {format}, which no vault has written: the file was altered.");
         }
 
         var header = VaultHeader.DecodeForBootstrap(raw)
-            ?? throw new VaultIntegrityException($"The header of '{options.Path}' is not readable: the file was altered or damaged.");
+            ?? throw new VaultIntegrityException($"The header of '{options.Location}' is not readable: the file was altered or damaged.");
         if (!string.Equals(header.Root.Kind, provider.Kind, StringComparison.Ordinal))
         {
             // The header is authenticated by a key only its root derives, so its root kind is read before it can be checked:
             // a kind no root has is an edit; a known kind can still be one, which the message admits.
             if (!KnownRootKinds.Contains(header.Root.Kind))
             {
-                throw new VaultIntegrityException($"The header of '{options.Path}' names a root kind no root has: the file was altered.");
+                throw new VaultIntegrityException($"The header of '{options.Location}' names a root kind no root has: the file was altered.");
             }
 
             throw VaultErrors.RootKeyMismatch($"the vault is sealed under a root of kind '{header.Root.Kind}' and the configured root is of kind '{provider.Kind}'");
@@ -227,8 +282,8 @@ internal static class VaultOpener
 
         // The manifest's buckets (the bulk of an open) are read while the root is opened and unwraps the keys: reading them
         // needs no key, and nothing read is used before it is checked.
-        var kekRecords = await store.ReadRangeAsync(RecordIds.FirstKek, RecordIds.LastKek, cancellationToken).ConfigureAwait(false);
-        var bucketRead = Task.Run(() => store.ReadRangeAsync(RecordIds.FirstBucket, RecordIds.LastBucket, cancellationToken).AsTask(), cancellationToken);
+        var kekRecords = await reads.ReadRangeAsync(RecordIds.FirstKek, RecordIds.LastKek, cancellationToken).ConfigureAwait(false);
+        var bucketRead = Task.Run(() => reads.ReadRangeAsync(RecordIds.FirstBucket, RecordIds.LastBucket, cancellationToken).AsTask(), cancellationToken);
         IRootKey? root = null;
         MetadataKeys? keys = null;
         IRollbackAnchor? anchor = null;
@@ -243,7 +298,7 @@ internal static class VaultOpener
             var keks = await UnwrapKeyEncryptionKeysAsync(kekRecords, root, ring, rootMatches, cancellationToken).ConfigureAwait(false);
             if (!rootMatches)
             {
-                throw new VaultIntegrityException($"The header of '{options.Path}' failed its integrity check: its root check value was altered (the root itself unwraps the vault's keys).");
+                throw new VaultIntegrityException($"The header of '{options.Location}' failed its integrity check: its root check value was altered (the root itself unwraps the vault's keys).");
             }
 
             if (ring.Get(header.CurrentKekVersion).IsEmpty)
@@ -273,7 +328,10 @@ internal static class VaultOpener
             }
 
             anchor = OpenAnchor(options, root, header.VaultId);
-            var seed = anchor is not null && CheckAnchor(anchor, verifiedHeader, manifest, keys);
+            // On a shared store each instance keeps its own anchor (of the generations it saw), and the header's flag,
+            // one for all instances, is not used: a missing anchor is seeded, not a sign of rollback.
+            var isShared = store is ISharedRecordStore;
+            var seed = anchor is not null && CheckAnchor(anchor, verifiedHeader, manifest, keys, isShared) && !isShared;
             var core = NewCore(store, manifest, verifiedHeader, ring, root, keys, anchor, options);
             try
             {
@@ -292,7 +350,7 @@ internal static class VaultOpener
                 {
                     core.AdvanceAnchor();
                 }
-                else if (verifiedHeader.Anchored && !options.VerifyOnly)
+                else if (verifiedHeader.Anchored && !options.VerifyOnly && !isShared)
                 {
                     // Opened deliberately without its anchor (the operator's way to take up an older copy, or to move the
                     // anchor): the vault is no longer anchored, so the next open with an anchor seeds a new one.
@@ -337,13 +395,13 @@ internal static class VaultOpener
         }
     }
 
-    private static bool CheckAnchor(IRollbackAnchor anchor, VaultHeader header, Manifest manifest, MetadataKeys keys)
+    private static bool CheckAnchor(IRollbackAnchor anchor, VaultHeader header, Manifest manifest, MetadataKeys keys, bool shared)
     {
         var bytes = ReadAnchor(anchor);
 
         if (bytes is null)
         {
-            return header.Anchored
+            return header.Anchored && !shared
                 ? throw VaultErrors.RollbackDetected($"the {anchor.Description} is missing, though this vault was anchored (the vault's files may be an older copy, and the anchor was removed)")
                 : true;
         }
@@ -420,7 +478,7 @@ internal static class VaultOpener
         var old = content.Header;
         if (old.Format != 1)
         {
-            throw VaultErrors.FormatInvalid(options.Path, $"its format version is {old.Format}; this library reads version {VaultHeader.CurrentFormat} and upgrades version 1");
+            throw VaultErrors.FormatInvalid(options.Location, $"its format version is {old.Format}; this library reads version {VaultHeader.CurrentFormat} and upgrades version 1");
         }
 
         if (!string.Equals(old.RootKind, provider.Kind, StringComparison.Ordinal))
@@ -478,7 +536,7 @@ internal static class VaultOpener
             }
             catch (StoreConflictException ex)
             {
-                throw new VaultIntegrityException($"The format-1 vault '{options.Path}' holds a format-2 record where its upgrade writes one: the file was altered. Nothing was written.", ex);
+                throw new VaultIntegrityException($"The format-1 vault '{options.Location}' holds a format-2 record where its upgrade writes one: the file was altered. Nothing was written.", ex);
             }
             manifest.Apply(staged);
             var core = NewCore(store, manifest, header, ring, root, keys, anchor, options);

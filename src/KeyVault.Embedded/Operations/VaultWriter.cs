@@ -40,6 +40,9 @@ internal sealed class VaultWriter : IDisposable
 
     private readonly VaultCore _core;
     private readonly SemaphoreSlim _lock = new(1, 1);
+
+    // Set in the flow that holds the lock (and the work it runs), so that a read in there never waits for the lock.
+    private readonly AsyncLocal<bool> _holding = new();
     private volatile TaskCompletionSource? _applying;
 
     // Writers that asked for the lock and have not got it yet: while there are any, the open group waits for them.
@@ -100,6 +103,7 @@ internal sealed class VaultWriter : IDisposable
         Interlocked.Increment(ref _arrivals);
         await _lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         Interlocked.Decrement(ref _arrivals);
+        _holding.Value = true;
         Group? group = null;
         (int, int)? member = null;
         T result = default!;
@@ -112,7 +116,7 @@ internal sealed class VaultWriter : IDisposable
                 _core.ThrowIfDisposed();
                 if (_core.IsFaulted)
                 {
-                    throw VaultErrors.StorageFailure("an earlier write did not complete, so the vault refuses writes until it is reopened", null);
+                    throw _core.FaultReason;
                 }
 
                 if (mode == WriteMode.Alone && _open is { } before)
@@ -125,7 +129,7 @@ internal sealed class VaultWriter : IDisposable
                     }
                 }
 
-                group = _open ??= new Group(new VaultTransaction(_core));
+                group = _open ??= await OpenGroupAsync(cancellationToken).ConfigureAwait(false);
                 if (work is null)
                 {
                     // Only the records waiting: the record of an operation that flushes (a query of the trail) is not
@@ -170,6 +174,7 @@ internal sealed class VaultWriter : IDisposable
                 if (open.Members == 0 && !open.Flush)
                 {
                     _open = null; // nothing staged: nothing to commit
+                    await open.ReleaseAsync().ConfigureAwait(false);
                 }
                 else if (open.Closed || open.Members >= MaxGroup || Volatile.Read(ref _arrivals) == 0 || _core.IsDisposed)
                 {
@@ -180,11 +185,93 @@ internal sealed class VaultWriter : IDisposable
         }
         finally
         {
+            _holding.Value = false;
             _lock.Release();
         }
 
         return (group, member, result, failure);
     }
+
+    /// <summary>
+    /// A new group. On a shared store it holds the store's write lock from here to its commit, and the view is first
+    /// caught up to what the lock reports: every unit of work in it runs on the vault as all instances left it.
+    /// </summary>
+    private async ValueTask<Group> OpenGroupAsync(CancellationToken cancellationToken)
+    {
+        if (_core.Store is not ISharedRecordStore shared)
+        {
+            return new Group(new VaultTransaction(_core));
+        }
+
+        var write = await shared.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _core.Sync!.CatchUpAsync(write.Head, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await write.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new Group(new VaultTransaction(_core)) { Write = write };
+    }
+
+    /// <summary>
+    /// Catches this instance's view up with what other instances committed to a shared store (nothing for a file):
+    /// after it, reads see every commit acknowledged before it began. Waits for the writers ahead of it.
+    /// </summary>
+    /// <exception cref="VaultException"><c>StorageUnavailable</c>, or <c>RollbackDetected</c> when the store went back.</exception>
+    public async ValueTask RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (_core.Store is not ISharedRecordStore shared || _core.Sync is not { } sync)
+        {
+            return;
+        }
+
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _holding.Value = true;
+        try
+        {
+            // A group still open holds the store's lock and was caught up when it opened: nothing can be newer.
+            if (_open is not null || _core.IsDisposed)
+            {
+                return;
+            }
+
+            if (_core.IsFaulted)
+            {
+                throw _core.FaultReason;
+            }
+
+            var head = await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+            if (sync.IsAt(head))
+            {
+                return;
+            }
+
+            if (head.Generation <= _core.Manifest.Generation)
+            {
+                await sync.CatchUpAsync(head, cancellationToken).ConfigureAwait(false); // refuses it
+            }
+
+            // Read what is new under the store's write lock, so that it is all of one generation.
+            await using var write = await shared.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await sync.CatchUpAsync(write.Head, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _holding.Value = false;
+            _lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// What a reader whose bytes disagree with the hash it looked up waits for before looking again: no commit half-way
+    /// (<see cref="SettledAsync"/>), and on a shared store the view caught up (the record was replaced by another
+    /// instance). Inside the writer's lock the view is current already.
+    /// </summary>
+    public ValueTask SettleAsync() => _core.Sync is not null && !_holding.Value ? RefreshAsync(CancellationToken.None) : SettledAsync();
     public void Dispose() => _lock.Dispose();
 
     /// <summary>
@@ -224,7 +311,7 @@ internal sealed class VaultWriter : IDisposable
         }
 
         var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey);
-        var commit = new StoreCommit(manifest.Generation, staged.Generation) { Erase = transaction.Erase };
+        var commit = new StoreCommit(manifest.Generation, staged.Generation) { Erase = transaction.Erase, Root = staged.Root.ToArray() };
         foreach (var (key, pending) in transaction.Changes)
         {
             if (pending.Bytes is null)
@@ -282,13 +369,15 @@ internal sealed class VaultWriter : IDisposable
             waiting = _core.Audit?.Stage(transaction, group.Records) ?? [];
             if (transaction.HasChanges)
             {
-                await CommitLockedAsync(transaction).ConfigureAwait(false);
+                await CommitLockedAsync(transaction, group.Write).ConfigureAwait(false);
             }
 
+            await group.ReleaseAsync().ConfigureAwait(false);
             group.Succeed();
         }
         catch (Exception ex)
         {
+            await group.ReleaseAsync().ConfigureAwait(false);
             // The waiting records of others' operations wait again (the next commit takes them); the members' own
             // records are queued as failures when their operations end.
             _core.Audit?.Requeue(waiting);
@@ -296,7 +385,7 @@ internal sealed class VaultWriter : IDisposable
         }
     }
 
-    private async ValueTask CommitLockedAsync(VaultTransaction transaction)
+    private async ValueTask CommitLockedAsync(VaultTransaction transaction, IStoreWrite? write)
     {
         var (staged, commit) = Prepare(_core.Manifest, transaction, transaction.ReplacementKeys ?? _core.Keys);
         if (transaction.ReplacementKeys is { } nextKeys)
@@ -313,7 +402,7 @@ internal sealed class VaultWriter : IDisposable
         var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            await ApplyLockedAsync(transaction, staged, commit).ConfigureAwait(false);
+            await ApplyLockedAsync(transaction, staged, commit, write).ConfigureAwait(false);
         }
         finally
         {
@@ -325,7 +414,7 @@ internal sealed class VaultWriter : IDisposable
         _core.AdvanceAnchor();
     }
 
-    private async ValueTask ApplyLockedAsync(VaultTransaction transaction, StagedManifest staged, StoreCommit commit)
+    private async ValueTask ApplyLockedAsync(VaultTransaction transaction, StagedManifest staged, StoreCommit commit, IStoreWrite? write)
     {
         foreach (var snapshot in _core.Snapshots.Active)
         {
@@ -336,7 +425,7 @@ internal sealed class VaultWriter : IDisposable
         try
         {
             // Not cancellable from here on: a commit is all or nothing, and this one is under way.
-            await _core.Store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
+            await (write?.CommitAsync(commit, CancellationToken.None) ?? _core.Store.CommitAsync(commit, CancellationToken.None)).ConfigureAwait(false);
         }
         catch (StoreConflictException ex) when (ex.Tampered)
         {
@@ -345,6 +434,12 @@ internal sealed class VaultWriter : IDisposable
         catch (StoreConflictException ex)
         {
             throw new VaultException(VaultErrorCode.Conflict, 409, "The change conflicts with one another writer committed first; nothing was changed.", ex);
+        }
+        catch (Exception ex) when (write is not null)
+        {
+            // A shared store: memory still holds the view before this commit, and the next write (or read that misses)
+            // catches it up to whatever the database holds, this commit or not. Nothing to stop for.
+            throw ex as VaultException ?? VaultErrors.StorageUnavailable("a write did not complete", ex);
         }
         catch (Exception ex)
         {
@@ -391,6 +486,12 @@ internal sealed class VaultWriter : IDisposable
 
         /// <summary>Whether it must commit now, with nothing more (a change to the key hierarchy is in it).</summary>
         public bool Closed { get; set; }
+
+        /// <summary>On a shared store, the store's write lock the group holds until it commits.</summary>
+        public IStoreWrite? Write { get; init; }
+
+        /// <summary>Lets go of the store's write lock (rolled back when nothing was committed under it).</summary>
+        public ValueTask ReleaseAsync() => Write?.DisposeAsync() ?? ValueTask.CompletedTask;
 
         /// <summary>Completes when the commit is durable; faults with the commit's failure.</summary>
         public Task Durable => _durable.Task;

@@ -33,6 +33,12 @@ internal sealed class StoreCommit(long ExpectedGeneration, long Generation)
     /// </summary>
     public bool Erase { get; set; }
 
+    /// <summary>
+    /// The manifest root this commit makes (<see cref="Integrity.RecordHash"/> bytes). A shared store keeps it with the
+    /// generation, so that an instance at the same generation can tell the same history from another one.
+    /// </summary>
+    public byte[] Root { get; init; } = [];
+
     /// <summary>Every record the commit writes.</summary>
     public IEnumerable<StoredRecord> Writes => Creates.Concat(Replaces);
 }

@@ -11,6 +11,7 @@ public sealed class PublicApiTests
 {
     private static readonly Assembly Library = typeof(EmbeddedVault).Assembly;
     private static readonly Assembly AspNetCore = typeof(KeyVault.Embedded.AspNetCore.Https.VaultHttpsOptions).Assembly;
+    private static readonly Assembly PostgreSql = typeof(KeyVault.Embedded.PostgreSql.PostgreSqlVaultOptions).Assembly;
 
     [Fact]
     public void The_public_surface_matches_the_approved_file()
@@ -25,10 +26,19 @@ public sealed class PublicApiTests
     }
 
     [Fact]
-    public void The_AspNetCore_package_has_sealed_or_static_classes_and_no_exception_of_its_own()
+    public void The_PostgreSql_package_surface_matches_its_approved_file()
     {
-        AspNetCore.GetExportedTypes().Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract).Should().BeEmpty();
-        AspNetCore.GetExportedTypes().Where(t => typeof(Exception).IsAssignableFrom(t)).Should().BeEmpty("its failures are VaultExceptions with their own codes");
+        PublicApi.ShouldMatchApproved(PostgreSql, "tests/KeyVault.Embedded.Tests/PublicApi.PostgreSql.approved.txt");
+    }
+
+    [Fact]
+    public void The_AspNetCore_and_PostgreSql_packages_have_sealed_or_static_classes_and_no_exception_of_their_own()
+    {
+        foreach (var package in new[] { AspNetCore, PostgreSql })
+        {
+            package.GetExportedTypes().Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract).Should().BeEmpty();
+            package.GetExportedTypes().Where(t => typeof(Exception).IsAssignableFrom(t)).Should().BeEmpty("its failures are VaultExceptions with their own codes");
+        }
     }
 
     [Fact]

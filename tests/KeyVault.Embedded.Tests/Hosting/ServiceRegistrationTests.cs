@@ -28,7 +28,7 @@ public sealed class ServiceRegistrationTests : HostingTestBase
         var error = (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which;
 
         error.Failures.Should().BeEquivalentTo(
-            "EmbeddedVault:Path is required: the vault file to open or create.",
+            "EmbeddedVault:Path is required: the vault file to open or create (or a database: UsePostgreSql with the PostgreSQL package).",
             $"EmbeddedVault:Root:KeyFile names '{Dir.File("missing.key")}', which does not exist (create one with SoftwareRootKey.CreateKeyFile).",
             "EmbeddedVault:SoftDeleteRetentionDays is 3: it must be between 7 and 90 days.",
             "EmbeddedVault:Background:Interval is 00:00:00: it must be between one second and 49 days.");

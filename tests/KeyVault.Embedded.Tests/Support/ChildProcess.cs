@@ -54,6 +54,13 @@ internal sealed class ChildProcess : IDisposable
 
     public void CloseInput() => _process.StandardInput.Close();
 
+    /// <summary>Writes a line to the child's standard input.</summary>
+    public void WriteLine(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
+
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
     public int ExitCode => _process.ExitCode;

@@ -19,6 +19,21 @@ public sealed class PostgreSqlCluster : IDisposable
     private readonly string _bin;
     private readonly bool _asPostgres;
 
+    private readonly bool _standby;
+
+    /// <summary>A standby of <paramref name="primary"/>: <c>pg_basebackup</c> of it, streaming from it, on a port of its own.</summary>
+    private PostgreSqlCluster(PostgreSqlCluster primary)
+    {
+        _bin = primary._bin;
+        _folder = primary._folder;
+        _asPostgres = primary._asPostgres;
+        _standby = true;
+        _data = Path.Combine(_folder, "standby-" + Guid.NewGuid().ToString("N")[..8]);
+        Port = FreePort();
+        PgRun("pg_basebackup", "-h", "127.0.0.1", "-p", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", User, "-D", _data, "-R", "-X", "stream", "--no-sync");
+        Start();
+    }
+
     public PostgreSqlCluster()
     {
         _bin = FindBin();
@@ -33,8 +48,7 @@ public sealed class PostgreSqlCluster : IDisposable
 
         Port = FreePort();
         PgRun("initdb", "-D", _data, "-A", "trust", "-U", User, "--no-sync", "-E", "UTF8");
-        PgRun("pg_ctl", "-D", _data, "-l", Path.Combine(_folder, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1", "start");
+        Start();
     }
 
     /// <summary>The cluster's port on 127.0.0.1.</summary>
@@ -45,6 +59,45 @@ public sealed class PostgreSqlCluster : IDisposable
 
     /// <summary>A new data source (an app instance of its own).</summary>
     public NpgsqlDataSource NewDataSource() => NpgsqlDataSource.Create(ConnectionString);
+
+    /// <summary>The cluster's data directory (its files, for scans).</summary>
+    public string DataDirectory => _data;
+
+    /// <summary>Stops the server at once (<c>-m immediate</c>: as a crash, no checkpoint; connections are cut).</summary>
+    public void Stop() => PgRun("pg_ctl", "-D", _data, "-m", "immediate", "-w", "stop");
+
+    /// <summary>Starts the server again on the same port.</summary>
+    public void Start() => PgRun("pg_ctl", "-D", _data, "-l", Path.Combine(_folder, "server.log"), "-w", "-t", "60",
+        "-o", $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1", "start");
+
+    /// <summary>
+    /// Starts a streaming standby of this cluster, with synchronous commit: from then on a commit here returns once the
+    /// standby has it (<c>synchronous_standby_names = '*'</c>, <c>synchronous_commit = on</c>).
+    /// </summary>
+    public async Task<PostgreSqlCluster> StartSynchronousStandbyAsync()
+    {
+        var standby = new PostgreSqlCluster(this);
+        await ExecuteAsync("ALTER SYSTEM SET synchronous_standby_names = '*'");
+        await ScalarAsync<bool>("SELECT pg_reload_conf()");
+        for (var attempt = 0; attempt < 600 && await ScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") == 0; attempt++)
+        {
+            await Task.Yield(); // the standby connects within moments; each query is a round trip
+        }
+
+        (await ScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")).Should().Be(1, "the standby streams synchronously");
+        return standby;
+    }
+
+    /// <summary>Promotes a standby to a primary (<c>pg_ctl promote</c>, waiting until it accepts writes).</summary>
+    public void Promote() => PgRun("pg_ctl", "-D", _data, "-w", "-t", "60", "promote");
+
+    /// <summary>Runs SQL statements, outside any store.</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var source = NewDataSource();
+        await using var command = source.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
 
     /// <summary>Runs a query for one value, outside any store.</summary>
     public async Task<T> ScalarAsync<T>(string sql)
@@ -58,12 +111,23 @@ public sealed class PostgreSqlCluster : IDisposable
     {
         try
         {
-            PgRun("pg_ctl", "-D", _data, "-m", "immediate", "-w", "stop");
+            if (File.Exists(Path.Combine(_data, "postmaster.pid")))
+            {
+                Stop();
+            }
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            Directory.Delete(_folder, recursive: true);
+            if (_standby)
+            {
+                // The primary owns the folder and deletes it (a standby's data directory lies inside it).
+                NpgsqlConnection.ClearAllPools();
+            }
+            else
+            {
+                NpgsqlConnection.ClearAllPools();
+                Directory.Delete(_folder, recursive: true);
+            }
         }
     }
 

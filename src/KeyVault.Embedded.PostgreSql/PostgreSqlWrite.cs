@@ -1,0 +1,228 @@
+using KeyVault.Embedded.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace KeyVault.Embedded.PostgreSql;
+
+/// <summary>
+/// One instance's hold on a vault's write lock: a transaction that locked the vault's row (<c>FOR UPDATE</c>), so other
+/// instances' writes wait, and that commits the vault commit built on the head it locked.
+/// </summary>
+/// <remarks>
+/// A commit writes its records, moves the vault's row to the new generation and manifest root, logs its random commit
+/// id under that generation (the last <see cref="KeptCommits"/> are kept), and notifies the other instances, all in the
+/// one transaction. When the connection fails during <c>COMMIT</c>, the outcome is learnt from the log on a new
+/// connection (waiting, at most <see cref="ResolveTimeout"/>, for the old transaction's lock): a logged id is a success,
+/// a missing one a failure that changed nothing, and an unreachable database an outcome unknown.
+/// </remarks>
+internal sealed class PostgreSqlWrite : IStoreWrite
+{
+    /// <summary>How many commit ids the log keeps per vault (enough to resolve any commit still in doubt).</summary>
+    public const int KeptCommits = 64;
+
+    /// <summary>How long learning a commit's outcome waits for the database.</summary>
+    public static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly PostgreSqlRecordStore _store;
+    private NpgsqlConnection? _connection;
+    private NpgsqlTransaction? _transaction;
+
+    private PostgreSqlWrite(PostgreSqlRecordStore store, NpgsqlConnection connection, NpgsqlTransaction transaction, StoreHead head)
+    {
+        _store = store;
+        _connection = connection;
+        _transaction = transaction;
+        Head = head;
+    }
+
+    public StoreHead Head { get; }
+
+    public static async ValueTask<PostgreSqlWrite> BeginAsync(PostgreSqlRecordStore store, CancellationToken cancellationToken)
+    {
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var ensure = new NpgsqlCommand($"INSERT INTO {store.Schema}.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING", connection, transaction))
+            {
+                ensure.Parameters.Add(new NpgsqlParameter { Value = store.Vault });
+                await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using var read = new NpgsqlCommand(null, connection, transaction);
+            var head = await store.Reads.HeadAsync(read, forUpdate: true, cancellationToken).ConfigureAwait(false);
+            return new PostgreSqlWrite(store, connection, transaction, head);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw PostgreSqlErrors.Translate(ex, store.Location, "taking the vault's write lock", store.DataSource);
+        }
+        catch
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    public async ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        var (connection, transaction) = (_connection, _transaction);
+        if (connection is null || transaction is null)
+        {
+            throw new InvalidOperationException("This write was committed or released already.");
+        }
+
+        if (commit.ExpectedGeneration != Head.Generation || commit.Generation != Head.Generation + 1)
+        {
+            throw new StoreConflictException($"The commit expects generation {commit.ExpectedGeneration}; {_store.Location} is at {Head.Generation}.");
+        }
+
+        var commitId = Guid.NewGuid();
+        try
+        {
+            await WriteAsync(connection, transaction, commit, commitId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await ReleaseAsync().ConfigureAwait(false);
+
+            // Under the vault's lock at the generation the commit was built on, a record to create can only exist if
+            // someone wrote rows behind the vault's back.
+            throw new StoreConflictException($"A record to create exists already in {_store.Location}, where no instance wrote it: the database was altered.") { Tampered = true };
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            await ReleaseAsync().ConfigureAwait(false);
+            throw PostgreSqlErrors.Translate(ex, _store.Location, "a write (not made)", _store.DataSource);
+        }
+
+        try
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            await ReleaseAsync().ConfigureAwait(false);
+            _store.DataSource.Clear();
+            if (await ResolveAsync(commit.Generation, commitId).ConfigureAwait(false) is not { } committed)
+            {
+                throw VaultErrors.StorageUnavailable($"the connection to {_store.Location} was lost while committing, and whether the write was made is unknown: read before writing it again", ex);
+            }
+
+            if (!committed)
+            {
+                throw PostgreSqlErrors.Translate(ex, _store.Location, "a write (not made)", _store.DataSource);
+            }
+
+            return; // the database has it: a success whose acknowledgement was lost
+        }
+
+        await ReleaseAsync().ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync() => ReleaseAsync();
+
+    private async ValueTask ReleaseAsync()
+    {
+        var (connection, transaction) = (_connection, _transaction);
+        (_connection, _transaction) = (null, null);
+        if (transaction is not null)
+        {
+            try
+            {
+                await transaction.DisposeAsync().ConfigureAwait(false); // rolls back what was not committed
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException or InvalidOperationException)
+            {
+                // A broken connection: the server rolls the transaction back when it sees it gone.
+            }
+        }
+
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoreCommit commit, Guid commitId, CancellationToken cancellationToken)
+    {
+        var schema = _store.Schema;
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (commit.Deletes.Count > 0)
+        {
+            batch.BatchCommands.Add(Command($"DELETE FROM {schema}.records WHERE vault = $1 AND id = ANY($2)", _store.Vault, Array(commit.Deletes, NpgsqlDbType.Bigint)));
+        }
+
+        AddWrites(batch, commit.Creates, $"INSERT INTO {schema}.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4)");
+        AddWrites(batch, commit.Replaces, $"INSERT INTO {schema}.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4) ON CONFLICT (vault, id) DO UPDATE SET key = EXCLUDED.key, value = EXCLUDED.value");
+        batch.BatchCommands.Add(Command($"UPDATE {schema}.vaults SET generation = $2, root = $3 WHERE vault = $1", _store.Vault, commit.Generation, commit.Root));
+        batch.BatchCommands.Add(Command($"INSERT INTO {schema}.commits (vault, generation, commit_id) VALUES ($1, $2, $3)", _store.Vault, commit.Generation, commitId));
+        batch.BatchCommands.Add(Command($"DELETE FROM {schema}.commits WHERE vault = $1 AND generation <= $2", _store.Vault, commit.Generation - KeptCommits));
+        batch.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", _store.Channel, PostgreSqlListener.Payload(_store.Vault, commit.Generation)));
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void AddWrites(NpgsqlBatch batch, List<StoredRecord> records, string sql)
+    {
+        if (records.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(sql, _store.Vault, Array(records.Select(r => r.Id), NpgsqlDbType.Bigint), Array(records.Select(r => r.Key), NpgsqlDbType.Text), Array(records.Select(r => r.Value), NpgsqlDbType.Bytea)));
+        }
+    }
+
+    private static NpgsqlParameter Array<T>(IEnumerable<T> values, NpgsqlDbType type) => new() { Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | type };
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
+        }
+
+        return command;
+    }
+
+    /// <summary>Whether the commit logged as <paramref name="commitId"/> at <paramref name="generation"/> was made; null when that cannot be learnt.</summary>
+    private async Task<bool?> ResolveAsync(long generation, Guid commitId)
+    {
+        using var timeout = new CancellationTokenSource(ResolveTimeout);
+        try
+        {
+            await using var connection = await _store.DataSource.OpenConnectionAsync(timeout.Token).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(timeout.Token).ConfigureAwait(false);
+
+            // The vault's row stays locked until the old transaction has committed or rolled back: wait for that.
+            await using (var limit = new NpgsqlCommand($"SET LOCAL lock_timeout = '{(int)ResolveTimeout.TotalMilliseconds}ms'", connection, transaction))
+            {
+                await limit.ExecuteNonQueryAsync(timeout.Token).ConfigureAwait(false);
+            }
+
+            await using (var wait = new NpgsqlCommand($"SELECT 1 FROM {_store.Schema}.vaults WHERE vault = $1 FOR SHARE", connection, transaction))
+            {
+                wait.Parameters.Add(new NpgsqlParameter { Value = _store.Vault });
+                await wait.ExecuteNonQueryAsync(timeout.Token).ConfigureAwait(false);
+            }
+
+            await using var read = new NpgsqlCommand($"SELECT commit_id FROM {_store.Schema}.commits WHERE vault = $1 AND generation = $2", connection, transaction);
+            read.Parameters.Add(new NpgsqlParameter { Value = _store.Vault });
+            read.Parameters.Add(new NpgsqlParameter { Value = generation });
+            return await read.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false) is Guid logged && logged == commitId;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+}

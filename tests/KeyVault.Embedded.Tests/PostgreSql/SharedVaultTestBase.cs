@@ -1,0 +1,67 @@
+using KeyVault.Embedded.PostgreSql;
+using KeyVault.Embedded.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
+
+namespace KeyVault.Embedded.Tests.PostgreSql;
+
+/// <summary>
+/// Several instances of one vault kept in a private PostgreSQL cluster (one per test class), each instance a vault
+/// opened on its own data source, as separate app instances are. Each test has a vault name of its own.
+/// </summary>
+public abstract class SharedVaultTestBase : IClassFixture<PostgreSqlCluster>, IAsyncDisposable
+{
+    private readonly List<EmbeddedVault> _open = [];
+
+    protected SharedVaultTestBase(PostgreSqlCluster cluster)
+    {
+        Cluster = cluster;
+    }
+
+    protected PostgreSqlCluster Cluster { get; }
+
+    protected string VaultName { get; } = "vault-" + Guid.NewGuid().ToString("N")[..12];
+
+    protected byte[] Key { get; } = TestVaults.NewKey();
+
+    /// <summary>A clock that stands still (so that no poll fires: what an instance sees, it heard or asked for).</summary>
+    protected static FakeTimeProvider Clock() => new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+
+    protected async Task<EmbeddedVault> OpenInstanceAsync(TimeProvider? time = null, Action<EmbeddedVaultOptions>? configure = null, string? connectionString = null)
+    {
+        var options = new EmbeddedVaultOptions { RootKey = SoftwareRootKey.FromBytes(Key), TimeProvider = time ?? Clock() };
+        options.UsePostgreSql(new PostgreSqlVaultOptions { ConnectionString = connectionString ?? Cluster.ConnectionString, VaultName = VaultName });
+        configure?.Invoke(options);
+        var vault = await EmbeddedVault.OpenAsync(options);
+        _open.Add(vault);
+        return vault;
+    }
+
+    /// <summary>Completes when <paramref name="vault"/> has caught up to at least <paramref name="generation"/> (by what it heard).</summary>
+    protected static Task CaughtUpAsync(EmbeddedVault vault, long generation)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        vault.Core.Sync!.CaughtUp += g =>
+        {
+            if (g >= generation)
+            {
+                reached.TrySetResult();
+            }
+        };
+        if (vault.Core.Generation >= generation)
+        {
+            reached.TrySetResult();
+        }
+
+        return reached.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var vault in _open)
+        {
+            await vault.DisposeAsync();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}
