@@ -21,6 +21,7 @@ public sealed class PackageTests : IDisposable
             "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Extensions.Options", "Microsoft.Extensions.Options.ConfigurationExtensions"]),
         ("KeyVault.Embedded.Pkcs11", ["KeyVault.Embedded", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "Pkcs11Interop"]),
         ("KeyVault.Embedded.AspNetCore", ["KeyVault.Embedded"]),
+        ("KeyVault.Embedded.PostgreSql", ["KeyVault.Embedded", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "Npgsql"]),
     ];
 
     private readonly TempDirectory _dir = new();
