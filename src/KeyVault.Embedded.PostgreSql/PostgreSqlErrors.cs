@@ -9,7 +9,8 @@ internal static class PostgreSqlErrors
     /// <summary>Whether <paramref name="exception"/> says the database cannot be reached now (and may be later).</summary>
     public static bool IsUnavailable(Exception exception) => exception switch
     {
-        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) || pg.SqlState == PostgresErrorCodes.TooManyConnections,
+        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal)
+            || pg.SqlState is PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.ReadOnlySqlTransaction or PostgresErrorCodes.CannotConnectNow,
         // Not the server's answer: the client could not connect, lost the connection or timed out ("No suitable host").
         NpgsqlException => true,
         IOException or SocketException or TimeoutException => true,

@@ -66,5 +66,22 @@ internal sealed class PostgreSqlReads(string schema, string vault)
             : new StoreHead(0, ReadOnlyMemory<byte>.Empty);
     }
 
+    /// <summary>The logged links of the commits after <paramref name="after"/> up to <paramref name="upTo"/>, in order.</summary>
+    public async ValueTask<IReadOnlyList<CommitLink>> ChainAsync(NpgsqlCommand command, long after, long upTo, CancellationToken cancellationToken)
+    {
+        command.CommandText = $"SELECT generation, previous, root, mac FROM {schema}.commits WHERE vault = $1 AND generation > $2 AND generation <= $3 ORDER BY generation";
+        command.Parameters.Add(new NpgsqlParameter { Value = vault });
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        command.Parameters.Add(new NpgsqlParameter { Value = upTo });
+        var links = new List<CommitLink>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            links.Add(new CommitLink(reader.GetInt64(0), (byte[])reader.GetValue(1), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3)));
+        }
+
+        return links;
+    }
+
     private static StoredRecord Read(NpgsqlDataReader reader) => new(reader.GetInt64(0), reader.GetString(1), (byte[])reader.GetValue(2));
 }

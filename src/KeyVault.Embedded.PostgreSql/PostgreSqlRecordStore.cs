@@ -48,6 +48,8 @@ internal sealed class PostgreSqlRecordStore : ISharedRecordStore
 
     internal string Vault { get; }
 
+    public string VaultName => Vault;
+
     /// <summary>The channel every commit in the schema notifies (at most 63 bytes: the schema's name is at most 45).</summary>
     internal string Channel { get; }
 
@@ -125,7 +127,7 @@ internal sealed class PostgreSqlRecordStore : ISharedRecordStore
         await write.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<IRecordStore> OpenSnapshotAsync(CancellationToken cancellationToken = default) =>
+    public async ValueTask<IStoreSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken = default) =>
         await PostgreSqlSnapshot.OpenAsync(this, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<IAsyncDisposable?> TryLeaseAsync(string name, CancellationToken cancellationToken = default) =>

@@ -13,11 +13,12 @@ internal static class PostgreSqlSchema
     private static readonly string[] Migrations =
     [
         // 1: a row per vault with its generation and the manifest root of its last commit; a row per record, keyed by
-        // vault and id; a short log of commit ids, to learn whether a commit whose connection broke was made.
+        // vault and id; a log of the latest commits: each one's id (to learn whether a commit whose connection broke
+        // was made) and its link in the vault's history (the root before, its root, their MAC under the vault's root).
         """
         CREATE TABLE {0}.vaults (vault text PRIMARY KEY, generation bigint NOT NULL, root bytea NOT NULL);
         CREATE TABLE {0}.records (vault text NOT NULL, id bigint NOT NULL, key text NOT NULL, value bytea NOT NULL, PRIMARY KEY (vault, id));
-        CREATE TABLE {0}.commits (vault text NOT NULL, generation bigint NOT NULL, commit_id uuid NOT NULL, PRIMARY KEY (vault, generation));
+        CREATE TABLE {0}.commits (vault text NOT NULL, generation bigint NOT NULL, commit_id uuid NOT NULL, previous bytea NOT NULL, root bytea NOT NULL, mac bytea NOT NULL, PRIMARY KEY (vault, generation));
         """,
     ];
 

@@ -7,21 +7,24 @@ namespace KeyVault.Embedded.PostgreSql;
 /// The store as it was when the snapshot was taken: one connection holding a <c>REPEATABLE READ READ ONLY</c>
 /// transaction, whose reads see no later commit. Its reads run one at a time (one connection). It never writes.
 /// </summary>
-internal sealed class PostgreSqlSnapshot : IRecordStore
+internal sealed class PostgreSqlSnapshot : IStoreSnapshot
 {
     private readonly PostgreSqlRecordStore _store;
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _transaction;
     private readonly SemaphoreSlim _one = new(1, 1);
 
-    private PostgreSqlSnapshot(PostgreSqlRecordStore store, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    private PostgreSqlSnapshot(PostgreSqlRecordStore store, NpgsqlConnection connection, NpgsqlTransaction transaction, StoreHead head)
     {
         _store = store;
         _connection = connection;
         _transaction = transaction;
+        Head = head;
     }
 
     public string Location => _store.Location;
+
+    public StoreHead Head { get; }
 
     public static async ValueTask<PostgreSqlSnapshot> OpenAsync(PostgreSqlRecordStore store, CancellationToken cancellationToken)
     {
@@ -31,13 +34,15 @@ internal sealed class PostgreSqlSnapshot : IRecordStore
             try
             {
                 var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-                await using (var pin = new NpgsqlCommand("SET TRANSACTION READ ONLY; SELECT 1", connection, transaction))
+                await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction))
                 {
-                    // The snapshot is taken by the transaction's first query: now.
-                    await pin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                return new PostgreSqlSnapshot(store, connection, transaction);
+                // The snapshot is taken by the transaction's first query: this one, so the head is the snapshot's.
+                await using var pin = new NpgsqlCommand(null, connection, transaction);
+                var head = await store.Reads.HeadAsync(pin, forUpdate: false, cancellationToken).ConfigureAwait(false);
+                return new PostgreSqlSnapshot(store, connection, transaction, head);
             }
             catch
             {
@@ -58,6 +63,9 @@ internal sealed class PostgreSqlSnapshot : IRecordStore
 
     public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default) =>
         RunAsync(_store.Reads.IsEmptyAsync, cancellationToken);
+
+    public ValueTask<IReadOnlyList<CommitLink>> ReadChainAsync(long after, long upTo, CancellationToken cancellationToken = default) =>
+        RunAsync((command, ct) => _store.Reads.ChainAsync(command, after, upTo, ct), cancellationToken);
 
     public ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default) =>
         throw new InvalidOperationException("A snapshot of the store is read-only.");

@@ -17,8 +17,17 @@ namespace KeyVault.Embedded.PostgreSql;
 /// </remarks>
 internal sealed class PostgreSqlWrite : IStoreWrite
 {
-    /// <summary>How many commit ids the log keeps per vault (enough to resolve any commit still in doubt).</summary>
-    public const int KeptCommits = 64;
+    /// <summary>
+    /// How many commits the log keeps per vault: enough to resolve any commit in doubt, and to let an instance that was
+    /// away check that the head it finds descends from the state it saw (one away for longer refuses to write).
+    /// </summary>
+    public const int KeptCommits = 10_000;
+
+    /// <summary>
+    /// How long a write waits for the vault's lock held by another instance before failing as unavailable (an instance
+    /// cut off from the server keeps the lock until the server ends its session).
+    /// </summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>How long learning a commit's outcome waits for the database.</summary>
     public static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
@@ -44,15 +53,29 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         {
             connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var ensure = new NpgsqlCommand($"INSERT INTO {store.Schema}.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING", connection, transaction))
-            {
-                ensure.Parameters.Add(new NpgsqlParameter { Value = store.Vault });
-                await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
 
-            await using var read = new NpgsqlCommand(null, connection, transaction);
-            var head = await store.Reads.HeadAsync(read, forUpdate: true, cancellationToken).ConfigureAwait(false);
-            return new PostgreSqlWrite(store, connection, transaction, head);
+            // One round trip: a bound on the wait for another instance's lock (an instance cut off while holding it
+            // keeps it until the server notices), the vault's row made when missing, and locked.
+            await using (var batch = new NpgsqlBatch(connection, transaction))
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET LOCAL lock_timeout = '{(int)LockTimeout.TotalMilliseconds}ms'"));
+                var ensure = new NpgsqlBatchCommand($"INSERT INTO {store.Schema}.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING");
+                ensure.Parameters.Add(new NpgsqlParameter { Value = store.Vault });
+                batch.BatchCommands.Add(ensure);
+                var lockRow = new NpgsqlBatchCommand($"SELECT generation, root FROM {store.Schema}.vaults WHERE vault = $1 FOR UPDATE");
+                lockRow.Parameters.Add(new NpgsqlParameter { Value = store.Vault });
+                batch.BatchCommands.Add(lockRow);
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+                {
+                }
+
+                var head = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                    ? new StoreHead(reader.GetInt64(0), (byte[])reader.GetValue(1))
+                    : throw new InvalidOperationException("The vault's row was not found after it was made.");
+                await reader.DisposeAsync().ConfigureAwait(false);
+                return new PostgreSqlWrite(store, connection, transaction, head);
+            }
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
         {
@@ -93,6 +116,11 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         {
             await WriteAsync(connection, transaction, commit, commitId, cancellationToken).ConfigureAwait(false);
         }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.TableName == "commits")
+        {
+            await ReleaseAsync().ConfigureAwait(false);
+            throw new StoreConflictException($"The log of commits in {_store.Location} holds generation {commit.Generation} already, ahead of the vault's head: the database was restored without its commit log, or altered.") { Tampered = true };
+        }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             await ReleaseAsync().ConfigureAwait(false);
@@ -107,12 +135,20 @@ internal sealed class PostgreSqlWrite : IStoreWrite
             throw PostgreSqlErrors.Translate(ex, _store.Location, "a write (not made)", _store.DataSource);
         }
 
+        // A COMMIT whose wait for a synchronous standby is cancelled (the command timed out, an administrator) still
+        // commits on the primary, with only a warning: then the write may be missing from the standby that a failover
+        // promotes, so it is not reported as a success.
+        var unreplicated = false;
+        void OnNotice(object sender, NpgsqlNoticeEventArgs e) =>
+            unreplicated |= e.Notice.MessageText.Contains("synchronous replication", StringComparison.OrdinalIgnoreCase);
+        connection.Notice += OnNotice;
         try
         {
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
         {
+            connection.Notice -= OnNotice;
             await ReleaseAsync().ConfigureAwait(false);
             _store.DataSource.Clear();
             if (await ResolveAsync(commit.Generation, commitId).ConfigureAwait(false) is not { } committed)
@@ -128,7 +164,12 @@ internal sealed class PostgreSqlWrite : IStoreWrite
             return; // the database has it: a success whose acknowledgement was lost
         }
 
+        connection.Notice -= OnNotice;
         await ReleaseAsync().ConfigureAwait(false);
+        if (unreplicated)
+        {
+            throw VaultErrors.StorageUnavailable($"the write reached the primary of {_store.Location}, but its wait for the synchronous standby was cancelled, so a failover may lose it: whether it is kept is unknown; read before writing it again", null);
+        }
     }
 
     public ValueTask DisposeAsync() => ReleaseAsync();
@@ -167,7 +208,7 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         AddWrites(batch, commit.Creates, $"INSERT INTO {schema}.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4)");
         AddWrites(batch, commit.Replaces, $"INSERT INTO {schema}.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4) ON CONFLICT (vault, id) DO UPDATE SET key = EXCLUDED.key, value = EXCLUDED.value");
         batch.BatchCommands.Add(Command($"UPDATE {schema}.vaults SET generation = $2, root = $3 WHERE vault = $1", _store.Vault, commit.Generation, commit.Root));
-        batch.BatchCommands.Add(Command($"INSERT INTO {schema}.commits (vault, generation, commit_id) VALUES ($1, $2, $3)", _store.Vault, commit.Generation, commitId));
+        batch.BatchCommands.Add(Command($"INSERT INTO {schema}.commits (vault, generation, commit_id, previous, root, mac) VALUES ($1, $2, $3, $4, $5, $6)", _store.Vault, commit.Generation, commitId, commit.Previous, commit.Root, commit.ChainMac));
         batch.BatchCommands.Add(Command($"DELETE FROM {schema}.commits WHERE vault = $1 AND generation <= $2", _store.Vault, commit.Generation - KeptCommits));
         batch.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", _store.Channel, PostgreSqlListener.Payload(_store.Vault, commit.Generation)));
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

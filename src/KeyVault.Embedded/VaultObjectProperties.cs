@@ -76,6 +76,13 @@ public abstract class VaultObjectProperties
 
     internal bool TagsTouched => _tags is not null;
 
+    /// <summary>
+    /// The state of the version these properties were read from (<see cref="Records.StoredVersion.Revision"/>), null
+    /// for properties made by the caller: an update with them is refused with <c>Conflict</c> when the version has
+    /// changed since, so that a read-modify-write never silently undoes another's change. A successful update moves it on.
+    /// </summary>
+    internal Integrity.RecordHash? Revision { get; set; }
+
     internal IReadOnlyDictionary<string, string>? TagsOrNull => _tags;
 
     private protected abstract string PathSegment { get; }
@@ -99,6 +106,7 @@ public abstract class VaultObjectProperties
         RecoveryLevel = RecoveryLevels.For(header.SoftDeleteRetentionDays, header.PurgeProtection);
         _storedTags = attributes.Tags;
         Managed = version.Object.ManagedBy is not null;
+        Revision = version.Stored.Revision;
     }
 
     /// <summary>The common attributes of a new version from these properties (enabled by default).</summary>

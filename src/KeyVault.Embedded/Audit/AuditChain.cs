@@ -61,17 +61,20 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
     }
 
     /// <summary>Loads where the chain ends at open: its newest listed block (or, when retention pruned them all, the checkpoint).</summary>
-    public async ValueTask LoadAsync(CancellationToken cancellationToken)
+    public async ValueTask LoadAsync(CancellationToken cancellationToken) => Apply(await ReadEndAsync(_core.Reader, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Where the chain ends as <paramref name="reader"/> sees it (the vault's, or a manifest being caught up to), without taking it on.</summary>
+    public async ValueTask<ChainEnd> ReadEndAsync(Integrity.RecordReader reader, CancellationToken cancellationToken)
     {
-        var (start, _) = await StartAsync(cancellationToken).ConfigureAwait(false);
-        (_block, _sequence, _hash) = (start.Block - 1, start.First - 1, start.Previous);
-        var listed = ListedBlocks();
+        var (start, _) = await StartAsync(cancellationToken, null, reader).ConfigureAwait(false);
+        var end = new ChainEnd(start.Block - 1, start.First - 1, start.Previous);
+        var listed = ListedBlocks(reader.Manifest);
         for (var i = listed.Count - 1; i >= 0; i--)
         {
             (StoredAuditBlock Block, string Hash)? stored;
             try
             {
-                stored = await ReadBlockAsync(listed[i], cancellationToken).ConfigureAwait(false);
+                stored = await ReadBlockAsync(listed[i], cancellationToken, null, reader).ConfigureAwait(false);
             }
             catch (VaultIntegrityException)
             {
@@ -80,21 +83,29 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
 
             if (stored is { } newest)
             {
-                (_block, _sequence, _hash) = (listed[^1], newest.Block.First + newest.Block.Events.Count - 1, i == listed.Count - 1 ? newest.Hash : Genesis);
-                break;
+                return new ChainEnd(listed[^1], newest.Block.First + newest.Block.Events.Count - 1, i == listed.Count - 1 ? newest.Hash : Genesis);
             }
 
             // The newest block is damaged or gone: the vault still opens and records (after the newest block number, so
             // nothing is overwritten); verification names the damage.
-            _block = listed[^1];
-            _hash = Genesis;
+            end = end with { Block = listed[^1], Hash = Genesis };
         }
 
-        if (_hash == Genesis && listed.Count > 0)
+        return end;
+    }
+
+    /// <summary>Takes on where the chain ends (read by <see cref="ReadEndAsync"/>): the next block follows it.</summary>
+    public void Apply(ChainEnd end)
+    {
+        (_block, _sequence, _hash) = (end.Block, end.Sequence, end.Hash);
+        if (_hash == Genesis && _block > 0)
         {
             _logger.LogError(AuditTrail.AuditEventId, "The audit trail's newest block is damaged or missing; new records follow it, and VerifyAuditAsync names the first bad record.");
         }
     }
+
+    /// <summary>The newest block, the last record's sequence number, and the hash the next block carries.</summary>
+    internal readonly record struct ChainEnd(long Block, long Sequence, string Hash);
 
     /// <summary>Every record of the chain in order, checked block by block from its start to its newest block.</summary>
     public async ValueTask<(List<VaultAuditEvent> Events, AuditVerification Verification)> ReadChainAsync(CancellationToken cancellationToken)
@@ -213,13 +224,13 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
     }
 
     /// <summary>Where the chain starts: the checkpoint retention left, or the first block; with what is wrong with the checkpoint, if anything.</summary>
-    private async ValueTask<(StoredAuditCheckpoint Start, string? Problem)> StartAsync(CancellationToken cancellationToken, VaultTransaction? tx = null)
+    private async ValueTask<(StoredAuditCheckpoint Start, string? Problem)> StartAsync(CancellationToken cancellationToken, VaultTransaction? tx = null, Integrity.RecordReader? reader = null)
     {
         var genesis = new StoredAuditCheckpoint(1, 1, Genesis, DateTimeOffset.MinValue);
         SettingRecord? record;
         try
         {
-            record = await Setting(CheckpointSetting, tx, cancellationToken).ConfigureAwait(false);
+            record = await Setting(CheckpointSetting, tx, cancellationToken, reader).ConfigureAwait(false);
         }
         catch (VaultIntegrityException ex)
         {
@@ -244,15 +255,15 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
     }
 
     /// <summary>A setting as <paramref name="tx"/> sees it (its own changes included), or as committed.</summary>
-    private ValueTask<SettingRecord?> Setting(string name, VaultTransaction? tx, CancellationToken cancellationToken) =>
-        tx is null ? _core.Reader.SettingAsync(name, cancellationToken) : tx.SettingAsync(name, cancellationToken);
+    private ValueTask<SettingRecord?> Setting(string name, VaultTransaction? tx, CancellationToken cancellationToken, Integrity.RecordReader? reader = null) =>
+        tx is null ? (reader ?? _core.Reader).SettingAsync(name, cancellationToken) : tx.SettingAsync(name, cancellationToken);
 
     /// <summary>The numbers of the blocks the manifest lists, in order.</summary>
-    private List<long> ListedBlocks()
+    private List<long> ListedBlocks(Integrity.Manifest? manifest = null)
     {
         var prefix = RecordKeys.Setting(BlockPrefix);
         var blocks = new List<long>();
-        foreach (var key in _core.Manifest.KeysWithPrefix(prefix))
+        foreach (var key in (manifest ?? _core.Manifest).KeysWithPrefix(prefix))
         {
             if (long.TryParse(key.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var block))
             {
@@ -264,9 +275,9 @@ internal sealed class AuditChain(VaultCore core, int retentionDays, ILogger logg
     }
 
     /// <summary>A block as stored, with its hash (the SHA-256 of its bytes), or null when it is missing or unreadable.</summary>
-    private async ValueTask<(StoredAuditBlock Block, string Hash)?> ReadBlockAsync(long block, CancellationToken cancellationToken, VaultTransaction? tx = null)
+    private async ValueTask<(StoredAuditBlock Block, string Hash)?> ReadBlockAsync(long block, CancellationToken cancellationToken, VaultTransaction? tx = null, Integrity.RecordReader? reader = null)
     {
-        var record = await Setting(BlockName(block), tx, cancellationToken).ConfigureAwait(false);
+        var record = await Setting(BlockName(block), tx, cancellationToken, reader).ConfigureAwait(false);
         if (record is null)
         {
             return null;

@@ -64,6 +64,12 @@ internal sealed class AuditTrail : OperationPolicy, IDisposable
     /// <summary>Loads where the chain ends at open.</summary>
     public ValueTask LoadAsync(CancellationToken cancellationToken) => _chain.LoadAsync(cancellationToken);
 
+    /// <summary>Where the chain ends as <paramref name="reader"/> sees it (a manifest being caught up to).</summary>
+    public ValueTask<AuditChain.ChainEnd> ReadEndAsync(Integrity.RecordReader reader, CancellationToken cancellationToken) => _chain.ReadEndAsync(reader, cancellationToken);
+
+    /// <summary>Takes on where the chain ends, once the vault's view has moved to the state it was read from.</summary>
+    public void ApplyEnd(AuditChain.ChainEnd end) => _chain.Apply(end);
+
     /// <summary>Every record of the chain in order, checked block by block.</summary>
     public ValueTask<(List<VaultAuditEvent> Events, AuditVerification Verification)> ReadChainAsync(CancellationToken cancellationToken) => _chain.ReadChainAsync(cancellationToken);
 

@@ -66,7 +66,7 @@ internal static class VaultBackups
     {
         StoreSnapshot? snapshot = null;
         byte[]? macKey = null;
-        IRecordStore? frozen = null;
+        IStoreSnapshot? frozen = null;
         await core.Writer.WriteAsync(async _ =>
         {
             // Under the write lock, with nothing staged: the listing is exactly one generation's. Registered before the

@@ -110,7 +110,7 @@ internal sealed class CertificateStore : ICertificateStore
             return s.Item1._core.Writer.WriteAsync(async tx =>
             {
                 var updated = (await s.Item1._lifecycle.UpdateAttributesAsync(tx, [Pending], s.certificateName, null, (_, current) =>
-                    current with { Certificate = (current.Certificate ?? throw VaultErrors.Integrity(Pending, s.certificateName, string.Empty)) with { Status = CertificateOperation.Cancelled } }, ObjectAccess.Certificate, s.cancellationToken).ConfigureAwait(false))[0];
+                    current with { Certificate = (current.Certificate ?? throw VaultErrors.Integrity(Pending, s.certificateName, string.Empty)) with { Status = CertificateOperation.Cancelled } }, ObjectAccess.Certificate, cancellationToken: s.cancellationToken).ConfigureAwait(false))[0];
                 return s.Item1._models.ToOperation(updated);
             }, s.cancellationToken);
         }, cancellationToken);
@@ -341,7 +341,8 @@ internal sealed class CertificateStore : ICertificateStore
             }
 
             return properties.ApplyTo(current);
-        }, ObjectAccess.Certificate, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }, ObjectAccess.Certificate, properties.Revision, cancellationToken), cancellationToken).ConfigureAwait(false);
+        properties.Revision = updated[0].Stored.Revision;
         return _models.ToCertificate(updated[0]);
     }
 

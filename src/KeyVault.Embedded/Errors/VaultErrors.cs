@@ -75,6 +75,9 @@ internal static class VaultErrors
     public static VaultException StorageFailure(string detail, Exception? inner) =>
         new(VaultErrorCode.StorageFailure, 500, $"The vault's storage failed: {detail}.", inner);
 
+    public static VaultException ChangedSinceRead(Lifecycle.ObjectType type, string name, string version) =>
+        new(VaultErrorCode.Conflict, 409, $"The {type.ToString().ToLowerInvariant()} '{name}' version {version} was changed (by another caller or app instance) after these properties were read: nothing was changed. Read the properties again and apply the change to them.");
+
     public static VaultException StorageUnavailable(string detail, Exception? inner) =>
         new(VaultErrorCode.StorageUnavailable, 503, $"The vault's database is unavailable: {detail}. The vault reconnects by itself; try again.", inner);
 
@@ -84,6 +87,10 @@ internal static class VaultErrors
 
     public static VaultException InsecureFile(string path, string problem, string fix) =>
         new(VaultErrorCode.InsecureFile, 403, $"The vault refuses the file '{path}': {problem}. Fix: {fix}.");
+
+    /// <summary>A shared store (a database) found behind, or on another history than, what this instance saw.</summary>
+    public static VaultException DatabaseRolledBack(string detail) =>
+        new(VaultErrorCode.RollbackDetected, 409, $"The vault's database went back: {detail}. This instance refuses to write (its reads serve what it had verified): restore the database to its latest state, or reopen the vault to accept the database as it is now, knowing that acknowledged changes may be lost.");
 
     public static VaultException RollbackDetected(string detail) =>
         new(VaultErrorCode.RollbackDetected, 409,

@@ -93,6 +93,23 @@ internal sealed class MetadataKeys : IDisposable
 
     public byte[] AnchorMac(ReadOnlySpan<byte> content) => HMACSHA256.HashData(_anchorKey, content);
 
+    /// <summary>
+    /// The MAC of one commit's link in the vault's history (a shared store's commit log): its generation, the manifest
+    /// root before it and its own, bound to the vault, under the anchor's key (a key only the root derives) with a
+    /// label of its own.
+    /// </summary>
+    public byte[] ChainMac(long generation, ReadOnlySpan<byte> previous, ReadOnlySpan<byte> root)
+    {
+        var content = new byte[12 + 16 + 8 + 1 + previous.Length + root.Length];
+        "KVE2 chain\0\0"u8.CopyTo(content);
+        _vaultId.CopyTo(content.AsSpan(12));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(content.AsSpan(28), generation);
+        content[36] = (byte)previous.Length;
+        previous.CopyTo(content.AsSpan(37));
+        root.CopyTo(content.AsSpan(37 + previous.Length));
+        return AnchorMac(content);
+    }
+
     /// <summary>Forgets the commit key of a retired key-encryption key version.</summary>
     public void Forget(int kekVersion)
     {

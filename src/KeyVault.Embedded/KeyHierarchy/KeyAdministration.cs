@@ -151,36 +151,39 @@ internal sealed class KeyAdministration : IDisposable
 
     private async Task<int> AddVersionAsync(CancellationToken cancellationToken)
     {
-        var key = KeyMaterial.NewKey();
-        var version = _core.Ring.LatestVersion + 1;
-        byte[] wrapped;
+        var version = 0;
+        byte[]? key = null;
         try
         {
-            wrapped = await _core.Root.WrapKeyAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            CryptographicOperations.ZeroMemory(key);
-            throw;
-        }
-
-        // In the ring before the commit (it must authenticate the commit that makes it current), current after it.
-        _core.Ring.Add(version, key);
-        try
-        {
-            await _core.Writer.WriteAsync(tx =>
+            await _core.Writer.WriteAsync(async tx =>
             {
+                // Numbered under the write lock, after catching up: on a shared store another instance may have added
+                // versions since this one last looked, and a number must never be taken twice.
+                version = _core.Ring.LatestVersion + 1;
+                key = KeyMaterial.NewKey();
+                var wrapped = await _core.Root.WrapKeyAsync(key, cancellationToken).ConfigureAwait(false);
+
+                // In the ring before the commit (it must authenticate the commit that makes it current), current after it.
+                var owned = key;
+                key = null;
+                _core.Ring.Add(version, owned);
                 tx.Insert(new KekRecord(version, wrapped, tx.Now));
                 tx.Put(tx.Header with { CurrentKekVersion = version });
                 tx.OnCommitted(() => _core.Ring.SetCurrent(version));
-                return ValueTask.FromResult(true);
+                return true;
             }, WriteMode.Alone, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            if (_core.Ring.CurrentVersion != version && !_core.Ring.Get(version).IsEmpty)
+            if (key is not null)
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
+
+            if (version > 0 && _core.Ring.CurrentVersion != version && !_core.Ring.Get(version).IsEmpty)
             {
                 _core.Ring.Retire(version);
+                _core.Keys.Forget(version);
             }
 
             throw;
@@ -222,16 +225,24 @@ internal sealed class KeyAdministration : IDisposable
             Report(progress, done, pending.Count);
         }
 
-        var retired = _core.Ring.Versions.Where(v => v != current).ToList();
-        if (retired.Count > 0)
+        var retired = new List<int>();
+        await _core.Writer.WriteAsync(async tx =>
         {
-            // What was written meanwhile was sealed under the current version already; check nothing old is left.
-            if ((await StaleVersionsAsync(current, cancellationToken).ConfigureAwait(false)).Count > 0)
+            // Decided under the write lock, on the vault as every instance left it: the versions other than the one the
+            // header makes current now (another instance may have rotated meanwhile), and only when no record is
+            // sealed under one of them any more.
+            var now = tx.Header.CurrentKekVersion;
+            retired = _core.Ring.Versions.Where(v => v != now).ToList();
+            if (retired.Count == 0)
             {
-                throw new VaultException(VaultErrorCode.Conflict, 409, "Records sealed under an older key-encryption key appeared during the re-seal; run the rotation again.");
+                return false;
             }
 
-            await _core.Writer.WriteAsync(tx =>
+            if ((await StaleVersionsAsync(now, cancellationToken).ConfigureAwait(false)).Count > 0)
+            {
+                throw new VaultException(VaultErrorCode.Conflict, 409, "Records sealed under an older key-encryption key appeared during the re-seal (or another instance rotated meanwhile); run the rotation again.");
+            }
+
             {
                 tx.Erase = true;
                 tx.RewriteManifest = true;
@@ -248,8 +259,11 @@ internal sealed class KeyAdministration : IDisposable
                         _core.Keys.Forget(version);
                     }
                 });
-                return ValueTask.FromResult(true);
-            }, WriteMode.Alone, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }, WriteMode.Alone, cancellationToken).ConfigureAwait(false);
+        if (retired.Count > 0)
+        {
             _core.Telemetry.Logger.LogInformation(VaultLogEvents.VaultOperation, "Key-encryption key version(s) {Versions} retired: their wraps are erased and no record is sealed under them.", string.Join(", ", retired));
         }
     }

@@ -91,7 +91,8 @@ internal sealed class KeyStore : IKeyStore
                 return s.operations is null
                     ? next
                     : next with { Key = key with { Operations = KeyTypes.Operations(KeyTypes.Family(key.KeyType), s.operations) } };
-            }, s.cancellationToken).ConfigureAwait(false);
+            }, s.properties.Revision, s.cancellationToken).ConfigureAwait(false);
+            s.properties.Revision = updated.Stored.Revision;
             return s.Item1.ToKey(updated);
         }, cancellationToken).AsTask();
     }
@@ -118,10 +119,10 @@ internal sealed class KeyStore : IKeyStore
         _shared.RestoreAsync(VaultOperation.KeyRestore, backup, ToKey, cancellationToken);
 
     public Task<KeyVaultKey> RotateKeyAsync(string name, CancellationToken cancellationToken = default) =>
-        _operations.RunAsync(VaultOperation.KeyRotate, Type, name, (this, name, cancellationToken), static s =>
+        _operations.RunAsync(VaultOperation.KeyRotate, Type, name, (this, name, cancellationToken), static async s =>
         {
             ObjectRules.ValidateName(Type, s.name);
-            return s.Item1.RotateAsync(s.name, s.Item1._core.Time.GetUtcNow(), s.cancellationToken);
+            return (await s.Item1.RotateAsync(s.name, s.Item1._core.Time.GetUtcNow(), s.cancellationToken).ConfigureAwait(false))!; // unconditional: never null
         }, cancellationToken).AsTask();
 
     public Task<KeyRotationPolicy> GetKeyRotationPolicyAsync(string name, CancellationToken cancellationToken = default) =>
@@ -221,6 +222,27 @@ internal sealed class KeyStore : IKeyStore
         }
     }
 
+    private async ValueTask<ObjectVersion?> IfCurrentAsync(string name, string expectedCurrent, RecordAttributes attributes, NewKey key, string version, CancellationToken cancellationToken)
+    {
+        ObjectVersion? made;
+        try
+        {
+            made = await _lifecycle.CreateVersionIfCurrentAsync(Type, name, expectedCurrent, attributes with { Key = key.Attributes }, key.Payload, version, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            KeyMaker.Discard(_core, key.Attributes, name, version);
+            throw;
+        }
+
+        if (made is null)
+        {
+            KeyMaker.Discard(_core, key.Attributes, name, version); // rotated elsewhere first: this key is not used
+        }
+
+        return made;
+    }
+
     private NewKey Generate(KeyType type, string name, string version, int? size, KeyCurveName? curve, IReadOnlyList<string> operations) =>
         KeyMaker.Generate(_core, type, name, version, size, curve, operations);
 
@@ -240,7 +262,8 @@ internal sealed class KeyStore : IKeyStore
     }
 
     /// <summary>A new version like the current one (type, size or curve, operations, tags); expiry from the policy.</summary>
-    private async ValueTask<KeyVaultKey> RotateAsync(string name, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="ifDue"/> (a rotation policy's), only while that version is still current: null otherwise.</remarks>
+    private async ValueTask<KeyVaultKey?> RotateAsync(string name, DateTimeOffset now, CancellationToken cancellationToken, ObjectVersion? ifDue = null)
     {
         var current = await _lifecycle.GetCurrentAsync(Type, name, cancellationToken).ConfigureAwait(false);
         var previous = current.Attributes.Key ?? throw VaultErrors.Integrity(Type, current.Name, current.Version);
@@ -252,7 +275,21 @@ internal sealed class KeyStore : IKeyStore
         };
         var version = ObjectRules.NewVersion();
         using var key = Generate(previous.KeyType, current.Name, version, previous.Size, previous.Curve is null ? null : (KeyCurveName?)new KeyCurveName(previous.Curve), previous.Operations);
-        var rotated = await WriteAsync(name, attributes, key, version, cancellationToken).ConfigureAwait(false);
+        ObjectVersion rotated;
+        if (ifDue is { } due)
+        {
+            if (await IfCurrentAsync(name, due.Version, attributes, key, version, cancellationToken).ConfigureAwait(false) is not { } made)
+            {
+                return null;
+            }
+
+            rotated = made;
+        }
+        else
+        {
+            rotated = await WriteAsync(name, attributes, key, version, cancellationToken).ConfigureAwait(false);
+        }
+
         _core.Events.Raise(Events.VaultEventType.Rotated, Type, rotated.Name, rotated.Version);
         return ToKey(rotated);
     }
@@ -268,7 +305,12 @@ internal sealed class KeyStore : IKeyStore
             var (rotate, notify) = RotationPolicies.Due(policy, current, now);
             if (rotate)
             {
-                rotated.Add(await RotateAsync(current.Name, now, cancellationToken).ConfigureAwait(false));
+                // Only if the version found due is still current when the rotation commits: once, whichever caller or
+                // instance gets there first.
+                if (await RotateAsync(current.Name, now, cancellationToken, current).ConfigureAwait(false) is { } made)
+                {
+                    rotated.Add(made);
+                }
             }
             else if (notify)
             {

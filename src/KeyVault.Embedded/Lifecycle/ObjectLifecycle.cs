@@ -99,6 +99,22 @@ internal sealed class ObjectLifecycle
         _core.Writer.WriteAsync(async tx => (await CreateVersionsAsync(tx, [new VersionWrite(type, name, attributes, payload)], version, ObjectAccess.Direct, cancellationToken: cancellationToken).ConfigureAwait(false))[0], cancellationToken);
 
     /// <summary>
+    /// Creates a new version only while <paramref name="expectedCurrent"/> is still the current one (checked under the
+    /// write lock, on the vault as every instance left it): null, and nothing written, when another caller or instance
+    /// moved it on first (a due rotation done elsewhere).
+    /// </summary>
+    public ValueTask<ObjectVersion?> CreateVersionIfCurrentAsync(ObjectType type, string name, string expectedCurrent, RecordAttributes attributes, ReadOnlyMemory<byte> payload, string version, CancellationToken cancellationToken = default) =>
+        _core.Writer.WriteAsync(async tx =>
+        {
+            if (tx.Index(type, name) is not { } index || !string.Equals(index.Current.Version, expectedCurrent, StringComparison.Ordinal))
+            {
+                return (ObjectVersion?)null;
+            }
+
+            return (await CreateVersionsAsync(tx, [new VersionWrite(type, name, attributes, payload)], version, ObjectAccess.Direct, cancellationToken: cancellationToken).ConfigureAwait(false))[0];
+        }, cancellationToken);
+
+    /// <summary>
     /// Creates one new version, with the same version id, of each object written (a certificate with its managed key
     /// and secret), and removes <paramref name="purgeWith"/> (a completed certificate operation), in the transaction.
     /// </summary>
@@ -162,14 +178,18 @@ internal sealed class ObjectLifecycle
     /// Replaces the attributes of one version (the current one when <paramref name="version"/> is null). The
     /// payload never changes; it is resealed because the attributes are bound into its associated data.
     /// </summary>
-    public ValueTask<ObjectVersion> UpdateAttributesAsync(ObjectType type, string name, string? version, Func<RecordAttributes, RecordAttributes> update, CancellationToken cancellationToken = default) =>
-        _core.Writer.WriteAsync(async tx => (await UpdateAttributesAsync(tx, [type], name, version, (_, current) => update(current), ObjectAccess.Direct, cancellationToken).ConfigureAwait(false))[0], cancellationToken);
+    public ValueTask<ObjectVersion> UpdateAttributesAsync(ObjectType type, string name, string? version, Func<RecordAttributes, RecordAttributes> update, Integrity.RecordHash? expectedRevision = null, CancellationToken cancellationToken = default) =>
+        _core.Writer.WriteAsync(async tx => (await UpdateAttributesAsync(tx, [type], name, version, (_, current) => update(current), ObjectAccess.Direct, expectedRevision, cancellationToken).ConfigureAwait(false))[0], cancellationToken);
 
     /// <summary>
     /// Replaces the attributes of the same version of several objects of one name (a certificate and its managed key
     /// and secret). The first type is the one that must exist; the others are updated when present.
     /// </summary>
-    public async ValueTask<IReadOnlyList<ObjectVersion>> UpdateAttributesAsync(VaultTransaction tx, IReadOnlyList<ObjectType> types, string name, string? version, Func<ObjectType, RecordAttributes, RecordAttributes> update, ObjectAccess access, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// With <paramref name="expectedRevision"/> (the state the caller's properties were read from), a version of the
+    /// first type that has changed since is refused with <c>Conflict</c> and nothing is written.
+    /// </remarks>
+    public async ValueTask<IReadOnlyList<ObjectVersion>> UpdateAttributesAsync(VaultTransaction tx, IReadOnlyList<ObjectType> types, string name, string? version, Func<ObjectType, RecordAttributes, RecordAttributes> update, ObjectAccess access, Integrity.RecordHash? expectedRevision = null, CancellationToken cancellationToken = default)
     {
         var normalizedVersion = version is null ? null : ObjectRules.NormalizeVersion(types[0], version);
         var (primaryIndex, primary) = await ActiveAsync(tx, types[0], name, cancellationToken).ConfigureAwait(false);
@@ -190,6 +210,11 @@ internal sealed class ObjectLifecycle
             }
 
             var current = await tx.ObjectVersionAsync(index, entry, cancellationToken).ConfigureAwait(false);
+            if (type == types[0] && expectedRevision is { } expected && current.Stored.Revision != expected)
+            {
+                throw VaultErrors.ChangedSinceRead(type, name, target);
+            }
+
             var attributes = update(type, current.Attributes) with
             {
                 Created = current.Attributes.Created,

@@ -9,23 +9,31 @@ namespace KeyVault.Embedded.Lifecycle;
 /// </summary>
 internal sealed class VaultSettings
 {
-    private readonly VaultCore _core;
+    private readonly VaultCore? _core;
+    private readonly Integrity.RecordReader _reader;
 
     public VaultSettings(VaultCore core)
     {
         _core = core;
+        _reader = core.Reader;
+    }
+
+    /// <summary>Settings as another reader sees them (a manifest being caught up to, before it is the vault's).</summary>
+    public VaultSettings(Integrity.RecordReader reader)
+    {
+        _reader = reader;
     }
 
     public async ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
-        _core.ThrowIfDisposed();
-        return (await _core.Reader.SettingAsync(name, cancellationToken).ConfigureAwait(false))?.Value;
+        _core?.ThrowIfDisposed();
+        return (await _reader.SettingAsync(name, cancellationToken).ConfigureAwait(false))?.Value;
     }
 
     public async ValueTask<IReadOnlyList<(string Name, string Value)>> ListAsync(string prefix, CancellationToken cancellationToken = default)
     {
-        _core.ThrowIfDisposed();
-        return (await _core.Reader.SettingsAsync(prefix, cancellationToken).ConfigureAwait(false)).Select(s => (s.Name, s.Value)).ToList();
+        _core?.ThrowIfDisposed();
+        return (await _reader.SettingsAsync(prefix, cancellationToken).ConfigureAwait(false)).Select(s => (s.Name, s.Value)).ToList();
     }
 
     public static void Put(VaultTransaction tx, string name, string value) => tx.Put(new SettingRecord(name, value));

@@ -39,9 +39,20 @@ internal sealed class VaultCore : IDisposable
         Telemetry = telemetry;
         Events = new VaultEvents(telemetry, Uri, time);
         Anchoring = new RollbackAnchoring(anchor, anchorFor, () => Fault(), telemetry);
-        if (store is ISharedRecordStore shared)
+        if (store is ISharedRecordStore)
         {
             Sync = new VaultSync(this);
+        }
+    }
+
+    /// <summary>
+    /// Starts following other instances' commits (a shared store), once the open has read everything it applies:
+    /// a catch-up in the background before then could be overwritten by the older state the open read.
+    /// </summary>
+    public void StartWatching()
+    {
+        if (Sync is not null && Store is ISharedRecordStore shared)
+        {
             Sync.Watch(shared);
         }
     }

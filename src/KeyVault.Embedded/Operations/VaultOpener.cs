@@ -67,7 +67,7 @@ internal static class VaultOpener
         VaultCore? core = null;
 
         // On a shared store other instances commit meanwhile: what authenticates the vault is read in one snapshot.
-        var reads = store is ISharedRecordStore shared ? await shared.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false) : store;
+        IRecordStore reads = store is ISharedRecordStore shared ? await shared.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false) : store;
         try
         {
             var stored = await reads.ReadAsync(RecordIds.Header, cancellationToken).ConfigureAwait(false);
@@ -95,6 +95,12 @@ internal static class VaultOpener
                 }
                 else
                 {
+                    if (reads is IStoreSnapshot { Head.Generation: > 0 and var generation })
+                    {
+                        // The database says the vault made commits, and holds none of its records: they were deleted.
+                        throw VaultErrors.RollbackDetected($"the database holds the head of vault '{options.Location}' at generation {generation}, but none of its records (they were deleted); a new vault is not created in their place");
+                    }
+
                     (root, keys, anchor, core) = await CreateAsync(store, options, provider, ring, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -121,6 +127,7 @@ internal static class VaultOpener
                 }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             }
 
+            core.StartWatching();
             core.Telemetry.Opened(core.Header.VaultId, options.Location);
             return core;
         }
@@ -222,7 +229,8 @@ internal static class VaultOpener
                 CurrentKekVersion: 1,
                 new RootDescriptor(provider.Kind, new Dictionary<string, string>(root.Parameters, StringComparer.Ordinal)),
                 keys.RootCheck(),
-                Anchored: anchor is not null && store is not ISharedRecordStore);
+                Anchored: anchor is not null && store is not ISharedRecordStore,
+                StoreName: (store as ISharedRecordStore)?.VaultName);
             var core = NewCore(store, Manifest.Empty(keys.BucketKey), header, ring, root, keys, anchor, options);
             try
             {
@@ -314,6 +322,11 @@ internal static class VaultOpener
             if (verifiedHeader.CurrentKekVersion != claimedKek)
             {
                 throw new VaultIntegrityException("The vault's last commit is authenticated by another key-encryption key than its header names: the file was altered.");
+            }
+
+            if (store is ISharedRecordStore named && !string.Equals(verifiedHeader.StoreName, named.VaultName, StringComparison.Ordinal))
+            {
+                throw new VaultIntegrityException($"The database's vault '{named.VaultName}' holds the records of {(verifiedHeader.StoreName is null ? "a vault made elsewhere (a file)" : $"the vault '{verifiedHeader.StoreName}'")}: its rows were copied from another vault, or altered.");
             }
 
             var listed = manifest.KeysWithPrefix(RecordKeys.KekPrefix);

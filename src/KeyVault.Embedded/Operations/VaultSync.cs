@@ -113,10 +113,13 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
     /// <summary>Whether the view is at <paramref name="head"/> (same generation, same manifest root).</summary>
     public bool IsAt(StoreHead head) => head.Generation == _core.Manifest.Generation && RootMatches(head);
 
-    /// <summary>Brings the view to <paramref name="head"/>, or refuses a store that is behind it or holds another history.</summary>
-    /// <exception cref="VaultException"><c>RollbackDetected</c> (the vault is then faulted), or a failure to read.</exception>
+    /// <summary>
+    /// Brings the view to the store's head (at least <paramref name="head"/>), or refuses a store that is behind it,
+    /// holds another history at its generation, or a head that does not descend from the view's.
+    /// </summary>
+    /// <exception cref="VaultException"><c>RollbackDetected</c> (the vault is then faulted), <c>RootKeyMismatch</c>, or a failure to read.</exception>
     /// <exception cref="VaultIntegrityException">What the store holds at that head fails its checks.</exception>
-    public async ValueTask CatchUpAsync(StoreHead head, CancellationToken cancellationToken)
+    public async ValueTask CatchUpAsync(ISharedRecordStore store, StoreHead head, CancellationToken cancellationToken)
     {
         var ours = _core.Manifest.Generation;
         if (head.Generation == ours)
@@ -134,10 +137,27 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
             throw Refuse($"the database is at generation {head.Generation}, and this instance has seen generation {ours}: it was restored to an older copy, or a replica missing the latest commits was promoted");
         }
 
-        await LoadAsync(head, cancellationToken).ConfigureAwait(false);
+        // Everything is read in one snapshot of the database and checked before any of it becomes the view: a failure
+        // (a lost connection, a cancelled call, a bad record) leaves the old view whole.
+        await using var view = await store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        if (view.Head.Generation < ours || (view.Head.Generation == ours && !RootMatches(view.Head)))
+        {
+            await CatchUpAsync(store, view.Head, cancellationToken).ConfigureAwait(false); // refuses it
+            return;
+        }
+
+        if (view.Head.Generation == ours)
+        {
+            return;
+        }
+
+        var rawHeader = await CheckRootAsync(view, cancellationToken).ConfigureAwait(false);
+        await CheckDescentAsync(view, cancellationToken).ConfigureAwait(false);
+        var loaded = await LoadAsync(view, rawHeader, cancellationToken).ConfigureAwait(false);
+        Apply(loaded);
         CatchUps++;
-        _core.Telemetry.CaughtUp(_core.Header.VaultId, ours, head.Generation);
-        CaughtUp?.Invoke(head.Generation);
+        _core.Telemetry.CaughtUp(_core.Header.VaultId, ours, view.Head.Generation);
+        CaughtUp?.Invoke(view.Head.Generation);
     }
 
     private bool RootMatches(StoreHead head) =>
@@ -145,113 +165,218 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
 
     private VaultException Refuse(string detail)
     {
-        var refusal = VaultErrors.RollbackDetected($"{detail}. This instance refuses to write (reads serve what it had verified); restore the database to its latest state, or reopen the vault to accept the database as it is now");
+        var refusal = VaultErrors.DatabaseRolledBack(detail);
         _core.Fault(refusal, keepCache: true);
         _core.Telemetry.RollbackRefused(_core.Header.VaultId, detail);
         return refusal;
     }
 
-    private async ValueTask LoadAsync(StoreHead head, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks that the snapshot's head descends from the view's: every commit between them is in the store's commit
+    /// log, each MAC'd under the vault's root, each built on the root of the one before, from the view's root to the
+    /// head's. A longer history that forked from an older state (a dump restored, then written to) fails this.
+    /// </summary>
+    private async ValueTask CheckDescentAsync(IStoreSnapshot view, CancellationToken cancellationToken)
     {
-        var store = _core.Store;
-        var keks = await store.ReadRangeAsync(RecordIds.FirstKek, RecordIds.LastKek, cancellationToken).ConfigureAwait(false);
-        var buckets = await store.ReadRangeAsync(RecordIds.FirstBucket, RecordIds.LastBucket, cancellationToken).ConfigureAwait(false);
-        await UnwrapNewKeysAsync(keks, cancellationToken).ConfigureAwait(false);
-
-        var (manifest, claimedKek) = Manifest.Load(buckets, _core.Keys);
-        if (manifest.Generation != head.Generation || (head.Root.Length == RecordHash.Size && !RecordHash.Read(head.Root.Span).Equals(manifest.Root)))
+        var ours = _core.Manifest.Generation;
+        var links = await view.ReadChainAsync(ours, view.Head.Generation, cancellationToken).ConfigureAwait(false);
+        // The log keeps the latest commits: one missing at its end is a head moved without a commit; at its start,
+        // commits this instance was away for longer than the log keeps.
+        if (links.Count == 0 || links[^1].Generation != view.Head.Generation)
         {
-            throw new VaultIntegrityException($"The database's head (generation {head.Generation}) is not the commit its manifest authenticates (generation {manifest.Generation}): the database was altered.");
+            throw new VaultIntegrityException($"The database's head is at generation {view.Head.Generation}, and its log of commits does not end there: the head was moved without a commit, so the database was altered.");
         }
 
-        var header = await ReadHeaderAsync(manifest, cancellationToken).ConfigureAwait(false);
-        if (header.VaultId != _core.Header.VaultId)
+        if (links[0].Generation != ours + 1)
         {
-            throw new VaultIntegrityException("The database now holds another vault's header where this vault's is: the database was altered.");
+            throw Refuse($"the database moved from generation {ours} to {view.Head.Generation}, and its log of commits no longer holds all of them (this instance was away for longer than the log keeps, or the log was cut), so that it descends from what this instance saw cannot be checked");
         }
 
-        if (!_core.Keys.MatchesRoot(header.RootCheck) || !string.Equals(header.Root.Kind, _core.Header.Root.Kind, StringComparison.Ordinal))
+        var previous = ours == 0 ? [] : _core.Manifest.Root.ToArray();
+        for (var i = 0; i < links.Count; i++)
         {
-            // Another instance rotated the root: this one holds the old root only, so it cannot follow.
+            var link = links[i];
+            if (link.Generation != ours + 1 + i
+                || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(link.Mac, _core.Keys.ChainMac(link.Generation, link.Previous, link.Root)))
+            {
+                throw new VaultIntegrityException($"The database's log of commits fails its authentication at generation {ours + 1 + i}: the database was altered.");
+            }
+
+            if (!link.Previous.AsSpan().SequenceEqual(previous))
+            {
+                throw Refuse($"the database's commit at generation {link.Generation} follows another state than this instance saw at generation {link.Generation - 1}: its history forked (an older copy was restored and written to)");
+            }
+
+            previous = link.Root;
+        }
+
+        if (!previous.AsSpan().SequenceEqual(view.Head.Root.Span))
+        {
+            throw new VaultIntegrityException($"The database's head at generation {view.Head.Generation} is not the commit its log ends with: the database was altered.");
+        }
+    }
+
+    /// <summary>What a catch-up takes on, read and checked from one snapshot; nothing of it is the vault's yet.</summary>
+    private sealed record Loaded(Manifest Manifest, VaultHeader Header, List<int> NewKeys, Access.AccessState Access, Audit.AuditChain.ChainEnd? AuditEnd);
+
+    /// <summary>
+    /// The header first, unverified, for one question only: is the vault still under this instance's root? (Another
+    /// instance may have rotated it; then nothing else could be checked.) Returns the header's stored bytes.
+    /// </summary>
+    private async ValueTask<byte[]> CheckRootAsync(IStoreSnapshot view, CancellationToken cancellationToken)
+    {
+        var rawHeader = await view.ReadAsync(RecordIds.Header, cancellationToken).ConfigureAwait(false);
+        var claimed = rawHeader is not null && string.Equals(rawHeader.Key, RecordKeys.Header, StringComparison.Ordinal) ? VaultHeader.DecodeForBootstrap(rawHeader.Value) : null;
+        if (claimed is null || claimed.VaultId != _core.Header.VaultId || !string.Equals(claimed.StoreName, _core.Header.StoreName, StringComparison.Ordinal))
+        {
+            throw new VaultIntegrityException("The database no longer holds this vault's header where it belongs: the database was altered.");
+        }
+
+        if (!_core.Keys.MatchesRoot(claimed.RootCheck) || !string.Equals(claimed.Root.Kind, _core.Header.Root.Kind, StringComparison.Ordinal))
+        {
+            // Another instance moved the vault to a new root (or the header was edited: then this refusal is all it gets).
             var refusal = VaultErrors.RootKeyMismatch("another instance moved the vault to a new root; reopen this instance with the new root");
-            _core.Fault(refusal);
+            _core.Fault(refusal, keepCache: true);
             throw refusal;
         }
 
-        if (header.CurrentKekVersion != claimedKek || _core.Ring.Get(header.CurrentKekVersion).IsEmpty)
+        return rawHeader!.Value;
+    }
+
+    private async ValueTask<Loaded> LoadAsync(IStoreSnapshot view, byte[] rawHeader, CancellationToken cancellationToken)
+    {
+        var keks = await view.ReadRangeAsync(RecordIds.FirstKek, RecordIds.LastKek, cancellationToken).ConfigureAwait(false);
+        var buckets = await view.ReadRangeAsync(RecordIds.FirstBucket, RecordIds.LastBucket, cancellationToken).ConfigureAwait(false);
+        var added = await UnwrapNewKeysAsync(keks, cancellationToken).ConfigureAwait(false);
+        try
         {
-            throw new VaultIntegrityException("The vault's last commit is authenticated by another key-encryption key than its header names: the database was altered.");
+            var (manifest, claimedKek) = Manifest.Load(buckets, _core.Keys);
+            if (manifest.Generation != view.Head.Generation || !(view.Head.Root.Length == RecordHash.Size && RecordHash.Read(view.Head.Root.Span).Equals(manifest.Root)))
+            {
+                throw new VaultIntegrityException($"The database's head (generation {view.Head.Generation}) is not the commit its manifest authenticates (generation {manifest.Generation}): the database was altered.");
+            }
+
+            var header = VaultHeader.Decode(VerifiedRecord.Check(RecordKeys.Header, rawHeader, manifest.TryGet(RecordKeys.Header, out var listedHeader) ? listedHeader.Hash : default));
+            if (header.CurrentKekVersion != claimedKek || _core.Ring.Get(header.CurrentKekVersion).IsEmpty)
+            {
+                throw new VaultIntegrityException("The vault's last commit is authenticated by another key-encryption key than its header names: the database was altered.");
+            }
+
+            if (!manifest.KeysWithPrefix(RecordKeys.KekPrefix).SequenceEqual(keks.Select(k => k.Key), StringComparer.Ordinal))
+            {
+                throw new VaultIntegrityException("The vault's key-encryption keys in the database are not the ones its manifest lists: the database was altered.");
+            }
+
+            foreach (var kek in keks)
+            {
+                VerifiedRecord.Check(kek.Key, kek.Value, manifest.TryGet(kek.Key, out var listed) ? listed.Hash : default);
+            }
+
+            // Access control and the audit chain's end, read through the new manifest from the same snapshot.
+            var reader = new RecordReader(manifest, view, _core.Cache, static () => false, static () => ValueTask.CompletedTask);
+            var access = await Access.AccessControl.ReadAsync(new Lifecycle.VaultSettings(reader), cancellationToken).ConfigureAwait(false);
+            var auditEnd = _core.Audit is { } audit ? await audit.ReadEndAsync(reader, cancellationToken).ConfigureAwait(false) : (Audit.AuditChain.ChainEnd?)null;
+            return new Loaded(manifest, header, added, access, auditEnd);
+        }
+        catch
+        {
+            // Keys that only this failed catch-up took on go again (a planted or mismatched wrap must not stay).
+            foreach (var version in added)
+            {
+                _core.Ring.Retire(version);
+                _core.Keys.Forget(version);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Makes what was loaded the vault's view, all of it at once (nothing here reads or fails).</summary>
+    private void Apply(Loaded loaded)
+    {
+        _core.Ring.SetCurrent(loaded.Header.CurrentKekVersion);
+        _core.Manifest.ReplaceWith(loaded.Manifest);
+        _core.Header = loaded.Header;
+        _core.Access.Apply(loaded.Access);
+        foreach (var retired in _core.Ring.Versions.Where(v => v != loaded.Header.CurrentKekVersion && !loaded.Manifest.TryGet(RecordKeys.Kek(v), out _)))
+        {
+            // Another instance retired it: no record is sealed under it any more; this instance lets it go too.
+            _core.Ring.Retire(retired);
+            _core.Keys.Forget(retired);
         }
 
-        foreach (var kek in keks)
+        if (loaded.AuditEnd is { } end)
         {
-            VerifiedRecord.Check(kek.Key, kek.Value, manifest.TryGet(kek.Key, out var listed) ? listed.Hash : default);
-        }
-
-        // Only now does the instance see the new state: the manifest first (what exists), then what was read through it.
-        _core.Ring.SetCurrent(header.CurrentKekVersion);
-        _core.Manifest.ReplaceWith(manifest);
-        _core.Header = header;
-        _core.Access.Apply(await Access.AccessControl.ReadAsync(new Lifecycle.VaultSettings(_core), cancellationToken).ConfigureAwait(false));
-        if (_core.Audit is { } audit)
-        {
-            await audit.LoadAsync(cancellationToken).ConfigureAwait(false);
+            _core.Audit!.ApplyEnd(end);
         }
 
         _core.AdvanceAnchor();
     }
 
-    private async ValueTask<VaultHeader> ReadHeaderAsync(Manifest manifest, CancellationToken cancellationToken)
+    /// <summary>
+    /// Unwraps the key-encryption keys another instance added (checked against the manifest once it is loaded; taken
+    /// out again if the catch-up fails), and checks that a version the ring holds is the same key. Returns the versions added.
+    /// </summary>
+    private async ValueTask<List<int>> UnwrapNewKeysAsync(IReadOnlyList<StoredRecord> records, CancellationToken cancellationToken)
     {
-        if (!manifest.TryGet(RecordKeys.Header, out var listed))
+        var added = new List<int>();
+        try
         {
-            throw new VaultIntegrityException("The vault's manifest in the database does not list its header: the database was altered.");
-        }
-
-        var stored = await _core.Store.ReadAsync(RecordIds.Header, cancellationToken).ConfigureAwait(false);
-        var raw = stored is not null && string.Equals(stored.Key, RecordKeys.Header, StringComparison.Ordinal) ? stored.Value : null;
-        return VaultHeader.Decode(VerifiedRecord.Check(RecordKeys.Header, raw, listed.Hash));
-    }
-
-    /// <summary>Unwraps the key-encryption keys another instance added (checked against the manifest once it is loaded).</summary>
-    private async ValueTask UnwrapNewKeysAsync(IReadOnlyList<StoredRecord> records, CancellationToken cancellationToken)
-    {
-        foreach (var record in records)
-        {
-            var kek = RecordIds.Fixed(record.Key) == record.Id ? KekRecord.TryDecodeUnverified(record.Key, record.Value) : null;
-            if (kek is null)
+            foreach (var record in records)
             {
-                throw new VaultIntegrityException($"The vault's key-encryption key record '{record.Key}' is malformed: the database was altered.");
-            }
-
-            if (!_core.Ring.Get(kek.Version).IsEmpty)
-            {
-                continue;
-            }
-
-            byte[] unwrapped;
-            try
-            {
-                unwrapped = await _core.Root.UnwrapKeyAsync(kek.WrappedKey, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CryptographicException ex)
-            {
-                throw new VaultIntegrityException($"The vault's key-encryption key record '{record.Key}' does not unwrap under the vault's root: the record was altered, or the root was rotated by another instance.", ex);
-            }
-
-            try
-            {
-                if (unwrapped.Length != KeyMaterial.KeySize)
+                var kek = RecordIds.Fixed(record.Key) == record.Id ? KekRecord.TryDecodeUnverified(record.Key, record.Value) : null;
+                if (kek is null)
                 {
-                    throw new VaultIntegrityException($"The vault's key-encryption key version {kek.Version} has the wrong length: the record was altered.");
+                    throw new VaultIntegrityException($"The vault's key-encryption key record '{record.Key}' is malformed: the database was altered.");
                 }
 
-                _core.Ring.Add(kek.Version, KeyMaterial.PinnedCopy(unwrapped));
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(unwrapped);
+                byte[] unwrapped;
+                try
+                {
+                    unwrapped = await _core.Root.UnwrapKeyAsync(kek.WrappedKey, cancellationToken).ConfigureAwait(false);
+                }
+                catch (CryptographicException ex)
+                {
+                    throw new VaultIntegrityException($"The vault's key-encryption key record '{record.Key}' does not unwrap under the vault's root: the record was altered.", ex);
+                }
+
+                try
+                {
+                    if (unwrapped.Length != KeyMaterial.KeySize)
+                    {
+                        throw new VaultIntegrityException($"The vault's key-encryption key version {kek.Version} has the wrong length: the record was altered.");
+                    }
+
+                    var held = _core.Ring.Get(kek.Version);
+                    if (!held.IsEmpty)
+                    {
+                        if (!CryptographicOperations.FixedTimeEquals(held, unwrapped))
+                        {
+                            throw new VaultIntegrityException($"The database holds another key for key-encryption key version {kek.Version} than this instance uses: the database was altered.");
+                        }
+
+                        continue;
+                    }
+
+                    _core.Ring.Add(kek.Version, KeyMaterial.PinnedCopy(unwrapped));
+                    added.Add(kek.Version);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(unwrapped);
+                }
             }
         }
+        catch
+        {
+            foreach (var version in added)
+            {
+                _core.Ring.Retire(version);
+            }
+
+            throw;
+        }
+
+        return added;
     }
 }

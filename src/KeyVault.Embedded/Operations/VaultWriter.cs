@@ -41,7 +41,9 @@ internal sealed class VaultWriter : IDisposable
     private readonly VaultCore _core;
     private readonly SemaphoreSlim _lock = new(1, 1);
 
-    // Set in the flow that holds the lock (and the work it runs), so that a read in there never waits for the lock.
+    // Set in the flow that holds the lock (and the work it runs), so that a read in there never waits for the lock. It
+    // also flows into whatever that work starts (a timer, a task), which may run after the lock is free: so a read
+    // trusts it only while the lock is held by someone.
     private readonly AsyncLocal<bool> _holding = new();
     private volatile TaskCompletionSource? _applying;
 
@@ -206,7 +208,7 @@ internal sealed class VaultWriter : IDisposable
         var write = await shared.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _core.Sync!.CatchUpAsync(write.Head, cancellationToken).ConfigureAwait(false);
+            await _core.Sync!.CatchUpAsync(shared, write.Head, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -245,19 +247,11 @@ internal sealed class VaultWriter : IDisposable
             }
 
             var head = await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
-            if (sync.IsAt(head))
+            if (!sync.IsAt(head))
             {
-                return;
+                // What is new is read from one snapshot of the database: no other instance's lock is waited for.
+                await sync.CatchUpAsync(shared, head, cancellationToken).ConfigureAwait(false);
             }
-
-            if (head.Generation <= _core.Manifest.Generation)
-            {
-                await sync.CatchUpAsync(head, cancellationToken).ConfigureAwait(false); // refuses it
-            }
-
-            // Read what is new under the store's write lock, so that it is all of one generation.
-            await using var write = await shared.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-            await sync.CatchUpAsync(write.Head, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -271,7 +265,7 @@ internal sealed class VaultWriter : IDisposable
     /// (<see cref="SettledAsync"/>), and on a shared store the view caught up (the record was replaced by another
     /// instance). Inside the writer's lock the view is current already.
     /// </summary>
-    public ValueTask SettleAsync() => _core.Sync is not null && !_holding.Value ? RefreshAsync(CancellationToken.None) : SettledAsync();
+    public ValueTask SettleAsync() => _core.Sync is not null && !(_holding.Value && _lock.CurrentCount == 0) ? RefreshAsync(CancellationToken.None) : SettledAsync();
     public void Dispose() => _lock.Dispose();
 
     /// <summary>
@@ -311,7 +305,14 @@ internal sealed class VaultWriter : IDisposable
         }
 
         var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey);
-        var commit = new StoreCommit(manifest.Generation, staged.Generation) { Erase = transaction.Erase, Root = staged.Root.ToArray() };
+        var previous = manifest.Generation > 0 ? manifest.Root.ToArray() : [];
+        var commit = new StoreCommit(manifest.Generation, staged.Generation)
+        {
+            Erase = transaction.Erase,
+            Root = staged.Root.ToArray(),
+            Previous = previous,
+            ChainMac = keys.ChainMac(staged.Generation, previous, staged.Root.ToArray()),
+        };
         foreach (var (key, pending) in transaction.Changes)
         {
             if (pending.Bytes is null)

@@ -11,6 +11,8 @@ namespace KeyVault.Embedded.Records;
 /// </summary>
 internal sealed class StoredVersion
 {
+    private Integrity.RecordHash? _revision;
+
     private StoredVersion(string key, string version, byte[] attributeBytes, RecordAttributes attributes, byte[] sealedPayload)
     {
         Key = key;
@@ -34,6 +36,13 @@ internal sealed class StoredVersion
     public byte[] Sealed { get; }
 
     public long Sequence => Attributes.Sequence;
+
+    /// <summary>
+    /// What identifies this state of the version: a digest of its envelope, which every change reseals with a fresh
+    /// nonce. Properties read from it carry it, and an update made with them is refused (<c>Conflict</c>) once the version
+    /// has changed since (another caller's or instance's update got there first).
+    /// </summary>
+    public Integrity.RecordHash Revision => _revision ??= Integrity.RecordHash.Digest(Sealed);
 
     /// <summary>A version made by the write path (its attributes serialized here, once).</summary>
     public static StoredVersion Create(string objectKey, string version, RecordAttributes attributes, Func<byte[], byte[]> seal)

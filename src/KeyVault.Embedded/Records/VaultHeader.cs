@@ -20,6 +20,10 @@ namespace KeyVault.Embedded.Records;
 /// A value only the right root can compute (see <c>MetadataKeys</c>): a wrong root is told apart from an altered file.
 /// </param>
 /// <param name="Anchored">True once a rollback anchor has recorded this vault: from then on a missing anchor is refused.</param>
+/// <param name="StoreName">
+/// For a vault in a shared store (a database), the name it was created under there: a vault opened under another name is
+/// refused, so that one vault's rows copied under another's name are not taken for it. Null for a file (and not stored).
+/// </param>
 internal sealed record VaultHeader(
     int FormatVersion,
     Guid VaultId,
@@ -29,7 +33,8 @@ internal sealed record VaultHeader(
     int CurrentKekVersion,
     RootDescriptor Root,
     byte[] RootCheck,
-    bool Anchored = false)
+    bool Anchored = false,
+    string? StoreName = null)
 {
     /// <summary>Format 2: every record in one key space, listed in an authenticated manifest (format 1 had per-kind collections).</summary>
     public const int CurrentFormat = 2;
@@ -46,6 +51,7 @@ internal sealed record VaultHeader(
         RootParameters = new SortedDictionary<string, string>(Root.Parameters.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), StringComparer.Ordinal),
         RootCheck = RootCheck,
         Anchored = Anchored,
+        StoreName = StoreName,
     }, StoredRecordJsonContext.Default.VaultHeaderBody);
 
     /// <summary>The header after the manifest has vouched for its bytes.</summary>
@@ -99,7 +105,7 @@ internal sealed record VaultHeader(
         }
 
         return new VaultHeader(body.Format, body.VaultId, body.Created, body.Retention, body.PurgeProtection, body.Kek,
-            new RootDescriptor(body.RootKind, new Dictionary<string, string>(body.RootParameters, StringComparer.Ordinal)), body.RootCheck, body.Anchored);
+            new RootDescriptor(body.RootKind, new Dictionary<string, string>(body.RootParameters, StringComparer.Ordinal)), body.RootCheck, body.Anchored, body.StoreName);
     }
 
     internal sealed class Body
@@ -133,5 +139,9 @@ internal sealed record VaultHeader(
 
         [JsonPropertyName("anchored")]
         public bool Anchored { get; set; }
+
+        [JsonPropertyName("storeName")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? StoreName { get; set; }
     }
 }

@@ -181,7 +181,8 @@ internal sealed class SecretStore : ISecretStore
         ValidateContentType(properties.ContentType);
         ObjectRules.ValidateTags(properties.TagsOrNull);
         var updated = await _lifecycle.UpdateAttributesAsync(Type, properties.Name, properties.Version, current =>
-            properties.ApplyTo(current) with { ContentType = properties.ContentType ?? current.ContentType }, cancellationToken).ConfigureAwait(false);
+            properties.ApplyTo(current) with { ContentType = properties.ContentType ?? current.ContentType }, properties.Revision, cancellationToken).ConfigureAwait(false);
+        properties.Revision = updated.Stored.Revision;
         return ToProperties(updated);
     }
 

@@ -26,6 +26,9 @@ internal interface ISharedRecordStore : IRecordStore
     /// </summary>
     TimeSpan? PollInterval { get; }
 
+    /// <summary>The vault's name in the store: recorded in the header at creation, and checked at every open and catch-up.</summary>
+    string VaultName { get; }
+
     /// <summary>The vault's generation and the manifest root its last commit wrote (zeros before the first commit).</summary>
     /// <exception cref="VaultException"><c>StorageUnavailable</c>:The store cannot be reached.</exception>
     ValueTask<StoreHead> ReadHeadAsync(CancellationToken cancellationToken = default);
@@ -38,10 +41,10 @@ internal interface ISharedRecordStore : IRecordStore
     ValueTask<IStoreWrite> BeginWriteAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// A read-only view of the store as it is now, unchanged by later commits until disposed (a backup's snapshot).
-    /// Take it while holding the write lock to have it at a known generation.
+    /// A read-only view of the store as it is now, unchanged by later commits until disposed (a catch-up's reads, a
+    /// backup's snapshot), with the head it shows. Taken while holding the write lock, it is at the lock's head.
     /// </summary>
-    ValueTask<IRecordStore> OpenSnapshotAsync(CancellationToken cancellationToken = default);
+    ValueTask<IStoreSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Tries to become the one instance that runs <paramref name="name"/> (a background pass) now: the lease, or null
@@ -49,6 +52,30 @@ internal interface ISharedRecordStore : IRecordStore
     /// </summary>
     ValueTask<IAsyncDisposable?> TryLeaseAsync(string name, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A shared store as it was at one moment: its records, its head, and the chain of commits that led there.</summary>
+internal interface IStoreSnapshot : IRecordStore
+{
+    /// <summary>The head at the snapshot.</summary>
+    StoreHead Head { get; }
+
+    /// <summary>
+    /// The links of the commits after generation <paramref name="after"/> up to <paramref name="upTo"/>, in order (the
+    /// store keeps the latest ones only: older ones are missing from the result).
+    /// </summary>
+    ValueTask<IReadOnlyList<CommitLink>> ReadChainAsync(long after, long upTo, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// One commit's place in the vault's history, as its writer logged it: the root before it and its own, MAC'd with a key
+/// the vault's root derives, so that an instance catching up can check that the head it is given descends from the
+/// state it knows, not from another history that grew longer.
+/// </summary>
+/// <param name="Generation">The commit's generation.</param>
+/// <param name="Previous">The manifest root before the commit.</param>
+/// <param name="Root">The manifest root the commit made.</param>
+/// <param name="Mac">The MAC of the three (see <see cref="Integrity.MetadataKeys.ChainMac"/>).</param>
+internal sealed record CommitLink(long Generation, byte[] Previous, byte[] Root, byte[] Mac);
 
 /// <summary>A vault's head in a shared store: the generation of its last commit and that commit's manifest root.</summary>
 /// <param name="Generation">0 before the first commit.</param>

@@ -39,6 +39,12 @@ internal sealed class StoreCommit(long ExpectedGeneration, long Generation)
     /// </summary>
     public byte[] Root { get; init; } = [];
 
+    /// <summary>The manifest root before this commit (empty for a vault's first).</summary>
+    public byte[] Previous { get; init; } = [];
+
+    /// <summary>The MAC of this commit's link in the vault's history (generation, previous root, root), for a shared store's log.</summary>
+    public byte[] ChainMac { get; init; } = [];
+
     /// <summary>Every record the commit writes.</summary>
     public IEnumerable<StoredRecord> Writes => Creates.Concat(Replaces);
 }

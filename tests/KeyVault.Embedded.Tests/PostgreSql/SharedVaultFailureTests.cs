@@ -173,6 +173,21 @@ public sealed class SharedVaultFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_commit_whose_wait_for_a_lost_synchronous_standby_is_cancelled_is_not_reported_as_a_success()
+    {
+        using var standby = await _cluster.StartSynchronousStandbyAsync();
+        await using var vault = await OpenAsync(_cluster.ConnectionString + ";Command Timeout=2");
+        await vault.Secrets.SetSecretAsync("before", "v");
+        standby.Stop();
+
+        // The COMMIT waits for the standby until the command times out; PostgreSQL then keeps it on the primary with a
+        // warning only. A failover to that standby would lose it, so the caller must not hear "done".
+        var error = (await FluentActions.Awaiting(() => vault.Secrets.SetSecretAsync("during", "v")).Should().ThrowAsync<VaultException>()).Which;
+        error.ErrorCode.Should().Be(VaultErrorCode.StorageUnavailable);
+        error.Message.Should().Contain("synchronous standby");
+    }
+
+    [Fact]
     public async Task Three_processes_on_one_vault_for_a_minute_lose_no_update_see_every_acknowledged_write_and_keep_one_audit_chain()
     {
         var children = Enumerable.Range(0, 3).Select(id => ChildProcess.Start("pg-mixed", _cluster.ConnectionString, _vault, Convert.ToHexString(_key), id.ToString(System.Globalization.CultureInfo.InvariantCulture), "60")).ToList();

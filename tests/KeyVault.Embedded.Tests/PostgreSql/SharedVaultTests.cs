@@ -90,6 +90,73 @@ public sealed class SharedVaultTests(PostgreSqlCluster cluster) : SharedVaultTes
     }
 
     [Fact]
+    public async Task Of_two_instances_updating_one_version_from_the_same_read_the_later_gets_a_conflict_and_changes_nothing()
+    {
+        var a = await OpenInstanceAsync();
+        var b = await OpenInstanceAsync();
+        await a.Secrets.SetSecretAsync("db", "v");
+        await b.RefreshAsync();
+        var onA = (await a.Secrets.GetSecretAsync("db")).Properties;
+        var onB = (await b.Secrets.GetSecretAsync("db")).Properties;
+
+        onA.Tags["owner"] = "team-a";
+        await a.Secrets.UpdateSecretPropertiesAsync(onA);
+        onB.ContentType = "text/plain";
+        var lost = (await FluentActions.Awaiting(() => b.Secrets.UpdateSecretPropertiesAsync(onB)).Should().ThrowAsync<VaultException>()).Which;
+
+        lost.ErrorCode.Should().Be(VaultErrorCode.Conflict);
+        lost.Status.Should().Be(409);
+        var stored = (await b.Secrets.GetSecretAsync("db")).Properties;
+        stored.Tags.Should().ContainKey("owner", "the first update stands");
+        stored.ContentType.Should().BeNull("the refused update changed nothing");
+
+        stored.ContentType = "text/plain"; // read again, apply again: it goes through, keeping the other's change
+        (await b.Secrets.UpdateSecretPropertiesAsync(stored)).Tags.Should().ContainKey("owner");
+        (await b.Secrets.UpdateSecretPropertiesAsync(stored)).ContentType.Should().Be("text/plain", "properties that made an update may make the next one");
+    }
+
+    [Fact]
+    public async Task A_purge_racing_a_recover_on_two_instances_applies_in_lock_order_and_the_loser_gets_the_error_the_state_gives()
+    {
+        var a = await OpenInstanceAsync();
+        var b = await OpenInstanceAsync();
+        await a.Secrets.SetSecretAsync("db", "v");
+        await (await a.Secrets.StartDeleteSecretAsync("db")).WaitForCompletionAsync();
+        await b.RefreshAsync();
+
+        var recover = a.Secrets.StartRecoverDeletedSecretAsync("db");
+        var purge = b.Secrets.PurgeDeletedSecretAsync("db");
+        var outcomes = await Task.WhenAll(Outcome(recover), Outcome(purge));
+
+        outcomes.Count(o => o is null).Should().Be(1, "one of the two applies");
+        outcomes.Single(o => o is not null)!.Status.Should().BeOneOf(404, 409);
+        await a.RefreshAsync();
+        var recovered = outcomes[0] is null;
+        if (recovered)
+        {
+            (await a.Secrets.GetSecretAsync("db")).Value.Should().Be("v");
+        }
+        else
+        {
+            await FluentActions.Awaiting(() => a.Secrets.GetSecretAsync("db")).Should().ThrowAsync<VaultObjectNotFoundException>();
+            await FluentActions.Awaiting(() => a.Secrets.GetDeletedSecretAsync("db")).Should().ThrowAsync<VaultObjectNotFoundException>("it was purged");
+        }
+
+        static async Task<VaultException?> Outcome(Task task)
+        {
+            try
+            {
+                await task;
+                return null;
+            }
+            catch (VaultException ex)
+            {
+                return ex;
+            }
+        }
+    }
+
+    [Fact]
     public async Task Eight_writers_on_each_of_three_instances_lose_no_update()
     {
         var instances = new[] { await OpenInstanceAsync(), await OpenInstanceAsync(), await OpenInstanceAsync() };

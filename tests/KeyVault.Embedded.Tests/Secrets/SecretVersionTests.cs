@@ -105,6 +105,28 @@ public sealed class SecretVersionTests : VaultTestBase
     }
 
     [Fact]
+    public async Task An_update_with_properties_read_before_another_update_is_a_conflict_and_changes_nothing()
+    {
+        await Secrets.SetSecretAsync("s", "value");
+        var first = (await Secrets.GetSecretAsync("s")).Properties;
+        var second = (await Secrets.GetSecretAsync("s")).Properties;
+        first.Tags["owner"] = "team-a";
+        await Secrets.UpdateSecretPropertiesAsync(first);
+
+        second.Enabled = false;
+        var refused = (await FluentActions.Awaiting(() => Secrets.UpdateSecretPropertiesAsync(second)).Should().ThrowAsync<VaultException>()).Which;
+        refused.ErrorCode.Should().Be(VaultErrorCode.Conflict);
+        refused.Message.Should().Contain("'s'").And.Contain("Read the properties again");
+        (await Secrets.GetSecretAsync("s")).Properties.Tags.Should().ContainKey("owner", "the refused update undid nothing");
+
+        first.ContentType = "text/plain";
+        (await Secrets.UpdateSecretPropertiesAsync(first)).ContentType.Should().Be("text/plain", "properties that made the last update may make the next");
+        var made = SecretModelFactory.SecretProperties(name: "s");
+        made.Enabled = true;
+        await Secrets.UpdateSecretPropertiesAsync(made); // properties the caller made, not read: applied as they are, as in Azure
+    }
+
+    [Fact]
     public async Task Update_of_an_older_version_leaves_the_current_version_alone()
     {
         var v1 = await Secrets.SetSecretAsync("s", "1");
