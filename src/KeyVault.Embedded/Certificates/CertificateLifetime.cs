@@ -72,7 +72,13 @@ internal sealed class CertificateLifetime
                         throw VaultErrors.BadParameter($"Certificate '{current.Name}' was due for renewal when its current version was made: its issuer's CA certificate expires too soon; renew the CA first.");
                     }
 
-                    var next = await _versions.IssueAsync(current.Name, policy, new RecordAttributes { Tags = current.Attributes.Tags }, current, cancellationToken).ConfigureAwait(false);
+                    // Only while this version is still current when the renewal commits: once, whichever caller or
+                    // instance gets there first.
+                    if (await _versions.RenewAsync(current.Name, policy, new RecordAttributes { Tags = current.Attributes.Tags }, current, cancellationToken).ConfigureAwait(false) is not { } next)
+                    {
+                        continue;
+                    }
+
                     renewed.Add(next);
                     _core.Events.Raise(Events.VaultEventType.Renewed, Type, next.Name, next.Properties.Version);
                 }

@@ -52,7 +52,18 @@ internal sealed class CertificateVersions
     }
 
     /// <summary>A new version signed by the policy's issuer (itself, or a CA certificate of this vault).</summary>
-    public async ValueTask<KeyVaultCertificateWithPolicy> IssueAsync(string name, StoredCertificatePolicy policy, RecordAttributes attributes, ObjectVersion? reuseFrom, CancellationToken cancellationToken)
+    public async ValueTask<KeyVaultCertificateWithPolicy> IssueAsync(string name, StoredCertificatePolicy policy, RecordAttributes attributes, ObjectVersion? reuseFrom, CancellationToken cancellationToken) =>
+        (await IssueAsync(name, policy, attributes, reuseFrom, renewal: false, cancellationToken).ConfigureAwait(false))!;
+
+    /// <summary>
+    /// A renewal of <paramref name="current"/>: issued only while it is still the current version when the new one
+    /// commits (checked under the write lock, on the vault as every instance left it); null, and nothing written, when
+    /// another caller or instance renewed it first.
+    /// </summary>
+    public ValueTask<KeyVaultCertificateWithPolicy?> RenewAsync(string name, StoredCertificatePolicy policy, RecordAttributes attributes, ObjectVersion current, CancellationToken cancellationToken) =>
+        IssueAsync(name, policy, attributes, current, renewal: true, cancellationToken);
+
+    private async ValueTask<KeyVaultCertificateWithPolicy?> IssueAsync(string name, StoredCertificatePolicy policy, RecordAttributes attributes, ObjectVersion? reuseFrom, bool renewal, CancellationToken cancellationToken)
     {
         var now = _core.Time.GetUtcNow();
         using var authority = policy.Issuer == WellKnownIssuerNames.Self ? null : await _authorities.LoadAsync(policy.Issuer, now, cancellationToken).ConfigureAwait(false);
@@ -63,10 +74,25 @@ internal sealed class CertificateVersions
             using var certificate = Sign(policy, key.Key, authority, now, out var chain);
             var created = await _core.Writer.WriteAsync(async tx =>
             {
+                if (renewal && !string.Equals(tx.Index(Type, name)?.Current.Version, reuseFrom!.Value.Version, StringComparison.Ordinal))
+                {
+                    return (ObjectVersion?)null;
+                }
+
                 await PrepareNameAsync(tx, name, cancellationToken).ConfigureAwait(false);
                 return await WriteVersionAsync(tx, name, version, certificate, chain, key.Key, policy, attributes, purgeWith: null, cancellationToken).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
-            return _models.ToCertificateWithPolicy(created);
+            if (created is not { } made)
+            {
+                if (key.Generated)
+                {
+                    KeyMaker.Discard(_core, key.Key.Attributes, name, version); // renewed elsewhere first: this key is not used
+                }
+
+                return null;
+            }
+
+            return _models.ToCertificateWithPolicy(made);
         }
         catch when (key.Generated)
         {

@@ -233,6 +233,27 @@ public sealed class SharedVaultAttackTests(PostgreSqlCluster cluster) : SharedVa
     }
 
     [Fact]
+    public async Task Two_instances_applying_certificate_lifetime_actions_at_once_renew_a_due_certificate_once()
+    {
+        var clockA = Clock();
+        var clockB = Clock();
+        var a = await OpenInstanceAsync(clockA);
+        var b = await OpenInstanceAsync(clockB);
+        var policy = new KeyVault.Embedded.Certificates.CertificatePolicy(KeyVault.Embedded.Certificates.WellKnownIssuerNames.Self, "CN=web") { KeyType = KeyVault.Embedded.Certificates.CertificateKeyType.Ec, KeyCurveName = KeyVault.Embedded.Certificates.CertificateKeyCurveName.P256 };
+        (await a.Certificates.StartCreateCertificateAsync("web", policy)).HasCompleted.Should().BeTrue();
+        await b.RefreshAsync();
+        clockA.Advance(TimeSpan.FromDays(330)); // past 80% of the default twelve months
+        clockB.Advance(TimeSpan.FromDays(330));
+
+        var results = await Task.WhenAll(a.Certificates.ApplyLifetimeActionsAsync(), b.Certificates.ApplyLifetimeActionsAsync());
+
+        results.Sum(r => r.Renewed.Count).Should().Be(1, "one due renewal, whichever instance got there first");
+        results.Sum(r => r.Failed.Count).Should().Be(0);
+        await a.RefreshAsync();
+        (await a.Certificates.GetPropertiesOfCertificateVersionsAsync("web").CountAsync()).Should().Be(2);
+    }
+
+    [Fact]
     public async Task A_vault_whose_records_were_emptied_but_whose_head_stayed_is_a_typed_refusal_not_a_new_vault()
     {
         var a = await OpenInstanceAsync();
