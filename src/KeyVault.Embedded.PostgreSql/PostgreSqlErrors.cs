@@ -29,7 +29,11 @@ internal static class PostgreSqlErrors
             return VaultErrors.StorageFailure($"{what} at {location} failed ({Describe(exception)})", exception);
         }
 
-        pool?.Clear();
+        if (exception is not PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.ReadOnlySqlTransaction })
+        {
+            pool?.Clear(); // a connection lost, or a server restarted: the others in the pool are likely broken too
+        }
+
         return VaultErrors.StorageUnavailable($"{what} at {location} failed ({Describe(exception)})", exception);
     }
 

@@ -72,7 +72,7 @@ internal sealed class PostgreSqlWrite : IStoreWrite
 
                 var head = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
                     ? new StoreHead(reader.GetInt64(0), (byte[])reader.GetValue(1))
-                    : throw new InvalidOperationException("The vault's row was not found after it was made.");
+                    : throw new VaultIntegrityException($"The vault's row in {store.Location} was deleted while this write waited for its lock: the database was altered.");
                 await reader.DisposeAsync().ConfigureAwait(false);
                 return new PostgreSqlWrite(store, connection, transaction, head);
             }
@@ -138,9 +138,11 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         // A COMMIT whose wait for a synchronous standby is cancelled (the command timed out, an administrator) still
         // commits on the primary, with only a warning: then the write may be missing from the standby that a failover
         // promotes, so it is not reported as a success.
+        // Told apart by severity, which PostgreSQL never translates (the text is in the server's language): a COMMIT
+        // has nothing else to warn about.
         var unreplicated = false;
         void OnNotice(object sender, NpgsqlNoticeEventArgs e) =>
-            unreplicated |= e.Notice.MessageText.Contains("synchronous replication", StringComparison.OrdinalIgnoreCase);
+            unreplicated |= string.Equals(e.Notice.InvariantSeverity, "WARNING", StringComparison.Ordinal);
         connection.Notice += OnNotice;
         try
         {
@@ -151,6 +153,12 @@ internal sealed class PostgreSqlWrite : IStoreWrite
             connection.Notice -= OnNotice;
             await ReleaseAsync().ConfigureAwait(false);
             _store.DataSource.Clear();
+            if (unreplicated)
+            {
+                // The session ended while the COMMIT waited for the standby: the primary keeps it, the standby may not.
+                throw VaultErrors.StorageUnavailable($"the connection to {_store.Location} was lost while the write waited for the synchronous standby: the primary may keep it and a failover lose it, so whether it is kept is unknown; read before writing it again", ex);
+            }
+
             if (await ResolveAsync(commit.Generation, commitId).ConfigureAwait(false) is not { } committed)
             {
                 throw VaultErrors.StorageUnavailable($"the connection to {_store.Location} was lost while committing, and whether the write was made is unknown: read before writing it again", ex);
@@ -256,10 +264,27 @@ internal sealed class PostgreSqlWrite : IStoreWrite
                 await wait.ExecuteNonQueryAsync(timeout.Token).ConfigureAwait(false);
             }
 
-            await using var read = new NpgsqlCommand($"SELECT commit_id FROM {_store.Schema}.commits WHERE vault = $1 AND generation = $2", connection, transaction);
-            read.Parameters.Add(new NpgsqlParameter { Value = _store.Vault });
-            read.Parameters.Add(new NpgsqlParameter { Value = generation });
-            return await read.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false) is Guid logged && logged == commitId;
+            bool made;
+            await using (var read = new NpgsqlCommand($"SELECT commit_id FROM {_store.Schema}.commits WHERE vault = $1 AND generation = $2", connection, transaction))
+            {
+                read.Parameters.Add(new NpgsqlParameter { Value = _store.Vault });
+                read.Parameters.Add(new NpgsqlParameter { Value = generation });
+                made = await read.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false) is Guid logged && logged == commitId;
+            }
+
+            if (!made)
+            {
+                return false;
+            }
+
+            // Made on this server; is it on the synchronous standby too? This transaction locked a row, so its COMMIT
+            // waits for the standby up to a point after the write: a warning (the wait cut short) leaves it unknown.
+            var warned = false;
+            void OnNotice(object sender, NpgsqlNoticeEventArgs e) => warned |= string.Equals(e.Notice.InvariantSeverity, "WARNING", StringComparison.Ordinal);
+            connection.Notice += OnNotice;
+            await transaction.CommitAsync(timeout.Token).ConfigureAwait(false);
+            connection.Notice -= OnNotice;
+            return warned ? null : true;
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException or OperationCanceledException)
         {

@@ -136,6 +136,11 @@ internal static class VaultBackups
     /// </summary>
     public static async Task<VaultBackupVerification> RestoreAsync(Stream source, string location, EmbeddedVaultOptions target, VaultRestoreOptions restore, IProgress<VaultProgress>? progress, CancellationToken cancellationToken)
     {
+        if (target.StoreProvider is not null)
+        {
+            throw VaultErrors.BadParameter($"A whole-vault backup restores into a vault file, not into a database ({target.StoreProvider.Location}): restore it to a file, or move its objects into the database's vault with ExportAsync and ImportAsync.");
+        }
+
         var path = Path.GetFullPath(target.Path);
         var files = new[] { path, LiteDbRecordStore.LogPath(path), DataFileStream.ChecksumPath(path) };
         foreach (var file in files)

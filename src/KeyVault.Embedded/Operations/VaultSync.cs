@@ -121,33 +121,29 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
     /// <exception cref="VaultIntegrityException">What the store holds at that head fails its checks.</exception>
     public async ValueTask CatchUpAsync(ISharedRecordStore store, StoreHead head, CancellationToken cancellationToken)
     {
+        if (IsAt(head))
+        {
+            return;
+        }
+
+        // The head given may be older than this instance's own latest commit (read before it was applied): what is
+        // decided is decided on a snapshot taken now, under the view lock, when no commit of this instance is half-way.
+        // Everything is read from it and checked before any of it becomes the view: a failure (a lost connection, a
+        // cancelled call, a bad record) leaves the old view whole.
         var ours = _core.Manifest.Generation;
-        if (head.Generation == ours)
-        {
-            if (!RootMatches(head))
-            {
-                throw Refuse($"the database is at generation {ours}, as this instance is, but holds other records than this instance committed or read at that generation (it was restored from another copy, or a replica missing the latest commits was promoted and then written to)");
-            }
-
-            return;
-        }
-
-        if (head.Generation < ours)
-        {
-            throw Refuse($"the database is at generation {head.Generation}, and this instance has seen generation {ours}: it was restored to an older copy, or a replica missing the latest commits was promoted");
-        }
-
-        // Everything is read in one snapshot of the database and checked before any of it becomes the view: a failure
-        // (a lost connection, a cancelled call, a bad record) leaves the old view whole.
         await using var view = await store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
-        if (view.Head.Generation < ours || (view.Head.Generation == ours && !RootMatches(view.Head)))
+        if (view.Head.Generation < ours)
         {
-            await CatchUpAsync(store, view.Head, cancellationToken).ConfigureAwait(false); // refuses it
-            return;
+            throw Refuse($"the database is at generation {view.Head.Generation}, and this instance has seen generation {ours}: it was restored to an older copy, or a replica missing the latest commits was promoted");
         }
 
         if (view.Head.Generation == ours)
         {
+            if (!RootMatches(view.Head))
+            {
+                throw Refuse($"the database is at generation {ours}, as this instance is, but holds other records than this instance committed or read at that generation (it was restored from another copy, or a replica missing the latest commits was promoted and then written to)");
+            }
+
             return;
         }
 
@@ -315,7 +311,7 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
 
     /// <summary>
     /// Unwraps the key-encryption keys another instance added (checked against the manifest once it is loaded; taken
-    /// out again if the catch-up fails), and checks that a version the ring holds is the same key. Returns the versions added.
+    /// out again if the catch-up fails). Returns the versions added.
     /// </summary>
     private async ValueTask<List<int>> UnwrapNewKeysAsync(IReadOnlyList<StoredRecord> records, CancellationToken cancellationToken)
     {
@@ -328,6 +324,13 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
                 if (kek is null)
                 {
                     throw new VaultIntegrityException($"The vault's key-encryption key record '{record.Key}' is malformed: the database was altered.");
+                }
+
+                if (!_core.Ring.Get(kek.Version).IsEmpty)
+                {
+                    // Held already: its record is checked against the manifest like every other, with no call to the
+                    // root (a token or a remote root is not asked on every catch-up).
+                    continue;
                 }
 
                 byte[] unwrapped;
@@ -345,17 +348,6 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
                     if (unwrapped.Length != KeyMaterial.KeySize)
                     {
                         throw new VaultIntegrityException($"The vault's key-encryption key version {kek.Version} has the wrong length: the record was altered.");
-                    }
-
-                    var held = _core.Ring.Get(kek.Version);
-                    if (!held.IsEmpty)
-                    {
-                        if (!CryptographicOperations.FixedTimeEquals(held, unwrapped))
-                        {
-                            throw new VaultIntegrityException($"The database holds another key for key-encryption key version {kek.Version} than this instance uses: the database was altered.");
-                        }
-
-                        continue;
                     }
 
                     _core.Ring.Add(kek.Version, KeyMaterial.PinnedCopy(unwrapped));

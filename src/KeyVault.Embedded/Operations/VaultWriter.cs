@@ -45,6 +45,12 @@ internal sealed class VaultWriter : IDisposable
     // also flows into whatever that work starts (a timer, a task), which may run after the lock is free: so a read
     // trusts it only while the lock is held by someone.
     private readonly AsyncLocal<bool> _holding = new();
+
+    // On a shared store: held by each catch-up, and by a commit while it makes its state the view, so that the view
+    // moves one step at a time. Never held while waiting for the database's lock: a catch-up (a read that missed, a
+    // notification) never waits behind another instance's commit, nor behind this instance's writer doing so.
+    private readonly SemaphoreSlim _view = new(1, 1);
+    private readonly AsyncLocal<bool> _holdingView = new();
     private volatile TaskCompletionSource? _applying;
 
     // Writers that asked for the lock and have not got it yet: while there are any, the open group waits for them.
@@ -208,7 +214,7 @@ internal sealed class VaultWriter : IDisposable
         var write = await shared.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _core.Sync!.CatchUpAsync(shared, write.Head, cancellationToken).ConfigureAwait(false);
+            await CatchUpAsync(shared, write.Head, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -231,32 +237,42 @@ internal sealed class VaultWriter : IDisposable
             return;
         }
 
-        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        _holding.Value = true;
+        if (_core.IsDisposed)
+        {
+            return;
+        }
+
+        if (_core.IsFaulted)
+        {
+            throw _core.FaultReason;
+        }
+
+        var head = await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        if (!sync.IsAt(head))
+        {
+            // What is new is read from one snapshot of the database: no other instance's lock is waited for.
+            await CatchUpAsync(shared, head, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One catch-up at a time, under the view lock (see <see cref="_view"/>).</summary>
+    private async ValueTask CatchUpAsync(ISharedRecordStore shared, StoreHead head, CancellationToken cancellationToken)
+    {
+        await _view.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _holdingView.Value = true;
         try
         {
-            // A group still open holds the store's lock and was caught up when it opened: nothing can be newer.
-            if (_open is not null || _core.IsDisposed)
-            {
-                return;
-            }
-
             if (_core.IsFaulted)
             {
                 throw _core.FaultReason;
             }
 
-            var head = await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
-            if (!sync.IsAt(head))
-            {
-                // What is new is read from one snapshot of the database: no other instance's lock is waited for.
-                await sync.CatchUpAsync(shared, head, cancellationToken).ConfigureAwait(false);
-            }
+            await _core.Sync!.CatchUpAsync(shared, head, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _holding.Value = false;
-            _lock.Release();
+            _holdingView.Value = false;
+            _view.Release();
         }
     }
 
@@ -265,8 +281,16 @@ internal sealed class VaultWriter : IDisposable
     /// (<see cref="SettledAsync"/>), and on a shared store the view caught up (the record was replaced by another
     /// instance). Inside the writer's lock the view is current already.
     /// </summary>
-    public ValueTask SettleAsync() => _core.Sync is not null && !(_holding.Value && _lock.CurrentCount == 0) ? RefreshAsync(CancellationToken.None) : SettledAsync();
-    public void Dispose() => _lock.Dispose();
+    public ValueTask SettleAsync() =>
+        _core.Sync is not null && !(_holding.Value && _lock.CurrentCount == 0) && !(_holdingView.Value && _view.CurrentCount == 0)
+            ? RefreshAsync(CancellationToken.None)
+            : SettledAsync();
+
+    public void Dispose()
+    {
+        _lock.Dispose();
+        _view.Dispose();
+    }
 
     /// <summary>
     /// Completes when no commit is between storage and the manifest (storage written, manifest not yet swapped): a
@@ -400,19 +424,36 @@ internal sealed class VaultWriter : IDisposable
             }
         }
 
-        var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // On a shared store the view lock is held from the commit to its hooks: a catch-up never lands between them
+        // (it would find this commit, and the hooks would then take the view back to it).
+        if (write is not null)
+        {
+            await _view.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         try
         {
-            await ApplyLockedAsync(transaction, staged, commit, write).ConfigureAwait(false);
+            var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            try
+            {
+                await ApplyLockedAsync(transaction, staged, commit, write).ConfigureAwait(false);
+            }
+            finally
+            {
+                _applying = null;
+                applying.SetResult();
+            }
+
+            transaction.RunCommitted();
+            _core.AdvanceAnchor();
         }
         finally
         {
-            _applying = null;
-            applying.SetResult();
+            if (write is not null)
+            {
+                _view.Release();
+            }
         }
-
-        transaction.RunCommitted();
-        _core.AdvanceAnchor();
     }
 
     private async ValueTask ApplyLockedAsync(VaultTransaction transaction, StagedManifest staged, StoreCommit commit, IStoreWrite? write)

@@ -38,11 +38,12 @@ internal sealed class StoredVersion
     public long Sequence => Attributes.Sequence;
 
     /// <summary>
-    /// What identifies this state of the version: a digest of its envelope, which every change reseals with a fresh
-    /// nonce. Properties read from it carry it, and an update made with them is refused (<c>Conflict</c>) once the version
-    /// has changed since (another caller's or instance's update got there first).
+    /// What identifies this state of the version's properties: a digest of its attribute bytes (which every update
+    /// changes, if only its updated time, and a re-seal under a new key-encryption key keeps). Properties read from it
+    /// carry it, and an update made with them is refused (<c>Conflict</c>) once the version has changed since (another
+    /// caller's or instance's update got there first).
     /// </summary>
-    public Integrity.RecordHash Revision => _revision ??= Integrity.RecordHash.Digest(Sealed);
+    public Integrity.RecordHash Revision => _revision ??= Integrity.RecordHash.Digest(AttributeBytes);
 
     /// <summary>A version made by the write path (its attributes serialized here, once).</summary>
     public static StoredVersion Create(string objectKey, string version, RecordAttributes attributes, Func<byte[], byte[]> seal)

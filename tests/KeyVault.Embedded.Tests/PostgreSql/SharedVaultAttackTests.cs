@@ -217,10 +217,7 @@ public sealed class SharedVaultAttackTests(PostgreSqlCluster cluster) : SharedVa
         var clockB = Clock();
         var a = await OpenInstanceAsync(clockA);
         var b = await OpenInstanceAsync(clockB);
-        await a.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("k"));
-        var policy = new KeyRotationPolicy { ExpiresIn = "P90D" };
-        policy.LifetimeActions.Add(new KeyRotationLifetimeAction(KeyRotationPolicyAction.Rotate) { TimeAfterCreate = "P30D" });
-        await a.Keys.UpdateKeyRotationPolicyAsync("k", policy);
+        await CreateKeyRotatedAfter30DaysAsync(a, "k");
         await b.RefreshAsync();
         clockA.Advance(TimeSpan.FromDays(31));
         clockB.Advance(TimeSpan.FromDays(31));
@@ -286,6 +283,71 @@ public sealed class SharedVaultAttackTests(PostgreSqlCluster cluster) : SharedVa
 
         await a.Secrets.SetSecretAsync("x", "y");
         (await a.Secrets.GetSecretAsync("x")).Value.Should().Be("y");
+    }
+
+    [Fact]
+    public async Task A_vault_row_deleted_while_a_write_waits_for_its_lock_is_an_integrity_error()
+    {
+        var a = await OpenInstanceAsync();
+        await a.Secrets.SetSecretAsync("s", "v");
+        await using var source = Cluster.NewDataSource();
+        await using var conn = await source.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM keyvault_embedded.vaults WHERE vault = '{VaultName}' FOR UPDATE", conn, tx))
+        {
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        var write = a.Secrets.SetSecretAsync("t", "v");
+        await UntilAsync("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+        await using (var delete = new NpgsqlCommand($"DELETE FROM keyvault_embedded.vaults WHERE vault = '{VaultName}'", conn, tx))
+        {
+            await delete.ExecuteNonQueryAsync();
+        }
+
+        await tx.CommitAsync();
+        await FluentActions.Awaiting(() => write).Should().ThrowAsync<VaultIntegrityException>();
+    }
+
+    [Fact]
+    public async Task A_read_that_must_catch_up_does_not_wait_behind_this_instances_writer_waiting_for_another_sessions_lock()
+    {
+        var a = await OpenDeafAsync();
+        var b = await OpenInstanceAsync();
+        await b.Secrets.SetSecretAsync("s", "v1");
+        await a.RefreshAsync(); // a's manifest lists s; its record is not cached on a
+        var properties = (await b.Secrets.GetSecretAsync("s")).Properties;
+        properties.Tags["t"] = "x";
+        await b.Secrets.UpdateSecretPropertiesAsync(properties); // the record a's manifest lists is replaced
+
+        await using var source = Cluster.NewDataSource();
+        await using var conn = await source.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM keyvault_embedded.vaults WHERE vault = '{VaultName}' FOR UPDATE", conn, tx))
+        {
+            await lockRow.ExecuteNonQueryAsync(); // another session holds the vault's lock (a long commit, or one cut off)
+        }
+
+        var write = a.Secrets.SetSecretAsync("other", "v"); // a's writer waits for that lock, holding a's writer lock
+        await UntilAsync("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var read = await a.Secrets.GetSecretAsync("s");
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "the read catches up from a snapshot, not behind the lock");
+        read.Properties.Tags.Should().ContainKey("t");
+
+        await tx.RollbackAsync();
+        await write;
+    }
+
+    /// <summary>Waits (a query at a time, bounded) until <paramref name="countSql"/> counts at least one row.</summary>
+    private async Task UntilAsync(string countSql)
+    {
+        var bound = System.Diagnostics.Stopwatch.StartNew();
+        while (await Cluster.ScalarAsync<long>(countSql) == 0)
+        {
+            bound.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30));
+            await Task.Yield();
+        }
     }
 
     /// <summary>An instance that hears nothing by itself (no LISTEN, a clock that stands still): it sees only what it asks for.</summary>

@@ -47,22 +47,7 @@ public sealed class SharedVaultFailureTests : IDisposable
         var acknowledged = new Acknowledged();
         var errors = new ConcurrentBag<Exception>();
         using var stop = new CancellationTokenSource();
-        var writers = instances.SelectMany((vault, n) => Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
-        {
-            for (var i = 0; !stop.IsCancellationRequested; i++)
-            {
-                var (name, value) = ($"i{n}-w{w}-{i}", $"value-{n}-{w}-{i}");
-                try
-                {
-                    await vault.Secrets.SetSecretAsync(name, value);
-                    acknowledged.Add(name, value);
-                }
-                catch (Exception ex)
-                {
-                    errors.Add(ex);
-                }
-            }
-        }))).ToList();
+        var writers = StartWriters(instances, 4, acknowledged, errors, stop.Token);
 
         await acknowledged.AtLeastAsync(100);
         _cluster.Stop();
@@ -132,22 +117,7 @@ public sealed class SharedVaultFailureTests : IDisposable
         var acknowledged = new Acknowledged();
         var errors = new ConcurrentBag<Exception>();
         using var stop = new CancellationTokenSource();
-        var writers = instances.SelectMany((vault, n) => Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
-        {
-            for (var i = 0; !stop.IsCancellationRequested; i++)
-            {
-                var (name, value) = ($"i{n}-w{w}-{i}", $"value-{n}-{w}-{i}");
-                try
-                {
-                    await vault.Secrets.SetSecretAsync(name, value);
-                    acknowledged.Add(name, value);
-                }
-                catch (Exception ex)
-                {
-                    errors.Add(ex);
-                }
-            }
-        }))).ToList();
+        var writers = StartWriters(instances, 3, acknowledged, errors, stop.Token);
 
         await acknowledged.AtLeastAsync(60);
         _cluster.Stop(); // the primary is lost
@@ -185,6 +155,50 @@ public sealed class SharedVaultFailureTests : IDisposable
         var error = (await FluentActions.Awaiting(() => vault.Secrets.SetSecretAsync("during", "v")).Should().ThrowAsync<VaultException>()).Which;
         error.ErrorCode.Should().Be(VaultErrorCode.StorageUnavailable);
         error.Message.Should().Contain("synchronous standby");
+    }
+
+    [Fact]
+    public async Task A_commit_whose_session_ends_while_it_waits_for_a_lost_synchronous_standby_is_not_reported_as_a_success()
+    {
+        using var standby = await _cluster.StartSynchronousStandbyAsync();
+        await using var vault = await OpenAsync(_cluster.ConnectionString + ";Command Timeout=60");
+        await vault.Secrets.SetSecretAsync("before", "v");
+        standby.Stop();
+
+        var write = vault.Secrets.SetSecretAsync("during", "v");
+        var bound = System.Diagnostics.Stopwatch.StartNew();
+        while (await _cluster.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") == 0)
+        {
+            bound.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30), "the COMMIT waits for the standby");
+            await Task.Yield();
+        }
+
+        // An administrator (or a fast shutdown of the primary) ends the session waiting for the standby.
+        await _cluster.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
+
+        var error = (await FluentActions.Awaiting(() => write).Should().ThrowAsync<VaultException>()).Which;
+        error.ErrorCode.Should().Be(VaultErrorCode.StorageUnavailable, "the primary kept it, the standby may not have it: never a success");
+        (await _cluster.ScalarAsync<long>($"SELECT count(*) FROM keyvault_embedded.records WHERE vault = '{_vault}' AND key LIKE 'secrets/during%'")).Should().BeGreaterThan(0, "the primary kept the commit");
+    }
+
+    [Fact]
+    public async Task A_whole_vault_backup_of_a_database_vault_restores_into_a_file_and_restore_refuses_database_options()
+    {
+        await using var vault = await OpenAsync();
+        await vault.Secrets.SetSecretAsync("s", "value");
+        using var dir = new TempDirectory();
+        var backup = dir.File("b.kvbackup");
+        await vault.BackupAsync(backup);
+
+        var options = new EmbeddedVaultOptions { RootKey = SoftwareRootKey.FromBytes(_key) };
+        options.UsePostgreSql(_cluster.ConnectionString, "restored");
+        (await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(backup, options)).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+
+        var file = dir.File("restored.db");
+        await EmbeddedVault.RestoreAsync(backup, TestVaults.Options(file, _key));
+        await using var restored = await TestVaults.OpenAsync(file, _key);
+        (await restored.Secrets.GetSecretAsync("s")).Value.Should().Be("value");
+        await restored.Secrets.SetSecretAsync("t", "v");
     }
 
     [Fact]
@@ -251,6 +265,28 @@ public sealed class SharedVaultFailureTests : IDisposable
         options.UsePostgreSql(new PostgreSqlVaultOptions { ConnectionString = connectionString ?? _cluster.ConnectionString + ";Timeout=5", VaultName = _vault });
         return await EmbeddedVault.OpenAsync(options);
     }
+
+    /// <summary>
+    /// <paramref name="perInstance"/> writers on each instance, each setting secrets of its own until
+    /// <paramref name="stop"/>: what was acknowledged, and every error.
+    /// </summary>
+    private static List<Task> StartWriters(EmbeddedVault[] instances, int perInstance, Acknowledged acknowledged, ConcurrentBag<Exception> errors, CancellationToken stop) =>
+        instances.SelectMany((vault, n) => Enumerable.Range(0, perInstance).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var (name, value) = ($"i{n}-w{w}-{i}", $"value-{n}-{w}-{i}");
+                try
+                {
+                    await vault.Secrets.SetSecretAsync(name, value);
+                    acknowledged.Add(name, value);
+                }
+                catch (Exception ex)
+                {
+                    errors.Add(ex);
+                }
+            }
+        }))).ToList();
 
     /// <summary>The writes acknowledged so far, and a wait for their count to reach a number (bounded at two minutes).</summary>
     private sealed class Acknowledged

@@ -36,6 +36,15 @@ public abstract class SharedVaultTestBase : IClassFixture<PostgreSqlCluster>, IA
         return vault;
     }
 
+    /// <summary>Creates EC key <paramref name="name"/> on <paramref name="vault"/> with a policy that rotates it 30 days after creation.</summary>
+    protected static async Task CreateKeyRotatedAfter30DaysAsync(EmbeddedVault vault, string name)
+    {
+        await vault.Keys.CreateEcKeyAsync(new KeyVault.Embedded.Keys.CreateEcKeyOptions(name));
+        var policy = new KeyVault.Embedded.Keys.KeyRotationPolicy { ExpiresIn = "P90D" };
+        policy.LifetimeActions.Add(new KeyVault.Embedded.Keys.KeyRotationLifetimeAction(KeyVault.Embedded.Keys.KeyRotationPolicyAction.Rotate) { TimeAfterCreate = "P30D" });
+        await vault.Keys.UpdateKeyRotationPolicyAsync(name, policy);
+    }
+
     /// <summary>Completes when <paramref name="vault"/> has caught up to at least <paramref name="generation"/> (by what it heard).</summary>
     protected static Task CaughtUpAsync(EmbeddedVault vault, long generation)
     {

@@ -269,10 +269,7 @@ public sealed class SharedVaultTests(PostgreSqlCluster cluster) : SharedVaultTes
         var clockB = Clock();
         var a = await OpenInstanceAsync(clockA);
         var b = await OpenInstanceAsync(clockB);
-        await a.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("k"));
-        var policy = new KeyRotationPolicy { ExpiresIn = "P90D" };
-        policy.LifetimeActions.Add(new KeyRotationLifetimeAction(KeyRotationPolicyAction.Rotate) { TimeAfterCreate = "P30D" });
-        await a.Keys.UpdateKeyRotationPolicyAsync("k", policy);
+        await CreateKeyRotatedAfter30DaysAsync(a, "k");
         await a.Secrets.SetSecretAsync("gone", "v");
         await (await a.Secrets.StartDeleteSecretAsync("gone")).WaitForCompletionAsync();
         foreach (var clock in new[] { clockA, clockB })

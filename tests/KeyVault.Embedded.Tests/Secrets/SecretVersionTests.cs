@@ -127,6 +127,17 @@ public sealed class SecretVersionTests : VaultTestBase
     }
 
     [Fact]
+    public async Task Properties_read_before_a_key_encryption_key_rotation_still_update_since_a_re_seal_changes_no_property()
+    {
+        await Secrets.SetSecretAsync("s", "value");
+        var properties = (await Secrets.GetSecretAsync("s")).Properties;
+        await Vault.RotateKeyEncryptionKeyAsync();
+
+        properties.Tags["owner"] = "team-a";
+        (await Secrets.UpdateSecretPropertiesAsync(properties)).Tags.Should().ContainKey("owner");
+    }
+
+    [Fact]
     public async Task Update_of_an_older_version_leaves_the_current_version_alone()
     {
         var v1 = await Secrets.SetSecretAsync("s", "1");
