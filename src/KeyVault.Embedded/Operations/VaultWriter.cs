@@ -33,7 +33,7 @@ internal enum WriteMode
 /// <para>The lock is taken without the caller's cancellation token: a writer that stopped waiting could leave the
 /// open transaction with nobody to commit it. The token is checked once the lock is held, before any work.</para>
 /// </remarks>
-internal sealed class VaultWriter : IDisposable
+internal sealed partial class VaultWriter : IDisposable
 {
     /// <summary>At most this many units of work share one commit (so that a flood of writers still commits).</summary>
     internal const int MaxGroup = 64;
@@ -46,11 +46,6 @@ internal sealed class VaultWriter : IDisposable
     // trusts it only while the lock is held by someone.
     private readonly AsyncLocal<bool> _holding = new();
 
-    // On a shared store: held by each catch-up, and by a commit while it makes its state the view, so that the view
-    // moves one step at a time. Never held while waiting for the database's lock: a catch-up (a read that missed, a
-    // notification) never waits behind another instance's commit, nor behind this instance's writer doing so.
-    private readonly SemaphoreSlim _view = new(1, 1);
-    private readonly AsyncLocal<bool> _holdingView = new();
     private volatile TaskCompletionSource? _applying;
 
     // Writers that asked for the lock and have not got it yet: while there are any, the open group waits for them.
@@ -199,92 +194,6 @@ internal sealed class VaultWriter : IDisposable
 
         return (group, member, result, failure);
     }
-
-    /// <summary>
-    /// A new group. On a shared store it holds the store's write lock from here to its commit, and the view is first
-    /// caught up to what the lock reports: every unit of work in it runs on the vault as all instances left it.
-    /// </summary>
-    private async ValueTask<Group> OpenGroupAsync(CancellationToken cancellationToken)
-    {
-        if (_core.Store is not ISharedRecordStore shared)
-        {
-            return new Group(new VaultTransaction(_core));
-        }
-
-        var write = await shared.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await CatchUpAsync(shared, write.Head, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await write.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return new Group(new VaultTransaction(_core)) { Write = write };
-    }
-
-    /// <summary>
-    /// Catches this instance's view up with what other instances committed to a shared store (nothing for a file):
-    /// after it, reads see every commit acknowledged before it began. Waits for the writers ahead of it.
-    /// </summary>
-    /// <exception cref="VaultException"><c>StorageUnavailable</c>, or <c>RollbackDetected</c> when the store went back.</exception>
-    public async ValueTask RefreshAsync(CancellationToken cancellationToken)
-    {
-        if (_core.Store is not ISharedRecordStore shared || _core.Sync is not { } sync)
-        {
-            return;
-        }
-
-        if (_core.IsDisposed)
-        {
-            return;
-        }
-
-        if (_core.IsFaulted)
-        {
-            throw _core.FaultReason;
-        }
-
-        var head = await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
-        if (!sync.IsAt(head))
-        {
-            // What is new is read from one snapshot of the database: no other instance's lock is waited for.
-            await CatchUpAsync(shared, head, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>One catch-up at a time, under the view lock (see <see cref="_view"/>).</summary>
-    private async ValueTask CatchUpAsync(ISharedRecordStore shared, StoreHead head, CancellationToken cancellationToken)
-    {
-        await _view.WaitAsync(cancellationToken).ConfigureAwait(false);
-        _holdingView.Value = true;
-        try
-        {
-            if (_core.IsFaulted)
-            {
-                throw _core.FaultReason;
-            }
-
-            await _core.Sync!.CatchUpAsync(shared, head, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _holdingView.Value = false;
-            _view.Release();
-        }
-    }
-
-    /// <summary>
-    /// What a reader whose bytes disagree with the hash it looked up waits for before looking again: no commit half-way
-    /// (<see cref="SettledAsync"/>), and on a shared store the view caught up (the record was replaced by another
-    /// instance). Inside the writer's lock the view is current already.
-    /// </summary>
-    public ValueTask SettleAsync() =>
-        _core.Sync is not null && !(_holding.Value && _lock.CurrentCount == 0) && !(_holdingView.Value && _view.CurrentCount == 0)
-            ? RefreshAsync(CancellationToken.None)
-            : SettledAsync();
 
     public void Dispose()
     {

@@ -1,0 +1,103 @@
+using KeyVault.Embedded.Storage;
+
+namespace KeyVault.Embedded.Operations;
+
+/// <summary>
+/// The writer on a shared store (a database): each group takes the store's write lock and catches the view up before
+/// its units of work run; catch-ups outside a group (a notification, a read that missed, <c>RefreshAsync</c>) read a
+/// snapshot under a view lock of their own.
+/// </summary>
+internal sealed partial class VaultWriter
+{
+    // On a shared store: held by each catch-up, and by a commit while it makes its state the view, so that the view
+    // moves one step at a time. Never held while waiting for the database's lock: a catch-up (a read that missed, a
+    // notification) never waits behind another instance's commit, nor behind this instance's writer doing so.
+    private readonly SemaphoreSlim _view = new(1, 1);
+    private readonly AsyncLocal<bool> _holdingView = new();
+
+    /// <summary>
+    /// A new group. On a shared store it holds the store's write lock from here to its commit, and the view is first
+    /// caught up to what the lock reports: every unit of work in it runs on the vault as all instances left it.
+    /// </summary>
+    private async ValueTask<Group> OpenGroupAsync(CancellationToken cancellationToken)
+    {
+        if (_core.Store is not ISharedRecordStore shared)
+        {
+            return new Group(new VaultTransaction(_core));
+        }
+
+        var write = await shared.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await CatchUpAsync(shared, write.Head, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await write.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new Group(new VaultTransaction(_core)) { Write = write };
+    }
+
+    /// <summary>
+    /// Catches this instance's view up with what other instances committed to a shared store (nothing for a file):
+    /// after it, reads see every commit acknowledged before it began. Waits for the writers ahead of it.
+    /// </summary>
+    /// <exception cref="VaultException"><c>StorageUnavailable</c>, or <c>RollbackDetected</c> when the store went back.</exception>
+    public async ValueTask RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (_core.Store is not ISharedRecordStore shared || _core.Sync is not { } sync)
+        {
+            return;
+        }
+
+        if (_core.IsDisposed)
+        {
+            return;
+        }
+
+        if (_core.IsFaulted)
+        {
+            throw _core.FaultReason;
+        }
+
+        var head = await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        if (!sync.IsAt(head))
+        {
+            // What is new is read from one snapshot of the database: no other instance's lock is waited for.
+            await CatchUpAsync(shared, head, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One catch-up at a time, under the view lock (see <see cref="_view"/>).</summary>
+    private async ValueTask CatchUpAsync(ISharedRecordStore shared, StoreHead head, CancellationToken cancellationToken)
+    {
+        await _view.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _holdingView.Value = true;
+        try
+        {
+            if (_core.IsFaulted)
+            {
+                throw _core.FaultReason;
+            }
+
+            await _core.Sync!.CatchUpAsync(shared, head, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _holdingView.Value = false;
+            _view.Release();
+        }
+    }
+
+    /// <summary>
+    /// What a reader whose bytes disagree with the hash it looked up waits for before looking again: no commit half-way
+    /// (<see cref="SettledAsync"/>), and on a shared store the view caught up (the record was replaced by another
+    /// instance). Inside the writer's lock the view is current already.
+    /// </summary>
+    public ValueTask SettleAsync() =>
+        _core.Sync is not null && !(_holding.Value && _lock.CurrentCount == 0) && !(_holdingView.Value && _view.CurrentCount == 0)
+            ? RefreshAsync(CancellationToken.None)
+            : SettledAsync();
+}
