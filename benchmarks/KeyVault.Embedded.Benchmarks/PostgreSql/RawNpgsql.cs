@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace KeyVault.Embedded.Benchmarks.PostgreSql;
+
+/// <summary>
+/// The baseline: Npgsql used directly for the shape of transaction a vault commit is, on tables shaped as the store's
+/// (a generation row per vault, a row per record, a commit log), with nothing of the vault's around it.
+/// </summary>
+internal sealed class RawNpgsql : IDisposable
+{
+    private const string Vault = "raw";
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly byte[] _version = RandomNumberGenerator.GetBytes(239);
+    private readonly byte[] _small = RandomNumberGenerator.GetBytes(560);
+    private readonly byte[][] _buckets = [RandomNumberGenerator.GetBytes(1024), RandomNumberGenerator.GetBytes(2048)];
+    private readonly byte[] _root = RandomNumberGenerator.GetBytes(32);
+
+    public RawNpgsql(BenchmarkCluster cluster)
+    {
+        cluster.Execute("""
+            CREATE SCHEMA raw_bench;
+            CREATE TABLE raw_bench.vaults (vault text PRIMARY KEY, generation bigint NOT NULL, root bytea NOT NULL);
+            CREATE TABLE raw_bench.records (vault text NOT NULL, id bigint NOT NULL, key text NOT NULL, value bytea NOT NULL, PRIMARY KEY (vault, id));
+            CREATE TABLE raw_bench.commits (vault text NOT NULL, generation bigint NOT NULL, commit_id uuid NOT NULL, PRIMARY KEY (vault, generation));
+            INSERT INTO raw_bench.vaults (vault, generation, root) VALUES ('raw', 0, ''::bytea);
+            """);
+        _dataSource = cluster.NewDataSource();
+    }
+
+    /// <summary>
+    /// One durable commit of two new records and the next generation: <c>BEGIN; SELECT generation ... FOR UPDATE</c>
+    /// (one round trip: Npgsql sends the <c>BEGIN</c> with it), one batch of an <c>INSERT ... SELECT * FROM
+    /// unnest(...)</c> of two records (239 bytes, a secret version's sealed size, and 560 bytes) and the <c>UPDATE</c>
+    /// of the generation, then <c>COMMIT</c> (PostgreSQL flushes its WAL before answering): three round trips.
+    /// </summary>
+    public async Task DurableWriteAsync()
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        var generation = await LockAsync(connection, transaction).ConfigureAwait(false);
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            batch.BatchCommands.Add(Command(
+                "INSERT INTO raw_bench.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4)",
+                Vault,
+                Array(new[] { 2 * generation, (2 * generation) + 1 }, NpgsqlDbType.Bigint),
+                Array(new[] { $"secrets/secret-{generation % 100}/{generation:x32}", $"secrets/secret-{generation % 100}" }, NpgsqlDbType.Text),
+                Array(new[] { _version, _small }, NpgsqlDbType.Bytea)));
+            batch.BatchCommands.Add(Command("UPDATE raw_bench.vaults SET generation = $2, root = $3 WHERE vault = $1", Vault, generation + 1, _root));
+            await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The statements a vault's <c>SetSecretAsync</c> sends, without the vault: the vault row ensured (<c>INSERT ... ON
+    /// CONFLICT DO NOTHING</c>, its own round trip with the <c>BEGIN</c>) and locked (<c>FOR UPDATE</c>), then one batch
+    /// of the version's insert (239 bytes), the upsert of one manifest bucket (1 or 2 KiB, over 64 buckets), the
+    /// generation's update, the commit log's insert and trim and a <c>pg_notify</c>, then <c>COMMIT</c>: four round trips.
+    /// </summary>
+    public async Task VaultShapedWriteAsync()
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        await using (var ensure = new NpgsqlCommand("INSERT INTO raw_bench.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING", connection, transaction))
+        {
+            ensure.Parameters.Add(new NpgsqlParameter { Value = Vault });
+            await ensure.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        var generation = await LockAsync(connection, transaction).ConfigureAwait(false);
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            batch.BatchCommands.Add(Command(
+                "INSERT INTO raw_bench.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4)",
+                Vault,
+                Array(new[] { (1L << 40) + generation }, NpgsqlDbType.Bigint),
+                Array(new[] { $"secrets/secret-{generation % 100}/{generation:x32}" }, NpgsqlDbType.Text),
+                Array(new[] { _version }, NpgsqlDbType.Bytea)));
+            batch.BatchCommands.Add(Command(
+                "INSERT INTO raw_bench.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4) ON CONFLICT (vault, id) DO UPDATE SET key = EXCLUDED.key, value = EXCLUDED.value",
+                Vault,
+                Array(new[] { (2L << 40) + (generation % 64) }, NpgsqlDbType.Bigint),
+                Array(new[] { $"~manifest/{generation % 64:x6}" }, NpgsqlDbType.Text),
+                Array(new[] { _buckets[generation % 2] }, NpgsqlDbType.Bytea)));
+            batch.BatchCommands.Add(Command("UPDATE raw_bench.vaults SET generation = $2, root = $3 WHERE vault = $1", Vault, generation + 1, _root));
+            batch.BatchCommands.Add(Command("INSERT INTO raw_bench.commits (vault, generation, commit_id) VALUES ($1, $2, $3)", Vault, generation + 1, Guid.NewGuid()));
+            batch.BatchCommands.Add(Command("DELETE FROM raw_bench.commits WHERE vault = $1 AND generation <= $2", Vault, generation + 1 - 64));
+            batch.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", "raw_bench", $"{generation + 1}:{Vault}"));
+            await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose() => _dataSource.Dispose();
+
+    private static async Task<long> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        await using var select = new NpgsqlCommand("SELECT generation FROM raw_bench.vaults WHERE vault = $1 FOR UPDATE", connection, transaction);
+        select.Parameters.Add(new NpgsqlParameter { Value = Vault });
+        return (long)(await select.ExecuteScalarAsync().ConfigureAwait(false))!;
+    }
+
+    private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType type) => new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type };
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
+        }
+
+        return command;
+    }
+}
