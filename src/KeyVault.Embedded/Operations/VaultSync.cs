@@ -60,9 +60,18 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
     /// <summary>Completes when no background catch-up is running (tests).</summary>
     internal Task Idle { get; private set; } = Task.CompletedTask;
 
+    /// <summary>The generation this instance is committing now (0 when none): its own notification is not news.</summary>
+    public long Committing
+    {
+        get => Volatile.Read(ref _committing);
+        set => Volatile.Write(ref _committing, value);
+    }
+
+    private long _committing;
+
     private void OnAdvanced(long generation)
     {
-        if (generation != _core.Manifest.Generation)
+        if (generation != _core.Manifest.Generation && generation != Committing)
         {
             Request();
         }

@@ -338,6 +338,7 @@ internal sealed partial class VaultWriter : IDisposable
         if (write is not null)
         {
             await _view.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            _core.Sync!.Committing = commit.Generation;
         }
 
         try
@@ -360,6 +361,7 @@ internal sealed partial class VaultWriter : IDisposable
         {
             if (write is not null)
             {
+                _core.Sync!.Committing = 0;
                 _view.Release();
             }
         }
