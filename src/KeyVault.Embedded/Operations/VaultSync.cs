@@ -13,9 +13,10 @@ namespace KeyVault.Embedded.Operations;
 /// does), or refuses a store that went back (a restored dump, a replica promoted without the latest commits).
 /// </summary>
 /// <remarks>
-/// Runs under the writer's lock, and for a catch-up with the store's write lock held, so that nothing commits while it
-/// reads: everything it reads is of the one generation it checks. A failure leaves the old view in place (a view that
-/// is only behind, never wrong); a refusal faults the vault.
+/// Runs under the writer's view lock (one catch-up at a time, never between a commit and its hooks) and reads
+/// everything from one snapshot of the store, so that what it checks is of one generation, without waiting for any
+/// instance's write lock. Everything is checked before anything is swapped in: a failure leaves the old view whole (a
+/// view that is only behind, never wrong); a refusal faults the vault.
 /// </remarks>
 internal sealed class VaultSync(VaultCore core) : IDisposable
 {

@@ -30,14 +30,14 @@ internal interface ISharedRecordStore : IRecordStore
     string VaultName { get; }
 
     /// <summary>The vault's generation and the manifest root its last commit wrote (zeros before the first commit).</summary>
-    /// <exception cref="VaultException"><c>StorageUnavailable</c>:The store cannot be reached.</exception>
+    /// <exception cref="VaultException"><c>StorageUnavailable</c>: the store cannot be reached.</exception>
     ValueTask<StoreHead> ReadHeadAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Takes the vault's write lock in the store (other instances' writes wait until the returned write is committed
     /// or disposed) and reports the head it locked.
     /// </summary>
-    /// <exception cref="VaultException"><c>StorageUnavailable</c>:The store cannot be reached; nothing is locked.</exception>
+    /// <exception cref="VaultException"><c>StorageUnavailable</c>: the store cannot be reached; nothing is locked.</exception>
     ValueTask<IStoreWrite> BeginWriteAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
