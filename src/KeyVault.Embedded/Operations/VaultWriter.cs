@@ -229,7 +229,8 @@ internal sealed partial class VaultWriter : IDisposable
     /// Works out a transaction's commit without changing anything: the manifest staged with its records, and the store
     /// commit that writes them (created, replaced, removed) with the touched buckets, MAC'd under <paramref name="keys"/>.
     /// </summary>
-    internal static (StagedManifest Staged, StoreCommit Commit) Prepare(Manifest manifest, VaultTransaction transaction, MetadataKeys keys)
+    /// <remarks>With <paramref name="chained"/> (a shared store), the commit carries its MAC'd link in the vault's history.</remarks>
+    internal static (StagedManifest Staged, StoreCommit Commit) Prepare(Manifest manifest, VaultTransaction transaction, MetadataKeys keys, bool chained = false)
     {
         var changes = new List<ManifestChange>(transaction.Changes.Count);
         foreach (var (key, pending) in transaction.Changes)
@@ -238,13 +239,13 @@ internal sealed partial class VaultWriter : IDisposable
         }
 
         var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey);
-        var previous = manifest.Generation > 0 ? manifest.Root.ToArray() : [];
+        var previous = chained && manifest.Generation > 0 ? manifest.Root.ToArray() : [];
         var commit = new StoreCommit(manifest.Generation, staged.Generation)
         {
             Erase = transaction.Erase,
             Root = staged.Root.ToArray(),
             Previous = previous,
-            ChainMac = keys.ChainMac(staged.Generation, previous, staged.Root.ToArray()),
+            ChainMac = chained ? keys.ChainMac(staged.Generation, previous, staged.Root.ToArray()) : [],
         };
         foreach (var (key, pending) in transaction.Changes)
         {
@@ -321,7 +322,7 @@ internal sealed partial class VaultWriter : IDisposable
 
     private async ValueTask CommitLockedAsync(VaultTransaction transaction, IStoreWrite? write)
     {
-        var (staged, commit) = Prepare(_core.Manifest, transaction, transaction.ReplacementKeys ?? _core.Keys);
+        var (staged, commit) = Prepare(_core.Manifest, transaction, transaction.ReplacementKeys ?? _core.Keys, chained: _core.Sync is not null);
         if (transaction.ReplacementKeys is { } nextKeys)
         {
             // A root rotation: the anchor learns the new root's key before the commit, so that whichever root the files
