@@ -1,0 +1,201 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using KeyVault.Embedded.Keys.Cryptography;
+
+namespace KeyVault.Embedded.AspNetCore.Rest;
+
+/// <summary>
+/// Azure Key Vault's key operations: <c>encrypt</c>, <c>decrypt</c>, <c>sign</c>, <c>verify</c>, <c>wrapkey</c>,
+/// <c>unwrapkey</c> on <c>/keys/{name}/{version}/...</c> (and without a version: the current one). Each runs through
+/// the vault's cryptography client, so key state, allowed operations, validity, access control and audit apply.
+/// Plaintext and unwrapped keys are zeroed once written.
+/// </summary>
+internal static class KeyOperationEndpoints
+{
+    public static void Map(RestRoutes routes)
+    {
+        foreach (var prefix in new[] { "/keys/{name}/{version}", "/keys/{name}" })
+        {
+            routes.Map("POST", prefix + "/encrypt", RestLimit.Key, EncryptAsync);
+            routes.Map("POST", prefix + "/decrypt", RestLimit.Key, DecryptAsync);
+            routes.Map("POST", prefix + "/sign", RestLimit.Key, SignAsync);
+            routes.Map("POST", prefix + "/verify", RestLimit.Key, VerifyAsync);
+            routes.Map("POST", prefix + "/wrapkey", RestLimit.Key, WrapAsync);
+            routes.Map("POST", prefix + "/unwrapkey", RestLimit.Key, UnwrapAsync);
+        }
+    }
+
+    private static CryptographyClient Client(RestRequest r) => r.Vault.Keys.GetCryptographyClient(r.Route("name"), r.OptionalRoute("version"));
+
+    private static string Algorithm(RestRequest r) => RestJson.RequiredString(r.Body, "alg");
+
+    private static async Task EncryptAsync(RestRequest r)
+    {
+        var body = r.Body;
+        var alg = Algorithm(r);
+        var plaintext = RestJson.RequiredBytes(body, "value");
+        try
+        {
+            var iv = RestJson.Bytes(body, "iv");
+            var aad = RestJson.Bytes(body, "aad");
+            var parameters = alg switch
+            {
+                "RSA1_5" => EncryptParameters.Rsa15Parameters(plaintext),
+                "RSA-OAEP" => EncryptParameters.RsaOaepParameters(plaintext),
+                "RSA-OAEP-256" => EncryptParameters.RsaOaep256Parameters(plaintext),
+                "A128GCM" => EncryptParameters.A128GcmParameters(plaintext, aad),
+                "A192GCM" => EncryptParameters.A192GcmParameters(plaintext, aad),
+                "A256GCM" => EncryptParameters.A256GcmParameters(plaintext, aad),
+                "A128CBCPAD" => EncryptParameters.A128CbcPadParameters(plaintext, iv),
+                "A192CBCPAD" => EncryptParameters.A192CbcPadParameters(plaintext, iv),
+                "A256CBCPAD" => EncryptParameters.A256CbcPadParameters(plaintext, iv),
+                _ => throw UnknownAlgorithm(alg, "RSA1_5, RSA-OAEP, RSA-OAEP-256, A128GCM, A192GCM, A256GCM, A128CBCPAD, A192CBCPAD, A256CBCPAD"),
+            };
+            using var client = Client(r);
+            var result = await client.EncryptAsync(parameters, r.Aborted).ConfigureAwait(false);
+            await r.WriteAsync(200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("kid", KeyId(r, result.KeyId));
+                RestWriters.Base64Url(w, "value", result.Ciphertext);
+                Optional(w, "iv", result.Iv);
+                Optional(w, "tag", result.AuthenticationTag);
+                Optional(w, "aad", result.AdditionalAuthenticatedData);
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
+
+    private static async Task DecryptAsync(RestRequest r)
+    {
+        var body = r.Body;
+        var alg = Algorithm(r);
+        var ciphertext = RestJson.RequiredBytes(body, "value");
+        var iv = RestJson.Bytes(body, "iv");
+        var tag = RestJson.Bytes(body, "tag");
+        var aad = RestJson.Bytes(body, "aad");
+        var parameters = alg switch
+        {
+            "RSA1_5" => DecryptParameters.Rsa15Parameters(ciphertext),
+            "RSA-OAEP" => DecryptParameters.RsaOaepParameters(ciphertext),
+            "RSA-OAEP-256" => DecryptParameters.RsaOaep256Parameters(ciphertext),
+            "A128GCM" => DecryptParameters.A128GcmParameters(ciphertext, Required(iv, "iv"), Required(tag, "tag"), aad),
+            "A192GCM" => DecryptParameters.A192GcmParameters(ciphertext, Required(iv, "iv"), Required(tag, "tag"), aad),
+            "A256GCM" => DecryptParameters.A256GcmParameters(ciphertext, Required(iv, "iv"), Required(tag, "tag"), aad),
+            "A128CBCPAD" => DecryptParameters.A128CbcPadParameters(ciphertext, Required(iv, "iv")),
+            "A192CBCPAD" => DecryptParameters.A192CbcPadParameters(ciphertext, Required(iv, "iv")),
+            "A256CBCPAD" => DecryptParameters.A256CbcPadParameters(ciphertext, Required(iv, "iv")),
+            _ => throw UnknownAlgorithm(alg, "RSA1_5, RSA-OAEP, RSA-OAEP-256, A128GCM, A192GCM, A256GCM, A128CBCPAD, A192CBCPAD, A256CBCPAD"),
+        };
+        using var client = Client(r);
+        var result = await client.DecryptAsync(parameters, r.Aborted).ConfigureAwait(false);
+        try
+        {
+            await r.WriteAsync(200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("kid", KeyId(r, result.KeyId));
+                RestWriters.Base64Url(w, "value", result.Plaintext);
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(result.Plaintext);
+        }
+    }
+
+    private static async Task SignAsync(RestRequest r)
+    {
+        var alg = new SignatureAlgorithm(Algorithm(r));
+        var digest = RestJson.RequiredBytes(r.Body, "value");
+        using var client = Client(r);
+        var result = await client.SignAsync(alg, digest, r.Aborted).ConfigureAwait(false);
+        await r.WriteAsync(200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("kid", KeyId(r, result.KeyId));
+            RestWriters.Base64Url(w, "value", result.Signature);
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task VerifyAsync(RestRequest r)
+    {
+        var body = r.Body;
+        var alg = new SignatureAlgorithm(Algorithm(r));
+        var digest = RestJson.RequiredBytes(body, "digest");
+        var signature = RestJson.RequiredBytes(body, "value");
+        using var client = Client(r);
+        var result = await client.VerifyAsync(alg, digest, signature, r.Aborted).ConfigureAwait(false);
+        await r.WriteAsync(200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("value", result.IsValid);
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task WrapAsync(RestRequest r)
+    {
+        var alg = new KeyWrapAlgorithm(Algorithm(r));
+        var key = RestJson.RequiredBytes(r.Body, "value");
+        try
+        {
+            using var client = Client(r);
+            var result = await client.WrapKeyAsync(alg, key, r.Aborted).ConfigureAwait(false);
+            await r.WriteAsync(200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("kid", KeyId(r, result.KeyId));
+                RestWriters.Base64Url(w, "value", result.EncryptedKey);
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    private static async Task UnwrapAsync(RestRequest r)
+    {
+        var alg = new KeyWrapAlgorithm(Algorithm(r));
+        var encrypted = RestJson.RequiredBytes(r.Body, "value");
+        using var client = Client(r);
+        var result = await client.UnwrapKeyAsync(alg, encrypted, r.Aborted).ConfigureAwait(false);
+        try
+        {
+            await r.WriteAsync(200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("kid", KeyId(r, result.KeyId));
+                RestWriters.Base64Url(w, "value", result.Key);
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(result.Key);
+        }
+    }
+
+    private static string KeyId(RestRequest r, string? keyId) => keyId is null ? string.Empty : Uri.TryCreate(keyId, UriKind.Absolute, out var id) ? r.Id(id) : keyId;
+
+    private static byte[] Required(byte[]? value, string name) => value ?? throw new RestBadRequestException($"The request body needs '{name}' for this algorithm.");
+
+    private static RestBadRequestException UnknownAlgorithm(string alg, string known) =>
+        new($"'alg' {(alg.Length <= 32 ? alg : "(too long)")} is not an algorithm of this operation; use one of {known}.");
+
+    private static void Optional(Utf8JsonWriter w, string name, byte[]? value)
+    {
+        if (value is { Length: > 0 })
+        {
+            RestWriters.Base64Url(w, name, value);
+        }
+    }
+}
