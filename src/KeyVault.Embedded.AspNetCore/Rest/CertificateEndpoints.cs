@@ -14,7 +14,7 @@ internal static class CertificateEndpoints
     {
         routes.Map("POST", "/certificates/{name}/create", RestLimit.Vault, CreateAsync);
         routes.Map("POST", "/certificates/{name}/import", RestLimit.Vault, ImportAsync);
-        routes.Map("GET", "/certificates", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Certificates.GetPropertiesOfCertificatesAsync(r.QueryFlag("includePending"), r.Aborted), p => p.Name, (w, p) => CertificateJson.Item(w, r, p)));
+        routes.Map("GET", "/certificates", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Certificates.GetPropertiesOfCertificatesAsync(r.QueryFlag("includePending"), r.Aborted), p => p.Name, (w, p) => CertificateJson.Item(w, r, p, versionless: true)));
         routes.Map("GET", "/certificates/{name}/versions", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Certificates.GetPropertiesOfCertificateVersionsAsync(r.Route("name"), r.Aborted), p => p.Version ?? string.Empty, (w, p) => CertificateJson.Item(w, r, p)));
         routes.Map("GET", "/certificates/{name}/{version?}", RestLimit.Vault, GetAsync);
         routes.Map("PATCH", "/certificates/{name}/{version?}", RestLimit.Vault, UpdateAsync);
@@ -69,7 +69,7 @@ internal static class CertificateEndpoints
         });
         routes.Map("GET", "/deletedcertificates", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Certificates.GetDeletedCertificatesAsync(r.QueryFlag("includePending"), r.Aborted), c => c.Name, (w, c) =>
         {
-            CertificateJson.Item(w, r, c.Properties);
+            CertificateJson.Item(w, r, c.Properties, versionless: true);
             RestWriters.Deleted(w, r, c.RecoveryId, c.DeletedOn, c.ScheduledPurgeDate);
         }));
         routes.Map("GET", "/deletedcertificates/{name}", RestLimit.Vault, async r =>

@@ -45,9 +45,9 @@ internal static class CertificateJson
         w.WriteEndObject();
     }
 
-    public static void Item(Utf8JsonWriter w, RestRequest r, CertificateProperties p)
+    public static void Item(Utf8JsonWriter w, RestRequest r, CertificateProperties p, bool versionless = false)
     {
-        w.WriteString("id", r.Id(p.Id));
+        w.WriteString("id", versionless ? r.ObjectId(p.Id) : r.Id(p.Id));
         RestWriters.Attributes(w, p);
         RestWriters.Tags(w, p.Tags);
         if (p.X509Thumbprint is { } thumbprint)

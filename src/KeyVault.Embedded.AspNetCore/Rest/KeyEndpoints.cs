@@ -11,7 +11,7 @@ internal static class KeyEndpoints
     {
         routes.Map("POST", "/keys/{name}/create", RestLimit.KeyCreation, CreateAsync);
         routes.Map("PUT", "/keys/{name}", RestLimit.KeyCreation, ImportAsync);
-        routes.Map("GET", "/keys", RestLimit.Key, r => RestPaging.WriteAsync(r, r.Vault.Keys.GetPropertiesOfKeysAsync(r.Aborted), p => p.Name, (w, p) => Item(w, r, p)));
+        routes.Map("GET", "/keys", RestLimit.Key, r => RestPaging.WriteAsync(r, r.Vault.Keys.GetPropertiesOfKeysAsync(r.Aborted), p => p.Name, (w, p) => Item(w, r, p, versionless: true)));
         routes.Map("GET", "/keys/{name}/versions", RestLimit.Key, r => RestPaging.WriteAsync(r, r.Vault.Keys.GetPropertiesOfKeyVersionsAsync(r.Route("name"), r.Aborted), p => p.Version ?? string.Empty, (w, p) => Item(w, r, p)));
         routes.Map("GET", "/keys/{name}/{version?}", RestLimit.Key, async r =>
         {
@@ -301,9 +301,9 @@ internal static class KeyEndpoints
     }
 
     /// <summary>Azure's <c>KeyItem</c>.</summary>
-    private static void Item(Utf8JsonWriter w, RestRequest r, KeyProperties p)
+    private static void Item(Utf8JsonWriter w, RestRequest r, KeyProperties p, bool versionless = false)
     {
-        w.WriteString("kid", r.Id(p.Id));
+        w.WriteString("kid", versionless ? r.ObjectId(p.Id) : r.Id(p.Id));
         RestWriters.Attributes(w, p);
         RestWriters.Tags(w, p.Tags);
         if (p.Managed)
@@ -322,7 +322,7 @@ internal static class KeyEndpoints
 
     private static void DeletedItem(Utf8JsonWriter w, RestRequest r, DeletedKey key)
     {
-        Item(w, r, key.Properties);
+        Item(w, r, key.Properties, versionless: true);
         RestWriters.Deleted(w, r, key.RecoveryId, key.DeletedOn, key.ScheduledPurgeDate);
     }
 }

@@ -59,6 +59,16 @@ internal sealed class RestRequest(HttpContext context, EmbeddedVault vault, stri
         return $"{_origin}/{relative}";
     }
 
+    /// <summary>An object's id without its version (<c>/secrets/name</c>), as Azure's lists of objects give it.</summary>
+    public string ObjectId(Uri? id)
+    {
+        var full = Id(id);
+        var relative = full.AsSpan(_origin.Length + 1);
+        var first = relative.IndexOf('/');
+        var second = first < 0 ? -1 : relative[(first + 1)..].IndexOf('/');
+        return second < 0 ? full : full[..(_origin.Length + 1 + first + 1 + second)];
+    }
+
     /// <summary>Writes a JSON response.</summary>
     public Task WriteAsync(int status, Action<Utf8JsonWriter> write) => RestResponse.WriteAsync(context, status, write);
 

@@ -9,7 +9,7 @@ internal static class SecretEndpoints
     public static void Map(RestRoutes routes)
     {
         routes.Map("PUT", "/secrets/{name}", RestLimit.Vault, SetAsync);
-        routes.Map("GET", "/secrets", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Secrets.GetPropertiesOfSecretsAsync(r.Aborted), p => p.Name, (w, p) => Item(w, r, p)));
+        routes.Map("GET", "/secrets", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Secrets.GetPropertiesOfSecretsAsync(r.Aborted), p => p.Name, (w, p) => Item(w, r, p, versionless: true)));
         routes.Map("GET", "/secrets/{name}/versions", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Secrets.GetPropertiesOfSecretVersionsAsync(r.Route("name"), r.Aborted), p => p.Version ?? string.Empty, (w, p) => Item(w, r, p)));
         routes.Map("GET", "/secrets/{name}/{version?}", RestLimit.Vault, GetAsync);
         routes.Map("PATCH", "/secrets/{name}/{version?}", RestLimit.Vault, UpdateAsync);
@@ -112,9 +112,9 @@ internal static class SecretEndpoints
     }
 
     /// <summary>Azure's <c>SecretItem</c> (inside a list's object).</summary>
-    private static void Item(Utf8JsonWriter w, RestRequest r, SecretProperties p)
+    private static void Item(Utf8JsonWriter w, RestRequest r, SecretProperties p, bool versionless = false)
     {
-        w.WriteString("id", r.Id(p.Id));
+        w.WriteString("id", versionless ? r.ObjectId(p.Id) : r.Id(p.Id));
         RestWriters.Attributes(w, p);
         RestWriters.Tags(w, p.Tags);
         if (p.ContentType is { } contentType)
@@ -138,7 +138,7 @@ internal static class SecretEndpoints
 
     private static void DeletedItem(Utf8JsonWriter w, RestRequest r, DeletedSecret s)
     {
-        Item(w, r, s.Properties);
+        Item(w, r, s.Properties, versionless: true);
         RestWriters.Deleted(w, r, s.RecoveryId, s.DeletedOn, s.ScheduledPurgeDate);
     }
 }
