@@ -46,7 +46,8 @@ public sealed class VaultNetworkRules
                 text = $"{text}/{(single.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32)}";
             }
 
-            if (!IPNetwork.TryParse(text, out var network))
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var given) || !IPNetwork.TryParse(text, out var network) || !network.BaseAddress.Equals(given))
             {
                 throw new ArgumentException($"VaultNetworkRules.IpRules: '{rule}' is not an address or a CIDR range (such as 10.0.0.0/8 or 2001:db8::/32) with no bits set past its prefix.");
             }

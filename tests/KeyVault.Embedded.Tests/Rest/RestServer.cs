@@ -74,6 +74,7 @@ public sealed class RestServer : IAsyncDisposable
             ["EmbeddedVault:Path"] = _dir.File("vault.db"),
             ["EmbeddedVault:Root:KeyFile"] = _dir.File("root.key"),
             ["EmbeddedVault:Background:Enabled"] = "false",
+            ["EmbeddedVault:Audit:Enabled"] = "true",
         });
         builder.Logging.ClearProviders();
         if (time is not null)
