@@ -12,17 +12,33 @@ namespace KeyVault.Embedded.AspNetCore.Rest;
 /// </summary>
 internal static class KeyOperationEndpoints
 {
+    private static readonly Dictionary<string, Func<RestRequest, Task>> Operations = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["encrypt"] = EncryptAsync,
+        ["decrypt"] = DecryptAsync,
+        ["sign"] = SignAsync,
+        ["verify"] = VerifyAsync,
+        ["wrapkey"] = WrapAsync,
+        ["unwrapkey"] = UnwrapAsync,
+    };
+
     public static void Map(RestRoutes routes)
     {
         foreach (var prefix in new[] { "/keys/{name}/{version}", "/keys/{name}" })
         {
-            routes.Map("POST", prefix + "/encrypt", RestLimit.Key, EncryptAsync);
-            routes.Map("POST", prefix + "/decrypt", RestLimit.Key, DecryptAsync);
-            routes.Map("POST", prefix + "/sign", RestLimit.Key, SignAsync);
-            routes.Map("POST", prefix + "/verify", RestLimit.Key, VerifyAsync);
-            routes.Map("POST", prefix + "/wrapkey", RestLimit.Key, WrapAsync);
-            routes.Map("POST", prefix + "/unwrapkey", RestLimit.Key, UnwrapAsync);
+            foreach (var (operation, handler) in Operations)
+            {
+                routes.Map("POST", $"{prefix}/{operation}", RestLimit.Key, handler);
+            }
         }
+
+        // An empty version, /keys/{name}//sign, is the current version, as Azure takes it: the Azure SDK for
+        // JavaScript's CryptographyClient for a key id without a version posts there. A route parameter never matches
+        // an empty segment, so this catch-all (tried after every other route) takes it.
+        routes.Map("POST", "/keys/{name}/{**rest}", RestLimit.Key, r =>
+            r.OptionalRoute("rest") is { Length: > 1 } rest && rest[0] == '/' && Operations.TryGetValue(rest[1..], out var handler)
+                ? handler(r)
+                : RestResponse.WriteErrorAsync(r.Context, 404, "NotFound", "The path names no key operation."));
     }
 
     private static CryptographyClient Client(RestRequest r) => r.Vault.Keys.GetCryptographyClient(r.Route("name"), r.OptionalRoute("version"));

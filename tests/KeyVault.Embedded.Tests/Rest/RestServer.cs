@@ -57,15 +57,18 @@ public sealed class RestServer : IAsyncDisposable
 
     public ECDsa SigningKey => _signing;
 
-    /// <summary>Starts a server. <paramref name="rbac"/> false leaves access control off.</summary>
-    public static async Task<RestServer> StartAsync(Action<VaultRestApiOptions>? configure = null, TimeProvider? time = null, bool rbac = true, Action<WebApplication>? more = null, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen = null)
+    /// <summary>
+    /// Starts a server. <paramref name="rbac"/> false leaves access control off; <paramref name="settings"/> adds to
+    /// the vault's configuration (such as <c>EmbeddedVault:Audit:Enabled</c>).
+    /// </summary>
+    public static async Task<RestServer> StartAsync(Action<VaultRestApiOptions>? configure = null, TimeProvider? time = null, bool rbac = true, Action<WebApplication>? more = null, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var server = new RestServer();
-        await server.InitAsync(configure, time, rbac, more, listen);
+        await server.InitAsync(configure, time, rbac, more, listen, settings);
         return server;
     }
 
-    private async Task InitAsync(Action<VaultRestApiOptions>? configure, TimeProvider? time, bool rbac, Action<WebApplication>? more, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen)
+    private async Task InitAsync(Action<VaultRestApiOptions>? configure, TimeProvider? time, bool rbac, Action<WebApplication>? more, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen, IReadOnlyDictionary<string, string?>? settings)
     {
         SoftwareRootKey.CreateKeyFile(_dir.File("root.key"));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = _dir.Path });
@@ -76,6 +79,11 @@ public sealed class RestServer : IAsyncDisposable
             ["EmbeddedVault:Background:Enabled"] = "false",
             ["EmbeddedVault:Audit:Enabled"] = "true",
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.Logging.ClearProviders();
         if (time is not null)
         {
