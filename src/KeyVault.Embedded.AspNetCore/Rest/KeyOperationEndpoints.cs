@@ -7,29 +7,29 @@ namespace KeyVault.Embedded.AspNetCore.Rest;
 /// <summary>
 /// Azure Key Vault's key operations: <c>encrypt</c>, <c>decrypt</c>, <c>sign</c>, <c>verify</c>, <c>wrapkey</c>,
 /// <c>unwrapkey</c> on <c>/keys/{name}/{version}/...</c> (and without a version: the current one). Each runs through
-/// the vault's cryptography client, so key state, allowed operations, validity, access control and audit apply.
+/// the vault's cryptography client, so key state, allowed operations, validity, access control and audit apply (one
+/// client per key name and version, kept across requests: <see cref="CryptographyClientCache"/>).
 /// Plaintext and unwrapped keys are zeroed once written.
 /// </summary>
 internal static class KeyOperationEndpoints
 {
     public static void Map(RestRoutes routes)
     {
+        var clients = new CryptographyClientCache();
         foreach (var prefix in new[] { "/keys/{name}/{version}", "/keys/{name}" })
         {
-            routes.Map("POST", prefix + "/encrypt", RestLimit.Key, EncryptAsync);
-            routes.Map("POST", prefix + "/decrypt", RestLimit.Key, DecryptAsync);
-            routes.Map("POST", prefix + "/sign", RestLimit.Key, SignAsync);
-            routes.Map("POST", prefix + "/verify", RestLimit.Key, VerifyAsync);
-            routes.Map("POST", prefix + "/wrapkey", RestLimit.Key, WrapAsync);
-            routes.Map("POST", prefix + "/unwrapkey", RestLimit.Key, UnwrapAsync);
+            routes.Map("POST", prefix + "/encrypt", RestLimit.Key, r => EncryptAsync(r, clients));
+            routes.Map("POST", prefix + "/decrypt", RestLimit.Key, r => DecryptAsync(r, clients));
+            routes.Map("POST", prefix + "/sign", RestLimit.Key, r => SignAsync(r, clients));
+            routes.Map("POST", prefix + "/verify", RestLimit.Key, r => VerifyAsync(r, clients));
+            routes.Map("POST", prefix + "/wrapkey", RestLimit.Key, r => WrapAsync(r, clients));
+            routes.Map("POST", prefix + "/unwrapkey", RestLimit.Key, r => UnwrapAsync(r, clients));
         }
     }
 
-    private static CryptographyClient Client(RestRequest r) => r.Vault.Keys.GetCryptographyClient(r.Route("name"), r.OptionalRoute("version"));
-
     private static string Algorithm(RestRequest r) => RestJson.RequiredString(r.Body, "alg");
 
-    private static async Task EncryptAsync(RestRequest r)
+    private static async Task EncryptAsync(RestRequest r, CryptographyClientCache clients)
     {
         var body = r.Body;
         var alg = Algorithm(r);
@@ -51,8 +51,7 @@ internal static class KeyOperationEndpoints
                 "A256CBCPAD" => EncryptParameters.A256CbcPadParameters(plaintext, iv),
                 _ => throw UnknownAlgorithm(alg, "RSA1_5, RSA-OAEP, RSA-OAEP-256, A128GCM, A192GCM, A256GCM, A128CBCPAD, A192CBCPAD, A256CBCPAD"),
             };
-            using var client = Client(r);
-            var result = await client.EncryptAsync(parameters, r.Aborted).ConfigureAwait(false);
+            var result = await clients.RunAsync(r, c => c.EncryptAsync(parameters, r.Aborted)).ConfigureAwait(false);
             await r.WriteAsync(200, w =>
             {
                 w.WriteStartObject();
@@ -70,7 +69,7 @@ internal static class KeyOperationEndpoints
         }
     }
 
-    private static async Task DecryptAsync(RestRequest r)
+    private static async Task DecryptAsync(RestRequest r, CryptographyClientCache clients)
     {
         var body = r.Body;
         var alg = Algorithm(r);
@@ -91,8 +90,7 @@ internal static class KeyOperationEndpoints
             "A256CBCPAD" => DecryptParameters.A256CbcPadParameters(ciphertext, Required(iv, "iv")),
             _ => throw UnknownAlgorithm(alg, "RSA1_5, RSA-OAEP, RSA-OAEP-256, A128GCM, A192GCM, A256GCM, A128CBCPAD, A192CBCPAD, A256CBCPAD"),
         };
-        using var client = Client(r);
-        var result = await client.DecryptAsync(parameters, r.Aborted).ConfigureAwait(false);
+        var result = await clients.RunAsync(r, c => c.DecryptAsync(parameters, r.Aborted)).ConfigureAwait(false);
         try
         {
             await r.WriteAsync(200, w =>
@@ -109,12 +107,11 @@ internal static class KeyOperationEndpoints
         }
     }
 
-    private static async Task SignAsync(RestRequest r)
+    private static async Task SignAsync(RestRequest r, CryptographyClientCache clients)
     {
         var alg = new SignatureAlgorithm(Algorithm(r));
         var digest = RestJson.RequiredBytes(r.Body, "value");
-        using var client = Client(r);
-        var result = await client.SignAsync(alg, digest, r.Aborted).ConfigureAwait(false);
+        var result = await clients.RunAsync(r, c => c.SignAsync(alg, digest, r.Aborted)).ConfigureAwait(false);
         await r.WriteAsync(200, w =>
         {
             w.WriteStartObject();
@@ -124,14 +121,13 @@ internal static class KeyOperationEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static async Task VerifyAsync(RestRequest r)
+    private static async Task VerifyAsync(RestRequest r, CryptographyClientCache clients)
     {
         var body = r.Body;
         var alg = new SignatureAlgorithm(Algorithm(r));
         var digest = RestJson.RequiredBytes(body, "digest");
         var signature = RestJson.RequiredBytes(body, "value");
-        using var client = Client(r);
-        var result = await client.VerifyAsync(alg, digest, signature, r.Aborted).ConfigureAwait(false);
+        var result = await clients.RunAsync(r, c => c.VerifyAsync(alg, digest, signature, r.Aborted)).ConfigureAwait(false);
         await r.WriteAsync(200, w =>
         {
             w.WriteStartObject();
@@ -140,14 +136,13 @@ internal static class KeyOperationEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static async Task WrapAsync(RestRequest r)
+    private static async Task WrapAsync(RestRequest r, CryptographyClientCache clients)
     {
         var alg = new KeyWrapAlgorithm(Algorithm(r));
         var key = RestJson.RequiredBytes(r.Body, "value");
         try
         {
-            using var client = Client(r);
-            var result = await client.WrapKeyAsync(alg, key, r.Aborted).ConfigureAwait(false);
+            var result = await clients.RunAsync(r, c => c.WrapKeyAsync(alg, key, r.Aborted)).ConfigureAwait(false);
             await r.WriteAsync(200, w =>
             {
                 w.WriteStartObject();
@@ -162,12 +157,11 @@ internal static class KeyOperationEndpoints
         }
     }
 
-    private static async Task UnwrapAsync(RestRequest r)
+    private static async Task UnwrapAsync(RestRequest r, CryptographyClientCache clients)
     {
         var alg = new KeyWrapAlgorithm(Algorithm(r));
         var encrypted = RestJson.RequiredBytes(r.Body, "value");
-        using var client = Client(r);
-        var result = await client.UnwrapKeyAsync(alg, encrypted, r.Aborted).ConfigureAwait(false);
+        var result = await clients.RunAsync(r, c => c.UnwrapKeyAsync(alg, encrypted, r.Aborted)).ConfigureAwait(false);
         try
         {
             await r.WriteAsync(200, w =>
