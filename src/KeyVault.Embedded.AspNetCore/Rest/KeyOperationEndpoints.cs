@@ -7,12 +7,13 @@ namespace KeyVault.Embedded.AspNetCore.Rest;
 /// <summary>
 /// Azure Key Vault's key operations: <c>encrypt</c>, <c>decrypt</c>, <c>sign</c>, <c>verify</c>, <c>wrapkey</c>,
 /// <c>unwrapkey</c> on <c>/keys/{name}/{version}/...</c> (and without a version: the current one). Each runs through
-/// the vault's cryptography client, so key state, allowed operations, validity, access control and audit apply.
+/// the vault's cryptography client, so key state, allowed operations, validity, access control and audit apply (one
+/// client per key name and version, kept across requests: <see cref="CryptographyClientCache"/>).
 /// Plaintext and unwrapped keys are zeroed once written.
 /// </summary>
 internal static class KeyOperationEndpoints
 {
-    private static readonly Dictionary<string, Func<RestRequest, Task>> Operations = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, Func<RestRequest, CryptographyClientCache, Task>> Operations = new(StringComparer.OrdinalIgnoreCase)
     {
         ["encrypt"] = EncryptAsync,
         ["decrypt"] = DecryptAsync,
@@ -24,11 +25,12 @@ internal static class KeyOperationEndpoints
 
     public static void Map(RestRoutes routes)
     {
+        var clients = new CryptographyClientCache();
         foreach (var prefix in new[] { "/keys/{name}/{version}", "/keys/{name}" })
         {
             foreach (var (operation, handler) in Operations)
             {
-                routes.Map("POST", $"{prefix}/{operation}", RestLimit.Key, handler);
+                routes.Map("POST", $"{prefix}/{operation}", RestLimit.Key, r => handler(r, clients));
             }
         }
 
@@ -37,15 +39,13 @@ internal static class KeyOperationEndpoints
         // an empty segment, so this catch-all (tried after every other route) takes it.
         routes.Map("POST", "/keys/{name}/{**rest}", RestLimit.Key, r =>
             r.OptionalRoute("rest") is { Length: > 1 } rest && rest[0] == '/' && Operations.TryGetValue(rest[1..], out var handler)
-                ? handler(r)
+                ? handler(r, clients)
                 : RestResponse.WriteErrorAsync(r.Context, 404, "NotFound", "The path names no key operation."));
     }
 
-    private static CryptographyClient Client(RestRequest r) => r.Vault.Keys.GetCryptographyClient(r.Route("name"), r.OptionalRoute("version"));
-
     private static string Algorithm(RestRequest r) => RestJson.RequiredString(r.Body, "alg");
 
-    private static async Task EncryptAsync(RestRequest r)
+    private static async Task EncryptAsync(RestRequest r, CryptographyClientCache clients)
     {
         var body = r.Body;
         var alg = Algorithm(r);
@@ -67,8 +67,7 @@ internal static class KeyOperationEndpoints
                 "A256CBCPAD" => EncryptParameters.A256CbcPadParameters(plaintext, iv),
                 _ => throw UnknownAlgorithm(alg, "RSA1_5, RSA-OAEP, RSA-OAEP-256, A128GCM, A192GCM, A256GCM, A128CBCPAD, A192CBCPAD, A256CBCPAD"),
             };
-            using var client = Client(r);
-            var result = await client.EncryptAsync(parameters, r.Aborted).ConfigureAwait(false);
+            var result = await clients.RunAsync(r, c => c.EncryptAsync(parameters, r.Aborted)).ConfigureAwait(false);
             await r.WriteAsync(200, w =>
             {
                 w.WriteStartObject();
@@ -86,7 +85,7 @@ internal static class KeyOperationEndpoints
         }
     }
 
-    private static async Task DecryptAsync(RestRequest r)
+    private static async Task DecryptAsync(RestRequest r, CryptographyClientCache clients)
     {
         var body = r.Body;
         var alg = Algorithm(r);
@@ -107,8 +106,7 @@ internal static class KeyOperationEndpoints
             "A256CBCPAD" => DecryptParameters.A256CbcPadParameters(ciphertext, Required(iv, "iv")),
             _ => throw UnknownAlgorithm(alg, "RSA1_5, RSA-OAEP, RSA-OAEP-256, A128GCM, A192GCM, A256GCM, A128CBCPAD, A192CBCPAD, A256CBCPAD"),
         };
-        using var client = Client(r);
-        var result = await client.DecryptAsync(parameters, r.Aborted).ConfigureAwait(false);
+        var result = await clients.RunAsync(r, c => c.DecryptAsync(parameters, r.Aborted)).ConfigureAwait(false);
         try
         {
             await r.WriteAsync(200, w =>
@@ -125,12 +123,11 @@ internal static class KeyOperationEndpoints
         }
     }
 
-    private static async Task SignAsync(RestRequest r)
+    private static async Task SignAsync(RestRequest r, CryptographyClientCache clients)
     {
         var alg = new SignatureAlgorithm(Algorithm(r));
         var digest = RestJson.RequiredBytes(r.Body, "value");
-        using var client = Client(r);
-        var result = await client.SignAsync(alg, digest, r.Aborted).ConfigureAwait(false);
+        var result = await clients.RunAsync(r, c => c.SignAsync(alg, digest, r.Aborted)).ConfigureAwait(false);
         await r.WriteAsync(200, w =>
         {
             w.WriteStartObject();
@@ -140,14 +137,13 @@ internal static class KeyOperationEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static async Task VerifyAsync(RestRequest r)
+    private static async Task VerifyAsync(RestRequest r, CryptographyClientCache clients)
     {
         var body = r.Body;
         var alg = new SignatureAlgorithm(Algorithm(r));
         var digest = RestJson.RequiredBytes(body, "digest");
         var signature = RestJson.RequiredBytes(body, "value");
-        using var client = Client(r);
-        var result = await client.VerifyAsync(alg, digest, signature, r.Aborted).ConfigureAwait(false);
+        var result = await clients.RunAsync(r, c => c.VerifyAsync(alg, digest, signature, r.Aborted)).ConfigureAwait(false);
         await r.WriteAsync(200, w =>
         {
             w.WriteStartObject();
@@ -156,14 +152,13 @@ internal static class KeyOperationEndpoints
         }).ConfigureAwait(false);
     }
 
-    private static async Task WrapAsync(RestRequest r)
+    private static async Task WrapAsync(RestRequest r, CryptographyClientCache clients)
     {
         var alg = new KeyWrapAlgorithm(Algorithm(r));
         var key = RestJson.RequiredBytes(r.Body, "value");
         try
         {
-            using var client = Client(r);
-            var result = await client.WrapKeyAsync(alg, key, r.Aborted).ConfigureAwait(false);
+            var result = await clients.RunAsync(r, c => c.WrapKeyAsync(alg, key, r.Aborted)).ConfigureAwait(false);
             await r.WriteAsync(200, w =>
             {
                 w.WriteStartObject();
@@ -178,12 +173,11 @@ internal static class KeyOperationEndpoints
         }
     }
 
-    private static async Task UnwrapAsync(RestRequest r)
+    private static async Task UnwrapAsync(RestRequest r, CryptographyClientCache clients)
     {
         var alg = new KeyWrapAlgorithm(Algorithm(r));
         var encrypted = RestJson.RequiredBytes(r.Body, "value");
-        using var client = Client(r);
-        var result = await client.UnwrapKeyAsync(alg, encrypted, r.Aborted).ConfigureAwait(false);
+        var result = await clients.RunAsync(r, c => c.UnwrapKeyAsync(alg, encrypted, r.Aborted)).ConfigureAwait(false);
         try
         {
             await r.WriteAsync(200, w =>

@@ -226,6 +226,61 @@ public sealed class RestProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_operation_follows_its_key_across_requests_rotation_access_disabling_and_deletion()
+    {
+        // The front keeps one cryptography client per key name and version: each request must still see the key as it is now.
+        using var client = _server.Http(_server.Token("app"));
+        using var stranger = _server.Http(_server.Token("no-crypto"));
+        await _server.AssignAsync("no-crypto", KeyVaultRoles.SecretsUser);
+        var sign = new { alg = "ES256", value = System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData("kept"u8)) };
+        async Task<string> KidAsync(string json)
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.GetProperty("key").GetProperty("kid").GetString()!;
+        }
+
+        var first = await KidAsync(await (await client.PostAsJsonAsync("keys/kept/create" + Version, new { kty = "EC", crv = "P-256" })).Content.ReadAsStringAsync());
+        using (var signed = JsonDocument.Parse(await (await client.PostAsJsonAsync("keys/kept/sign" + Version, sign)).Content.ReadAsStringAsync()))
+        {
+            signed.RootElement.GetProperty("kid").GetString().Should().Be(first);
+        }
+
+        var second = await KidAsync(await (await client.PostAsJsonAsync("keys/kept/create" + Version, new { kty = "EC", crv = "P-256" })).Content.ReadAsStringAsync());
+        second.Should().NotBe(first);
+        using (var signed = JsonDocument.Parse(await (await client.PostAsJsonAsync("keys/kept/sign" + Version, sign)).Content.ReadAsStringAsync()))
+        {
+            signed.RootElement.GetProperty("kid").GetString().Should().Be(second, "a new version is the current one at once");
+        }
+
+        using (var refused = await stranger.PostAsJsonAsync("keys/kept/sign" + Version, sign))
+        {
+            refused.StatusCode.Should().Be(HttpStatusCode.Forbidden, "access is checked on every request, whoever signed before");
+        }
+
+        (await client.PatchAsJsonAsync(new Uri(second).AbsolutePath + Version, new { attributes = new { enabled = false } })).StatusCode.Should().Be(HttpStatusCode.OK);
+        using (var disabled = await client.PostAsJsonAsync("keys/kept/sign" + Version, sign))
+        {
+            disabled.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        }
+
+        using (var older = JsonDocument.Parse(await (await client.PostAsJsonAsync(new Uri(first).AbsolutePath + "/sign" + Version, sign)).Content.ReadAsStringAsync()))
+        {
+            older.RootElement.GetProperty("kid").GetString().Should().Be(first, "the first version is still enabled");
+        }
+
+        (await client.DeleteAsync("keys/kept" + Version)).StatusCode.Should().Be(HttpStatusCode.OK);
+        using (var gone = await client.PostAsJsonAsync("keys/kept/sign" + Version, sign))
+        {
+            gone.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        }
+
+        using (var goneVersion = await client.PostAsJsonAsync(new Uri(first).AbsolutePath + "/sign" + Version, sign))
+        {
+            goneVersion.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        }
+    }
+
+    [Fact]
     public async Task Every_supported_api_version_is_served()
     {
         using var client = _server.Http(_server.Token("app"));

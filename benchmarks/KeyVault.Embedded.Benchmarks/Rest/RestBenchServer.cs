@@ -1,0 +1,243 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using KeyVault.Embedded.Access;
+using KeyVault.Embedded.AspNetCore;
+using KeyVault.Embedded.AspNetCore.Https;
+using KeyVault.Embedded.Certificates;
+using KeyVault.Embedded.Keys;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace KeyVault.Embedded.Benchmarks.Rest;
+
+/// <summary>
+/// One Kestrel on 127.0.0.1 with one HTTPS listener (the vault's own server certificate, issued by a root CA in the
+/// vault), serving two kinds of endpoint side by side: the vault's REST front (<c>MapEmbeddedVaultRestApi</c>, bearer
+/// tokens (ES256 or RS256) validated by JwtBearer, RBAC on, throttling off) and bare endpoints under <c>/bare/</c> that answer with
+/// bytes captured from the REST front (same body, same content type), with no authentication and no vault.
+/// </summary>
+internal sealed class RestBenchServer : IAsyncDisposable
+{
+    public const string Host = "vault.bench.test";
+    public const string Issuer = "https://tokens.bench.test";
+    public const string Audience = "https://bench.test";
+    public const string ApiVersion = "7.6";
+    public const string SecretName = "bench-secret";
+    public const string KeyName = "bench-signer";
+    public const string JsonContentType = "application/json; charset=utf-8";
+
+    /// <summary>The principal the client's token names: SecretsUser on the secret, CryptoUser on the key.</summary>
+    public const string AppObjectId = "bench-app";
+
+    private static readonly VaultPrincipal Admin = new("bench-admin", "benchmark administrator", VaultPrincipalKind.User);
+
+    private readonly BenchmarkFolder _folder = new();
+    private readonly ECDsa _tokenKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly RSA _rsaTokenKey = RSA.Create(2048);
+    private WebApplication _app = null!;
+
+    private RestBenchServer()
+    {
+    }
+
+    public X509Certificate2 Root { get; private set; } = null!;
+
+    public int Port { get; private set; }
+
+    /// <summary>The app's services (the vault, the token validation).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    public Uri BaseUri => new($"https://{Host}:{Port}/");
+
+    /// <summary>The version of the signing key (the sign route names it).</summary>
+    public string KeyVersion { get; private set; } = null!;
+
+    /// <summary>What the REST front answered to the secret GET, replayed by <c>/bare/secrets/{name}</c>.</summary>
+    public byte[] SecretResponse { get; set; } = [];
+
+    /// <summary>What the REST front answered to the sign, replayed by <c>/bare/keys/{name}/{version}/sign</c>.</summary>
+    public byte[] SignResponse { get; set; } = [];
+
+    public static async Task<RestBenchServer> StartAsync()
+    {
+        var server = new RestBenchServer();
+        await server.InitAsync().ConfigureAwait(false);
+        return server;
+    }
+
+    private async Task InitAsync()
+    {
+        SoftwareRootKey.CreateKeyFile(_folder.File("root.key"));
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = _folder.Path });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EmbeddedVault:Path"] = _folder.File("vault.db"),
+            ["EmbeddedVault:Root:KeyFile"] = _folder.File("root.key"),
+            ["EmbeddedVault:Background:Enabled"] = "false",
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddEmbeddedVault(builder.Configuration).UseHttpContextCaller();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = Issuer,
+                ValidAudience = Audience,
+                IssuerSigningKeys =
+                [
+                    new ECDsaSecurityKey(ECDsa.Create(_tokenKey.ExportParameters(false))) { KeyId = "bench-es256" },
+                    new RsaSecurityKey(_rsaTokenKey.ExportParameters(false)) { KeyId = "bench-rs256" },
+                ],
+                ClockSkew = TimeSpan.Zero,
+            };
+        });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, l =>
+        {
+            l.Protocols = HttpProtocols.Http1;
+            l.UseHttpsFromVault("rest-tls");
+        }));
+        _app = builder.Build();
+
+        var vault = _app.Services.GetRequiredService<EmbeddedVault>();
+        await CreateTlsCertificateAsync(vault).ConfigureAwait(false);
+        await vault.Secrets.SetSecretAsync(SecretName, new string('v', 100)).ConfigureAwait(false);
+        KeyVersion = (await vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions(KeyName)).ConfigureAwait(false)).Properties.Version!;
+
+        await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Global, KeyVaultRoles.Administrator.Id, Admin.ObjectId).ConfigureAwait(false);
+        await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Certificate("rest-tls"), KeyVaultRoles.CertificateUser.Id, VaultPrincipal.Application.ObjectId).ConfigureAwait(false);
+        await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Secret("rest-tls"), KeyVaultRoles.SecretsUser.Id, VaultPrincipal.Application.ObjectId).ConfigureAwait(false);
+        await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Secret(SecretName), KeyVaultRoles.SecretsUser.Id, AppObjectId).ConfigureAwait(false);
+        await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Key(KeyName), KeyVaultRoles.CryptoUser.Id, AppObjectId).ConfigureAwait(false);
+        using (vault.RunAs(Admin))
+        {
+            await vault.Access.SetAuthorizationModeAsync(VaultAuthorizationMode.Rbac).ConfigureAwait(false);
+        }
+
+        // Azure's limits (400 secret and 200 key transactions a second) would cap what is measured.
+        _app.MapEmbeddedVaultRestApi(o => o.Throttling.Enabled = false);
+
+        // The baseline: the same listener, routing and response bytes; no token, no vault, no JSON.
+        _app.MapGet("/bare/secrets/{name}", context => WriteAsync(context, SecretResponse));
+        _app.MapPost("/bare/keys/{name}/{version}/sign", async context =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
+            await WriteAsync(context, SignResponse).ConfigureAwait(false);
+        });
+
+        await _app.StartAsync().ConfigureAwait(false);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("https", StringComparison.Ordinal));
+        Port = new Uri(address).Port;
+    }
+
+    private static Task WriteAsync(HttpContext context, byte[] body)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = JsonContentType;
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    /// <summary>
+    /// A bearer token for <see cref="AppObjectId"/>, valid for a day: ES256 (as the tests' tokens), or RS256 with
+    /// <paramref name="rsa"/> (as Entra ID's).
+    /// </summary>
+    public string Token(bool rsa = false)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            IssuedAt = now.AddMinutes(-2),
+            NotBefore = now.AddMinutes(-2),
+            Expires = now.AddDays(1),
+            Subject = new ClaimsIdentity([new Claim("oid", AppObjectId), new Claim("name", "benchmark client")]),
+            SigningCredentials = rsa
+                ? new SigningCredentials(new RsaSecurityKey(_rsaTokenKey) { KeyId = "bench-rs256" }, SecurityAlgorithms.RsaSha256)
+                : new SigningCredentials(new ECDsaSecurityKey(_tokenKey) { KeyId = "bench-es256" }, SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+
+    /// <summary>
+    /// An HttpClient over keep-alive HTTP/1.1 that trusts only the vault's root CA and sends the bearer token on every
+    /// request; the server's name resolves to 127.0.0.1.
+    /// </summary>
+    public HttpClient Client(string token)
+    {
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.Add(Root);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy },
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+
+        var client = new HttpClient(handler)
+        {
+            BaseAddress = BaseUri,
+            DefaultRequestVersion = HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        Root?.Dispose();
+        _tokenKey.Dispose();
+        _rsaTokenKey.Dispose();
+        _folder.Dispose();
+    }
+
+    private async Task CreateTlsCertificateAsync(EmbeddedVault vault)
+    {
+        await vault.Certificates.StartCreateCertificateAsync("rest-root-ca", new CertificatePolicy(WellKnownIssuerNames.Self, "CN=Benchmark Root CA")
+        {
+            KeyType = CertificateKeyType.Ec,
+            KeyUsage = { CertificateKeyUsage.KeyCertSign, CertificateKeyUsage.CrlSign },
+            ValidityInMonths = 12,
+        }).ConfigureAwait(false);
+        await vault.Certificates.CreateIssuerAsync(new CertificateIssuer("rest-root-ca") { CertificateName = "rest-root-ca" }).ConfigureAwait(false);
+        await vault.Certificates.StartCreateCertificateAsync("rest-tls", new CertificatePolicy("rest-root-ca", "CN=" + Host, new SubjectAlternativeNames { DnsNames = { Host, "localhost" } })
+        {
+            KeyType = CertificateKeyType.Ec,
+            EnhancedKeyUsage = { "1.3.6.1.5.5.7.3.1" },
+            ValidityInMonths = 6,
+        }).ConfigureAwait(false);
+        Root = X509CertificateLoader.LoadCertificate((await vault.Certificates.GetCertificateAsync("rest-root-ca").ConfigureAwait(false)).Cer);
+    }
+}
