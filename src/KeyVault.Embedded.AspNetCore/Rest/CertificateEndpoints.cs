@@ -149,7 +149,7 @@ internal static class CertificateEndpoints
     {
         var name = r.Route("name");
         var body = r.Body;
-        var version = r.OptionalRoute("version") ?? (await r.Vault.Certificates.GetCertificateAsync(name, r.Aborted).ConfigureAwait(false)).Properties.Version;
+        var version = r.OptionalRoute("version");
         if (RestJson.Object(body, "policy") is { } policyJson)
         {
             var policy = await r.Vault.Certificates.GetCertificatePolicyAsync(name, r.Aborted).ConfigureAwait(false);
@@ -157,7 +157,10 @@ internal static class CertificateEndpoints
             await r.Vault.Certificates.UpdateCertificatePolicyAsync(name, policy, r.Aborted).ConfigureAwait(false);
         }
 
-        var properties = new CertificateProperties(new Uri(r.Vault.Properties.VaultUri, $"certificates/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version!)}"));
+        // Without a version the vault updates the current one (no read of the certificate first).
+        var properties = version is null
+            ? new CertificateProperties(name)
+            : new CertificateProperties(new Uri(r.Vault.Properties.VaultUri, $"certificates/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}"));
         RestWriters.ApplyAttributes(body, properties);
         var updated = await r.Vault.Certificates.UpdateCertificatePropertiesAsync(properties, r.Aborted).ConfigureAwait(false);
         await r.WriteAsync(200, w => CertificateJson.Bundle(w, r, updated)).ConfigureAwait(false);

@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text;
 using KeyVault.Embedded.Access;
+using KeyVault.Embedded.Audit;
+using KeyVault.Embedded.Certificates;
 using KeyVault.Embedded.Keys;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -57,5 +60,54 @@ public sealed class RestAttackTests : IAsyncDisposable
         {
             (await _server.Vault.Keys.GetPropertiesOfKeyVersionsAsync("signing").CountAsync()).Should().Be(1, "nothing was rotated");
         }
+    }
+
+    [Fact]
+    public async Task A_patch_without_a_version_needs_only_the_update_right_as_in_azure_and_reads_nothing_as_the_caller()
+    {
+        // A writer that may set and update secrets, keys and certificates but read none of them (a rotation pipeline).
+        _server = await RestServer.StartAsync();
+        var writer = new VaultRoleDefinition(Guid.NewGuid().ToString(), "Writer", "Sets and updates, reads nothing.",
+            ["Microsoft.KeyVault/vaults/secrets/setSecret/action", "Microsoft.KeyVault/vaults/secrets/update/action", "Microsoft.KeyVault/vaults/keys/update/action", "Microsoft.KeyVault/vaults/certificates/update/action"]);
+        using (_server.Vault.RunAs(RestServer.Admin))
+        {
+            await _server.Vault.Access.CreateOrUpdateRoleDefinitionAsync(writer);
+            await _server.Vault.Secrets.SetSecretAsync("db-password", "s3cret");
+            await _server.Vault.Keys.CreateEcKeyAsync(new CreateEcKeyOptions("signing"));
+            await _server.Vault.Certificates.StartCreateCertificateAsync("web", CertificatePolicy.Default);
+        }
+
+        await _server.AssignAsync("pipeline", writer);
+        using var client = _server.Http(_server.Token("pipeline"));
+
+        using var secret = await client.PatchAsJsonAsync("secrets/db-password" + Version, new { tags = new { rotated = "yes" } });
+        using var key = await client.PatchAsJsonAsync("keys/signing" + Version, new { tags = new { rotated = "yes" } });
+        using var certificate = await client.PatchAsJsonAsync("certificates/web" + Version, new { tags = new { rotated = "yes" } });
+
+        secret.StatusCode.Should().Be(HttpStatusCode.OK, await secret.Content.ReadAsStringAsync());
+        key.StatusCode.Should().Be(HttpStatusCode.OK, await key.Content.ReadAsStringAsync());
+        certificate.StatusCode.Should().Be(HttpStatusCode.OK, await certificate.Content.ReadAsStringAsync());
+        IReadOnlyList<VaultAuditEvent> events;
+        using (_server.Vault.RunAs(RestServer.Admin))
+        {
+            (await _server.Vault.Secrets.GetSecretAsync("db-password")).Properties.Tags.Should().ContainKey("rotated");
+            events = await _server.Vault.GetAuditEventsAsync(new AuditQuery { PrincipalId = "pipeline" });
+        }
+
+        events.Select(e => e.OperationName).Should().BeEquivalentTo(["SecretUpdate", "KeyUpdate", "CertificateUpdate"], "the trail says the writer read no value");
+    }
+
+    [Fact]
+    public async Task A_secret_disabled_at_its_current_version_is_enabled_again_by_a_patch_without_a_version()
+    {
+        _server = await RestServer.StartAsync();
+        await _server.AssignAsync("app", KeyVaultRoles.SecretsOfficer);
+        using var client = _server.Http(_server.Token("app"));
+        (await client.PutAsJsonAsync("secrets/paused" + Version, new { value = "v", attributes = new { enabled = false } })).EnsureSuccessStatusCode();
+
+        using var enabled = await client.PatchAsJsonAsync("secrets/paused" + Version, new { attributes = new { enabled = true } });
+
+        enabled.StatusCode.Should().Be(HttpStatusCode.OK, await enabled.Content.ReadAsStringAsync());
+        (await client.GetAsync("secrets/paused" + Version)).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }
