@@ -150,19 +150,29 @@ internal static class CertificateEndpoints
         var name = r.Route("name");
         var body = r.Body;
         var version = r.OptionalRoute("version");
-        if (RestJson.Object(body, "policy") is { } policyJson)
-        {
-            var policy = await r.Vault.Certificates.GetCertificatePolicyAsync(name, r.Aborted).ConfigureAwait(false);
-            CertificateJson.ApplyPolicy(policyJson, policy);
-            await r.Vault.Certificates.UpdateCertificatePolicyAsync(name, policy, r.Aborted).ConfigureAwait(false);
-        }
 
         // Without a version the vault updates the current one (no read of the certificate first).
         var properties = version is null
             ? new CertificateProperties(name)
             : new CertificateProperties(new Uri(r.Vault.Properties.VaultUri, $"certificates/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}"));
+
+        // The whole body is read before anything is written, and the properties (which name the version and whose
+        // rules are the vault's) are written before the policy: a malformed member, an unknown version or a refused
+        // attribute leaves the policy as it was.
         RestWriters.ApplyAttributes(body, properties);
+        CertificatePolicy? policy = null;
+        if (RestJson.Object(body, "policy") is { } policyJson)
+        {
+            policy = await r.Vault.Certificates.GetCertificatePolicyAsync(name, r.Aborted).ConfigureAwait(false);
+            CertificateJson.ApplyPolicy(policyJson, policy);
+        }
+
         var updated = await r.Vault.Certificates.UpdateCertificatePropertiesAsync(properties, r.Aborted).ConfigureAwait(false);
+        if (policy is not null)
+        {
+            await r.Vault.Certificates.UpdateCertificatePolicyAsync(name, policy, r.Aborted).ConfigureAwait(false);
+        }
+
         await r.WriteAsync(200, w => CertificateJson.Bundle(w, r, updated)).ConfigureAwait(false);
     }
 

@@ -110,4 +110,27 @@ public sealed class RestAttackTests : IAsyncDisposable
         enabled.StatusCode.Should().Be(HttpStatusCode.OK, await enabled.Content.ReadAsStringAsync());
         (await client.GetAsync("secrets/paused" + Version)).StatusCode.Should().Be(HttpStatusCode.OK);
     }
+
+    [Theory]
+    [InlineData("", "{\"policy\": {\"x509_props\": {\"validity_months\": 7}}, \"attributes\": {\"exp\": \"tomorrow\"}}", HttpStatusCode.BadRequest)]
+    [InlineData("", "{\"policy\": {\"x509_props\": {\"validity_months\": 7}}, \"tags\": [\"not\", \"an object\"]}", HttpStatusCode.BadRequest)]
+    [InlineData("", "{\"policy\": {\"x509_props\": {\"validity_months\": 7}}, \"attributes\": {\"exp\": 4102444800}}", HttpStatusCode.BadRequest)]
+    [InlineData("/00000000000000000000000000000000", "{\"policy\": {\"x509_props\": {\"validity_months\": 7}}}", HttpStatusCode.NotFound)]
+    public async Task A_refused_certificate_patch_leaves_its_policy_as_it_was(string version, string body, HttpStatusCode refusal)
+    {
+        _server = await RestServer.StartAsync();
+        await _server.AssignAsync("app", KeyVaultRoles.CertificatesOfficer);
+        using (_server.Vault.RunAs(RestServer.Admin))
+        {
+            await _server.Vault.Certificates.StartCreateCertificateAsync("web", CertificatePolicy.Default);
+        }
+
+        using var client = _server.Http(_server.Token("app"));
+        var before = await client.GetStringAsync("certificates/web/policy" + Version);
+
+        using var refused = await client.PatchAsync("certificates/web" + version + Version, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        refused.StatusCode.Should().Be(refusal);
+        (await client.GetStringAsync("certificates/web/policy" + Version)).Should().Be(before, "a refused request changes nothing");
+    }
 }
