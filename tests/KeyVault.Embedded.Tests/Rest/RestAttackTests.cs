@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace KeyVault.Embedded.Tests.Rest;
 
@@ -132,5 +133,30 @@ public sealed class RestAttackTests : IAsyncDisposable
 
         refused.StatusCode.Should().Be(refusal);
         (await client.GetStringAsync("certificates/web/policy" + Version)).Should().Be(before, "a refused request changes nothing");
+    }
+
+    [Fact]
+    public async Task Certificates_that_make_a_key_count_against_the_key_creation_limit()
+    {
+        // Each certificate create makes a key pair (an RSA-4096 one takes a CPU for a while): counted only as a vault
+        // transaction (4,000 per window), it was a way around the 10 key creations per window.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        _server = await RestServer.StartAsync(o => o.Throttling.KeyCreations = 2, time);
+        await _server.AssignAsync("app", KeyVaultRoles.CertificatesOfficer);
+        using var client = _server.Http(_server.Token("app"));
+        var create = new StringContent("{\"policy\": {\"key_props\": {\"kty\": \"RSA\", \"key_size\": 2048}, \"x509_props\": {\"subject\": \"CN=many\"}, \"issuer\": {\"name\": \"Self\"}}}", Encoding.UTF8, "application/json");
+
+        using var first = await client.PostAsync("certificates/one/create" + Version, create);
+        using var second = await client.PostAsync("certificates/two/create" + Version, create);
+        using var third = await client.PostAsync("certificates/three/create" + Version, create);
+        using var imported = await client.PostAsJsonAsync("certificates/four/import" + Version, new { value = "AAAA" });
+        using var restored = await client.PostAsJsonAsync("certificates/restore" + Version, new { value = "AAAA" });
+
+        first.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        second.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        third.StatusCode.Should().Be((HttpStatusCode)429);
+        imported.StatusCode.Should().Be((HttpStatusCode)429, "an import makes the certificate's key too");
+        restored.StatusCode.Should().Be((HttpStatusCode)429, "as a key restore does");
+        (await RestProtocolTests.ErrorAsync(third)).Code.Should().Be("Throttled");
     }
 }
