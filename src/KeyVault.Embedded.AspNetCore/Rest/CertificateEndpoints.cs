@@ -12,8 +12,9 @@ internal static class CertificateEndpoints
 {
     public static void Map(RestRoutes routes)
     {
-        routes.Map("POST", "/certificates/{name}/create", RestLimit.Vault, CreateAsync);
-        routes.Map("POST", "/certificates/{name}/import", RestLimit.Vault, ImportAsync);
+        // A create, import or restore makes the certificate's key: each counts as a key creation (as the key routes do).
+        routes.Map("POST", "/certificates/{name}/create", RestLimit.KeyCreation, CreateAsync);
+        routes.Map("POST", "/certificates/{name}/import", RestLimit.KeyCreation, ImportAsync);
         routes.Map("GET", "/certificates", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Certificates.GetPropertiesOfCertificatesAsync(r.QueryFlag("includePending"), r.Aborted), p => p.Name, (w, p) => CertificateJson.Item(w, r, p, versionless: true)));
         routes.Map("GET", "/certificates/{name}/versions", RestLimit.Vault, r => RestPaging.WriteAsync(r, r.Vault.Certificates.GetPropertiesOfCertificateVersionsAsync(r.Route("name"), r.Aborted), p => p.Version ?? string.Empty, (w, p) => CertificateJson.Item(w, r, p)));
         routes.Map("GET", "/certificates/{name}/{version?}", RestLimit.Vault, GetAsync);
@@ -62,7 +63,7 @@ internal static class CertificateEndpoints
         });
         routes.Map("POST", "/certificates/{name}/backup", RestLimit.Vault, async r =>
             await RestWriters.WriteBackupAsync(r, await r.Vault.Certificates.BackupCertificateAsync(r.Route("name"), r.Aborted).ConfigureAwait(false)).ConfigureAwait(false));
-        routes.Map("POST", "/certificates/restore", RestLimit.Vault, async r =>
+        routes.Map("POST", "/certificates/restore", RestLimit.KeyCreation, async r =>
         {
             var restored = await r.Vault.Certificates.RestoreCertificateBackupAsync(RestJson.RequiredBytes(r.Body, "value"), r.Aborted).ConfigureAwait(false);
             await r.WriteAsync(200, w => CertificateJson.Bundle(w, r, restored)).ConfigureAwait(false);
@@ -149,17 +150,30 @@ internal static class CertificateEndpoints
     {
         var name = r.Route("name");
         var body = r.Body;
-        var version = r.OptionalRoute("version") ?? (await r.Vault.Certificates.GetCertificateAsync(name, r.Aborted).ConfigureAwait(false)).Properties.Version;
+        var version = r.OptionalRoute("version");
+
+        // Without a version the vault updates the current one (no read of the certificate first).
+        var properties = version is null
+            ? new CertificateProperties(name)
+            : new CertificateProperties(new Uri(r.Vault.Properties.VaultUri, $"certificates/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}"));
+
+        // The whole body is read before anything is written, and the properties (which name the version and whose
+        // rules are the vault's) are written before the policy: a malformed member, an unknown version or a refused
+        // attribute leaves the policy as it was.
+        RestWriters.ApplyAttributes(body, properties);
+        CertificatePolicy? policy = null;
         if (RestJson.Object(body, "policy") is { } policyJson)
         {
-            var policy = await r.Vault.Certificates.GetCertificatePolicyAsync(name, r.Aborted).ConfigureAwait(false);
+            policy = await r.Vault.Certificates.GetCertificatePolicyAsync(name, r.Aborted).ConfigureAwait(false);
             CertificateJson.ApplyPolicy(policyJson, policy);
+        }
+
+        var updated = await r.Vault.Certificates.UpdateCertificatePropertiesAsync(properties, r.Aborted).ConfigureAwait(false);
+        if (policy is not null)
+        {
             await r.Vault.Certificates.UpdateCertificatePolicyAsync(name, policy, r.Aborted).ConfigureAwait(false);
         }
 
-        var properties = new CertificateProperties(new Uri(r.Vault.Properties.VaultUri, $"certificates/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version!)}"));
-        RestWriters.ApplyAttributes(body, properties);
-        var updated = await r.Vault.Certificates.UpdateCertificatePropertiesAsync(properties, r.Aborted).ConfigureAwait(false);
         await r.WriteAsync(200, w => CertificateJson.Bundle(w, r, updated)).ConfigureAwait(false);
     }
 

@@ -162,9 +162,9 @@ internal static class KeyEndpoints
 
     private static async Task UpdateAsync(RestRequest r)
     {
+        // Without a version the vault updates the current one (no read of the key first, which would need keys/read).
         var name = r.Route("name");
-        var version = r.OptionalRoute("version") ?? (await r.Vault.Keys.GetKeyAsync(name, null, r.Aborted).ConfigureAwait(false)).Properties.Version;
-        var properties = KeyModelFactory.KeyProperties(name, version, r.Vault.Properties.VaultUri);
+        var properties = KeyModelFactory.KeyProperties(name, r.OptionalRoute("version"), r.Vault.Properties.VaultUri);
         var body = r.Body;
         RestWriters.ApplyAttributes(body, properties);
         var ops = RestJson.Strings(body, "key_ops")?.Select(op => new KeyOperation(op)).ToList();

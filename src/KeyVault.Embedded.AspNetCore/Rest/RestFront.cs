@@ -93,6 +93,14 @@ internal sealed class RestFront
                 return;
             }
 
+            // Only a bearer token in the Authorization header makes a caller, as in Azure: a scheme that also takes
+            // cookies (a host's default) must not turn a browser's session, and so a cross-site form post, into one.
+            if (!HasBearerToken(context.Request))
+            {
+                await ChallengeAsync(context, context.RequestServices.GetRequiredService<EmbeddedVault>(), "AKV10000: Request is missing a Bearer or PoP token.").ConfigureAwait(false);
+                return;
+            }
+
             var authenticated = await context.AuthenticateAsync(_options.AuthenticationScheme).ConfigureAwait(false);
             if (!authenticated.Succeeded || authenticated.Principal?.Identity?.IsAuthenticated != true)
             {
@@ -101,9 +109,7 @@ internal sealed class RestFront
                     _logger.LogInformation(RestLogEvents.Unauthenticated, "A REST request from {Address} presented a token that did not validate: {Reason}", context.Connection.RemoteIpAddress, failure.Message);
                 }
 
-                await ChallengeAsync(context, context.RequestServices.GetRequiredService<EmbeddedVault>(), authenticated.Failure is null && !context.Request.Headers.Authorization.Any(static h => h is { Length: > 0 })
-                    ? "AKV10000: Request is missing a Bearer or PoP token."
-                    : "AKV10022: The bearer token is not valid (signature, issuer, audience or lifetime).").ConfigureAwait(false);
+                await ChallengeAsync(context, context.RequestServices.GetRequiredService<EmbeddedVault>(), "AKV10022: The bearer token is not valid (signature, issuer, audience or lifetime).").ConfigureAwait(false);
                 return;
             }
 
@@ -178,6 +184,11 @@ internal sealed class RestFront
         context.Response.Clear();
         return RestResponse.WriteErrorAsync(context, status, code, message, innerCode);
     }
+
+    /// <summary>Whether the request carries one <c>Authorization: Bearer {token}</c> header.</summary>
+    private static bool HasBearerToken(HttpRequest request) =>
+        request.Headers.Authorization is { Count: 1 } values && values[0] is { } value
+        && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && !value.AsSpan("Bearer ".Length).IsWhiteSpace();
 
     private Task ChallengeAsync(HttpContext context, EmbeddedVault vault, string message)
     {

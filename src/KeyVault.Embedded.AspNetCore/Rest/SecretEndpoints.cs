@@ -62,9 +62,11 @@ internal static class SecretEndpoints
 
     private static async Task UpdateAsync(RestRequest r)
     {
+        // Without a version the vault updates the current one: reading it first would need (and audit) the value.
         var name = r.Route("name");
-        var version = r.OptionalRoute("version") ?? (await r.Vault.Secrets.GetSecretAsync(name, null, r.Aborted).ConfigureAwait(false)).Properties.Version;
-        var properties = new SecretProperties(new Uri(r.Vault.Properties.VaultUri, $"secrets/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version!)}"));
+        var properties = r.OptionalRoute("version") is { } version
+            ? new SecretProperties(new Uri(r.Vault.Properties.VaultUri, $"secrets/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}"))
+            : new SecretProperties(name);
         var body = r.Body;
         properties.ContentType = RestJson.String(body, "contentType");
         RestWriters.ApplyAttributes(body, properties);

@@ -19,6 +19,6 @@ public sealed class VaultThrottlingOptions
     /// <summary>Key operations other than creation (get, list, sign, verify, encrypt, wrap...) per window. Azure: 2,000.</summary>
     public int KeyTransactions { get; set; } = 2000;
 
-    /// <summary>Key creations (create, import, rotate, restore) per window. Azure: 10.</summary>
+    /// <summary>Key creations (key create, import, rotate, restore; certificate create, import, restore) per window. Azure: 10.</summary>
     public int KeyCreations { get; set; } = 10;
 }

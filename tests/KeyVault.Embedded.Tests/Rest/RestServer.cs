@@ -59,16 +59,17 @@ public sealed class RestServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server. <paramref name="rbac"/> false leaves access control off; <paramref name="settings"/> adds to
-    /// the vault's configuration (such as <c>EmbeddedVault:Audit:Enabled</c>).
+    /// the vault's configuration (such as <c>EmbeddedVault:Audit:Enabled</c>); <paramref name="services"/> adds to the
+    /// host's services after the harness's (another authentication scheme, say).
     /// </summary>
-    public static async Task<RestServer> StartAsync(Action<VaultRestApiOptions>? configure = null, TimeProvider? time = null, bool rbac = true, Action<WebApplication>? more = null, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen = null, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<RestServer> StartAsync(Action<VaultRestApiOptions>? configure = null, TimeProvider? time = null, bool rbac = true, Action<WebApplication>? more = null, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen = null, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var server = new RestServer();
-        await server.InitAsync(configure, time, rbac, more, listen, settings);
+        await server.InitAsync(configure, time, rbac, more, listen, settings, services);
         return server;
     }
 
-    private async Task InitAsync(Action<VaultRestApiOptions>? configure, TimeProvider? time, bool rbac, Action<WebApplication>? more, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen, IReadOnlyDictionary<string, string?>? settings)
+    private async Task InitAsync(Action<VaultRestApiOptions>? configure, TimeProvider? time, bool rbac, Action<WebApplication>? more, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen, IReadOnlyDictionary<string, string?>? settings, Action<IServiceCollection>? services)
     {
         SoftwareRootKey.CreateKeyFile(_dir.File("root.key"));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = _dir.Path });
@@ -102,6 +103,7 @@ public sealed class RestServer : IAsyncDisposable
                 ClockSkew = TimeSpan.Zero,
             };
         });
+        services?.Invoke(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, 0, l => l.UseHttpsFromVault("rest-tls"));
