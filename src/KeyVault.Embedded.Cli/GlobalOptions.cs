@@ -79,10 +79,16 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
+    public static readonly Option<bool> NoAudit = new("--no-audit")
+    {
+        Description = "Do not audit this command's operations (by default every operation is recorded in the vault's audit trail).",
+        Recursive = true,
+    };
+
     public static readonly Option<OutputFormat> Output = CreateOutput();
 
     public static IEnumerable<Option> All =>
-        [Vault, PostgreSql, VaultName, RootKeyFile, RootKeyEnv, PassphrasePrompt, Pkcs11Module, TokenLabel, KeyLabel, PinFd, Output];
+        [Vault, PostgreSql, VaultName, RootKeyFile, RootKeyEnv, PassphrasePrompt, Pkcs11Module, TokenLabel, KeyLabel, PinFd, NoAudit, Output];
 
     private static Option<OutputFormat> CreateOutput()
     {

@@ -18,7 +18,11 @@ internal static class VaultConnection
     /// </summary>
     public static EmbeddedVaultOptions CreateOptions(ParseResult parse, bool mustExist, out string location, string? pathOverride = null)
     {
+        // An operator's changes belong in the trail like an app's: audited by default, each record durable before the
+        // command exits (Strict), since the process ends right after.
         var options = new EmbeddedVaultOptions();
+        options.Audit.Enabled = !parse.GetValue(GlobalOptions.NoAudit);
+        options.Audit.Strict = options.Audit.Enabled;
         var connection = parse.GetValue(GlobalOptions.PostgreSql);
         if (pathOverride is null && !string.IsNullOrWhiteSpace(connection))
         {
