@@ -1,0 +1,3 @@
+using KeyVault.Embedded.Cli;
+
+return await KvApplication.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,108 @@
+using KeyVault.Embedded.Cli.Tests.Support;
+
+namespace KeyVault.Embedded.Cli.Tests;
+
+public sealed class VaultCommandTests
+{
+    [Fact]
+    public async Task A_vault_backup_verifies_and_restores_into_a_new_file_that_opens_with_the_same_root()
+    {
+        using var home = await VaultHome.CreateAsync();
+        await home.OkAsync("secret", "set", "-n", "kept", "--value", "kept-value");
+        await home.OkAsync("key", "create", "-n", "kept-key", "--kty", "EC");
+        var backup = home.PathOf("vault.backup");
+
+        var made = (await home.OkAsync("vault", "backup", "--file", backup))!;
+        made["recordCount"]!.GetValue<long>().Should().BePositive();
+        File.Exists(backup).Should().BeTrue();
+
+        var verified = (await home.OkAsync("vault", "verify-backup", "--file", backup))!;
+        verified["secrets"]!.GetValue<int>().Should().Be(1);
+        verified["keys"]!.GetValue<int>().Should().Be(1);
+
+        var restoredPath = home.PathOf("restored.db");
+        (await home.OkAsync("vault", "restore", "--file", backup, "--to", restoredPath))!["location"]!.GetValue<string>().Should().Be(restoredPath);
+        var shown = VaultHome.Ok(await home.RunAsync("secret", "show", "-n", "kept", "--vault", restoredPath))!;
+        shown["value"]!.GetValue<string>().Should().Be("kept-value");
+
+        var overRestore = await home.RunAsync("vault", "restore", "--file", backup, "--to", restoredPath);
+        overRestore.ExitCode.Should().Be(5, overRestore.ToString());
+        overRestore.Stderr.Should().StartWith("ERROR: (Conflict)");
+    }
+
+    [Fact]
+    public async Task Rotating_the_key_encryption_key_reseals_every_record_and_the_vault_still_reads()
+    {
+        using var home = await VaultHome.CreateAsync();
+        await home.OkAsync("secret", "set", "-n", "a", "--value", "1");
+
+        var rotated = (await home.OkAsync("vault", "rotate-kek"))!;
+        rotated["keyEncryptionKeyVersion"]!.GetValue<int>().Should().Be(2);
+        rotated["resealedRecords"]!.GetValue<int>().Should().BePositive();
+        (await home.OkAsync("secret", "show", "-n", "a"))!["value"]!.GetValue<string>().Should().Be("1");
+    }
+
+    [Fact]
+    public async Task A_root_key_file_and_purge_protection_are_taken_from_the_options()
+    {
+        using var home = await VaultHome.CreateAsync(createVault: false);
+        var keyFile = home.PathOf("root.key");
+        await File.WriteAllBytesAsync(keyFile, Convert.FromHexString(home.RootKeyHex));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        var explicitVault = home.PathOf("explicit.db");
+
+        var created = VaultHome.Ok(await home.Tool.RunAsync(["vault", "create", "--vault", explicitVault, "--root-key-file", keyFile, "--retention-days", "7", "--enable-purge-protection"]))!;
+        created["softDeleteRetentionDays"]!.GetValue<int>().Should().Be(7);
+        created["purgeProtectionEnabled"]!.GetValue<bool>().Should().BeTrue();
+
+        VaultHome.Ok(await home.Tool.RunAsync(["secret", "set", "-n", "p", "--value", "x", "--vault", explicitVault, "--root-key-file", keyFile]));
+        VaultHome.Ok(await home.Tool.RunAsync(["secret", "delete", "-n", "p", "--vault", explicitVault, "--root-key-file", keyFile]));
+        var purge = await home.Tool.RunAsync(["secret", "purge", "-n", "p", "--vault", explicitVault, "--root-key-file", keyFile]);
+        purge.ExitCode.Should().Be(4, "purge protection refuses a purge before its date: " + purge);
+        purge.Stderr.Should().StartWith("ERROR: (Forbidden)");
+    }
+
+    [Fact]
+    public async Task A_wrong_root_key_exits_8_and_leaves_the_vault_files_untouched()
+    {
+        using var home = await VaultHome.CreateAsync();
+        await home.OkAsync("secret", "set", "-n", "a", "--value", "1");
+        var before = home.FileFingerprint();
+
+        var wrong = await home.RunWithAsync(["secret", "list"], null, new Dictionary<string, string?> { ["KV_ROOT_KEY"] = new string('7', 64) });
+
+        wrong.ExitCode.Should().Be(8, wrong.ToString());
+        wrong.Stderr.Should().StartWith("ERROR: (RootKeyMismatch)");
+        wrong.Stdout.Should().BeEmpty();
+        home.FileFingerprint().Should().Equal(before);
+    }
+
+    [Fact]
+    public async Task A_missing_vault_file_exits_3_and_is_not_created()
+    {
+        using var home = await VaultHome.CreateAsync(createVault: false);
+
+        var missing = await home.RunAsync("secret", "list");
+
+        missing.ExitCode.Should().Be(3, missing.ToString());
+        missing.Stderr.Should().StartWith("ERROR: (VaultNotFound)");
+        missing.Stdout.Should().BeEmpty();
+        Directory.GetFiles(home.Folder).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Vault_create_refuses_an_existing_file()
+    {
+        using var home = await VaultHome.CreateAsync();
+        var before = home.FileFingerprint();
+
+        var again = await home.RunAsync("vault", "create");
+
+        again.ExitCode.Should().Be(5, again.ToString());
+        again.Stderr.Should().StartWith("ERROR: (Conflict)");
+        home.FileFingerprint().Should().Equal(before);
+    }
+}
