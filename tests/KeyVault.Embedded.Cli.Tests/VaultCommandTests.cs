@@ -105,4 +105,52 @@ public sealed class VaultCommandTests
         again.Stderr.Should().StartWith("ERROR: (Conflict)");
         home.FileFingerprint().Should().Equal(before);
     }
+
+    [Fact]
+    public async Task A_passphrase_root_read_from_stdin_opens_the_vault_and_rotate_root_moves_it_to_a_key_file()
+    {
+        using var home = await VaultHome.CreateAsync(createVault: false);
+        var noKey = new Dictionary<string, string?> { ["KV_ROOT_KEY"] = null };
+        const string Passphrase = "correct horse battery staple\n";
+
+        VaultHome.Ok(await home.RunWithAsync(["vault", "create", "--passphrase-prompt"], Passphrase, noKey))!["rootKind"]!.GetValue<string>().Should().Contain("passphrase");
+        // The first line of standard input is the passphrase, the rest is the secret's value.
+        VaultHome.Ok(await home.RunWithAsync(["secret", "set", "-n", "p", "--passphrase-prompt"], Passphrase + "the-value\n", noKey));
+        var wrong = await home.RunWithAsync(["secret", "show", "-n", "p", "--passphrase-prompt"], "not the passphrase\n", noKey);
+        wrong.ExitCode.Should().Be(8, wrong.ToString());
+        wrong.Stderr.Should().NotContain("not the passphrase");
+
+        var keyFile = home.PathOf("new-root.key");
+        await File.WriteAllBytesAsync(keyFile, Convert.FromHexString(home.RootKeyHex));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        VaultHome.Ok(await home.RunWithAsync(["vault", "rotate-root", "--passphrase-prompt", "--new-root-key-file", keyFile], Passphrase, noKey))!
+            ["rootKind"]!.GetValue<string>().Should().Be("software");
+        (await home.OkAsync("secret", "show", "-n", "p"))!["value"]!.GetValue<string>().Should().Be("the-value");
+    }
+
+    [Fact]
+    public async Task An_export_sealed_by_an_export_key_imports_into_a_vault_under_another_root()
+    {
+        using var source = await VaultHome.CreateAsync();
+        using var target = await VaultHome.CreateAsync();
+        await source.OkAsync("secret", "set", "-n", "moving", "--value", "moved-value");
+        var exportKey = source.PathOf("export.key");
+        await File.WriteAllBytesAsync(exportKey, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(exportKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var file = source.PathOf("objects.kvexport");
+        var exported = await source.RunAsync("vault", "export", "--file", file, "--export-key-file", exportKey);
+        VaultHome.Ok(exported)!["objects"]!.GetValue<int>().Should().Be(1);
+        exported.Stderr.Should().MatchRegex(@"(?m)^export: 1/1 objects$");
+
+        (await target.OkAsync("vault", "import", "--file", file, "--export-key-file", exportKey))!["objects"]!.GetValue<int>().Should().Be(1);
+        (await target.OkAsync("secret", "show", "-n", "moving"))!["value"]!.GetValue<string>().Should().Be("moved-value");
+    }
 }

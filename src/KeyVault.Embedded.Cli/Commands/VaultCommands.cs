@@ -123,7 +123,7 @@ internal static class VaultCommands
                     {
                         await using var stream = CommandInput.CreateNewFile(parse.GetValue(file)!);
                         var result = await ProgressDisplay.RunAsync("export", progress =>
-                            vault.ExportAsync(stream, exportKey, new VaultExportOptions { IncludeDeleted = parse.GetValue(deleted) }, progress, ct)).ConfigureAwait(false);
+                            vault.ExportAsync(stream, exportKey, new VaultExportOptions { IncludeDeleted = parse.GetValue(deleted) }, progress, ct), "objects").ConfigureAwait(false);
                         stream.Flush(flushToDisk: true);
                         return new JsonObject { ["file"] = parse.GetValue(file), ["objects"] = result.Objects, ["versions"] = result.Versions, ["bytes"] = result.Bytes };
                     }
@@ -150,7 +150,7 @@ internal static class VaultCommands
                     using (exportKey)
                     {
                         await using var stream = File.OpenRead(path);
-                        var result = await ProgressDisplay.RunAsync("import", progress => vault.ImportAsync(stream, exportKey, progress, ct)).ConfigureAwait(false);
+                        var result = await ProgressDisplay.RunAsync("import", progress => vault.ImportAsync(stream, exportKey, progress, ct), "objects").ConfigureAwait(false);
                         return new JsonObject { ["objects"] = result.Objects, ["versions"] = result.Versions, ["bytes"] = result.Bytes };
                     }
                 };

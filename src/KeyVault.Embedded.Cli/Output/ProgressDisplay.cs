@@ -9,11 +9,11 @@ namespace KeyVault.Embedded.Cli.Output;
 /// </summary>
 internal static class ProgressDisplay
 {
-    public static async Task<T> RunAsync<T>(string label, Func<IProgress<VaultProgress>, Task<T>> work)
+    public static async Task<T> RunAsync<T>(string label, Func<IProgress<VaultProgress>, Task<T>> work, string unit = "records")
     {
         if (Console.IsErrorRedirected)
         {
-            var lines = new PlainLines(label);
+            var lines = new PlainLines(label, unit);
             var result = await work(lines).ConfigureAwait(false);
             lines.Finish();
             return result;
@@ -58,7 +58,7 @@ internal static class ProgressDisplay
         }
     }
 
-    private sealed class PlainLines(string label) : IProgress<VaultProgress>
+    private sealed class PlainLines(string label, string unit) : IProgress<VaultProgress>
     {
         private readonly object gate = new();
         private long lastCompleted = -1;
@@ -84,7 +84,7 @@ internal static class ProgressDisplay
                 lastTenth = tenth;
                 lastCompleted = value.Completed;
                 lastTotal = value.Total;
-                Console.Error.WriteLine($"{label}: {value.Completed}/{value.Total} records");
+                Console.Error.WriteLine($"{label}: {value.Completed}/{value.Total} {unit}");
             }
         }
 
