@@ -13,7 +13,8 @@ namespace KeyVault.Embedded.Samples.VaultServer;
 /// Builds the server: the vault (<c>EmbeddedVault</c> settings), JwtBearer validating tokens signed by the operator's
 /// key (issuer and audience checked), HTTPS on every URL with the vault's own certificate, the REST front. On first run
 /// it issues its TLS certificate from a CA of its own in the vault (and writes that CA as PEM beside the vault, for
-/// clients to trust), and turns role-based access control on with <c>--admin</c> as the administrator.
+/// clients to trust), and turns role-based access control on with <c>--admin</c> as the administrator and the server's
+/// own principal (the application, which no token names) as one too, for its background work.
 /// </summary>
 public static class VaultServerHost
 {
@@ -99,6 +100,17 @@ public static class VaultServerHost
             log.LogInformation("Role-based access control is on, with {Administrator} as Key Vault Administrator.", admin.ObjectId);
         }
 
+        // The server's own work runs as the application principal, which no token can name: Kestrel's loading of the
+        // TLS certificate and the background service (purge of what is due, key rotation, renewal of the TLS
+        // certificate, expiry notices, audit retention), which needs Key Vault Administrator (purge-due and expiry are
+        // vault administration). Without it every pass was refused once RBAC was on.
+        if (vault.Access.Mode == VaultAuthorizationMode.Rbac
+            && !(await vault.Access.GetRoleAssignmentsAsync(KeyVaultRoleScope.Global).ConfigureAwait(false)).Any(a => a.PrincipalId == VaultPrincipal.Application.ObjectId && a.RoleDefinitionId == KeyVaultRoles.Administrator.Id))
+        {
+            await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Global, KeyVaultRoles.Administrator.Id, VaultPrincipal.Application.ObjectId).ConfigureAwait(false);
+            log.LogInformation("The server's own principal ({Application}) is Key Vault Administrator, for its background work.", VaultPrincipal.Application.ObjectId);
+        }
+
         var caName = settings.Certificate + "-ca";
         var caPem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(app.Configuration["EmbeddedVault:Path"]!))!, caName + ".pem");
         if (!await ExistsAsync(vault, settings.Certificate).ConfigureAwait(false))
@@ -117,8 +129,6 @@ public static class VaultServerHost
                 ValidityInMonths = 12,
                 LifetimeActions = { new LifetimeAction(CertificatePolicyAction.AutoRenew) { LifetimePercentage = 80 } },
             }).ConfigureAwait(false);
-            await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Certificate(settings.Certificate), KeyVaultRoles.CertificateUser.Id, VaultPrincipal.Application.ObjectId).ConfigureAwait(false);
-            await vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Secret(settings.Certificate), KeyVaultRoles.SecretsUser.Id, VaultPrincipal.Application.ObjectId).ConfigureAwait(false);
             log.LogInformation("Issued the TLS certificate {Certificate} for {HostName} from the vault's own CA {Ca}.", settings.Certificate, settings.HostName, caName);
         }
 

@@ -5,11 +5,17 @@ using System.Text;
 using KeyVault.Embedded.Access;
 using KeyVault.Embedded.Audit;
 using KeyVault.Embedded.Certificates;
+using KeyVault.Embedded.Hosting;
 using KeyVault.Embedded.Keys;
+using KeyVault.Embedded.Samples.VaultServer;
+using KeyVault.Embedded.Tests.Support;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KeyVault.Embedded.Tests.Rest;
@@ -158,5 +164,37 @@ public sealed class RestAttackTests : IAsyncDisposable
         imported.StatusCode.Should().Be((HttpStatusCode)429, "an import makes the certificate's key too");
         restored.StatusCode.Should().Be((HttpStatusCode)429, "as a key restore does");
         (await RestProtocolTests.ErrorAsync(third)).Code.Should().Be("Throttled");
+    }
+
+    [Fact]
+    public async Task The_vault_server_background_work_runs_under_the_rbac_its_bootstrap_turned_on()
+    {
+        // vault-server turns RBAC on at first run; its background service (purge of what is due, renewal of its own TLS
+        // certificate at 80% of its life, expiry notices) runs as the configured background principal.
+        using var dir = new TempDirectory();
+        SoftwareRootKey.CreateKeyFile(dir.File("root.key"));
+        VaultServerTokens.NewSigningKey([dir.File("tokens.pem")], TextWriter.Null, TextWriter.Null).Should().Be(0);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await VaultServerHost.BuildAsync(
+            ["--vault", dir.File("vault.db"), "--root-key-file", dir.File("root.key"), "--token-key", dir.File("tokens.pub.pem"), "--admin", "ops-team", "--host-name", RestServer.Host, "--urls", "https://127.0.0.1:0"],
+            b =>
+            {
+                b.Logging.ClearProviders();
+                b.Services.AddSingleton<TimeProvider>(time);
+            });
+        var vault = app.Services.GetRequiredService<EmbeddedVault>();
+        using (vault.RunAs(new VaultPrincipal("ops-team", "operator")))
+        {
+            await vault.Secrets.SetSecretAsync("retired", "v");
+            await vault.Secrets.StartDeleteSecretAsync("retired");
+        }
+
+        time.Advance(TimeSpan.FromDays(300));
+        var background = app.Services.GetRequiredService<IOptions<EmbeddedVaultOptions>>().Value.Background;
+        var pass = await new BackgroundPass(NullLogger.Instance, background.NearExpiryWindow, background.Principal).RunAsync(vault, default);
+
+        pass.Failures.Should().Be(0, "every step of the pass may do its work");
+        pass.Renewed.Should().Be(1, "the TLS certificate is past 80% of its 12 months");
+        pass.Purged.Should().Be(1, "the deleted secret's 90 days are over");
     }
 }
