@@ -93,6 +93,9 @@ internal static class RestResponse
 
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
+
+        // Bodies carry secret values, plaintexts, unwrapped keys and PFX files: no cache (a browser's, a proxy's) keeps one.
+        context.Response.Headers.CacheControl = "no-store";
         context.Response.ContentLength = buffer.WrittenCount;
         await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }

@@ -197,4 +197,28 @@ public sealed class RestAttackTests : IAsyncDisposable
         pass.Renewed.Should().Be(1, "the TLS certificate is past 80% of its 12 months");
         pass.Purged.Should().Be(1, "the deleted secret's 90 days are over");
     }
+
+    [Fact]
+    public async Task A_response_carrying_a_secret_value_or_a_plaintext_may_not_be_stored_by_any_cache()
+    {
+        _server = await RestServer.StartAsync();
+        await _server.AssignAsync("app", KeyVaultRoles.SecretsOfficer);
+        await _server.AssignAsync("app", KeyVaultRoles.CryptoOfficer);
+        using var client = _server.Http(_server.Token("app"));
+        (await client.PutAsJsonAsync("secrets/db" + Version, new { value = "s3cret" })).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("keys/wrapping/create" + Version, new { kty = "oct", key_size = 256 })).EnsureSuccessStatusCode();
+        using var encrypted = System.Text.Json.JsonDocument.Parse(await (await client.PostAsJsonAsync("keys/wrapping/encrypt" + Version, new { alg = "A256CBCPAD", value = "c2VjcmV0", iv = "AAECAwQFBgcICQoLDA0ODw" })).Content.ReadAsStringAsync());
+
+        using var secret = await client.GetAsync("secrets/db" + Version);
+        using var plaintext = await client.PostAsJsonAsync("keys/wrapping/decrypt" + Version, new { alg = "A256CBCPAD", value = encrypted.RootElement.GetProperty("value").GetString(), iv = "AAECAwQFBgcICQoLDA0ODw" });
+        using var refused = await client.GetAsync("secrets/missing" + Version);
+
+        foreach (var response in new[] { secret, plaintext, refused })
+        {
+            response.Headers.CacheControl.Should().NotBeNull();
+            response.Headers.CacheControl!.NoStore.Should().BeTrue($"{response.RequestMessage!.RequestUri} says no-store");
+        }
+
+        plaintext.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
 }
