@@ -17,14 +17,26 @@ internal static class ExitCodes
     public const int RootKeyProblem = 8;
     public const int StorageUnavailable = 9;
 
+    /// <summary>The PKCS#11 faults that mean the root itself cannot be had: module, token, PIN, root key.</summary>
+    private static readonly HashSet<VaultErrorCode> RootTokenCodes =
+    [
+        Pkcs11.Pkcs11ErrorCodes.ModuleNotFound,
+        Pkcs11.Pkcs11ErrorCodes.TokenNotFound,
+        Pkcs11.Pkcs11ErrorCodes.PinIncorrect,
+        Pkcs11.Pkcs11ErrorCodes.RootKeyNotFound,
+        Pkcs11.Pkcs11ErrorCodes.RootKeyAmbiguous,
+        Pkcs11.Pkcs11ErrorCodes.RootKeyExtractable,
+    ];
+
     /// <summary>
-    /// The code for a vault error: by error code first (a root, integrity or storage fault says more than its HTTP-like
+    /// The code for a vault error: by error code first (a root (a token's module, PIN or key included), integrity or
+    /// storage fault says more than its HTTP-like
     /// status, and <c>VaultInUse</c> and <c>RollbackDetected</c> carry 409 like a name conflict), then by status.
     /// </summary>
     public static int For(VaultException exception)
     {
         var code = exception.ErrorCode;
-        if (code == VaultErrorCode.RootKeyMismatch || code == VaultErrorCode.RootKeyUnavailable)
+        if (code == VaultErrorCode.RootKeyMismatch || code == VaultErrorCode.RootKeyUnavailable || RootTokenCodes.Contains(code))
         {
             return RootKeyProblem;
         }

@@ -31,54 +31,6 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
-    public static readonly Option<string?> RootKeyFile = new("--root-key-file")
-    {
-        Description = "Root: a file holding the 32-byte software root key (mode 0600).",
-        HelpName = "FILE",
-        Recursive = true,
-    };
-
-    public static readonly Option<string?> RootKeyEnv = new("--root-key-env")
-    {
-        Description = $"Root: the environment variable holding the root key, 64 hex characters or base64 (default when no root option is given: {RootKeyVariable}).",
-        HelpName = "VAR",
-        Recursive = true,
-    };
-
-    public static readonly Option<bool> PassphrasePrompt = new("--passphrase-prompt")
-    {
-        Description = "Root: a passphrase (Argon2id), read without echo from the terminal, or the first line of standard input when it is redirected.",
-        Recursive = true,
-    };
-
-    public static readonly Option<string?> Pkcs11Module = new("--pkcs11-module")
-    {
-        Description = "Root: a PKCS#11 module (for example /usr/lib/softhsm/libsofthsm2.so); with --token-label and --key-label. The PIN is prompted without echo, or read from --pin-fd.",
-        HelpName = "PATH",
-        Recursive = true,
-    };
-
-    public static readonly Option<string?> TokenLabel = new("--token-label")
-    {
-        Description = "The PKCS#11 token's label.",
-        HelpName = "LABEL",
-        Recursive = true,
-    };
-
-    public static readonly Option<string?> KeyLabel = new("--key-label")
-    {
-        Description = "The PKCS#11 root key's label.",
-        HelpName = "LABEL",
-        Recursive = true,
-    };
-
-    public static readonly Option<int?> PinFd = new("--pin-fd")
-    {
-        Description = "Read the PKCS#11 PIN from this open file descriptor (first line) instead of prompting.",
-        HelpName = "N",
-        Recursive = true,
-    };
-
     public static readonly Option<bool> NoAudit = new("--no-audit")
     {
         Description = "Do not audit this command's operations (by default every operation is recorded in the vault's audit trail).",
@@ -88,7 +40,7 @@ internal static class GlobalOptions
     public static readonly Option<OutputFormat> Output = CreateOutput();
 
     public static IEnumerable<Option> All =>
-        [Vault, PostgreSql, VaultName, RootKeyFile, RootKeyEnv, PassphrasePrompt, Pkcs11Module, TokenLabel, KeyLabel, PinFd, NoAudit, Output];
+        [Vault, PostgreSql, VaultName, .. RootOptions.Current.All, NoAudit, Output];
 
     private static Option<OutputFormat> CreateOutput()
     {

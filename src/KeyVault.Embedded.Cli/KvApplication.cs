@@ -13,7 +13,9 @@ internal static class KvApplication
     public static async Task<int> RunAsync(string[] args)
     {
         var root = BuildRootCommand();
-        var parse = root.Parse(args);
+        // No response files: an argument '@FILE' is az's "read this value from FILE" (--policy @policy.json), which the
+        // option reads itself, never a list of more arguments.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
             foreach (var error in parse.Errors)
@@ -71,6 +73,7 @@ internal static class KvApplication
 
         root.Subcommands.Add(SecretCommands.Create());
         root.Subcommands.Add(KeyCommands.Create());
+        root.Subcommands.Add(CertificateCommands.Create());
         root.Subcommands.Add(VaultCommands.Create());
         root.Subcommands.Add(RoleCommands.Create());
         root.Subcommands.Add(AuditCommands.Create());

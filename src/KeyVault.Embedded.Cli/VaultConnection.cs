@@ -13,8 +13,8 @@ namespace KeyVault.Embedded.Cli;
 internal static class VaultConnection
 {
     /// <summary>
-    /// The vault options for the chosen store, without a root. <paramref name="mustExist"/> false: the file must not
-    /// exist yet (vault create, vault restore --to).
+    /// The vault options for the chosen store, without a root. <paramref name="mustExist"/> false: the file (or the
+    /// PostgreSQL vault) must not exist yet (vault create, vault restore --to); true: it must.
     /// </summary>
     public static EmbeddedVaultOptions CreateOptions(ParseResult parse, bool mustExist, out string location, string? pathOverride = null)
     {
@@ -27,8 +27,26 @@ internal static class VaultConnection
         if (pathOverride is null && !string.IsNullOrWhiteSpace(connection))
         {
             var name = parse.GetValue(GlobalOptions.VaultName);
-            options.UsePostgreSql(connection, string.IsNullOrWhiteSpace(name) ? PostgreSqlVaultOptions.DefaultVaultName : name);
-            location = $"postgresql vault '{(string.IsNullOrWhiteSpace(name) ? PostgreSqlVaultOptions.DefaultVaultName : name)}'";
+            name = string.IsNullOrWhiteSpace(name) ? PostgreSqlVaultOptions.DefaultVaultName : name;
+            options.UsePostgreSql(connection, name);
+            location = $"postgresql vault '{name}'";
+            bool found;
+            using (var dataSource = Npgsql.NpgsqlDataSource.Create(connection))
+            {
+                // A console tool with no synchronization context: waiting here cannot deadlock.
+                found = PostgreSqlSchema.VaultExistsAsync(dataSource, PostgreSqlVaultOptions.DefaultSchema, name, CancellationToken.None).GetAwaiter().GetResult();
+            }
+
+            if (mustExist && !found)
+            {
+                throw CliException.NotFound("VaultNotFound", $"There is no {location} in that database: create one with 'kv vault create --postgresql ... --vault-name {name}'.");
+            }
+
+            if (!mustExist && found)
+            {
+                throw CliException.Conflict($"The {location} exists already: a new vault is never made over an existing one.");
+            }
+
             return options;
         }
 
@@ -59,17 +77,38 @@ internal static class VaultConnection
         return options;
     }
 
-    /// <summary>The root the options name: at most one kind; with none, the key in $KV_ROOT_KEY.</summary>
-    public static IRootKeyProvider CreateRoot(ParseResult parse)
+    /// <summary>The vault's root, as the global options name it: at most one kind; with none, the key in $KV_ROOT_KEY.</summary>
+    public static IRootKeyProvider CreateRoot(ParseResult parse) => CreateRoot(parse, RootOptions.Current);
+
+    /// <summary>
+    /// The root a set of options names: exactly one kind. For the current root, none means the key in $KV_ROOT_KEY;
+    /// a new root must be named.
+    /// </summary>
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="options">Which set of root options to read.</param>
+    /// <param name="generateTokenKey">For a PKCS#11 root: first generate the root key in the token (refused when one with the label exists).</param>
+    public static IRootKeyProvider CreateRoot(ParseResult parse, RootOptions options, bool generateTokenKey = false)
     {
-        var file = parse.GetValue(GlobalOptions.RootKeyFile);
-        var variable = parse.GetValue(GlobalOptions.RootKeyEnv);
-        var passphrase = parse.GetValue(GlobalOptions.PassphrasePrompt);
-        var module = parse.GetValue(GlobalOptions.Pkcs11Module);
+        var file = parse.GetValue(options.File);
+        var variable = parse.GetValue(options.Environment);
+        var passphrase = parse.GetValue(options.Passphrase);
+        var module = parse.GetValue(options.Module);
         var given = new[] { file is not null, variable is not null, passphrase, module is not null }.Count(g => g);
+        var p = options.Prefix;
+        var kinds = $"--{p}root-key-file, --{p}root-key-env, --{p}passphrase-prompt or --{p}pkcs11-module";
         if (given > 1)
         {
-            throw CliException.BadParameter("Give one root: --root-key-file, --root-key-env, --passphrase-prompt or --pkcs11-module.");
+            throw CliException.BadParameter($"Give one {(p.Length == 0 ? "root" : "new root")}: {kinds}.");
+        }
+
+        if (given == 0 && p.Length > 0)
+        {
+            throw CliException.BadParameter($"Name the new root: {kinds}.");
+        }
+
+        if (generateTokenKey && module is null)
+        {
+            throw CliException.BadParameter($"--{p}generate-pkcs11-key needs --{p}pkcs11-module.");
         }
 
         if (file is not null)
@@ -79,7 +118,7 @@ internal static class VaultConnection
 
         if (passphrase)
         {
-            var bytes = HiddenInput.ReadLine("Vault passphrase: ");
+            var bytes = HiddenInput.ReadLine(p.Length == 0 ? "Vault passphrase: " : "New vault passphrase: ");
             try
             {
                 if (bytes.Length == 0)
@@ -97,33 +136,40 @@ internal static class VaultConnection
 
         if (module is not null)
         {
-            return CreatePkcs11Root(parse, module);
+            return CreatePkcs11Root(parse, options, module, generateTokenKey);
         }
 
         variable ??= GlobalOptions.RootKeyVariable;
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(variable)))
         {
             throw CliException.BadParameter(
-                $"No root key: the environment variable '{variable}' is not set. Give --root-key-file, --root-key-env, --passphrase-prompt or --pkcs11-module.");
+                $"No root key: the environment variable '{variable}' is not set. Give {kinds}.");
         }
 
         return SoftwareRootKey.FromEnvironmentVariable(variable);
     }
 
-    private static Pkcs11RootKey CreatePkcs11Root(ParseResult parse, string module)
+    private static Pkcs11RootKey CreatePkcs11Root(ParseResult parse, RootOptions options, string module, bool generateKey)
     {
-        var token = parse.GetValue(GlobalOptions.TokenLabel);
-        var label = parse.GetValue(GlobalOptions.KeyLabel);
+        var token = parse.GetValue(options.TokenLabel);
+        var label = parse.GetValue(options.KeyLabel);
+        var p = options.Prefix;
         if (string.IsNullOrWhiteSpace(token) || string.IsNullOrWhiteSpace(label))
         {
-            throw CliException.BadParameter("--pkcs11-module needs --token-label and --key-label.");
+            throw CliException.BadParameter($"--{p}pkcs11-module needs --{p}token-label and --{p}key-label.");
         }
 
-        var fd = parse.GetValue(GlobalOptions.PinFd);
-        var pin = fd is { } descriptor ? HiddenInput.ReadLineFromDescriptor(descriptor) : HiddenInput.ReadLine($"PIN for token '{token}': ");
+        var fd = parse.GetValue(options.PinFd);
+        var pin = fd is { } descriptor ? HiddenInput.ReadLineFromDescriptor(descriptor, $"--{p}pin-fd") : HiddenInput.ReadLine($"PIN for token '{token}': ");
         try
         {
-            return new Pkcs11RootKey(new Pkcs11RootKeyOptions { ModulePath = module, TokenLabel = token, KeyLabel = label, Pin = pin });
+            var rootOptions = new Pkcs11RootKeyOptions { ModulePath = module, TokenLabel = token, KeyLabel = label, Pin = pin };
+            if (generateKey)
+            {
+                Pkcs11RootKey.CreateRootKey(rootOptions);
+            }
+
+            return new Pkcs11RootKey(rootOptions);
         }
         finally
         {

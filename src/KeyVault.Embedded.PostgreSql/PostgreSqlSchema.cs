@@ -38,6 +38,32 @@ internal static class PostgreSqlSchema
         }
     }
 
+    /// <summary>
+    /// Whether vault <paramref name="vault"/> exists in <paramref name="schema"/> (it has committed at least once). Creates
+    /// nothing, not even the schema: the operator's tool asks before it opens, so that a mistyped name is not a new vault.
+    /// </summary>
+    public static async Task<bool> VaultExistsAsync(NpgsqlDataSource dataSource, string schema, string vault, CancellationToken cancellationToken)
+    {
+        ValidateName(schema, nameof(schema));
+        PostgreSqlVaultOptions.ValidateVaultName(vault);
+        return await PostgreSqlErrors.GuardAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var table = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection))
+            {
+                table.Parameters.Add(new NpgsqlParameter { Value = schema + ".vaults" });
+                if (!(bool)(await table.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+                {
+                    return false;
+                }
+            }
+
+            await using var row = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {schema}.vaults WHERE vault = $1 AND generation > 0)", connection);
+            row.Parameters.Add(new NpgsqlParameter { Value = vault });
+            return (bool)(await row.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }, PostgreSqlRecordStore.Describe(dataSource, schema, vault), "looking for the vault", dataSource).ConfigureAwait(false);
+    }
+
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

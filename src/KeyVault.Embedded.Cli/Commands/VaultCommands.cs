@@ -10,7 +10,7 @@ namespace KeyVault.Embedded.Cli.Commands;
 internal static class VaultCommands
 {
     public static Command Create() => Group("vault", "Create a vault, back it up, verify and restore backups, rotate its keys.",
-        CreateVault(), Show(), EnablePurgeProtection(), Backup(), VerifyBackup(), Restore(), Export(), Import(), RotateKek(), RotateRoot());
+        CreateVault(), Show(), EnablePurgeProtection(), Backup(), VerifyBackup(), Restore(), Export(), Import(), RotateKek(), RotateRoot(), MigrateRoot());
 
     private static Command CreateVault()
     {
@@ -20,11 +20,12 @@ internal static class VaultCommands
             DefaultValueFactory = _ => 90,
         };
         var purgeProtection = new Option<bool>("--enable-purge-protection") { Description = "Turn purge protection on (it never goes off again)." };
-        return CreateStandalone("create", "Create a new vault under the root given (the file must not exist).", [retention, purgeProtection],
+        var generateKey = new Option<bool>("--generate-pkcs11-key") { Description = "With --pkcs11-module: first generate the root key in the token under --key-label (AES-256, non-extractable, wrap/unwrap only; refused when the label exists)." };
+        return CreateStandalone("create", "Create a new vault under the root given (the file must not exist).", [retention, purgeProtection, generateKey],
             async (parse, ct) =>
             {
                 var options = VaultConnection.CreateOptions(parse, mustExist: false, out var location);
-                using var root = VaultConnection.CreateRoot(parse) as IDisposable;
+                using var root = VaultConnection.CreateRoot(parse, RootOptions.Current, parse.GetValue(generateKey)) as IDisposable;
                 options.RootKey = (IRootKeyProvider)root!;
                 options.SoftDeleteRetentionDays = parse.GetValue(retention);
                 options.EnablePurgeProtection = parse.GetValue(purgeProtection);
@@ -161,9 +162,9 @@ internal static class VaultCommands
         CommandFactory.Create("rotate-kek", "Rotate the key-encryption key and re-seal every record under it, online (a progress bar on a terminal).", [],
             _ => async (vault, info, ct) =>
             {
-                var resealed = await ProgressDisplay.RunAsync("re-seal", progress => vault.RotateKeyEncryptionKeyAsync(progress, ct)).ConfigureAwait(false);
                 var json = Json.Vault(vault.Properties, info.Location);
-                json["resealedRecords"] = resealed;
+                json["resealedRecords"] = await ResealAsync(vault, ct).ConfigureAwait(false);
+                json["keyEncryptionKeyVersion"] = vault.Properties.KeyEncryptionKeyVersion;
                 return json;
             });
 
@@ -191,5 +192,55 @@ internal static class VaultCommands
                     }
                 };
             });
+    }
+
+    private static Command MigrateRoot()
+    {
+        var target = RootOptions.CreateTarget();
+        var generateKey = new Option<bool>("--to-generate-pkcs11-key") { Description = "With --to-pkcs11-module: first generate the new root key in the token under --to-key-label (refused when the label exists)." };
+        var noReseal = new Option<bool>("--no-reseal") { Description = "Only re-wrap the key-encryption keys (as rotate-root); leave the records sealed under the present key-encryption key." };
+        return CommandFactory.Create("migrate-root",
+            "Move the vault to a new root of any kind (software key, passphrase, PKCS#11 token), then rotate the key-encryption key " +
+            "and re-seal every record under it, online (a progress bar on a terminal), so that nothing stays sealed under a key the old root ever held.",
+            [.. target.All, generateKey, noReseal],
+            parse =>
+            {
+                var newRoot = VaultConnection.CreateRoot(parse, target, parse.GetValue(generateKey));
+                return async (vault, info, ct) =>
+                {
+                    try
+                    {
+                        await vault.RotateRootKeyAsync(newRoot, ct).ConfigureAwait(false);
+                        Console.Error.WriteLine($"migrate: the vault is under its new root ({vault.Properties.RootKind}).");
+                        var resealed = parse.GetValue(noReseal) ? 0 : await ResealAsync(vault, ct).ConfigureAwait(false);
+                        var json = Json.Vault(vault.Properties, info.Location);
+                        json["resealedRecords"] = resealed;
+                        return json;
+                    }
+                    finally
+                    {
+                        (newRoot as IDisposable)?.Dispose();
+                    }
+                };
+            });
+    }
+
+    /// <summary>Rotates the key-encryption key with a progress display; the number of records re-sealed.</summary>
+    private static async Task<long> ResealAsync(EmbeddedVault vault, CancellationToken ct)
+    {
+        long resealed = 0;
+        await ProgressDisplay.RunAsync("re-seal", progress =>
+            vault.RotateKeyEncryptionKeyAsync(new Observed(progress, value => resealed = value.Completed), ct)).ConfigureAwait(false);
+        return resealed;
+    }
+
+    /// <summary>Passes progress on and lets the caller see it (the last report's count is the work done).</summary>
+    private sealed class Observed(IProgress<VaultProgress> inner, Action<VaultProgress> seen) : IProgress<VaultProgress>
+    {
+        public void Report(VaultProgress value)
+        {
+            seen(value);
+            inner.Report(value);
+        }
     }
 }

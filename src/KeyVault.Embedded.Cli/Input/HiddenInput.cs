@@ -72,11 +72,11 @@ internal static class HiddenInput
     }
 
     /// <summary>The first line read from an inherited file descriptor (a PIN kept off the command line and the terminal).</summary>
-    public static byte[] ReadLineFromDescriptor(int descriptor)
+    public static byte[] ReadLineFromDescriptor(int descriptor, string option)
     {
         if (descriptor < 0)
         {
-            throw CliException.BadParameter("--pin-fd must be an open file descriptor (0 or more).");
+            throw CliException.BadParameter($"{option} must be an open file descriptor (0 or more).");
         }
 
         try
@@ -87,7 +87,7 @@ internal static class HiddenInput
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw CliException.BadParameter($"--pin-fd {descriptor} could not be read: {e.GetType().Name}.");
+            throw CliException.BadParameter($"{option} {descriptor} could not be read: {e.GetType().Name}.");
         }
     }
 
