@@ -230,9 +230,9 @@ internal sealed class RestFront
         }
 
         var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 4096, _options.MaxRequestBodySize));
+        var chunk = new byte[8192];
         try
         {
-            var chunk = new byte[8192];
             int read;
             while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
             {
@@ -244,7 +244,6 @@ internal sealed class RestFront
                 buffer.Write(chunk, 0, read);
             }
 
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(chunk);
             if (buffer.Length == 0)
             {
                 RestBody.Zero(buffer);
@@ -257,6 +256,8 @@ internal sealed class RestFront
         }
         finally
         {
+            // Also when the read throws (an oversize body, a client gone): the chunk may hold part of a secret.
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(chunk);
             if (buffer is not null)
             {
                 RestBody.Zero(buffer);
