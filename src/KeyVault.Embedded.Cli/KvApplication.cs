@@ -58,6 +58,18 @@ internal static class KvApplication
             Console.Error.WriteLine($"ERROR: (FileError) {e.Message}");
             return ExitCodes.GeneralFailure;
         }
+        catch (ArgumentException e)
+        {
+            // An argument a library refused (an empty path): its parameter's name, never its value.
+            Console.Error.WriteLine($"ERROR: (BadParameter) An argument was refused ({e.GetType().Name}{(e.ParamName is { } name ? ", parameter " + name : string.Empty)}).");
+            return ExitCodes.BadParameter;
+        }
+        catch (Exception e)
+        {
+            // Never a stack trace or an exception's message (it could quote input): the type, and exit 1.
+            Console.Error.WriteLine($"ERROR: (InternalError) The command failed unexpectedly ({e.GetType().Name}).");
+            return ExitCodes.GeneralFailure;
+        }
     }
 
     public static RootCommand BuildRootCommand()

@@ -24,6 +24,16 @@ internal static class VaultConnection
         options.Audit.Enabled = !parse.GetValue(GlobalOptions.NoAudit);
         options.Audit.Strict = options.Audit.Enabled;
         var connection = parse.GetValue(GlobalOptions.PostgreSql);
+        if (!string.IsNullOrWhiteSpace(connection) && parse.GetValue(GlobalOptions.Vault) is not null)
+        {
+            throw CliException.BadParameter("Give one vault: --vault PATH or --postgresql CONNSTRING, not both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(connection) && parse.GetValue(GlobalOptions.VaultName) is not null)
+        {
+            throw CliException.BadParameter("--vault-name names a vault in PostgreSQL: it needs --postgresql CONNSTRING.");
+        }
+
         if (pathOverride is null && !string.IsNullOrWhiteSpace(connection))
         {
             var name = parse.GetValue(GlobalOptions.VaultName);
@@ -31,7 +41,17 @@ internal static class VaultConnection
             options.UsePostgreSql(connection, name);
             location = $"postgresql vault '{name}'";
             bool found;
-            using (var dataSource = Npgsql.NpgsqlDataSource.Create(connection))
+            Npgsql.NpgsqlDataSource source;
+            try
+            {
+                source = Npgsql.NpgsqlDataSource.Create(connection);
+            }
+            catch (ArgumentException)
+            {
+                throw CliException.BadParameter("--postgresql is not a connection string Npgsql accepts (for example Host=db;Database=vaults;Username=app).");
+            }
+
+            using (var dataSource = source)
             {
                 // A console tool with no synchronization context: waiting here cannot deadlock.
                 found = PostgreSqlSchema.VaultExistsAsync(dataSource, PostgreSqlVaultOptions.DefaultSchema, name, CancellationToken.None).GetAwaiter().GetResult();
@@ -119,6 +139,7 @@ internal static class VaultConnection
         if (passphrase)
         {
             var bytes = HiddenInput.ReadLine(p.Length == 0 ? "Vault passphrase: " : "New vault passphrase: ");
+            byte[]? again = null;
             try
             {
                 if (bytes.Length == 0)
@@ -126,11 +147,26 @@ internal static class VaultConnection
                     throw CliException.BadParameter("The passphrase is empty.");
                 }
 
+                // A new root's passphrase is asked twice (two lines when standard input is redirected): the old wraps
+                // are erased by the move, so a typo would lock the vault for good.
+                if (p.Length > 0)
+                {
+                    again = HiddenInput.ReadLine("New vault passphrase, again: ");
+                    if (!CryptographicOperations.FixedTimeEquals(bytes, again))
+                    {
+                        throw CliException.BadParameter($"--{p}passphrase-prompt: the two passphrases differ; nothing was changed.");
+                    }
+                }
+
                 return SoftwareRootKey.FromPassphrase(bytes);
             }
             finally
             {
                 CryptographicOperations.ZeroMemory(bytes);
+                if (again is not null)
+                {
+                    CryptographicOperations.ZeroMemory(again);
+                }
             }
         }
 

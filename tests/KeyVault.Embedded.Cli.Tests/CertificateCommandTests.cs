@@ -173,6 +173,8 @@ public sealed class CertificateCommandTests
     [InlineData("{\"keyProperties\":{\"keySize\":\"big\"}}", "'keyProperties.keySize' must be a whole number")]
     [InlineData("not json", "--policy is not valid JSON")]
     [InlineData("{\"lifetimeActions\":[{\"trigger\":{\"daysBeforeExpiry\":5}}]}", "needs 'action.actionType'")]
+    [InlineData("{\"keyProperties\":{\"keySize\":4096,\"keySize\":2048}}", "--policy is not valid JSON")]
+    [InlineData("{\"attributes\":{\"expires\":\"2030-01-01\"}}", "'attributes.expires' is not a certificate policy field")]
     public async Task A_malformed_policy_exits_6_naming_the_field_before_the_vault_is_opened(string policy, string expected)
     {
         using var home = await VaultHome.CreateAsync();

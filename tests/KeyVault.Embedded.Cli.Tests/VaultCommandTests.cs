@@ -156,4 +156,39 @@ public sealed class VaultCommandTests
         (await target.OkAsync("vault", "import", "--file", file, "--export-key-file", exportKey))!["objects"]!.GetValue<int>().Should().Be(1);
         (await target.OkAsync("secret", "show", "-n", "moving"))!["value"]!.GetValue<string>().Should().Be("moved-value");
     }
+
+    [Fact]
+    public async Task Migrate_root_to_a_passphrase_asks_it_twice_and_a_mismatch_changes_nothing()
+    {
+        using var home = await VaultHome.CreateAsync();
+        await home.OkAsync("secret", "set", "-n", "kept", "--value", "kept-value");
+        var before = home.FileFingerprint();
+
+        var mismatch = await home.RunWithAsync(["vault", "migrate-root", "--to-passphrase-prompt"], "first passphrase\nsecond passphrase\n");
+
+        mismatch.ExitCode.Should().Be(6, mismatch.ToString());
+        mismatch.Stderr.Should().Contain("the two passphrases differ").And.NotContain("first passphrase");
+        home.FileFingerprint().Should().Equal(before, "the new root is read before anything is written");
+
+        var moved = VaultHome.Ok(await home.RunWithAsync(["vault", "migrate-root", "--to-passphrase-prompt"], "the new passphrase\nthe new passphrase\n"))!;
+        moved["rootKind"]!.GetValue<string>().Should().Contain("passphrase");
+        moved["resealedRecords"]!.GetValue<long>().Should().BeGreaterThanOrEqualTo(1);
+        var noKey = new Dictionary<string, string?> { ["KV_ROOT_KEY"] = null };
+        VaultHome.Ok(await home.RunWithAsync(["secret", "show", "-n", "kept", "--passphrase-prompt"], "the new passphrase\n", noKey))!["value"]!.GetValue<string>().Should().Be("kept-value");
+        (await home.RunAsync("secret", "show", "-n", "kept")).ExitCode.Should().Be(8, "the old software root is gone");
+    }
+
+    [Fact]
+    public async Task A_file_vault_and_a_postgresql_vault_together_are_refused()
+    {
+        using var home = await VaultHome.CreateAsync();
+
+        var both = await home.RunAsync("secret", "list", "--vault", home.VaultPath, "--postgresql", "Host=127.0.0.1;Port=1;Username=x");
+        var nameOnly = await home.RunAsync("secret", "list", "--vault-name", "other");
+
+        both.ExitCode.Should().Be(6, both.ToString());
+        both.Stderr.Should().Contain("not both");
+        nameOnly.ExitCode.Should().Be(6, nameOnly.ToString());
+        nameOnly.Stderr.Should().Contain("needs --postgresql");
+    }
 }

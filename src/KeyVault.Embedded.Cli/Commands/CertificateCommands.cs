@@ -74,26 +74,33 @@ internal static class CertificateCommands
             [name, file, password, passwordFile, policy, disabled, tags],
             parse =>
             {
-                var bytes = CommandInput.ReadFile(parse.GetValue(file)!, "--file");
-                var options = new ImportCertificateOptions(parse.GetValue(name)!, bytes)
+                // Checked before the vault opens; read (and zeroed) only inside the work, so that a vault that does
+                // not open leaves no copy of a private key behind.
+                var path = parse.GetValue(file)!;
+                if (!File.Exists(path))
                 {
-                    Password = ReadPassword(parse.GetValue(password), parse.GetValue(passwordFile)),
-                    Policy = parse.GetValue(policy) is { } p ? PolicyJson.Read(p, "--policy") : null,
-                };
-                if (parse.GetValue(disabled))
-                {
-                    options.Enabled = false;
+                    throw CliException.BadParameter($"--file: there is no file '{path}'.");
                 }
 
-                foreach (var (k, v) in CommandInput.Tags(parse.GetValue(tags)))
-                {
-                    options.Tags[k] = v;
-                }
-
+                var pfxPassword = ReadPassword(parse.GetValue(password), parse.GetValue(passwordFile));
+                var importPolicy = parse.GetValue(policy) is { } p ? PolicyJson.Read(p, "--policy") : null;
+                var tagValues = CommandInput.Tags(parse.GetValue(tags));
                 return async (vault, _, ct) =>
                 {
+                    var bytes = CommandInput.ReadFile(path, "--file");
                     try
                     {
+                        var options = new ImportCertificateOptions(parse.GetValue(name)!, bytes) { Password = pfxPassword, Policy = importPolicy };
+                        if (parse.GetValue(disabled))
+                        {
+                            options.Enabled = false;
+                        }
+
+                        foreach (var (k, v) in tagValues)
+                        {
+                            options.Tags[k] = v;
+                        }
+
                         return CertificateOutput.Certificate(await vault.Certificates.ImportCertificateAsync(options, ct).ConfigureAwait(false));
                     }
                     finally
@@ -274,7 +281,7 @@ internal static class CertificateCommands
         var bytes = CommandInput.ReadFile(file, "--password-file");
         try
         {
-            var text = Encoding.UTF8.GetString(bytes);
+            var text = Encoding.UTF8.GetString(bytes).TrimStart('\uFEFF');
             var end = text.IndexOfAny(['\r', '\n']);
             return end < 0 ? text : text[..end];
         }

@@ -203,25 +203,38 @@ internal static class VaultCommands
             "Move the vault to a new root of any kind (software key, passphrase, PKCS#11 token), then rotate the key-encryption key " +
             "and re-seal every record under it, online (a progress bar on a terminal), so that nothing stays sealed under a key the old root ever held.",
             [.. target.All, generateKey, noReseal],
-            parse =>
+            // The new root is read (and a token key generated) only once the vault has opened under its present
+            // root: a wrong present root, or a vault in use, leaves no orphan key in the token.
+            parse => async (vault, info, ct) =>
             {
                 var newRoot = VaultConnection.CreateRoot(parse, target, parse.GetValue(generateKey));
-                return async (vault, info, ct) =>
+                try
+                {
+                    await vault.RotateRootKeyAsync(newRoot, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    (newRoot as IDisposable)?.Dispose();
+                }
+
+                Console.Error.WriteLine($"migrate: the vault is under its new root ({vault.Properties.RootKind}).");
+                long resealed = 0;
+                if (!parse.GetValue(noReseal))
                 {
                     try
                     {
-                        await vault.RotateRootKeyAsync(newRoot, ct).ConfigureAwait(false);
-                        Console.Error.WriteLine($"migrate: the vault is under its new root ({vault.Properties.RootKind}).");
-                        var resealed = parse.GetValue(noReseal) ? 0 : await ResealAsync(vault, ct).ConfigureAwait(false);
-                        var json = Json.Vault(vault.Properties, info.Location);
-                        json["resealedRecords"] = resealed;
-                        return json;
+                        resealed = await ResealAsync(vault, ct).ConfigureAwait(false);
                     }
-                    finally
+                    catch
                     {
-                        (newRoot as IDisposable)?.Dispose();
+                        Console.Error.WriteLine("migrate: the root moved, but the re-seal did not finish: run 'kv vault rotate-kek' with the new root.");
+                        throw;
                     }
-                };
+                }
+
+                var json = Json.Vault(vault.Properties, info.Location);
+                json["resealedRecords"] = resealed;
+                return json;
             });
     }
 

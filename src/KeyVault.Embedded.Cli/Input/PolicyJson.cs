@@ -22,7 +22,7 @@ internal static class PolicyJson
         ["secretProperties"] = ["contentType"],
         ["x509CertificateProperties"] = ["subject", "subjectAlternativeNames", "ekus", "keyUsage", "validityInMonths"],
         ["x509CertificateProperties.subjectAlternativeNames"] = ["dnsNames", "emails", "upns", "uris", "ipAddresses"],
-        ["attributes"] = ["enabled", "created", "updated", "expires", "notBefore", "recoveryLevel", "recoverableDays"],
+        ["attributes"] = ["enabled", "created", "updated"],
         ["lifetimeActions[]"] = ["action", "trigger"],
         ["lifetimeActions[].action"] = ["actionType"],
         ["lifetimeActions[].trigger"] = ["daysBeforeExpiry", "lifetimePercentage"],
@@ -42,7 +42,8 @@ internal static class PolicyJson
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(text);
+            // Duplicate names refused: which of two keySize values wins must never be a guess.
+            node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException)
         {
@@ -59,6 +60,11 @@ internal static class PolicyJson
             if (reader.String(issuer, "certificateType", "issuerParameters") is not null)
             {
                 throw CliException.BadParameter($"{option}: 'issuerParameters.certificateType' is not supported: an embedded vault issues through itself or a CA certificate of its own.");
+            }
+
+            if (reader.Bool(issuer, "certificateTransparency", "issuerParameters") is true)
+            {
+                throw CliException.BadParameter($"{option}: 'issuerParameters.certificateTransparency' is not supported: the vault's issuers log to no CT log.");
             }
         }
 
