@@ -98,6 +98,9 @@ public sealed class CertificateCommandTests
         using var original = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(crt));
         imported["x509ThumbprintHex"]!.GetValue<string>().Should().Be(original.Thumbprint);
         imported.ToJsonString().Should().NotContain("PRIVATE", "the private key never reaches standard output");
+
+        var prompted = VaultHome.Ok(await home.RunWithAsync(["certificate", "import", "-n", "prompted", "-f", pfx, "--password-prompt"], "pfx-password-1\n"))!;
+        prompted["x509ThumbprintHex"]!.GetValue<string>().Should().Be(original.Thumbprint);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ internal static class CertificateCommands
 {
     public static Command Create() => Group("certificate", "Manage certificates: issue from a policy, import, download, pending operations, issuers, contacts.",
         CreateCertificate(), GetDefaultPolicy(), Import(), Download(), Show(), List(), ListVersions(), Delete(), Recover(), Purge(), ListDeleted(),
-        Pending(), CertificateSettingsCommands.Issuer(), CertificateSettingsCommands.Contact());
+        PendingMerge(), Pending(), CertificateSettingsCommands.Issuer(), CertificateSettingsCommands.Contact());
 
     internal static Option<string> Name() => Required("--name", "The certificate's name.", "-n");
 
@@ -67,11 +67,12 @@ internal static class CertificateCommands
         var file = Required("--file", "A PKCS#12 (PFX) file, or PEM with the certificate and its private key.", "-f");
         var password = Optional("--password", "The PFX password on the command line (visible in the shell's history): prefer --password-file.");
         var passwordFile = Optional("--password-file", "Read the PFX password from this file (first line).");
+        var passwordPrompt = new Option<bool>("--password-prompt") { Description = "Type the PFX password without echo (the next line of standard input when it is redirected)." };
         var policy = PolicyOption("A policy for later renewals and content type: JSON in az's shape or @FILE.");
         var disabled = new Option<bool>("--disabled") { Description = "Import the certificate disabled." };
         var tags = TagsOption();
         return CommandFactory.Create("import", "Import a certificate with its private key (a new version when the name exists).",
-            [name, file, password, passwordFile, policy, disabled, tags],
+            [name, file, password, passwordFile, passwordPrompt, policy, disabled, tags],
             parse =>
             {
                 // Checked before the vault opens; read (and zeroed) only inside the work, so that a vault that does
@@ -82,7 +83,7 @@ internal static class CertificateCommands
                     throw CliException.BadParameter($"--file: there is no file '{path}'.");
                 }
 
-                var pfxPassword = ReadPassword(parse.GetValue(password), parse.GetValue(passwordFile));
+                var pfxPassword = ReadPassword(parse.GetValue(password), parse.GetValue(passwordFile), parse.GetValue(passwordPrompt));
                 var importPolicy = parse.GetValue(policy) is { } p ? PolicyJson.Read(p, "--policy") : null;
                 var tagValues = CommandInput.Tags(parse.GetValue(tags));
                 return async (vault, _, ct) =>
@@ -266,19 +267,19 @@ internal static class CertificateCommands
         return result;
     }
 
-    private static string? ReadPassword(string? value, string? file)
+    private static string? ReadPassword(string? value, string? file, bool prompt)
     {
-        if (value is not null && file is not null)
+        if ((value is not null ? 1 : 0) + (file is not null ? 1 : 0) + (prompt ? 1 : 0) > 1)
         {
-            throw CliException.BadParameter("Give one of --password and --password-file.");
+            throw CliException.BadParameter("Give one of --password, --password-file and --password-prompt.");
         }
 
-        if (file is null)
+        if (file is null && !prompt)
         {
             return value;
         }
 
-        var bytes = CommandInput.ReadFile(file, "--password-file");
+        var bytes = prompt ? HiddenInput.ReadLine("PFX password: ") : CommandInput.ReadFile(file!, "--password-file");
         try
         {
             var text = Encoding.UTF8.GetString(bytes).TrimStart('\uFEFF');

@@ -37,6 +37,8 @@ internal static class HiddenInput
                 {
                     if (typed.Length > 0)
                     {
+                        // Overwritten first: shortening alone leaves the character in the builder's chunk.
+                        typed[typed.Length - 1] = '\0';
                         typed.Length--;
                     }
 
@@ -101,33 +103,48 @@ internal static class HiddenInput
 
     private static byte[] ReadLineBytes(Stream stream, bool allowEmptyEnd = false)
     {
-        var line = new List<byte>();
-        int b;
-        var any = false;
-        while ((b = stream.ReadByte()) >= 0)
+        // A buffer of its own, zeroed whenever it is replaced and at the end: no copy of a PIN or passphrase is left.
+        var buffer = new byte[128];
+        var length = 0;
+        try
         {
-            any = true;
-            if (b == '\n')
+            int b;
+            var any = false;
+            while ((b = stream.ReadByte()) >= 0)
             {
-                break;
+                any = true;
+                if (b == '\n')
+                {
+                    break;
+                }
+
+                if (length == buffer.Length)
+                {
+                    var larger = new byte[buffer.Length * 2];
+                    buffer.CopyTo(larger, 0);
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
+                    buffer = larger;
+                }
+
+                buffer[length++] = (byte)b;
             }
 
-            line.Add((byte)b);
-        }
+            if (!any && !allowEmptyEnd)
+            {
+                throw CliException.BadParameter("The input ended before a line was read.");
+            }
 
-        if (!any && !allowEmptyEnd)
+            if (length > 0 && buffer[length - 1] == '\r')
+            {
+                length--;
+            }
+
+            return buffer.AsSpan(0, length).ToArray();
+        }
+        finally
         {
-            throw CliException.BadParameter("The input ended before a line was read.");
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
         }
-
-        if (line.Count > 0 && line[^1] == '\r')
-        {
-            line.RemoveAt(line.Count - 1);
-        }
-
-        var result = line.ToArray();
-        line.Clear();
-        return result;
     }
 
     private static byte[] ToUtf8(StringBuilder text)
