@@ -56,6 +56,9 @@ public static class VaultServerHost
                 ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
                 ClockSkew = TimeSpan.FromMinutes(1),
             };
+
+            // An SDK sends one token for an hour: its ES256 signature is checked once a minute, not on every request.
+            o.UseValidatedTokenCache();
         });
         builder.Services.Configure<VaultRestApiOptions>(builder.Configuration.GetSection("Rest"));
         builder.WebHost.ConfigureKestrel(kestrel =>

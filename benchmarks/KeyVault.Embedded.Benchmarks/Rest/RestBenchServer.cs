@@ -73,14 +73,15 @@ internal sealed class RestBenchServer : IAsyncDisposable
     /// <summary>What the REST front answered to the sign, replayed by <c>/bare/keys/{name}/{version}/sign</c>.</summary>
     public byte[] SignResponse { get; set; } = [];
 
-    public static async Task<RestBenchServer> StartAsync()
+    /// <summary>Starts the server; <paramref name="tokenCache"/> puts JwtBearer's handler behind the validated-token cache.</summary>
+    public static async Task<RestBenchServer> StartAsync(bool tokenCache)
     {
         var server = new RestBenchServer();
-        await server.InitAsync().ConfigureAwait(false);
+        await server.InitAsync(tokenCache).ConfigureAwait(false);
         return server;
     }
 
-    private async Task InitAsync()
+    private async Task InitAsync(bool tokenCache)
     {
         SoftwareRootKey.CreateKeyFile(_folder.File("root.key"));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = _folder.Path });
@@ -106,6 +107,10 @@ internal sealed class RestBenchServer : IAsyncDisposable
                 ],
                 ClockSkew = TimeSpan.Zero,
             };
+            if (tokenCache)
+            {
+                o.UseValidatedTokenCache();
+            }
         });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, l =>
         {
