@@ -17,13 +17,20 @@ internal sealed class CachingTokenHandler(TokenHandler inner, ValidatedTokenCach
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
-        if (token.Length <= inner.MaximumTokenSizeInBytes && cache.Find(token) is { } known)
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(validationParameters);
+        var applies = ValidatedTokenCache.Applies(token, validationParameters);
+        if (applies && cache.Find(token, validationParameters) is { } known)
         {
             return known;
         }
 
         var result = await inner.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
-        cache.Add(token, result);
+        if (applies)
+        {
+            cache.Add(token, validationParameters, result);
+        }
+
         return result;
     }
 

@@ -4,7 +4,9 @@ using System.Security.Cryptography;
 using KeyVault.Embedded.Access;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
+using KeyVault.Embedded.AspNetCore.Authentication;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace KeyVault.Embedded.Tests.Rest;
@@ -115,6 +117,68 @@ public sealed class ValidatedTokenCacheTests : IAsyncDisposable
         seen.Should().Equal(1, 1, 1);
     }
 
+    [Fact]
+    public async Task A_delegate_validator_or_replay_detection_turns_the_cache_off_for_the_scheme()
+    {
+        await StartAsync(o => o.TokenValidationParameters.AudienceValidator = (audiences, _, _) => audiences.Contains(RestServer.Audience));
+        using var client = _server!.Http(_server.Token("app"));
+
+        for (var i = 0; i < 3; i++)
+        {
+            (await client.GetAsync("secrets/cached" + Version)).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        _counter.Checks.Should().Be(3, "a validator delegate may depend on the request, so every token is checked");
+    }
+
+    [Fact]
+    public void The_same_token_under_other_audiences_is_not_a_hit()
+    {
+        var cache = new ValidatedTokenCache(TimeSpan.FromMinutes(1), _time);
+        var (token, result) = Accepted("one");
+        var first = new TokenValidationParameters { ValidAudience = "https://a.example" };
+        var second = new TokenValidationParameters { ValidAudience = "https://b.example" };
+
+        cache.Add(token, first, result);
+
+        cache.Find(token, first).Should().NotBeNull();
+        cache.Find(token, second).Should().BeNull("the key covers the issuers and audiences checked");
+        cache.Find(token + " ", first).Should().BeNull("the key is the token's exact characters");
+    }
+
+    [Fact]
+    public void A_full_cache_keeps_its_tokens_and_makes_room_only_as_they_expire()
+    {
+        var cache = new ValidatedTokenCache(TimeSpan.FromMinutes(1), _time);
+        var parameters = new TokenValidationParameters();
+        var (firstToken, firstResult) = Accepted("first");
+        cache.Add(firstToken, parameters, firstResult);
+        for (var i = 1; i < ValidatedTokenCache.Capacity; i++)
+        {
+            var (token, result) = Accepted("filler-" + i);
+            cache.Add(token, parameters, result);
+        }
+
+        var (late, lateResult) = Accepted("late");
+        cache.Add(late, parameters, lateResult);
+
+        cache.Find(late, parameters).Should().BeNull("a full cache keeps no new token");
+        cache.Find(firstToken, parameters).Should().NotBeNull("many new tokens cannot push out one already kept");
+        _time.Advance(TimeSpan.FromMinutes(2));
+        cache.Add(late, parameters, Accepted("late").Result);
+        cache.Find(late, parameters).Should().NotBeNull("the expired entries made room");
+    }
+
+    [Fact]
+    public void Legacy_security_token_validators_are_refused()
+    {
+        var options = new JwtBearerOptions { UseSecurityTokenValidators = true };
+
+        var use = () => options.UseValidatedTokenCache();
+
+        use.Should().Throw<InvalidOperationException>().WithMessage("*UseSecurityTokenValidators*");
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]
@@ -143,6 +207,19 @@ public sealed class ValidatedTokenCacheTests : IAsyncDisposable
         }
 
         await _server.AssignAsync("app", KeyVaultRoles.SecretsUser, KeyVaultRoleScope.Secret("cached"));
+    }
+
+    /// <summary>A token string and what accepting it gave: an unsigned JWT expiring in an hour on the test's clock.</summary>
+    private (string Token, TokenValidationResult Result) Accepted(string subject)
+    {
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity([new Claim("sub", subject)]),
+            Expires = _time.GetUtcNow().UtcDateTime.AddHours(1),
+            IssuedAt = _time.GetUtcNow().UtcDateTime,
+            NotBefore = _time.GetUtcNow().UtcDateTime,
+        });
+        return (token, new TokenValidationResult { IsValid = true, SecurityToken = new JsonWebToken(token), ClaimsIdentity = new ClaimsIdentity([new Claim("sub", subject)], "test") });
     }
 
     /// <summary>The real handler, counting each check it makes.</summary>
