@@ -129,6 +129,8 @@ public sealed class CertificateCommandTests
         verify.ExitCode.Should().Be(0, verify.Output);
         verify.Output.Should().Contain("OK");
 
+        (await home.OkAsync("certificate", "issuer", "update", "--issuer-name", "corp", "--enabled", "false"))!["enabled"]!.GetValue<bool>().Should().BeFalse();
+        (await home.OkAsync("certificate", "issuer", "show", "--issuer-name", "corp"))!["enabled"]!.GetValue<bool>().Should().BeFalse();
         (await home.OkAsync("certificate", "issuer", "delete", "--issuer-name", "corp"))!["name"]!.GetValue<string>().Should().Be("corp");
         var gone = await home.RunAsync("certificate", "issuer", "show", "--issuer-name", "corp");
         gone.ExitCode.Should().Be(3, gone.ToString());

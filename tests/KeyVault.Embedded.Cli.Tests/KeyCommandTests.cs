@@ -77,4 +77,29 @@ public sealed class KeyCommandTests
     }
 
     private static byte[] Base64Url(string text) => Convert.FromBase64String(text.Replace('-', '+').Replace('_', '/').PadRight((text.Length + 3) / 4 * 4, '='));
+
+    [Fact]
+    public async Task A_PEM_private_key_from_openssl_imports_and_signs_for_its_public_key()
+    {
+        using var home = await VaultHome.CreateAsync();
+        var pem = home.PathOf("imported.pem");
+        var made = KeyVault.Embedded.Tests.Support.OpenSsl.Run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", pem);
+        made.ExitCode.Should().Be(0, made.Output);
+
+        var imported = (await home.OkAsync("key", "import", "-n", "imported", "-f", pem))!;
+        imported["kty"]!.GetValue<string>().Should().Be("EC");
+        imported["key"]!["d"].Should().BeNull("the private part never comes back");
+
+        var digest = SHA256.HashData("imported data"u8);
+        var signed = (await home.OkAsync("key", "sign", "-n", "imported", "--alg", "ES256", "--digest", Convert.ToBase64String(digest)))!;
+        using var outside = ECDsa.Create();
+        outside.ImportFromPem(await File.ReadAllTextAsync(pem));
+        outside.VerifyHash(digest, Convert.FromBase64String(signed["signature"]!.GetValue<string>())).Should().BeTrue("the vault signs with the imported key");
+
+        var garbage = home.PathOf("garbage.pem");
+        await File.WriteAllTextAsync(garbage, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        var refused = await home.RunAsync("key", "import", "-n", "garbage", "-f", garbage);
+        refused.ExitCode.Should().Be(6, refused.ToString());
+        refused.Stderr.Should().StartWith("ERROR: (BadParameter)");
+    }
 }

@@ -191,4 +191,15 @@ public sealed class VaultCommandTests
         nameOnly.ExitCode.Should().Be(6, nameOnly.ToString());
         nameOnly.Stderr.Should().Contain("needs --postgresql");
     }
+
+    [Fact]
+    public async Task Purge_protection_is_turned_on_for_good_by_enable_purge_protection()
+    {
+        using var home = await VaultHome.CreateAsync();
+        (await home.OkAsync("vault", "show"))!["purgeProtectionEnabled"]!.GetValue<bool>().Should().BeFalse();
+
+        (await home.OkAsync("vault", "enable-purge-protection"))!["purgeProtectionEnabled"]!.GetValue<bool>().Should().BeTrue();
+
+        (await home.OkAsync("vault", "show"))!["purgeProtectionEnabled"]!.GetValue<bool>().Should().BeTrue("it is on disk, not only in the process that set it");
+    }
 }

@@ -180,10 +180,10 @@ internal sealed class RestBenchServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// An HttpClient over keep-alive HTTP/1.1 that trusts only the vault's root CA and sends the bearer token on every
+    /// An HttpClient over keep-alive HTTP/1.1 that trusts only the vault's root CA and sends the bearer token (if any) on every
     /// request; the server's name resolves to 127.0.0.1.
     /// </summary>
-    public HttpClient Client(string token)
+    public HttpClient Client(string? token)
     {
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
         policy.CustomTrustStore.Add(Root);
@@ -214,7 +214,11 @@ internal sealed class RestBenchServer : IAsyncDisposable
             DefaultRequestVersion = HttpVersion.Version11,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
         return client;
     }
 

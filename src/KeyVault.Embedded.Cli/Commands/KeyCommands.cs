@@ -95,6 +95,15 @@ internal static class KeyCommands
                 {
                     throw CliException.BadParameter("--file is not a valid JSON Web Key.");
                 }
+                catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException or FormatException)
+                {
+                    throw CliException.BadParameter("--file is neither a JSON Web Key nor a PEM private key (PKCS#8, PKCS#1 or SEC1).");
+                }
+                finally
+                {
+                    // The file may be a private key in the clear: its bytes are not kept past parsing.
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+                }
 
                 return async (vault, _, ct) => Json.Key(await vault.Keys.ImportKeyAsync(parse.GetValue(name)!, jwk, ct).ConfigureAwait(false));
             });
