@@ -107,7 +107,8 @@ internal static class VaultConnection
     /// <param name="parse">The parsed command line.</param>
     /// <param name="options">Which set of root options to read.</param>
     /// <param name="generateTokenKey">For a PKCS#11 root: first generate the root key in the token (refused when one with the label exists).</param>
-    public static IRootKeyProvider CreateRoot(ParseResult parse, RootOptions options, bool generateTokenKey = false)
+    /// <param name="newRoot">The root is being set (a new vault, a migration): a passphrase is asked twice.</param>
+    public static IRootKeyProvider CreateRoot(ParseResult parse, RootOptions options, bool generateTokenKey = false, bool newRoot = false)
     {
         var file = parse.GetValue(options.File);
         var variable = parse.GetValue(options.Environment);
@@ -147,11 +148,11 @@ internal static class VaultConnection
                     throw CliException.BadParameter("The passphrase is empty.");
                 }
 
-                // A new root's passphrase is asked twice (two lines when standard input is redirected): the old wraps
-                // are erased by the move, so a typo would lock the vault for good.
-                if (p.Length > 0)
+                // A new root's passphrase is asked twice (two lines when standard input is redirected): a migration
+                // erases the old wraps, and a new vault would open with nothing else, so a typo would lock it for good.
+                if (newRoot || p.Length > 0)
                 {
-                    again = HiddenInput.ReadLine("New vault passphrase, again: ");
+                    again = HiddenInput.ReadLine(p.Length == 0 ? "Vault passphrase, again: " : "New vault passphrase, again: ");
                     if (!CryptographicOperations.FixedTimeEquals(bytes, again))
                     {
                         throw CliException.BadParameter($"--{p}passphrase-prompt: the two passphrases differ; nothing was changed.");

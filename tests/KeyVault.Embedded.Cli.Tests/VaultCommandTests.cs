@@ -116,7 +116,10 @@ public sealed class VaultCommandTests
         var noKey = new Dictionary<string, string?> { ["KV_ROOT_KEY"] = null };
         const string Passphrase = "correct horse battery staple\n";
 
-        VaultHome.Ok(await home.RunWithAsync(["vault", "create", "--passphrase-prompt"], Passphrase, noKey))!["rootKind"]!.GetValue<string>().Should().Contain("passphrase");
+        var mistyped = await home.RunWithAsync(["vault", "create", "--passphrase-prompt"], Passphrase + "correct horse battery stapel\n", noKey);
+        mistyped.ExitCode.Should().Be(6, "a new vault's passphrase is asked twice: " + mistyped);
+        File.Exists(home.VaultPath).Should().BeFalse();
+        VaultHome.Ok(await home.RunWithAsync(["vault", "create", "--passphrase-prompt"], Passphrase + Passphrase, noKey))!["rootKind"]!.GetValue<string>().Should().Contain("passphrase");
         // The first line of standard input is the passphrase, the rest is the secret's value.
         VaultHome.Ok(await home.RunWithAsync(["secret", "set", "-n", "p", "--passphrase-prompt"], Passphrase + "the-value\n", noKey));
         var wrong = await home.RunWithAsync(["secret", "show", "-n", "p", "--passphrase-prompt"], "not the passphrase\n", noKey);

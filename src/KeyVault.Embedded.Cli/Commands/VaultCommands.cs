@@ -25,7 +25,7 @@ internal static class VaultCommands
             async (parse, ct) =>
             {
                 var options = VaultConnection.CreateOptions(parse, mustExist: false, out var location);
-                using var root = VaultConnection.CreateRoot(parse, RootOptions.Current, parse.GetValue(generateKey)) as IDisposable;
+                using var root = VaultConnection.CreateRoot(parse, RootOptions.Current, parse.GetValue(generateKey), newRoot: true) as IDisposable;
                 options.RootKey = (IRootKeyProvider)root!;
                 options.SoftDeleteRetentionDays = parse.GetValue(retention);
                 options.EnablePurgeProtection = parse.GetValue(purgeProtection);
