@@ -20,7 +20,8 @@ public sealed class PackageTests : IDisposable
             "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Diagnostics.Abstractions", "Microsoft.Extensions.Diagnostics.HealthChecks",
             "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Extensions.Options", "Microsoft.Extensions.Options.ConfigurationExtensions"]),
         ("KeyVault.Embedded.Pkcs11", ["KeyVault.Embedded", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "Pkcs11Interop"]),
-        ("KeyVault.Embedded.AspNetCore", ["KeyVault.Embedded"]),
+        // JwtBearer: the validated-token cache wraps its token handlers (the REST front's hosts validate with it).
+        ("KeyVault.Embedded.AspNetCore", ["KeyVault.Embedded", "Microsoft.AspNetCore.Authentication.JwtBearer"]),
         ("KeyVault.Embedded.PostgreSql", ["KeyVault.Embedded", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "Npgsql"]),
     ];
 
