@@ -28,7 +28,7 @@ namespace KeyVault.Embedded.Benchmarks.Rest;
 /// <summary>
 /// One Kestrel on 127.0.0.1 with one HTTPS listener (the vault's own server certificate, issued by a root CA in the
 /// vault), serving two kinds of endpoint side by side: the vault's REST front (<c>MapEmbeddedVaultRestApi</c>, bearer
-/// tokens (ES256 or RS256) validated by JwtBearer, RBAC on, throttling off) and bare endpoints under <c>/bare/</c> that answer with
+/// ES256 tokens validated by JwtBearer, RBAC on, throttling off) and bare endpoints under <c>/bare/</c> that answer with
 /// bytes captured from the REST front (same body, same content type), with no authentication and no vault.
 /// </summary>
 internal sealed class RestBenchServer : IAsyncDisposable
@@ -48,7 +48,6 @@ internal sealed class RestBenchServer : IAsyncDisposable
 
     private readonly BenchmarkFolder _folder = new();
     private readonly ECDsa _tokenKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly RSA _rsaTokenKey = RSA.Create(2048);
     private WebApplication _app = null!;
 
     private RestBenchServer()
@@ -100,11 +99,7 @@ internal sealed class RestBenchServer : IAsyncDisposable
             {
                 ValidIssuer = Issuer,
                 ValidAudience = Audience,
-                IssuerSigningKeys =
-                [
-                    new ECDsaSecurityKey(ECDsa.Create(_tokenKey.ExportParameters(false))) { KeyId = "bench-es256" },
-                    new RsaSecurityKey(_rsaTokenKey.ExportParameters(false)) { KeyId = "bench-rs256" },
-                ],
+                IssuerSigningKey = new ECDsaSecurityKey(ECDsa.Create(_tokenKey.ExportParameters(false))) { KeyId = "bench-es256" },
                 ClockSkew = TimeSpan.Zero,
             };
             if (tokenCache)
@@ -159,10 +154,9 @@ internal sealed class RestBenchServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A bearer token for <see cref="AppObjectId"/>, valid for a day: ES256 (as the tests' tokens), or RS256 with
-    /// <paramref name="rsa"/> (as Entra ID's).
+    /// A bearer token for <see cref="AppObjectId"/>, valid for a day, ES256 (as the tests' tokens).
     /// </summary>
-    public string Token(bool rsa = false)
+    public string Token()
     {
         var now = DateTime.UtcNow;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -173,9 +167,7 @@ internal sealed class RestBenchServer : IAsyncDisposable
             NotBefore = now.AddMinutes(-2),
             Expires = now.AddDays(1),
             Subject = new ClaimsIdentity([new Claim("oid", AppObjectId), new Claim("name", "benchmark client")]),
-            SigningCredentials = rsa
-                ? new SigningCredentials(new RsaSecurityKey(_rsaTokenKey) { KeyId = "bench-rs256" }, SecurityAlgorithms.RsaSha256)
-                : new SigningCredentials(new ECDsaSecurityKey(_tokenKey) { KeyId = "bench-es256" }, SecurityAlgorithms.EcdsaSha256),
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(_tokenKey) { KeyId = "bench-es256" }, SecurityAlgorithms.EcdsaSha256),
         });
     }
 
@@ -228,7 +220,6 @@ internal sealed class RestBenchServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         Root?.Dispose();
         _tokenKey.Dispose();
-        _rsaTokenKey.Dispose();
         _folder.Dispose();
     }
 
