@@ -55,6 +55,9 @@ internal sealed class PostgreSqlRecordStore : ISharedRecordStore
 
     internal PostgreSqlReads Reads { get; }
 
+    /// <summary>How many commits the log keeps (<see cref="PostgreSqlWrite.KeptCommits"/>; tests set fewer).</summary>
+    internal int KeptCommits { get; set; } = PostgreSqlWrite.KeptCommits;
+
     /// <summary>Completes when the store listens for other instances' commits (tests).</summary>
     internal Task Listening => _listener?.Listening ?? Task.CompletedTask;
 

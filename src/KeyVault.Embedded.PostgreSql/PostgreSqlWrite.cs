@@ -10,7 +10,7 @@ namespace KeyVault.Embedded.PostgreSql;
 /// </summary>
 /// <remarks>
 /// A commit writes its records, moves the vault's row to the new generation and manifest root, logs its random commit
-/// id under that generation (the last <see cref="KeptCommits"/> are kept), and notifies the other instances, all in the
+/// id under that generation (the last <see cref="PostgreSqlRecordStore.KeptCommits"/>, by default <see cref="KeptCommits"/>, are kept), and notifies the other instances, all in the
 /// one transaction. When the connection fails during <c>COMMIT</c>, the outcome is learnt from the log on a new
 /// connection (waiting, at most <see cref="ResolveTimeout"/>, for the old transaction's lock): a logged id is a success,
 /// a missing one a failure that changed nothing, and an unreachable database an outcome unknown.
@@ -22,6 +22,14 @@ internal sealed class PostgreSqlWrite : IStoreWrite
     /// away check that the head it finds descends from the state it saw (one away for longer refuses to write).
     /// </summary>
     public const int KeptCommits = 10_000;
+
+    /// <summary>
+    /// Every this many generations, a commit also removes whatever older rows the log still holds below the kept ones
+    /// (rows left by a restored dump or a changed <see cref="KeptCommits"/>). The other commits remove only the one row
+    /// that falls out of the kept window, found by its key: a range delete on every commit walks the index entries of
+    /// every row deleted since the last vacuum, and cost a quarter of a commit's time on the database.
+    /// </summary>
+    public const int SweepEvery = 1000;
 
     /// <summary>
     /// How long a write waits for the vault's lock held by another instance before failing as unavailable (an instance
@@ -217,7 +225,10 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         AddWrites(batch, commit.Replaces, $"INSERT INTO {schema}.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4) ON CONFLICT (vault, id) DO UPDATE SET key = EXCLUDED.key, value = EXCLUDED.value");
         batch.BatchCommands.Add(Command($"UPDATE {schema}.vaults SET generation = $2, root = $3 WHERE vault = $1", _store.Vault, commit.Generation, commit.Root));
         batch.BatchCommands.Add(Command($"INSERT INTO {schema}.commits (vault, generation, commit_id, previous, root, mac) VALUES ($1, $2, $3, $4, $5, $6)", _store.Vault, commit.Generation, commitId, commit.Previous, commit.Root, commit.ChainMac));
-        batch.BatchCommands.Add(Command($"DELETE FROM {schema}.commits WHERE vault = $1 AND generation <= $2", _store.Vault, commit.Generation - KeptCommits));
+        var dropped = commit.Generation - _store.KeptCommits;
+        batch.BatchCommands.Add(commit.Generation % SweepEvery == 0
+            ? Command($"DELETE FROM {schema}.commits WHERE vault = $1 AND generation <= $2", _store.Vault, dropped)
+            : Command($"DELETE FROM {schema}.commits WHERE vault = $1 AND generation = $2", _store.Vault, dropped));
         batch.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", _store.Channel, PostgreSqlListener.Payload(_store.Vault, commit.Generation)));
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -200,6 +200,44 @@ public sealed class PostgreSqlRecordStoreContractTests : PersistentRecordStoreCo
     }
 
     [Fact]
+    public async Task The_commit_log_keeps_the_last_commits_each_commit_drops_the_one_that_falls_out_and_a_sweep_takes_stragglers()
+    {
+        var store = (PostgreSqlRecordStore)Store;
+        store.KeptCommits = 5;
+        async Task<long[]> LoggedAsync()
+        {
+            await using var source = _cluster.NewDataSource();
+            await using var command = source.CreateCommand($"SELECT generation FROM keyvault_embedded.commits WHERE vault = '{_vault}' ORDER BY generation");
+            var generations = new List<long>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                generations.Add(reader.GetInt64(0));
+            }
+
+            return [.. generations];
+        }
+
+        for (var generation = 1; generation <= 12; generation++)
+        {
+            await Store.CommitAsync(Commit(generation - 1, generation, creates: [Record(generation, "r")]));
+        }
+
+        (await LoggedAsync()).Should().Equal(8, 9, 10, 11, 12);
+
+        // A row below the window that no single-row trim will meet (left by a restored dump, or a longer window before).
+        await _cluster.ExecuteAsync($"INSERT INTO keyvault_embedded.commits (vault, generation, commit_id, previous, root, mac) VALUES ('{_vault}', 2, gen_random_uuid(), '', '', '')");
+        for (var generation = 13; generation < PostgreSqlWrite.SweepEvery; generation++)
+        {
+            await Store.CommitAsync(Commit(generation - 1, generation));
+        }
+
+        (await LoggedAsync()).Should().Equal(2, 995, 996, 997, 998, 999);
+        await Store.CommitAsync(Commit(PostgreSqlWrite.SweepEvery - 1, PostgreSqlWrite.SweepEvery));
+        (await LoggedAsync()).Should().Equal(996, 997, 998, 999, 1000);
+    }
+
+    [Fact]
     public async Task Two_instances_committing_on_the_same_generation_one_wins_and_the_other_writes_nothing()
     {
         await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
