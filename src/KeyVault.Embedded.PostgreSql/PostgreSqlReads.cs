@@ -48,6 +48,26 @@ internal sealed class PostgreSqlReads(string schema, string vault)
         return records;
     }
 
+    /// <summary>The records of the range whose bytes from <paramref name="offset"/> (0-based) compare above <paramref name="above"/>.</summary>
+    public async ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAboveAsync(NpgsqlCommand command, long first, long last, int offset, byte[] above, CancellationToken cancellationToken)
+    {
+        command.CommandText = $"SELECT id, key, value FROM {schema}.records WHERE vault = $1 AND id BETWEEN $2 AND $3 AND substring(value FROM $4 FOR $5) > $6 ORDER BY id";
+        command.Parameters.Add(new NpgsqlParameter { Value = vault });
+        command.Parameters.Add(new NpgsqlParameter { Value = first });
+        command.Parameters.Add(new NpgsqlParameter { Value = last });
+        command.Parameters.Add(new NpgsqlParameter { Value = offset + 1 });
+        command.Parameters.Add(new NpgsqlParameter { Value = above.Length });
+        command.Parameters.Add(new NpgsqlParameter { Value = above, NpgsqlDbType = NpgsqlDbType.Bytea });
+        var records = new List<StoredRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(Read(reader));
+        }
+
+        return records;
+    }
+
     public async ValueTask<bool> IsEmptyAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         command.CommandText = $"SELECT NOT EXISTS (SELECT 1 FROM {schema}.records WHERE vault = $1)";

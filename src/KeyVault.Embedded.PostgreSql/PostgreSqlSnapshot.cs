@@ -61,6 +61,9 @@ internal sealed class PostgreSqlSnapshot : IStoreSnapshot
     public ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAsync(long first, long last, CancellationToken cancellationToken = default) =>
         RunAsync((command, ct) => _store.Reads.ReadRangeAsync(command, first, last, ct), cancellationToken);
 
+    public ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAboveAsync(long first, long last, int offset, byte[] above, CancellationToken cancellationToken = default) =>
+        RunAsync((command, ct) => _store.Reads.ReadRangeAboveAsync(command, first, last, offset, above, ct), cancellationToken);
+
     public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default) =>
         RunAsync(_store.Reads.IsEmptyAsync, cancellationToken);
 

@@ -164,10 +164,13 @@ internal sealed partial class Manifest
         return listing;
     }
 
-    /// <summary>Makes a staged commit what readers see. Call only after it is durable, and in commit order.</summary>
-    public void Apply(StagedManifest staged)
+    /// <summary>
+    /// Makes a staged commit what readers see. Call only after it is durable, and in commit order; or, with
+    /// <paramref name="catchUp"/>, a state other instances committed (<see cref="CatchUp"/>), under the write lock.
+    /// </summary>
+    public void Apply(StagedManifest staged, bool catchUp = false)
     {
-        if (staged.Generation != Generation + 1)
+        if (catchUp ? staged.Generation <= Generation : staged.Generation != Generation + 1)
         {
             throw new InvalidOperationException($"Manifest commits apply in order: expected generation {Generation + 1}, got {staged.Generation}.");
         }

@@ -23,6 +23,9 @@ internal static class ManifestBucket
     public const byte ObjectEntry = 1;
     public const byte VersionEntry = 2;
     public const byte OtherEntry = 3;
+
+    /// <summary>Where a stored bucket carries the generation of the commit that wrote it (8 bytes, big-endian).</summary>
+    public const int GenerationOffset = 8;
     private const int MacOffset = 4 + 4 + 8 + 4 + 1 + 4 + RecordHash.Size;
     private const int HeaderSize = MacOffset + 32 + 4;
     private const int SizeClass = 1024;
@@ -40,7 +43,7 @@ internal static class ManifestBucket
         var document = new byte[StoredLength(entries.Length)];
         Magic.CopyTo(document);
         BinaryPrimitives.WriteInt32BigEndian(document.AsSpan(4), index);
-        BinaryPrimitives.WriteInt64BigEndian(document.AsSpan(8), head.Generation);
+        BinaryPrimitives.WriteInt64BigEndian(document.AsSpan(GenerationOffset), head.Generation);
         BinaryPrimitives.WriteInt32BigEndian(document.AsSpan(16), head.KekVersion);
         document[20] = (byte)head.Level;
         BinaryPrimitives.WriteInt32BigEndian(document.AsSpan(21), head.Split);
@@ -63,7 +66,7 @@ internal static class ManifestBucket
         }
 
         var head = new ManifestHead(
-            BinaryPrimitives.ReadInt64BigEndian(document.AsSpan(8)),
+            BinaryPrimitives.ReadInt64BigEndian(document.AsSpan(GenerationOffset)),
             BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(16)),
             document[20],
             BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(21)),

@@ -223,7 +223,17 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
     }
 
     /// <summary>What a catch-up takes on, read and checked from one snapshot; nothing of it is the vault's yet.</summary>
-    private sealed record Loaded(Manifest Manifest, VaultHeader Header, List<int> NewKeys, Access.AccessState Access, Audit.AuditChain.ChainEnd? AuditEnd);
+    /// <remarks>
+    /// <see cref="Staged"/> set: the manifest was caught up from the buckets written since the view's generation, and
+    /// <see cref="Manifest"/> shows only its records other than objects and versions (what the catch-up read through).
+    /// </remarks>
+    private sealed record Loaded(Manifest Manifest, VaultHeader Header, List<int> NewKeys, Access.AccessState Access, Audit.AuditChain.ChainEnd? AuditEnd)
+    {
+        public StagedManifest? Staged { get; init; }
+    }
+
+    /// <summary>How many catch-ups read only the buckets written since the view's generation (tests, telemetry).</summary>
+    public long PartialCatchUps { get; private set; }
 
     /// <summary>
     /// The header first, unverified, for one question only: is the vault still under this instance's root? (Another
@@ -252,12 +262,31 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
     private async ValueTask<Loaded> LoadAsync(IStoreSnapshot view, byte[] rawHeader, CancellationToken cancellationToken)
     {
         var keks = await view.ReadRangeAsync(RecordIds.FirstKek, RecordIds.LastKek, cancellationToken).ConfigureAwait(false);
-        var buckets = await view.ReadRangeAsync(RecordIds.FirstBucket, RecordIds.LastBucket, cancellationToken).ConfigureAwait(false);
         var added = await UnwrapNewKeysAsync(keks, cancellationToken).ConfigureAwait(false);
         try
         {
-            var (manifest, claimedKek) = Manifest.Load(buckets, _core.Keys);
-            if (manifest.Generation != view.Head.Generation || !(view.Head.Root.Length == RecordHash.Size && RecordHash.Read(view.Head.Root.Span).Equals(manifest.Root)))
+            // First only the buckets written since the view's generation (each carries the generation that wrote it):
+            // with the view's own buckets for the rest, they must hash to the head's root. Anything else (a bucket the
+            // store left out, an older copy) reads and checks every bucket, which names the damage.
+            var headRoot = view.Head.Root.Length == RecordHash.Size ? RecordHash.Read(view.Head.Root.Span) : default;
+            var since = new byte[sizeof(long)];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(since, _core.Manifest.Generation);
+            var written = await view.ReadRangeAboveAsync(RecordIds.FirstBucket, RecordIds.LastBucket, ManifestBucket.GenerationOffset, since, cancellationToken).ConfigureAwait(false);
+            Manifest manifest;
+            int claimedKek;
+            StagedManifest? staged = null;
+            if (view.Head.Root.Length == RecordHash.Size && _core.Manifest.CatchUp(written, view.Head.Generation, headRoot, _core.Keys) is { } caught)
+            {
+                (staged, claimedKek) = caught;
+                manifest = _core.Manifest.OthersAt(staged);
+            }
+            else
+            {
+                var buckets = await view.ReadRangeAsync(RecordIds.FirstBucket, RecordIds.LastBucket, cancellationToken).ConfigureAwait(false);
+                (manifest, claimedKek) = Manifest.Load(buckets, _core.Keys);
+            }
+
+            if (manifest.Generation != view.Head.Generation || !(view.Head.Root.Length == RecordHash.Size && headRoot.Equals(manifest.Root)))
             {
                 throw new VaultIntegrityException($"The database's head (generation {view.Head.Generation}) is not the commit its manifest authenticates (generation {manifest.Generation}): the database was altered.");
             }
@@ -282,7 +311,7 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
             var reader = new RecordReader(manifest, view, _core.Cache, static () => false, static () => ValueTask.CompletedTask);
             var access = await Access.AccessControl.ReadAsync(new Lifecycle.VaultSettings(reader), cancellationToken).ConfigureAwait(false);
             var auditEnd = _core.Audit is { } audit ? await audit.ReadEndAsync(reader, cancellationToken).ConfigureAwait(false) : (Audit.AuditChain.ChainEnd?)null;
-            return new Loaded(manifest, header, added, access, auditEnd);
+            return new Loaded(manifest, header, added, access, auditEnd) { Staged = staged };
         }
         catch
         {
@@ -301,7 +330,16 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
     private void Apply(Loaded loaded)
     {
         _core.Ring.SetCurrent(loaded.Header.CurrentKekVersion);
-        _core.Manifest.ReplaceWith(loaded.Manifest);
+        if (loaded.Staged is { } staged)
+        {
+            _core.Manifest.Apply(staged, catchUp: true);
+            PartialCatchUps++;
+        }
+        else
+        {
+            _core.Manifest.ReplaceWith(loaded.Manifest);
+        }
+
         _core.Header = loaded.Header;
         _core.Access.Apply(loaded.Access);
         foreach (var retired in _core.Ring.Versions.Where(v => v != loaded.Header.CurrentKekVersion && !loaded.Manifest.TryGet(RecordKeys.Kek(v), out _)))

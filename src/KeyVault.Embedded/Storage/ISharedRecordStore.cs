@@ -60,6 +60,14 @@ internal interface IStoreSnapshot : IRecordStore
     StoreHead Head { get; }
 
     /// <summary>
+    /// The records with ids from <paramref name="first"/> to <paramref name="last"/>, in id order, whose bytes from
+    /// <paramref name="offset"/> compare above <paramref name="above"/> (unsigned, byte by byte, as big-endian numbers
+    /// do): the manifest buckets written after a generation, which each bucket carries at a fixed place. A hint for a
+    /// catch-up, never trusted: what it leaves out is found by the manifest's root.
+    /// </summary>
+    ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAboveAsync(long first, long last, int offset, byte[] above, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The links of the commits after generation <paramref name="after"/> up to <paramref name="upTo"/>, in order (the
     /// store keeps the latest ones only: older ones are missing from the result).
     /// </summary>

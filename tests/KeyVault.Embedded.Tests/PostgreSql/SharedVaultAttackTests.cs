@@ -351,15 +351,6 @@ public sealed class SharedVaultAttackTests(PostgreSqlCluster cluster) : SharedVa
     }
 
     /// <summary>An instance that hears nothing by itself (no LISTEN, a clock that stands still): it sees only what it asks for.</summary>
-    private Task<EmbeddedVault> OpenDeafAsync(Action<EmbeddedVaultOptions>? configure = null, string? vaultName = null) =>
-        OpenInstanceAsync(configure: o =>
-        {
-            o.StoreProvider = null;
-            o.Path = "deaf-instance-of-" + (vaultName ?? VaultName);
-            o.StoreFactory = _ => PostgreSqlRecordStore.OpenAsync(NpgsqlDataSource.Create(Cluster.ConnectionString), vaultName ?? VaultName, ownsDataSource: true, listen: false).AsTask().GetAwaiter().GetResult();
-            configure?.Invoke(o);
-        });
-
     private string Row(string key) => $"vault = '{VaultName}' AND key = '{key}'";
 
     private sealed class SyncProgress(Action<VaultProgress> report) : IProgress<VaultProgress>

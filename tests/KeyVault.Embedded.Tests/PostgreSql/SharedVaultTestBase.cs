@@ -1,6 +1,7 @@
 using KeyVault.Embedded.PostgreSql;
 using KeyVault.Embedded.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 
 namespace KeyVault.Embedded.Tests.PostgreSql;
 
@@ -35,6 +36,16 @@ public abstract class SharedVaultTestBase : IClassFixture<PostgreSqlCluster>, IA
         _open.Add(vault);
         return vault;
     }
+
+    /// <summary>An instance that does not listen for other instances' commits: it sees them only when it asks (a refresh, a write).</summary>
+    protected Task<EmbeddedVault> OpenDeafAsync(Action<EmbeddedVaultOptions>? configure = null, string? vaultName = null) =>
+        OpenInstanceAsync(configure: o =>
+        {
+            o.StoreProvider = null;
+            o.Path = "deaf-instance-of-" + (vaultName ?? VaultName);
+            o.StoreFactory = _ => PostgreSqlRecordStore.OpenAsync(NpgsqlDataSource.Create(Cluster.ConnectionString), vaultName ?? VaultName, ownsDataSource: true, listen: false).AsTask().GetAwaiter().GetResult();
+            configure?.Invoke(o);
+        });
 
     /// <summary>Creates EC key <paramref name="name"/> on <paramref name="vault"/> with a policy that rotates it 30 days after creation.</summary>
     protected static async Task CreateKeyRotatedAfter30DaysAsync(EmbeddedVault vault, string name)
