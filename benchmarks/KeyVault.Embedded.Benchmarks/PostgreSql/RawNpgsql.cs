@@ -23,7 +23,7 @@ internal sealed class RawNpgsql : IDisposable
             CREATE SCHEMA raw_bench;
             CREATE TABLE raw_bench.vaults (vault text PRIMARY KEY, generation bigint NOT NULL, root bytea NOT NULL);
             CREATE TABLE raw_bench.records (vault text NOT NULL, id bigint NOT NULL, key text NOT NULL, value bytea NOT NULL, PRIMARY KEY (vault, id));
-            CREATE TABLE raw_bench.commits (vault text NOT NULL, generation bigint NOT NULL, commit_id uuid NOT NULL, PRIMARY KEY (vault, generation));
+            CREATE TABLE raw_bench.commits (vault text NOT NULL, generation bigint NOT NULL, commit_id uuid NOT NULL, previous bytea NOT NULL, root bytea NOT NULL, mac bytea NOT NULL, PRIMARY KEY (vault, generation));
             INSERT INTO raw_bench.vaults (vault, generation, root) VALUES ('raw', 0, ''::bytea);
             """);
         _dataSource = cluster.NewDataSource();
@@ -56,22 +56,33 @@ internal sealed class RawNpgsql : IDisposable
     }
 
     /// <summary>
-    /// The statements a vault's <c>SetSecretAsync</c> sends, without the vault: the vault row ensured (<c>INSERT ... ON
-    /// CONFLICT DO NOTHING</c>, its own round trip with the <c>BEGIN</c>) and locked (<c>FOR UPDATE</c>), then one batch
-    /// of the version's insert (239 bytes), the upsert of one manifest bucket (1 or 2 KiB, over 64 buckets), the
-    /// generation's update, the commit log's insert and trim and a <c>pg_notify</c>, then <c>COMMIT</c>: four round trips.
+    /// The statements a vault's <c>SetSecretAsync</c> sends (<c>PostgreSqlWrite</c>; read from the server's
+    /// <c>log_statement = all</c>), without the vault: one batch with the <c>BEGIN</c> of the lock's timeout, the vault row
+    /// ensured (<c>INSERT ... ON CONFLICT DO NOTHING</c>) and locked (<c>FOR UPDATE</c>); one batch of the version's insert
+    /// (239 bytes), the upsert of one manifest bucket (1 or 2 KiB, over 64 buckets), the generation's update, the commit
+    /// log's insert and the removal of the row that leaves its 10,000 by its key (a sweep of older rows every 1,000th),
+    /// and a <c>pg_notify</c>; then <c>COMMIT</c>: three round trips, as the vault's.
     /// </summary>
     public async Task VaultShapedWriteAsync()
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
-        await using (var ensure = new NpgsqlCommand("INSERT INTO raw_bench.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING", connection, transaction))
+        long generation;
+        await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            ensure.Parameters.Add(new NpgsqlParameter { Value = Vault });
-            await ensure.ExecuteNonQueryAsync().ConfigureAwait(false);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL lock_timeout = '30000ms'"));
+            batch.BatchCommands.Add(Command("INSERT INTO raw_bench.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING", Vault));
+            batch.BatchCommands.Add(Command("SELECT generation, root FROM raw_bench.vaults WHERE vault = $1 FOR UPDATE", Vault));
+            await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
+            while (reader.FieldCount == 0 && await reader.NextResultAsync().ConfigureAwait(false))
+            {
+            }
+
+            await reader.ReadAsync().ConfigureAwait(false);
+            generation = reader.GetInt64(0);
         }
 
-        var generation = await LockAsync(connection, transaction).ConfigureAwait(false);
+        var next = generation + 1;
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
             batch.BatchCommands.Add(Command(
@@ -86,10 +97,10 @@ internal sealed class RawNpgsql : IDisposable
                 Array(new[] { (2L << 40) + (generation % 64) }, NpgsqlDbType.Bigint),
                 Array(new[] { $"~manifest/{generation % 64:x6}" }, NpgsqlDbType.Text),
                 Array(new[] { _buckets[generation % 2] }, NpgsqlDbType.Bytea)));
-            batch.BatchCommands.Add(Command("UPDATE raw_bench.vaults SET generation = $2, root = $3 WHERE vault = $1", Vault, generation + 1, _root));
-            batch.BatchCommands.Add(Command("INSERT INTO raw_bench.commits (vault, generation, commit_id) VALUES ($1, $2, $3)", Vault, generation + 1, Guid.NewGuid()));
-            batch.BatchCommands.Add(Command("DELETE FROM raw_bench.commits WHERE vault = $1 AND generation <= $2", Vault, generation + 1 - 64));
-            batch.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", "raw_bench", $"{generation + 1}:{Vault}"));
+            batch.BatchCommands.Add(Command("UPDATE raw_bench.vaults SET generation = $2, root = $3 WHERE vault = $1", Vault, next, _root));
+            batch.BatchCommands.Add(Command("INSERT INTO raw_bench.commits (vault, generation, commit_id, previous, root, mac) VALUES ($1, $2, $3, $4, $5, $6)", Vault, next, Guid.NewGuid(), _root, _root, _root));
+            batch.BatchCommands.Add(Command(next % 1000 == 0 ? "DELETE FROM raw_bench.commits WHERE vault = $1 AND generation <= $2" : "DELETE FROM raw_bench.commits WHERE vault = $1 AND generation = $2", Vault, next - 10_000));
+            batch.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", "raw_bench", $"{next}:{Vault}"));
             await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 

@@ -26,10 +26,13 @@ using Microsoft.IdentityModel.Tokens;
 namespace KeyVault.Embedded.Benchmarks.Rest;
 
 /// <summary>
-/// One Kestrel on 127.0.0.1 with one HTTPS listener (the vault's own server certificate, issued by a root CA in the
-/// vault), serving two kinds of endpoint side by side: the vault's REST front (<c>MapEmbeddedVaultRestApi</c>, bearer
-/// ES256 tokens validated by JwtBearer, RBAC on, throttling off) and bare endpoints under <c>/bare/</c> that answer with
-/// bytes captured from the REST front (same body, same content type), with no authentication and no vault.
+/// Two Kestrel servers on 127.0.0.1, each with one HTTPS listener holding the vault's own server certificate (issued by
+/// a root CA in the vault): the vault's REST front (<c>MapEmbeddedVaultRestApi</c>, bearer ES256 tokens validated by
+/// JwtBearer, RBAC on, throttling off), and a bare one with nothing but two endpoints on the same paths that answer
+/// with bytes captured from the REST front (same body, same content type): no authentication services, no middleware,
+/// no vault. The bare server gets the same request bytes (token included) and ignores them. The REST host also serves
+/// those bytes under <c>/bare/</c>: a bare endpoint behind the host's default pipeline (its authentication middleware
+/// finds no token there), to tell what the host costs from what the front does.
 /// </summary>
 internal sealed class RestBenchServer : IAsyncDisposable
 {
@@ -49,6 +52,7 @@ internal sealed class RestBenchServer : IAsyncDisposable
     private readonly BenchmarkFolder _folder = new();
     private readonly ECDsa _tokenKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private WebApplication _app = null!;
+    private WebApplication _bare = null!;
 
     private RestBenchServer()
     {
@@ -60,6 +64,9 @@ internal sealed class RestBenchServer : IAsyncDisposable
 
     /// <summary>The app's services (the vault, the token validation).</summary>
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>The bare server's port on 127.0.0.1.</summary>
+    public int BarePort { get; private set; }
 
     public Uri BaseUri => new($"https://{Host}:{Port}/");
 
@@ -132,18 +139,41 @@ internal sealed class RestBenchServer : IAsyncDisposable
         // Azure's limits (400 secret and 200 key transactions a second) would cap what is measured.
         _app.MapEmbeddedVaultRestApi(o => o.Throttling.Enabled = false);
 
-        // The baseline: the same listener, routing and response bytes; no token, no vault, no JSON.
-        _app.MapGet("/bare/secrets/{name}", context => WriteAsync(context, SecretResponse));
-        _app.MapPost("/bare/keys/{name}/{version}/sign", async context =>
+        // A bare endpoint in the REST host: its default pipeline, no token, no vault, no JSON.
+        MapBare(_app, "/bare");
+
+        await _app.StartAsync().ConfigureAwait(false);
+        Port = PortOf(_app);
+
+        // The baseline: Kestrel with the same certificate, paths and response bytes; no authentication, no vault, no JSON.
+        var tls = await vault.Certificates.DownloadCertificateAsync("rest-tls").ConfigureAwait(false);
+        var bare = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = _folder.Path });
+        bare.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, l =>
+        {
+            l.Protocols = HttpProtocols.Http1;
+            l.UseHttps(tls);
+        }));
+        bare.Services.AddRoutingCore();
+        _bare = bare.Build();
+        _bare.UseRouting();
+        MapBare(_bare, string.Empty);
+        await _bare.StartAsync().ConfigureAwait(false);
+        BarePort = PortOf(_bare);
+    }
+
+    /// <summary>The two endpoints that answer with the REST front's bytes, under <paramref name="prefix"/>.</summary>
+    private void MapBare(WebApplication app, string prefix)
+    {
+        app.MapGet(prefix + "/secrets/{name}", context => WriteAsync(context, SecretResponse));
+        app.MapPost(prefix + "/keys/{name}/{version}/sign", async context =>
         {
             await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
             await WriteAsync(context, SignResponse).ConfigureAwait(false);
         });
-
-        await _app.StartAsync().ConfigureAwait(false);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("https", StringComparison.Ordinal));
-        Port = new Uri(address).Port;
     }
+
+    private static int PortOf(WebApplication app) =>
+        new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("https", StringComparison.Ordinal))).Port;
 
     private static Task WriteAsync(HttpContext context, byte[] body)
     {
@@ -172,10 +202,10 @@ internal sealed class RestBenchServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// An HttpClient over keep-alive HTTP/1.1 that trusts only the vault's root CA and sends the bearer token (if any) on every
-    /// request; the server's name resolves to 127.0.0.1.
+    /// An HttpClient over keep-alive HTTP/1.1 to the REST front (or to the bare server) that trusts only the vault's root
+    /// CA and sends the bearer token (if any) on every request; the server's name resolves to 127.0.0.1.
     /// </summary>
-    public HttpClient Client(string? token)
+    public HttpClient Client(string? token, bool bare = false)
     {
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
         policy.CustomTrustStore.Add(Root);
@@ -202,7 +232,7 @@ internal sealed class RestBenchServer : IAsyncDisposable
 
         var client = new HttpClient(handler)
         {
-            BaseAddress = BaseUri,
+            BaseAddress = bare ? new Uri($"https://{Host}:{BarePort}/") : BaseUri,
             DefaultRequestVersion = HttpVersion.Version11,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
@@ -216,6 +246,8 @@ internal sealed class RestBenchServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _bare.StopAsync().ConfigureAwait(false);
+        await _bare.DisposeAsync().ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         Root?.Dispose();
