@@ -20,11 +20,21 @@ internal sealed class StoreSnapshot
     private Exception? _failure;
     private long _longestWait;
 
-    public StoreSnapshot(IRecordStore store, long generation, List<(string Key, RecordHash? Hash, long Id)> listing)
+    private readonly RecordHash[] _bucketHashes;
+    private readonly MetadataKeys _keys;
+
+    /// <param name="store">Where the records are read.</param>
+    /// <param name="generation">The generation the listing is of.</param>
+    /// <param name="listing">Every record of that generation (<see cref="Manifest.Listing"/>).</param>
+    /// <param name="bucketHashes">The manifest buckets' hashes at that generation: each bucket copied must hold exactly its entries.</param>
+    /// <param name="keys">The keys the buckets' MACs are checked with.</param>
+    public StoreSnapshot(IRecordStore store, long generation, List<(string Key, RecordHash? Hash, long Id)> listing, RecordHash[] bucketHashes, MetadataKeys keys)
     {
         _store = store;
         Generation = generation;
         Listing = listing;
+        _bucketHashes = bucketHashes;
+        _keys = keys;
         _uncopied = listing.ToDictionary(e => e.Id, e => (e.Key, e.Hash));
     }
 
@@ -104,7 +114,7 @@ internal sealed class StoreSnapshot
             foreach (var (key, hash, id) in batch)
             {
                 var record = _preserved.Remove(id, out var kept) ? kept : read.GetValueOrDefault(id);
-                if (record is null || !string.Equals(record.Key, key, StringComparison.Ordinal) || (hash is { } expected && !RecordHash.Of(key, record.Value).Equals(expected)))
+                if (record is null || !string.Equals(record.Key, key, StringComparison.Ordinal) || !Matches(record, hash))
                 {
                     throw new VaultIntegrityException($"The vault's record '{key}' is missing or does not match its manifest: the file was altered or damaged, and no backup was written.");
                 }
@@ -120,6 +130,17 @@ internal sealed class StoreSnapshot
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// A record against what the manifest lists for it: its hash; for a manifest bucket (listed without one), its
+    /// entries against the bucket's hash at the snapshot, and its MAC. A bucket row older or other than the manifest's
+    /// (which a shared store's catch-up, reading only the buckets written since, does not read) fails here.
+    /// </summary>
+    private bool Matches(StoredRecord record, RecordHash? hash) =>
+        hash is { } expected
+            ? RecordHash.Of(record.Key, record.Value).Equals(expected)
+            : record.Id is < Records.RecordIds.FirstBucket or > Records.RecordIds.LastBucket
+              || (Records.RecordIds.BucketIndex(record.Id) is var index && index < _bucketHashes.Length && ManifestBucket.Holds(record, _bucketHashes[index], _keys));
 }
 
 /// <summary>The snapshots in progress, which every commit serves (usually none: then a commit pays nothing).</summary>

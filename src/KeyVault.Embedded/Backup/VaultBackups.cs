@@ -74,7 +74,7 @@ internal static class VaultBackups
             // other instances' commits this one never sees, the backup reads a snapshot of the database taken here
             // (under the database's write lock too, so of this generation).
             frozen = core.Store is ISharedRecordStore shared ? await shared.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false) : null;
-            snapshot = new StoreSnapshot(frozen ?? core.Store, core.Manifest.Generation, core.Manifest.Listing());
+            snapshot = new StoreSnapshot(frozen ?? core.Store, core.Manifest.Generation, core.Manifest.Listing(), core.Manifest.BucketHashes(), core.Keys);
             macKey = core.Keys.BackupKey();
             core.Snapshots.Add(snapshot);
             return true;

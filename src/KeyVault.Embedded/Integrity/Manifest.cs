@@ -49,6 +49,7 @@ internal sealed partial class Manifest
     private int _entries;
     private long _generation;
     private RecordHash _root;
+    private bool _othersOnly;
 
     private Manifest(byte[] bucketKey)
     {
@@ -75,10 +76,14 @@ internal sealed partial class Manifest
     /// <summary>An empty manifest (a new vault): its first commit writes the initial buckets.</summary>
     public static Manifest Empty(byte[] bucketKey) => new(bucketKey);
 
-    public bool TryGetObject(ObjectType type, string name, out ObjectIndex index) => _objects[(int)type].TryGetValue(name, out index!);
+    public bool TryGetObject(ObjectType type, string name, out ObjectIndex index) => Objects()[(int)type].TryGetValue(name, out index!);
 
     /// <summary>Every object of a type (active and deleted), in no particular order.</summary>
-    public ICollection<ObjectIndex> Objects(ObjectType type) => _objects[(int)type].Values;
+    public ICollection<ObjectIndex> Objects(ObjectType type) => Objects()[(int)type].Values;
+
+    /// <summary>The object indexes, refused on a manifest that shows only the other records (<see cref="OthersAt"/>).</summary>
+    private ConcurrentDictionary<string, ObjectIndex>[] Objects() =>
+        _othersOnly ? throw new InvalidOperationException("This manifest shows a catch-up's records other than objects and versions only.") : _objects;
 
     /// <summary>The entry of a record other than an object or version (the header, a key-encryption key, a setting).</summary>
     public bool TryGet(string key, out Listed listed)
@@ -98,7 +103,7 @@ internal sealed partial class Manifest
     {
         if (RecordKeys.TryParseObject(key, out var type, out var name, out var version))
         {
-            if (_objects[(int)type].TryGetValue(name, out var index))
+            if (Objects()[(int)type].TryGetValue(name, out var index))
             {
                 if (version is null)
                 {
@@ -143,7 +148,7 @@ internal sealed partial class Manifest
             listing.Add((key, entry.Hash, entry.Id));
         }
 
-        foreach (var objects in _objects)
+        foreach (var objects in Objects())
         {
             foreach (var index in objects.Values)
             {
@@ -164,15 +169,18 @@ internal sealed partial class Manifest
         return listing;
     }
 
+    /// <summary>Each bucket's hash now, by index (a backup's snapshot checks the buckets it copies against them).</summary>
+    public RecordHash[] BucketHashes() => [.. _bucketHashes];
+
     /// <summary>
     /// Makes a staged commit what readers see. Call only after it is durable, and in commit order; or, with
     /// <paramref name="catchUp"/>, a state other instances committed (<see cref="CatchUp"/>), under the write lock.
     /// </summary>
     public void Apply(StagedManifest staged, bool catchUp = false)
     {
-        if (catchUp ? staged.Generation <= Generation : staged.Generation != Generation + 1)
+        if (catchUp ? staged.Generation <= Generation || staged.Base != (Generation, _root) : staged.Generation != Generation + 1)
         {
-            throw new InvalidOperationException($"Manifest commits apply in order: expected generation {Generation + 1}, got {staged.Generation}.");
+            throw new InvalidOperationException($"Manifest commits apply in order, each on the state it was worked out from: at generation {Generation}, got {staged.Generation}.");
         }
 
         foreach (var (key, index) in staged.Objects)
@@ -273,7 +281,8 @@ internal sealed partial class Manifest
         return BinaryPrimitives.ReadUInt64BigEndian(mac);
     }
 
-    private static RecordHash BucketHash(int index, ReadOnlySpan<byte> entries)
+    /// <summary>A bucket's hash: what the table's groups and root are made of.</summary>
+    internal static RecordHash BucketHash(int index, ReadOnlySpan<byte> entries)
     {
         var input = ArrayPool<byte>.Shared.Rent(16 + entries.Length);
         try
@@ -353,6 +362,9 @@ internal sealed record StagedManifest(
     IReadOnlyList<RecordHash> GroupHashes,
     byte[] BucketKey)
 {
+    /// <summary>The generation and root of the manifest a catch-up's change was worked out from (<see cref="Manifest.CatchUp"/>).</summary>
+    public (long Generation, RecordHash Root)? Base { get; init; }
+
     /// <summary>What every bucket this commit writes carries (with the MACs' key-encryption key version).</summary>
     public ManifestHead Head(int kekVersion) => new(Generation, kekVersion, Level, Split, Root);
 }

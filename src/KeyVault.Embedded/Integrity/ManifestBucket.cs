@@ -85,6 +85,37 @@ internal static class ManifestBucket
         return (index, head, document.AsMemory(HeaderSize, length));
     }
 
+    /// <summary>
+    /// Whether a stored bucket holds exactly the entries whose hash the manifest keeps for it (<paramref name="listed"/>),
+    /// with its MAC checked when the vault still holds the key-encryption key that made it (one retired since, by a
+    /// commit after a backup's snapshot, leaves the entries' check): what a backup checks of a bucket it copies.
+    /// </summary>
+    public static bool Holds(StoredRecord stored, RecordHash listed, MetadataKeys keys)
+    {
+        var document = stored.Value;
+        if (!TryParseKey(stored.Key, out var index) || document.Length < HeaderSize || !document.AsSpan(0, 4).SequenceEqual(Magic)
+            || BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(4)) != index)
+        {
+            return false;
+        }
+
+        var length = BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(HeaderSize - 4));
+        if (length < 0 || length > document.Length - HeaderSize || !Manifest.BucketHash(index, document.AsSpan(HeaderSize, length)).Equals(listed))
+        {
+            return false;
+        }
+
+        var kekVersion = BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(16));
+        try
+        {
+            return !keys.Holds(kekVersion) || keys.VerifyBucket(kekVersion, document.AsSpan(0, MacOffset), document.AsSpan(MacOffset + 32), document.AsSpan(MacOffset, 32));
+        }
+        catch (ObjectDisposedException)
+        {
+            return true; // the keys of the snapshot's root, rotated since: the entries are checked
+        }
+    }
+
     /// <summary>How many bytes an entry for <paramref name="key"/> takes.</summary>
     public static int EntryLength(string key) => EntryFixedSize + key.Length;
 

@@ -108,18 +108,18 @@ internal sealed partial class Manifest
         var members = decoded.ToDictionary(d => d.Key, d => BucketMembers.Stored(d.Value.Entries, d.Key, d.Value.Count));
         var lengths = decoded.ToDictionary(d => d.Key, d => d.Value.Entries.ToArray());
         var staged = new StagedManifest(claim.Generation, claim.Root, claim.Level, claim.Split, _entries - before.Count + after.Count,
-            delta.Value.Objects, delta.Value.Others, members, lengths, bucketHashes, groups, _bucketKey);
+            delta.Value.Objects, delta.Value.Others, members, lengths, bucketHashes, groups, _bucketKey) { Base = (Generation, _root) };
         return (staged, claim.KekVersion);
     }
 
     /// <summary>
     /// A read-only manifest at the caught-up state for the records other than objects and versions (the header, the
-    /// key-encryption keys, settings): what a catch-up reads through before the state is applied. Its objects are this
-    /// manifest's, not the caught-up ones.
+    /// key-encryption keys, settings): what a catch-up reads through before the state is applied. It holds no objects,
+    /// and a look-up of one throws rather than find nothing.
     /// </summary>
     public Manifest OthersAt(StagedManifest staged)
     {
-        var view = new Manifest(_bucketKey) { _generation = staged.Generation, _root = staged.Root };
+        var view = new Manifest(_bucketKey) { _generation = staged.Generation, _root = staged.Root, _othersOnly = true };
         view._others = new System.Collections.Concurrent.ConcurrentDictionary<string, Entry>(_others, StringComparer.Ordinal);
         foreach (var (key, entry) in staged.Others)
         {

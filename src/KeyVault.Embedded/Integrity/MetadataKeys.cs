@@ -71,6 +71,9 @@ internal sealed class MetadataKeys : IDisposable
     public void BucketMac(int kekVersion, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, Span<byte> mac) =>
         Mac(CommitKey(kekVersion), before, after, mac);
 
+    /// <summary>Whether the vault holds key-encryption key <paramref name="kekVersion"/> (not retired).</summary>
+    public bool Holds(int kekVersion) => !_ring.Get(kekVersion).IsEmpty;
+
     public bool VerifyBucket(int kekVersion, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, ReadOnlySpan<byte> mac)
     {
         if (mac.Length != MacSize || _ring.Get(kekVersion).IsEmpty)

@@ -105,6 +105,48 @@ public sealed class SharedVaultCatchUpTests(PostgreSqlCluster cluster) : SharedV
         (await reader.Secrets.GetSecretAsync("s")).Value.Should().Be("one", "the view stays at what it had authenticated");
     }
 
+    [Theory]
+    [InlineData("older copy")]
+    [InlineData("garbled entries")]
+    public async Task A_bucket_the_catch_up_does_not_read_damaged_in_the_database_is_refused_by_a_backup_and_an_open_while_the_view_stays_right(string damage)
+    {
+        var writer = await OpenInstanceAsync();
+        var reader = await OpenDeafAsync();
+        for (var i = 0; i < 30; i++)
+        {
+            await writer.Secrets.SetSecretAsync($"s{i}", "one");
+        }
+
+        var saved = "old_" + VaultName.Replace('-', '_');
+        await Cluster.ExecuteAsync($"CREATE TABLE {saved} AS SELECT * FROM {Records} WHERE vault = '{VaultName}' AND key LIKE '~manifest/%'");
+        for (var i = 0; i < 30; i++)
+        {
+            await writer.Secrets.SetSecretAsync($"s{i}", "two");
+        }
+
+        await reader.RefreshAsync();
+        var readerAt = reader.Core.Generation;
+        await writer.Secrets.SetSecretAsync("later", "x");
+
+        // A bucket row last written at or before the reader's generation: the catch-up does not ask for it.
+        var untouched = $"substring(r.value from {ManifestBucket.GenerationOffset + 1} for 8) <= int8send({readerAt}::bigint)";
+        var id = await Cluster.ScalarAsync<long>(damage == "older copy"
+            ? $"SELECT min(r.id) FROM {Records} r JOIN {saved} s ON r.vault = s.vault AND r.id = s.id WHERE r.vault = '{VaultName}' AND r.value <> s.value AND {untouched}"
+            : $"SELECT min(r.id) FROM {Records} r WHERE r.vault = '{VaultName}' AND r.key LIKE '~manifest/%' AND {untouched}");
+        await Cluster.ExecuteAsync(damage == "older copy"
+            ? $"UPDATE {Records} r SET value = s.value FROM {saved} s WHERE r.vault = s.vault AND r.id = s.id AND r.id = {id}"
+            : $"UPDATE {Records} SET value = overlay(value placing '\\xdeadbeef'::bytea from 200 for 4) WHERE vault = '{VaultName}' AND id = {id}");
+
+        // The view is what the vault committed: the instance's own, authenticated copy of that bucket stands.
+        await reader.RefreshAsync();
+        Describe(reader.Core.Manifest).Should().Equal(Describe(writer.Core.Manifest));
+
+        // What reads the row itself refuses it: a backup writes nothing that would not verify, an open does not start.
+        using var dir = new TempDirectory();
+        await FluentActions.Awaiting(() => reader.BackupAsync(dir.File("b.kvbackup"))).Should().ThrowAsync<VaultIntegrityException>();
+        await FluentActions.Awaiting(() => OpenDeafAsync()).Should().ThrowAsync<VaultException>();
+    }
+
     /// <summary>Everything a manifest lists, with its shape and root: two manifests of one state describe alike.</summary>
     private static List<string> Describe(Manifest manifest)
     {
