@@ -96,6 +96,7 @@ internal sealed class RestBenchServer : IAsyncDisposable
             ["EmbeddedVault:Path"] = _folder.File("vault.db"),
             ["EmbeddedVault:Root:KeyFile"] = _folder.File("root.key"),
             ["EmbeddedVault:Background:Enabled"] = "false",
+            ["EmbeddedVault:Audit:Enabled"] = "true", // as the sample server: every request leaves a record
         });
         builder.Logging.ClearProviders();
         builder.Services.AddEmbeddedVault(builder.Configuration).UseHttpContextCaller();
