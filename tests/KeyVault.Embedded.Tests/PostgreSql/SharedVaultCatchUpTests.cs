@@ -147,6 +147,35 @@ public sealed class SharedVaultCatchUpTests(PostgreSqlCluster cluster) : SharedV
         await FluentActions.Awaiting(() => OpenDeafAsync()).Should().ThrowAsync<VaultException>();
     }
 
+    [Fact]
+    public async Task A_catch_up_change_applies_only_on_the_state_it_was_worked_out_from_and_its_overlay_holds_no_objects()
+    {
+        var writer = await OpenInstanceAsync();
+        var reader = await OpenDeafAsync();
+        await writer.Secrets.SetSecretAsync("s", "one");
+        await reader.RefreshAsync();
+        await writer.Secrets.SetSecretAsync("s", "two");
+
+        var manifest = reader.Core.Manifest;
+        var since = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(since, manifest.Generation);
+        await using var view = await ((KeyVault.Embedded.Storage.ISharedRecordStore)reader.Core.Store).OpenSnapshotAsync();
+        var written = await view.ReadRangeAboveAsync(KeyVault.Embedded.Records.RecordIds.FirstBucket, KeyVault.Embedded.Records.RecordIds.LastBucket, ManifestBucket.GenerationOffset, since);
+        var caught = manifest.CatchUp(written, view.Head.Generation, RecordHash.Read(view.Head.Root.Span), reader.Core.Keys);
+        caught.Should().NotBeNull();
+        var staged = caught!.Value.Staged;
+
+        var overlay = manifest.OthersAt(staged);
+        overlay.TryGet(KeyVault.Embedded.Records.RecordKeys.Header, out _).Should().BeTrue("the overlay shows the records other than objects");
+        FluentActions.Invoking(() => overlay.TryGetObject(Lifecycle.ObjectType.Secret, "s", out _)).Should().Throw<InvalidOperationException>("an object is never silently missing from it");
+
+        var before = Describe(manifest);
+        FluentActions.Invoking(() => manifest.Apply(staged with { Base = (manifest.Generation - 1, manifest.Root) }, catchUp: true)).Should().Throw<InvalidOperationException>();
+        Describe(manifest).Should().Equal(before, "a change worked out from another state is not applied");
+        manifest.Apply(staged, catchUp: true);
+        manifest.Generation.Should().Be(view.Head.Generation);
+    }
+
     /// <summary>Everything a manifest lists, with its shape and root: two manifests of one state describe alike.</summary>
     private static List<string> Describe(Manifest manifest)
     {
