@@ -68,6 +68,23 @@ internal sealed class PostgreSqlReads(string schema, string vault)
         return records;
     }
 
+    /// <summary>The id and the SHA-256 of the value of every record of the range, computed by the server.</summary>
+    public async ValueTask<IReadOnlyList<(long Id, byte[] Digest)>> ReadRangeDigestsAsync(NpgsqlCommand command, long first, long last, CancellationToken cancellationToken)
+    {
+        command.CommandText = $"SELECT id, sha256(value) FROM {schema}.records WHERE vault = $1 AND id BETWEEN $2 AND $3 ORDER BY id";
+        command.Parameters.Add(new NpgsqlParameter { Value = vault });
+        command.Parameters.Add(new NpgsqlParameter { Value = first });
+        command.Parameters.Add(new NpgsqlParameter { Value = last });
+        var digests = new List<(long, byte[])>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            digests.Add((reader.GetInt64(0), (byte[])reader.GetValue(1)));
+        }
+
+        return digests;
+    }
+
     public async ValueTask<bool> IsEmptyAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         command.CommandText = $"SELECT NOT EXISTS (SELECT 1 FROM {schema}.records WHERE vault = $1)";

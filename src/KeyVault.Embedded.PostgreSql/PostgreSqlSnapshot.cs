@@ -64,6 +64,9 @@ internal sealed class PostgreSqlSnapshot : IStoreSnapshot
     public ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAboveAsync(long first, long last, int offset, byte[] above, CancellationToken cancellationToken = default) =>
         RunAsync((command, ct) => _store.Reads.ReadRangeAboveAsync(command, first, last, offset, above, ct), cancellationToken);
 
+    public ValueTask<IReadOnlyList<(long Id, byte[] Digest)>> ReadRangeDigestsAsync(long first, long last, CancellationToken cancellationToken = default) =>
+        RunAsync((command, ct) => _store.Reads.ReadRangeDigestsAsync(command, first, last, ct), cancellationToken);
+
     public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default) =>
         RunAsync(_store.Reads.IsEmptyAsync, cancellationToken);
 

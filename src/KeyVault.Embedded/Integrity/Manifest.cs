@@ -42,6 +42,10 @@ internal sealed partial class Manifest
     private readonly List<BucketMembers> _buckets = [];
     private readonly List<RecordHash> _bucketHashes = [];
     private readonly List<int> _bucketLengths = [];
+
+    // The SHA-256 of each bucket's stored document as this manifest last wrote or read it: a catch-up compares them with
+    // what the store holds, so that a bucket row edited in the store is found though the catch-up does not read it.
+    private readonly List<RecordHash> _documentHashes = [];
     private readonly List<RecordHash> _groupHashes = [];
     private byte[] _bucketKey;
     private int _level = InitialLevel;
@@ -234,6 +238,16 @@ internal sealed partial class Manifest
             _bucketLengths[bucket] = bytes.Length;
         }
 
+        foreach (var (bucket, document) in staged.DocumentHashes ?? new Dictionary<int, RecordHash>())
+        {
+            while (_documentHashes.Count <= bucket)
+            {
+                _documentHashes.Add(default);
+            }
+
+            _documentHashes[bucket] = document;
+        }
+
         _groupHashes.Clear();
         _groupHashes.AddRange(staged.GroupHashes);
         (_level, _split, _entries, _root, _bucketKey) = (staged.Level, staged.Split, staged.Entries, staged.Root, staged.BucketKey);
@@ -264,6 +278,8 @@ internal sealed partial class Manifest
         _bucketHashes.AddRange(loaded._bucketHashes);
         _bucketLengths.Clear();
         _bucketLengths.AddRange(loaded._bucketLengths);
+        _documentHashes.Clear();
+        _documentHashes.AddRange(loaded._documentHashes);
         _groupHashes.Clear();
         _groupHashes.AddRange(loaded._groupHashes);
         (_level, _split, _entries, _root, _bucketKey) = (loaded._level, loaded._split, loaded._entries, loaded._root, loaded._bucketKey);
@@ -362,6 +378,9 @@ internal sealed record StagedManifest(
     IReadOnlyList<RecordHash> GroupHashes,
     byte[] BucketKey)
 {
+    /// <summary>The SHA-256 of each bucket document the commit writes (what a later catch-up compares with the store's rows).</summary>
+    public IReadOnlyDictionary<int, RecordHash>? DocumentHashes { get; init; }
+
     /// <summary>The generation and root of the manifest a catch-up's change was worked out from (<see cref="Manifest.CatchUp"/>).</summary>
     public (long Generation, RecordHash Root)? Base { get; init; }
 

@@ -19,7 +19,13 @@ internal sealed partial class Manifest
     /// a record listed twice, an object without versions. The caller then loads every bucket (<see cref="Load"/>),
     /// which names the damage if there is any.
     /// </returns>
-    public (StagedManifest Staged, int KekVersion)? CatchUp(IReadOnlyList<StoredRecord> written, long generation, RecordHash root, MetadataKeys keys)
+    /// <param name="written">The bucket rows written after this manifest's generation, as the store returned them.</param>
+    /// <param name="documents">The SHA-256 of every bucket row the store holds, by id: each must be the document this
+    /// manifest holds for that bucket, or the one just read, so that an edit to a row the catch-up does not read is found.</param>
+    /// <param name="generation">The head's generation.</param>
+    /// <param name="root">The head's manifest root.</param>
+    /// <param name="keys">The keys the buckets' MACs are checked with.</param>
+    public (StagedManifest Staged, int KekVersion)? CatchUp(IReadOnlyList<StoredRecord> written, IReadOnlyList<(long Id, byte[] Digest)> documents, long generation, RecordHash root, MetadataKeys keys)
     {
         if (Generation == 0 || generation <= Generation || written.Count == 0)
         {
@@ -77,6 +83,23 @@ internal sealed partial class Manifest
             return null;
         }
 
+        // Every bucket row the store holds is the document read now or the one this manifest holds: nothing missing,
+        // extra, older or edited among the rows not read.
+        if (documents.Count != count || _documentHashes.Count < _buckets.Count)
+        {
+            return null;
+        }
+
+        for (var b = 0; b < count; b++)
+        {
+            var (id, digest) = documents[b];
+            var expected = decoded.TryGetValue(b, out var read) ? read.Document : _documentHashes[b];
+            if (id != RecordIds.Bucket(b) || digest.Length != RecordHash.Size || !RecordHash.Read(digest).Equals(expected))
+            {
+                return null;
+            }
+        }
+
         // What the rewritten buckets listed before and list now.
         var before = new Dictionary<string, BucketEntry>(StringComparer.Ordinal);
         var after = new Dictionary<string, BucketEntry>(StringComparer.Ordinal);
@@ -107,8 +130,9 @@ internal sealed partial class Manifest
 
         var members = decoded.ToDictionary(d => d.Key, d => BucketMembers.Stored(d.Value.Entries, d.Key, d.Value.Count));
         var lengths = decoded.ToDictionary(d => d.Key, d => d.Value.Entries.ToArray());
+        var documentHashes = decoded.ToDictionary(d => d.Key, d => d.Value.Document);
         var staged = new StagedManifest(claim.Generation, claim.Root, claim.Level, claim.Split, _entries - before.Count + after.Count,
-            delta.Value.Objects, delta.Value.Others, members, lengths, bucketHashes, groups, _bucketKey) { Base = (Generation, _root) };
+            delta.Value.Objects, delta.Value.Others, members, lengths, bucketHashes, groups, _bucketKey) { Base = (Generation, _root), DocumentHashes = documentHashes };
         return (staged, claim.KekVersion);
     }
 

@@ -100,6 +100,7 @@ internal sealed partial class Manifest
             manifest._buckets.Add(BucketMembers.Stored(bucket.Entries, bucket.Index, bucket.Count));
             manifest._bucketHashes.Add(bucket.Hash);
             manifest._bucketLengths.Add(bucket.Entries.Length);
+            manifest._documentHashes.Add(bucket.Document);
         }
 
         manifest._level = claim.Level;
@@ -121,7 +122,7 @@ internal sealed partial class Manifest
     }
 
     /// <summary>One stored bucket, checked (its MAC, its place, its form and key order), with its hash.</summary>
-    private sealed record LoadedBucket(int Index, ManifestHead Head, ReadOnlyMemory<byte> Entries, int Count, RecordHash Hash)
+    private sealed record LoadedBucket(int Index, ManifestHead Head, ReadOnlyMemory<byte> Entries, int Count, RecordHash Hash, RecordHash Document)
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static LoadedBucket Read(StoredRecord record, MetadataKeys keys)
@@ -132,7 +133,7 @@ internal sealed partial class Manifest
                 throw Damaged($"bucket {index} is stored in another bucket's place");
             }
 
-            return new LoadedBucket(index, head, entries, ManifestBucket.Check(entries.Span, index), BucketHash(index, entries.Span));
+            return new LoadedBucket(index, head, entries, ManifestBucket.Check(entries.Span, index), BucketHash(index, entries.Span), RecordHash.Digest(record.Value));
         }
     }
 

@@ -266,16 +266,18 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
         try
         {
             // First only the buckets written since the view's generation (each carries the generation that wrote it):
-            // with the view's own buckets for the rest, they must hash to the head's root. Anything else (a bucket the
-            // store left out, an older copy) reads and checks every bucket, which names the damage.
+            // with the view's own buckets for the rest, they must hash to the head's root, and every bucket row's
+            // SHA-256 must be that of the document read now or held. Anything else (a bucket the store left out, an
+            // older copy, an edited row) reads and checks every bucket, which names the damage.
             var headRoot = view.Head.Root.Length == RecordHash.Size ? RecordHash.Read(view.Head.Root.Span) : default;
             var since = new byte[sizeof(long)];
             System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(since, _core.Manifest.Generation);
             var written = await view.ReadRangeAboveAsync(RecordIds.FirstBucket, RecordIds.LastBucket, ManifestBucket.GenerationOffset, since, cancellationToken).ConfigureAwait(false);
+            var documents = await view.ReadRangeDigestsAsync(RecordIds.FirstBucket, RecordIds.LastBucket, cancellationToken).ConfigureAwait(false);
             Manifest manifest;
             int claimedKek;
             StagedManifest? staged = null;
-            if (view.Head.Root.Length == RecordHash.Size && _core.Manifest.CatchUp(written, view.Head.Generation, headRoot, _core.Keys) is { } caught)
+            if (view.Head.Root.Length == RecordHash.Size && _core.Manifest.CatchUp(written, documents, view.Head.Generation, headRoot, _core.Keys) is { } caught)
             {
                 (staged, claimedKek) = caught;
                 manifest = _core.Manifest.OthersAt(staged);

@@ -263,9 +263,11 @@ internal sealed partial class VaultWriter : IDisposable
         }
 
         var head = staged.Head(transaction.Header.CurrentKekVersion);
+        var documents = new Dictionary<int, RecordHash>(staged.BucketBytes.Count);
         foreach (var (bucket, entries) in staged.BucketBytes)
         {
             var record = new StoredRecord(RecordIds.Bucket(bucket), ManifestBucket.Key(bucket), ManifestBucket.Encode(bucket, head, entries, keys));
+            documents[bucket] = RecordHash.Digest(record.Value);
             var stored = manifest.StoredBucketLength(bucket);
             if (stored < 0)
             {
@@ -281,7 +283,7 @@ internal sealed partial class VaultWriter : IDisposable
             }
         }
 
-        return (staged, commit);
+        return (staged with { DocumentHashes = documents }, commit);
     }
 
     /// <summary>Puts the record of the operation running in this flow into the group (once, however many commits it makes).</summary>

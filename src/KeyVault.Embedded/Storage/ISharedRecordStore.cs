@@ -68,6 +68,13 @@ internal interface IStoreSnapshot : IRecordStore
     ValueTask<IReadOnlyList<StoredRecord>> ReadRangeAboveAsync(long first, long last, int offset, byte[] above, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The id and the SHA-256 of the bytes of every record with ids from <paramref name="first"/> to
+    /// <paramref name="last"/>, in id order, computed by the store: what a catch-up compares with the buckets it holds
+    /// without reading them.
+    /// </summary>
+    ValueTask<IReadOnlyList<(long Id, byte[] Digest)>> ReadRangeDigestsAsync(long first, long last, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The links of the commits after generation <paramref name="after"/> up to <paramref name="upTo"/>, in order (the
     /// store keeps the latest ones only: older ones are missing from the result).
     /// </summary>

@@ -55,6 +55,13 @@ public sealed class SharedVaultCatchUpTests(PostgreSqlCluster cluster) : SharedV
         await FluentActions.Awaiting(() => reader.Secrets.GetDeletedSecretAsync("r0-1-1")).Should().ThrowAsync<VaultException>();
         (await reader.Secrets.GetSecretAsync("r4-0-0")).Properties.ContentType.Should().Be("text/plain");
 
+        // The writer catches up from the reader's commit in the same way: the digests of its own commits' buckets hold.
+        var writerPartial = writer.Core.Sync!.PartialCatchUps;
+        await reader.Secrets.SetSecretAsync("from-the-reader", "v");
+        await writer.RefreshAsync(); // or its listener heard it first: one catch-up either way
+        writer.Core.Sync.PartialCatchUps.Should().Be(writerPartial + 1);
+        Describe(writer.Core.Manifest).Should().Equal(Describe(reader.Core.Manifest));
+
         // A fresh instance loads every bucket: the same manifest.
         var fresh = await OpenDeafAsync();
         Describe(fresh.Core.Manifest).Should().Equal(Describe(reader.Core.Manifest));
@@ -108,7 +115,7 @@ public sealed class SharedVaultCatchUpTests(PostgreSqlCluster cluster) : SharedV
     [Theory]
     [InlineData("older copy")]
     [InlineData("garbled entries")]
-    public async Task A_bucket_the_catch_up_does_not_read_damaged_in_the_database_is_refused_by_a_backup_and_an_open_while_the_view_stays_right(string damage)
+    public async Task A_bucket_row_the_catch_up_does_not_read_damaged_in_the_database_is_found_by_its_digest_and_refused_by_a_backup_and_an_open(string damage)
     {
         var writer = await OpenInstanceAsync();
         var reader = await OpenDeafAsync();
@@ -137,11 +144,14 @@ public sealed class SharedVaultCatchUpTests(PostgreSqlCluster cluster) : SharedV
             ? $"UPDATE {Records} r SET value = s.value FROM {saved} s WHERE r.vault = s.vault AND r.id = s.id AND r.id = {id}"
             : $"UPDATE {Records} SET value = overlay(value placing '\\xdeadbeef'::bytea from 200 for 4) WHERE vault = '{VaultName}' AND id = {id}");
 
-        // The view is what the vault committed: the instance's own, authenticated copy of that bucket stands.
-        await reader.RefreshAsync();
-        Describe(reader.Core.Manifest).Should().Equal(Describe(writer.Core.Manifest));
+        // The catch-up does not read that row, but the database's digest of it is not the document the reader holds:
+        // it reads every bucket, which fails; the view stays as it was.
+        var before = Describe(reader.Core.Manifest);
+        await FluentActions.Awaiting(() => reader.RefreshAsync()).Should().ThrowAsync<VaultIntegrityException>();
+        Describe(reader.Core.Manifest).Should().Equal(before);
+        reader.Core.Sync!.PartialCatchUps.Should().Be(1, "only the catch-up before the damage was partial");
 
-        // What reads the row itself refuses it: a backup writes nothing that would not verify, an open does not start.
+        // A backup writes nothing that would not verify; an open does not start.
         using var dir = new TempDirectory();
         await FluentActions.Awaiting(() => reader.BackupAsync(dir.File("b.kvbackup"))).Should().ThrowAsync<VaultIntegrityException>();
         await FluentActions.Awaiting(() => OpenDeafAsync()).Should().ThrowAsync<VaultException>();
@@ -161,7 +171,8 @@ public sealed class SharedVaultCatchUpTests(PostgreSqlCluster cluster) : SharedV
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(since, manifest.Generation);
         await using var view = await ((KeyVault.Embedded.Storage.ISharedRecordStore)reader.Core.Store).OpenSnapshotAsync();
         var written = await view.ReadRangeAboveAsync(KeyVault.Embedded.Records.RecordIds.FirstBucket, KeyVault.Embedded.Records.RecordIds.LastBucket, ManifestBucket.GenerationOffset, since);
-        var caught = manifest.CatchUp(written, view.Head.Generation, RecordHash.Read(view.Head.Root.Span), reader.Core.Keys);
+        var documents = await view.ReadRangeDigestsAsync(KeyVault.Embedded.Records.RecordIds.FirstBucket, KeyVault.Embedded.Records.RecordIds.LastBucket);
+        var caught = manifest.CatchUp(written, documents, view.Head.Generation, RecordHash.Read(view.Head.Root.Span), reader.Core.Keys);
         caught.Should().NotBeNull();
         var staged = caught!.Value.Staged;
 
