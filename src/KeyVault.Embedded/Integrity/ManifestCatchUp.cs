@@ -21,11 +21,12 @@ internal sealed partial class Manifest
     /// </returns>
     /// <param name="written">The bucket rows written after this manifest's generation, as the store returned them.</param>
     /// <param name="documents">The SHA-256 of every bucket row the store holds, by id: each must be the document this
-    /// manifest holds for that bucket, or the one just read, so that an edit to a row the catch-up does not read is found.</param>
+    /// manifest holds for that bucket, or the one just read, so that an edit to a row the catch-up does not read is found
+    /// (null: not checked this time).</param>
     /// <param name="generation">The head's generation.</param>
     /// <param name="root">The head's manifest root.</param>
     /// <param name="keys">The keys the buckets' MACs are checked with.</param>
-    public (StagedManifest Staged, int KekVersion)? CatchUp(IReadOnlyList<StoredRecord> written, IReadOnlyList<(long Id, byte[] Digest)> documents, long generation, RecordHash root, MetadataKeys keys)
+    public (StagedManifest Staged, int KekVersion)? CatchUp(IReadOnlyList<StoredRecord> written, IReadOnlyList<(long Id, byte[] Digest)>? documents, long generation, RecordHash root, MetadataKeys keys)
     {
         if (Generation == 0 || generation <= Generation || written.Count == 0)
         {
@@ -85,12 +86,12 @@ internal sealed partial class Manifest
 
         // Every bucket row the store holds is the document read now or the one this manifest holds: nothing missing,
         // extra, older or edited among the rows not read.
-        if (documents.Count != count || _documentHashes.Count < _buckets.Count)
+        if (documents is not null && (documents.Count != count || _documentHashes.Count < _buckets.Count))
         {
             return null;
         }
 
-        for (var b = 0; b < count; b++)
+        for (var b = 0; documents is not null && b < count; b++)
         {
             var (id, digest) = documents[b];
             var expected = decoded.TryGetValue(b, out var read) ? read.Document : _documentHashes[b];
