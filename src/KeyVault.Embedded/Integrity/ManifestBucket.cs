@@ -58,6 +58,58 @@ internal static class ManifestBucket
     /// <exception cref="VaultIntegrityException">The bucket is malformed, misplaced or fails its MAC.</exception>
     public static (int Index, ManifestHead Head, ReadOnlyMemory<byte> Entries) Decode(StoredRecord stored, MetadataKeys keys)
     {
+        var (index, head, length) = Parse(stored);
+        if (!VerifyMac(stored.Value, head.KekVersion, keys))
+        {
+            throw Manifest.Damaged($"bucket {index} fails its MAC (edited, forged, or authenticated by a key the vault no longer holds)");
+        }
+
+        if (length is null)
+        {
+            throw Manifest.Damaged($"bucket {index} is truncated");
+        }
+
+        return (index, head, stored.Value.AsMemory(HeaderSize, length.Value));
+    }
+
+    /// <summary>
+    /// Whether a stored bucket holds exactly the entries whose hash the manifest keeps for it (<paramref name="listed"/>),
+    /// with its MAC checked when the vault still holds the key-encryption key that made it (one retired since, by a
+    /// commit after a backup's snapshot, leaves the entries' check): what a backup checks of a bucket it copies.
+    /// </summary>
+    public static bool Holds(StoredRecord stored, RecordHash listed, MetadataKeys keys)
+    {
+        int index;
+        ManifestHead head;
+        int? length;
+        try
+        {
+            (index, head, length) = Parse(stored);
+        }
+        catch (VaultIntegrityException)
+        {
+            return false;
+        }
+
+        if (length is null || !Manifest.BucketHash(index, stored.Value.AsSpan(HeaderSize, length.Value)).Equals(listed))
+        {
+            return false;
+        }
+
+        try
+        {
+            return !keys.Holds(head.KekVersion) || VerifyMac(stored.Value, head.KekVersion, keys);
+        }
+        catch (ObjectDisposedException)
+        {
+            return true; // the keys of the snapshot's root, rotated since: the entries are checked
+        }
+    }
+
+    /// <summary>A stored bucket's index, head and entries' length (null when it overruns the document), its key and form checked; not its MAC.</summary>
+    /// <exception cref="VaultIntegrityException">The record is not a manifest bucket, or is in another bucket's place.</exception>
+    private static (int Index, ManifestHead Head, int? Length) Parse(StoredRecord stored)
+    {
         var document = stored.Value;
         if (!TryParseKey(stored.Key, out var index) || document.Length < HeaderSize || !document.AsSpan(0, 4).SequenceEqual(Magic)
             || BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(4)) != index)
@@ -71,50 +123,12 @@ internal static class ManifestBucket
             document[20],
             BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(21)),
             RecordHash.Read(document.AsSpan(25)));
-        if (!keys.VerifyBucket(head.KekVersion, document.AsSpan(0, MacOffset), document.AsSpan(MacOffset + 32), document.AsSpan(MacOffset, 32)))
-        {
-            throw Manifest.Damaged($"bucket {index} fails its MAC (edited, forged, or authenticated by a key the vault no longer holds)");
-        }
-
         var length = BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(HeaderSize - 4));
-        if (length < 0 || length > document.Length - HeaderSize)
-        {
-            throw Manifest.Damaged($"bucket {index} is truncated");
-        }
-
-        return (index, head, document.AsMemory(HeaderSize, length));
+        return (index, head, length < 0 || length > document.Length - HeaderSize ? null : length);
     }
 
-    /// <summary>
-    /// Whether a stored bucket holds exactly the entries whose hash the manifest keeps for it (<paramref name="listed"/>),
-    /// with its MAC checked when the vault still holds the key-encryption key that made it (one retired since, by a
-    /// commit after a backup's snapshot, leaves the entries' check): what a backup checks of a bucket it copies.
-    /// </summary>
-    public static bool Holds(StoredRecord stored, RecordHash listed, MetadataKeys keys)
-    {
-        var document = stored.Value;
-        if (!TryParseKey(stored.Key, out var index) || document.Length < HeaderSize || !document.AsSpan(0, 4).SequenceEqual(Magic)
-            || BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(4)) != index)
-        {
-            return false;
-        }
-
-        var length = BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(HeaderSize - 4));
-        if (length < 0 || length > document.Length - HeaderSize || !Manifest.BucketHash(index, document.AsSpan(HeaderSize, length)).Equals(listed))
-        {
-            return false;
-        }
-
-        var kekVersion = BinaryPrimitives.ReadInt32BigEndian(document.AsSpan(16));
-        try
-        {
-            return !keys.Holds(kekVersion) || keys.VerifyBucket(kekVersion, document.AsSpan(0, MacOffset), document.AsSpan(MacOffset + 32), document.AsSpan(MacOffset, 32));
-        }
-        catch (ObjectDisposedException)
-        {
-            return true; // the keys of the snapshot's root, rotated since: the entries are checked
-        }
-    }
+    private static bool VerifyMac(byte[] document, int kekVersion, MetadataKeys keys) =>
+        keys.VerifyBucket(kekVersion, document.AsSpan(0, MacOffset), document.AsSpan(MacOffset + 32), document.AsSpan(MacOffset, 32));
 
     /// <summary>How many bytes an entry for <paramref name="key"/> takes.</summary>
     public static int EntryLength(string key) => EntryFixedSize + key.Length;

@@ -76,7 +76,7 @@ internal sealed class MetadataKeys : IDisposable
 
     public bool VerifyBucket(int kekVersion, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, ReadOnlySpan<byte> mac)
     {
-        if (mac.Length != MacSize || _ring.Get(kekVersion).IsEmpty)
+        if (mac.Length != MacSize || !Holds(kekVersion))
         {
             return false;
         }

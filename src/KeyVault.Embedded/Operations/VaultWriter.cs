@@ -229,7 +229,7 @@ internal sealed partial class VaultWriter : IDisposable
     /// Works out a transaction's commit without changing anything: the manifest staged with its records, and the store
     /// commit that writes them (created, replaced, removed) with the touched buckets, MAC'd under <paramref name="keys"/>.
     /// </summary>
-    /// <remarks>With <paramref name="chained"/> (a shared store), the commit carries its MAC'd link in the vault's history.</remarks>
+    /// <remarks>With <paramref name="chained"/> (a shared store), the commit carries its MAC'd link in the vault's history, and the staged manifest the digests of the bucket documents it writes (what the instance's later catch-ups compare with the store's rows).</remarks>
     internal static (StagedManifest Staged, StoreCommit Commit) Prepare(Manifest manifest, VaultTransaction transaction, MetadataKeys keys, bool chained = false)
     {
         var changes = new List<ManifestChange>(transaction.Changes.Count);
@@ -267,7 +267,11 @@ internal sealed partial class VaultWriter : IDisposable
         foreach (var (bucket, entries) in staged.BucketBytes)
         {
             var record = new StoredRecord(RecordIds.Bucket(bucket), ManifestBucket.Key(bucket), ManifestBucket.Encode(bucket, head, entries, keys));
-            documents[bucket] = RecordHash.Digest(record.Value);
+            if (chained)
+            {
+                documents[bucket] = RecordHash.Digest(record.Value); // what a later catch-up compares with the store's row
+            }
+
             var stored = manifest.StoredBucketLength(bucket);
             if (stored < 0)
             {
@@ -283,7 +287,7 @@ internal sealed partial class VaultWriter : IDisposable
             }
         }
 
-        return (staged with { DocumentHashes = documents }, commit);
+        return (chained ? staged with { DocumentHashes = documents } : staged, commit);
     }
 
     /// <summary>Puts the record of the operation running in this flow into the group (once, however many commits it makes).</summary>
