@@ -21,7 +21,11 @@ namespace KeyVault.Embedded.PostgreSql;
 internal sealed class PostgreSqlRecordStore : ISharedRecordStore
 {
     private readonly bool _ownsDataSource;
+    /// <summary>How long an open waits for its first <c>LISTEN</c> before going on without it (the poll then covers).</summary>
+    private static readonly TimeSpan ListenWait = TimeSpan.FromSeconds(10);
+
     private PostgreSqlListener? _listener;
+    private long _latestHeard;
     private int _disposed;
 
     private PostgreSqlRecordStore(NpgsqlDataSource dataSource, bool ownsDataSource, string schema, string vault, TimeSpan? pollInterval)
@@ -37,6 +41,8 @@ internal sealed class PostgreSqlRecordStore : ISharedRecordStore
     }
 
     public event Action<long>? Advanced;
+
+    public long LatestHeard => Volatile.Read(ref _latestHeard);
 
     public string Location { get; }
 
@@ -95,10 +101,39 @@ internal sealed class PostgreSqlRecordStore : ISharedRecordStore
         var store = new PostgreSqlRecordStore(dataSource, ownsDataSource, schema, vault, pollInterval);
         if (listen)
         {
-            store._listener = new PostgreSqlListener(dataSource, store.Channel, vault, generation => store.Advanced?.Invoke(generation));
+            store._listener = new PostgreSqlListener(dataSource, store.Channel, vault, store.Heard);
+
+            // The open reads the head after this: with the LISTEN in place first, no commit falls between the two.
+            try
+            {
+                await store._listener.Listening.WaitAsync(ListenWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
 
         return store;
+    }
+
+    /// <summary>Notes a report (a generation, or <see cref="long.MinValue"/> after a gap) and passes it on.</summary>
+    private void Heard(long generation)
+    {
+        var latest = generation == long.MinValue ? long.MaxValue : generation;
+        for (var seen = Volatile.Read(ref _latestHeard); latest > seen; seen = Volatile.Read(ref _latestHeard))
+        {
+            if (Interlocked.CompareExchange(ref _latestHeard, latest, seen) == seen)
+            {
+                break;
+            }
+        }
+
+        Advanced?.Invoke(generation);
     }
 
     public ValueTask<StoredRecord?> ReadAsync(long id, CancellationToken cancellationToken = default) =>

@@ -45,6 +45,11 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
         {
             _timer = _core.Time.CreateTimer(static state => ((VaultSync)state!).Request(), this, interval, interval);
         }
+
+        if (store.LatestHeard > _core.Manifest.Generation)
+        {
+            Request(); // heard between the open's reads and now, with no handler yet
+        }
     }
 
     /// <summary>Stops watching (the vault is closing).</summary>

@@ -21,6 +21,13 @@ internal interface ISharedRecordStore : IRecordStore
     event Action<long>? Advanced;
 
     /// <summary>
+    /// The highest generation the store has reported through <see cref="Advanced"/> since it opened (0: none;
+    /// <see cref="long.MaxValue"/>: a report may have been missed). A vault that starts watching after its open compares
+    /// it with its view, so that a commit heard between the open's reads and the first handler is not lost.
+    /// </summary>
+    long LatestHeard { get; }
+
+    /// <summary>
     /// How often an instance asks the store for its head when it heard of no commit (a lost notification, a store that
     /// went back while the instance was idle). Null: never.
     /// </summary>

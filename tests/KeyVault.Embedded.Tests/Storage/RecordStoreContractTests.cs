@@ -238,6 +238,21 @@ public sealed class PostgreSqlRecordStoreContractTests : PersistentRecordStoreCo
     }
 
     [Fact]
+    public async Task An_open_store_listens_already_so_a_commit_made_right_after_it_opened_is_heard()
+    {
+        await using var listener = await PostgreSqlRecordStore.OpenAsync(_cluster.NewDataSource(), _vault, ownsDataSource: true);
+        listener.Listening.IsCompleted.Should().BeTrue("the open waits for its LISTEN, so that nothing falls between it and the head the vault reads next");
+        listener.LatestHeard.Should().Be(0);
+        var heard = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.Advanced += generation => heard.TrySetResult(generation);
+
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
+
+        (await heard.Task.WaitAsync(TimeSpan.FromSeconds(30))).Should().Be(1);
+        listener.LatestHeard.Should().Be(1, "what was heard is kept for a vault that starts watching later");
+    }
+
+    [Fact]
     public async Task Two_instances_committing_on_the_same_generation_one_wins_and_the_other_writes_nothing()
     {
         await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
