@@ -20,10 +20,10 @@ namespace KeyVault.Embedded.PostgreSql;
 /// </remarks>
 internal sealed class PostgreSqlRecordStore : ISharedRecordStore
 {
-    private readonly bool _ownsDataSource;
     /// <summary>How long an open waits for its first <c>LISTEN</c> before going on without it (the poll then covers).</summary>
     private static readonly TimeSpan ListenWait = TimeSpan.FromSeconds(10);
 
+    private readonly bool _ownsDataSource;
     private PostgreSqlListener? _listener;
     private long _latestHeard;
     private int _disposed;
