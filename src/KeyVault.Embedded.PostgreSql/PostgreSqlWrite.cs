@@ -42,17 +42,15 @@ internal sealed class PostgreSqlWrite : IStoreWrite
 
     private readonly PostgreSqlRecordStore _store;
     private NpgsqlConnection? _connection;
-    private NpgsqlTransaction? _transaction;
+    private bool _committed;
 
-    private PostgreSqlWrite(PostgreSqlRecordStore store, NpgsqlConnection connection, NpgsqlTransaction transaction, StoreHead head)
+    private PostgreSqlWrite(PostgreSqlRecordStore store, NpgsqlConnection connection)
     {
         _store = store;
         _connection = connection;
-        _transaction = transaction;
-        Head = head;
     }
 
-    public StoreHead Head { get; }
+    public StoreHead Head { get; private set; }
 
     public static async ValueTask<PostgreSqlWrite> BeginAsync(PostgreSqlRecordStore store, CancellationToken cancellationToken)
     {
@@ -60,30 +58,31 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         try
         {
             connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-            // One round trip: a bound on the wait for another instance's lock (an instance cut off while holding it
-            // keeps it until the server notices), the vault's row made when missing, and locked.
-            await using (var batch = new NpgsqlBatch(connection, transaction))
+            // One round trip: the transaction begun, a bound on the wait for another instance's lock (an instance cut
+            // off while holding it keeps it until the server notices), the vault's row made when missing, and locked.
+            // The transaction is PostgreSQL's own (BEGIN, COMMIT), not an NpgsqlTransaction, so that the commit can be
+            // sent in the batch of its writes.
+            await using var batch = new NpgsqlBatch(connection);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET LOCAL lock_timeout = '{(int)LockTimeout.TotalMilliseconds}ms'"));
+            var ensure = new NpgsqlBatchCommand($"INSERT INTO {store.Schema}.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING");
+            ensure.Parameters.Add(new NpgsqlParameter { Value = store.Vault });
+            batch.BatchCommands.Add(ensure);
+            var lockRow = new NpgsqlBatchCommand($"SELECT generation, root FROM {store.Schema}.vaults WHERE vault = $1 FOR UPDATE");
+            lockRow.Parameters.Add(new NpgsqlParameter { Value = store.Vault });
+            batch.BatchCommands.Add(lockRow);
+            var write = new PostgreSqlWrite(store, connection);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET LOCAL lock_timeout = '{(int)LockTimeout.TotalMilliseconds}ms'"));
-                var ensure = new NpgsqlBatchCommand($"INSERT INTO {store.Schema}.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING");
-                ensure.Parameters.Add(new NpgsqlParameter { Value = store.Vault });
-                batch.BatchCommands.Add(ensure);
-                var lockRow = new NpgsqlBatchCommand($"SELECT generation, root FROM {store.Schema}.vaults WHERE vault = $1 FOR UPDATE");
-                lockRow.Parameters.Add(new NpgsqlParameter { Value = store.Vault });
-                batch.BatchCommands.Add(lockRow);
-                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-                {
-                }
-
-                var head = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                    ? new StoreHead(reader.GetInt64(0), (byte[])reader.GetValue(1))
-                    : throw new VaultIntegrityException($"The vault's row in {store.Location} was deleted while this write waited for its lock: the database was altered.");
-                await reader.DisposeAsync().ConfigureAwait(false);
-                return new PostgreSqlWrite(store, connection, transaction, head);
             }
+
+            write.Head = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new StoreHead(reader.GetInt64(0), (byte[])reader.GetValue(1))
+                : throw new VaultIntegrityException($"The vault's row in {store.Location} was deleted while this write waited for its lock: the database was altered.");
+            await reader.DisposeAsync().ConfigureAwait(false);
+            return write;
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
         {
@@ -108,8 +107,7 @@ internal sealed class PostgreSqlWrite : IStoreWrite
     public async ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(commit);
-        var (connection, transaction) = (_connection, _transaction);
-        if (connection is null || transaction is null)
+        if (_connection is not { } connection)
         {
             throw new InvalidOperationException("This write was committed or released already.");
         }
@@ -119,45 +117,44 @@ internal sealed class PostgreSqlWrite : IStoreWrite
             throw new StoreConflictException($"The commit expects generation {commit.ExpectedGeneration}; {_store.Location} is at {Head.Generation}.");
         }
 
-        var commitId = Guid.NewGuid();
-        try
-        {
-            await WriteAsync(connection, transaction, commit, commitId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.TableName == "commits")
-        {
-            await ReleaseAsync().ConfigureAwait(false);
-            throw new StoreConflictException($"The log of commits in {_store.Location} holds generation {commit.Generation} already, ahead of the vault's head: the database was restored without its commit log, or altered.") { Tampered = true };
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            await ReleaseAsync().ConfigureAwait(false);
-
-            // Under the vault's lock at the generation the commit was built on, a record to create can only exist if
-            // someone wrote rows behind the vault's back.
-            throw new StoreConflictException($"A record to create exists already in {_store.Location}, where no instance wrote it: the database was altered.") { Tampered = true };
-        }
-        catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
-        {
-            await ReleaseAsync().ConfigureAwait(false);
-            throw PostgreSqlErrors.Translate(ex, _store.Location, "a write (not made)", _store.DataSource);
-        }
-
         // A COMMIT whose wait for a synchronous standby is cancelled (the command timed out, an administrator) still
         // commits on the primary, with only a warning: then the write may be missing from the standby that a failover
         // promotes, so it is not reported as a success.
-        // Told apart by severity, which PostgreSQL never translates (the text is in the server's language): a COMMIT
-        // has nothing else to warn about.
+        // Told apart by severity, which PostgreSQL never translates (the text is in the server's language): nothing
+        // else in the batch warns.
         var unreplicated = false;
         void OnNotice(object sender, NpgsqlNoticeEventArgs e) =>
             unreplicated |= string.Equals(e.Notice.InvariantSeverity, "WARNING", StringComparison.Ordinal);
+
+        // One round trip: the writes, the head moved, the log, the notification and COMMIT. PostgreSQL runs none of
+        // the batch after a statement that fails, so a write that fails leaves the transaction to roll back.
+        var commitId = Guid.NewGuid();
+        await using var batch = WriteBatch(connection, commit, commitId);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         connection.Notice += OnNotice;
         try
         {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (string.Equals(ex.InvariantSeverity, "ERROR", StringComparison.Ordinal))
+        {
+            // The server answered with an error (a write refused, or the COMMIT itself): the transaction is aborted and
+            // nothing of it was committed. (An error that ends the session, FATAL, may come after a COMMIT: in doubt.)
+            connection.Notice -= OnNotice;
+            await ReleaseAsync().ConfigureAwait(false);
+            throw ex.SqlState switch
+            {
+                PostgresErrorCodes.UniqueViolation when ex.TableName == "commits" => new StoreConflictException($"The log of commits in {_store.Location} holds generation {commit.Generation} already, ahead of the vault's head: the database was restored without its commit log, or altered.") { Tampered = true },
+
+                // Under the vault's lock at the generation the commit was built on, a record to create can only exist
+                // if someone wrote rows behind the vault's back.
+                PostgresErrorCodes.UniqueViolation => new StoreConflictException($"A record to create exists already in {_store.Location}, where no instance wrote it: the database was altered.") { Tampered = true },
+                _ => PostgreSqlErrors.Translate(ex, _store.Location, "a write (not made)", _store.DataSource),
+            };
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
         {
+            // The batch was sent with its COMMIT, and no answer said what became of it.
             connection.Notice -= OnNotice;
             await ReleaseAsync().ConfigureAwait(false);
             _store.DataSource.Clear();
@@ -181,6 +178,7 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         }
 
         connection.Notice -= OnNotice;
+        _committed = true;
         await ReleaseAsync().ConfigureAwait(false);
         if (unreplicated)
         {
@@ -192,13 +190,19 @@ internal sealed class PostgreSqlWrite : IStoreWrite
 
     private async ValueTask ReleaseAsync()
     {
-        var (connection, transaction) = (_connection, _transaction);
-        (_connection, _transaction) = (null, null);
-        if (transaction is not null)
+        var connection = _connection;
+        _connection = null;
+        if (connection is null)
+        {
+            return;
+        }
+
+        if (!_committed && connection.FullState == System.Data.ConnectionState.Open)
         {
             try
             {
-                await transaction.DisposeAsync().ConfigureAwait(false); // rolls back what was not committed
+                await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+                await rollback.ExecuteNonQueryAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException or InvalidOperationException)
             {
@@ -206,16 +210,13 @@ internal sealed class PostgreSqlWrite : IStoreWrite
             }
         }
 
-        if (connection is not null)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
+        await connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoreCommit commit, Guid commitId, CancellationToken cancellationToken)
+    private NpgsqlBatch WriteBatch(NpgsqlConnection connection, StoreCommit commit, Guid commitId)
     {
         var schema = _store.Schema;
-        await using var batch = new NpgsqlBatch(connection, transaction);
+        var batch = new NpgsqlBatch(connection);
         if (commit.Deletes.Count > 0)
         {
             batch.BatchCommands.Add(Command($"DELETE FROM {schema}.records WHERE vault = $1 AND id = ANY($2)", _store.Vault, Array(commit.Deletes, NpgsqlDbType.Bigint)));
@@ -230,7 +231,7 @@ internal sealed class PostgreSqlWrite : IStoreWrite
             ? Command($"DELETE FROM {schema}.commits WHERE vault = $1 AND generation <= $2", _store.Vault, dropped)
             : Command($"DELETE FROM {schema}.commits WHERE vault = $1 AND generation = $2", _store.Vault, dropped));
         batch.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", _store.Channel, PostgreSqlListener.Payload(_store.Vault, commit.Generation)));
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return batch;
     }
 
     private void AddWrites(NpgsqlBatch batch, List<StoredRecord> records, string sql)

@@ -8,7 +8,7 @@ namespace KeyVault.Embedded.Benchmarks.PostgreSql;
 /// replaced, the generation and root moved, the commit logged and the log trimmed, a notification, <c>COMMIT</c>)
 /// beside the raw Npgsql transaction of the same shape (<see cref="RawNpgsql.DurableWriteAsync"/>: lock, insert two
 /// records, move the generation, commit). A third row sends the vault's own statements raw
-/// (<see cref="RawNpgsql.VaultShapedWriteAsync"/>: the same statements in the same three round trips), to tell what
+/// (<see cref="RawNpgsql.VaultShapedWriteAsync"/>: the same statements in the same two round trips), to tell what
 /// the database costs from what the vault adds. Each runs
 /// on a private cluster with <c>fsync</c> on, started for its own benchmark process.
 /// </summary>
