@@ -10,9 +10,10 @@ namespace KeyVault.Embedded.PostgreSql;
 /// under its name.
 /// </summary>
 /// <remarks>
-/// <para>Writes take the vault's row lock (<see cref="BeginWriteAsync"/>, see <see cref="PostgreSqlWrite"/>): one
-/// instance at a time builds and commits a vault commit, on the head it locked, in one PostgreSQL transaction; it
-/// returns once PostgreSQL has acknowledged the commit (synchronous commit). Each commit notifies the schema's channel,
+/// <para>A commit moves the vault's row, the vault's lock across instances (see <see cref="PostgreSqlWrite"/>): either
+/// in one round trip from the head the instance last saw, refused when another instance moved it or holds it
+/// (<see cref="CommitAsync"/>), or under the lock taken first (<see cref="BeginWriteAsync"/>); one PostgreSQL
+/// transaction either way, returned once PostgreSQL has acknowledged it (synchronous commit). Each commit notifies the schema's channel,
 /// which every instance listens to (<see cref="PostgreSqlListener"/>).</para>
 /// <para>Erasure (<see cref="StoreCommit.Erase"/>) is not promised: deleted and replaced rows stay in the table's
 /// files as dead tuples until PostgreSQL vacuums them. They hold sealed bytes only.</para>
@@ -157,12 +158,14 @@ internal sealed class PostgreSqlRecordStore : ISharedRecordStore
     public async ValueTask<IStoreWrite> BeginWriteAsync(CancellationToken cancellationToken = default) =>
         await PostgreSqlWrite.BeginAsync(this, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>A commit on its own: takes the write lock, checks the generation, commits (for callers that hold no lock).</summary>
-    public async ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A commit on its own, with no lock held before it: applied in one round trip only if the vault is still at the
+    /// commit's base (<see cref="PostgreSqlWrite.CommitAtBaseAsync"/>); <see cref="StoreConflictException"/> otherwise.
+    /// </summary>
+    public ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(commit);
-        await using var write = await PostgreSqlWrite.BeginAsync(this, cancellationToken).ConfigureAwait(false);
-        await write.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return PostgreSqlWrite.CommitAtBaseAsync(this, commit, cancellationToken);
     }
 
     public async ValueTask<IStoreSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken = default) =>

@@ -44,6 +44,10 @@ internal sealed class PostgreSqlWrite : IStoreWrite
     private NpgsqlConnection? _connection;
     private bool _committed;
 
+    // A write that took no lock (CommitAtBaseAsync): its batch begins the transaction and moves the head only from the
+    // commit's base.
+    private bool _conditional;
+
     private PostgreSqlWrite(PostgreSqlRecordStore store, NpgsqlConnection connection)
     {
         _store = store;
@@ -104,6 +108,30 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         }
     }
 
+    /// <summary>
+    /// A commit built on the instance's view, with no lock taken before it: one round trip that begins, locks the
+    /// vault's row without waiting, moves it from the commit's base (its expected generation and the root before it)
+    /// to the new head, writes, logs, notifies and commits. When the row is locked by another instance or not at that
+    /// base (another instance committed first), the batch stops there and nothing is written:
+    /// <see cref="StoreConflictException"/>, not tampered.
+    /// </summary>
+    public static async ValueTask CommitAtBaseAsync(PostgreSqlRecordStore store, StoreCommit commit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw PostgreSqlErrors.Translate(ex, store.Location, "a write (not made)", store.DataSource);
+        }
+
+        await using var write = new PostgreSqlWrite(store, connection) { Head = new StoreHead(commit.ExpectedGeneration, commit.Previous), _conditional = true };
+        await write.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask CommitAsync(StoreCommit commit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(commit);
@@ -129,12 +157,20 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         // One round trip: the writes, the head moved, the log, the notification and COMMIT. PostgreSQL runs none of
         // the batch after a statement that fails, so a write that fails leaves the transaction to roll back.
         var commitId = Guid.NewGuid();
-        await using var batch = WriteBatch(connection, commit, commitId);
+        await using var batch = WriteBatch(connection, commit, commitId, _conditional);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         connection.Notice += OnNotice;
         try
         {
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (_conditional && ex.SqlState is PostgresErrorCodes.DivisionByZero or PostgresErrorCodes.LockNotAvailable)
+        {
+            // The vault's row is locked by another instance, or not at the commit's base (see WriteBatch): another
+            // instance commits or committed first.
+            connection.Notice -= OnNotice;
+            await ReleaseAsync().ConfigureAwait(false);
+            throw new StoreConflictException($"The commit expects generation {commit.ExpectedGeneration} with the root it was built on; {_store.Location} has moved on.");
         }
         catch (PostgresException ex) when (string.Equals(ex.InvariantSeverity, "ERROR", StringComparison.Ordinal))
         {
@@ -213,10 +249,34 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         await connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private NpgsqlBatch WriteBatch(NpgsqlConnection connection, StoreCommit commit, Guid commitId)
+    private NpgsqlBatch WriteBatch(NpgsqlConnection connection, StoreCommit commit, Guid commitId, bool conditional)
     {
         var schema = _store.Schema;
         var batch = new NpgsqlBatch(connection);
+        if (conditional)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            if (commit.ExpectedGeneration == 0)
+            {
+                batch.BatchCommands.Add(Command($"INSERT INTO {schema}.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING", _store.Vault));
+            }
+
+            // The vault's row locked without waiting: another instance holding it is about to move the head, so this
+            // commit could only find it moved (lock_not_available: the batch stops there). Then the head moves only
+            // from the commit's base; no row moved is made an error (a division by zero: the one statement that can
+            // raise it), which stops the batch before any write. The root is compared too when the commit names it (a
+            // vault's commits on a shared store always do).
+            batch.BatchCommands.Add(Command($"SELECT 1 FROM {schema}.vaults WHERE vault = $1 FOR UPDATE NOWAIT", _store.Vault));
+            var baseRoot = commit.Previous.Length > 0 || commit.ExpectedGeneration == 0 ? " AND root = $5" : string.Empty;
+            batch.BatchCommands.Add(Command(
+                $"WITH moved AS (UPDATE {schema}.vaults SET generation = $2, root = $3 WHERE vault = $1 AND generation = $4{baseRoot} RETURNING 1) SELECT 1 / (SELECT count(*)::int FROM moved)",
+                _store.Vault, commit.Generation, commit.Root, commit.ExpectedGeneration, commit.Previous));
+        }
+        else
+        {
+            batch.BatchCommands.Add(Command($"UPDATE {schema}.vaults SET generation = $2, root = $3 WHERE vault = $1", _store.Vault, commit.Generation, commit.Root));
+        }
+
         if (commit.Deletes.Count > 0)
         {
             batch.BatchCommands.Add(Command($"DELETE FROM {schema}.records WHERE vault = $1 AND id = ANY($2)", _store.Vault, Array(commit.Deletes, NpgsqlDbType.Bigint)));
@@ -224,7 +284,6 @@ internal sealed class PostgreSqlWrite : IStoreWrite
 
         AddWrites(batch, commit.Creates, $"INSERT INTO {schema}.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4)");
         AddWrites(batch, commit.Replaces, $"INSERT INTO {schema}.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4) ON CONFLICT (vault, id) DO UPDATE SET key = EXCLUDED.key, value = EXCLUDED.value");
-        batch.BatchCommands.Add(Command($"UPDATE {schema}.vaults SET generation = $2, root = $3 WHERE vault = $1", _store.Vault, commit.Generation, commit.Root));
         batch.BatchCommands.Add(Command($"INSERT INTO {schema}.commits (vault, generation, commit_id, previous, root, mac) VALUES ($1, $2, $3, $4, $5, $6)", _store.Vault, commit.Generation, commitId, commit.Previous, commit.Root, commit.ChainMac));
         var dropped = commit.Generation - _store.KeptCommits;
         batch.BatchCommands.Add(commit.Generation % SweepEvery == 0

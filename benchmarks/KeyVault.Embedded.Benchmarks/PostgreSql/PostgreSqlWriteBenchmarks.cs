@@ -4,11 +4,12 @@ namespace KeyVault.Embedded.Benchmarks.PostgreSql;
 
 /// <summary>
 /// A durable write to a vault kept in PostgreSQL: <c>SetSecretAsync</c> (validate, seal, then one PostgreSQL
-/// transaction: the vault's row locked <c>FOR UPDATE</c>, the version record inserted, the manifest buckets it touches
-/// replaced, the generation and root moved, the commit logged and the log trimmed, a notification, <c>COMMIT</c>)
+/// transaction in one round trip, the optimistic commit: the vault's row locked without waiting and moved from the
+/// head the instance last saw, the version record inserted, the manifest buckets it touches replaced, the commit logged
+/// and the log trimmed, a notification, <c>COMMIT</c>)
 /// beside the raw Npgsql transaction of the same shape (<see cref="RawNpgsql.DurableWriteAsync"/>: lock, insert two
 /// records, move the generation, commit). A third row sends the vault's own statements raw
-/// (<see cref="RawNpgsql.VaultShapedWriteAsync"/>: the same statements in the same two round trips), to tell what
+/// (<see cref="RawNpgsql.VaultShapedWriteAsync"/>: the same statements in the same one round trip), to tell what
 /// the database costs from what the vault adds. Each runs
 /// on a private cluster with <c>fsync</c> on, started for its own benchmark process.
 /// </summary>

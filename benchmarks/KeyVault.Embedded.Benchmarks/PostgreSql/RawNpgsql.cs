@@ -17,6 +17,10 @@ internal sealed class RawNpgsql : IDisposable
     private readonly byte[][] _buckets = [RandomNumberGenerator.GetBytes(1024), RandomNumberGenerator.GetBytes(2048)];
     private readonly byte[] _root = RandomNumberGenerator.GetBytes(32);
 
+    // The head as the vault-shaped writer last left it (its "view"); the vault row starts at generation 0, root empty.
+    private long _generation;
+    private byte[] _viewRoot = [];
+
     public RawNpgsql(BenchmarkCluster cluster)
     {
         cluster.Execute("""
@@ -57,35 +61,26 @@ internal sealed class RawNpgsql : IDisposable
 
     /// <summary>
     /// The statements a vault's <c>SetSecretAsync</c> sends (<c>PostgreSqlWrite</c>; read from the server's
-    /// <c>log_statement = all</c>), without the vault: one batch with the <c>BEGIN</c>, the lock's timeout, the vault row
-    /// ensured (<c>INSERT ... ON CONFLICT DO NOTHING</c>) and locked (<c>FOR UPDATE</c>); one batch of the version's insert
-    /// (239 bytes), the upsert of one manifest bucket (1 or 2 KiB, over 64 buckets), the generation's update, the commit
-    /// log's insert and the removal of the row that leaves its 10,000 by its key (a sweep of older rows every 1,000th),
-    /// a <c>pg_notify</c> and the <c>COMMIT</c>: two round trips, as the vault's (its transaction begun and ended by SQL
-    /// <c>BEGIN</c> and <c>COMMIT</c>, so that the commit travels with the writes).
+    /// <c>log_statement = all</c>), without the vault: one batch of <c>BEGIN</c>, the vault's row locked without waiting
+    /// (<c>FOR UPDATE NOWAIT</c>) and moved from the generation and root the writer last saw (a conditional
+    /// <c>UPDATE</c> whose miss is an error), the version's insert (239 bytes), the upsert of one manifest bucket (1 or
+    /// 2 KiB, over 64 buckets), the commit log's insert and the removal of the row that leaves its 10,000 by its key (a
+    /// sweep of older rows every 1,000th), a <c>pg_notify</c> and <c>COMMIT</c>: one round trip, as the vault's
+    /// optimistic commit. The generation is tracked here as the vault's view tracks it.
     /// </summary>
     public async Task VaultShapedWriteAsync()
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        long generation;
+        var generation = _generation;
+        var next = generation + 1;
+        var root = RandomNumberGenerator.GetBytes(32);
         await using (var batch = new NpgsqlBatch(connection))
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL lock_timeout = '30000ms'"));
-            batch.BatchCommands.Add(Command("INSERT INTO raw_bench.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING", Vault));
-            batch.BatchCommands.Add(Command("SELECT generation, root FROM raw_bench.vaults WHERE vault = $1 FOR UPDATE", Vault));
-            await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
-            while (reader.FieldCount == 0 && await reader.NextResultAsync().ConfigureAwait(false))
-            {
-            }
-
-            await reader.ReadAsync().ConfigureAwait(false);
-            generation = reader.GetInt64(0);
-        }
-
-        var next = generation + 1;
-        await using (var batch = new NpgsqlBatch(connection))
-        {
+            batch.BatchCommands.Add(Command("SELECT 1 FROM raw_bench.vaults WHERE vault = $1 FOR UPDATE NOWAIT", Vault));
+            batch.BatchCommands.Add(Command(
+                "WITH moved AS (UPDATE raw_bench.vaults SET generation = $2, root = $3 WHERE vault = $1 AND generation = $4 AND root = $5 RETURNING 1) SELECT 1 / (SELECT count(*)::int FROM moved)",
+                Vault, next, root, generation, _viewRoot));
             batch.BatchCommands.Add(Command(
                 "INSERT INTO raw_bench.records (vault, id, key, value) SELECT $1, * FROM unnest($2, $3, $4)",
                 Vault,
@@ -98,13 +93,14 @@ internal sealed class RawNpgsql : IDisposable
                 Array(new[] { (2L << 40) + (generation % 64) }, NpgsqlDbType.Bigint),
                 Array(new[] { $"~manifest/{generation % 64:x6}" }, NpgsqlDbType.Text),
                 Array(new[] { _buckets[generation % 2] }, NpgsqlDbType.Bytea)));
-            batch.BatchCommands.Add(Command("UPDATE raw_bench.vaults SET generation = $2, root = $3 WHERE vault = $1", Vault, next, _root));
-            batch.BatchCommands.Add(Command("INSERT INTO raw_bench.commits (vault, generation, commit_id, previous, root, mac) VALUES ($1, $2, $3, $4, $5, $6)", Vault, next, Guid.NewGuid(), _root, _root, _root));
+            batch.BatchCommands.Add(Command("INSERT INTO raw_bench.commits (vault, generation, commit_id, previous, root, mac) VALUES ($1, $2, $3, $4, $5, $6)", Vault, next, Guid.NewGuid(), _viewRoot, root, _root));
             batch.BatchCommands.Add(Command(next % 1000 == 0 ? "DELETE FROM raw_bench.commits WHERE vault = $1 AND generation <= $2" : "DELETE FROM raw_bench.commits WHERE vault = $1 AND generation = $2", Vault, next - 10_000));
             batch.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", "raw_bench", $"{next}:{Vault}"));
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
+
+        (_generation, _viewRoot) = (next, root);
     }
 
     public void Dispose() => _dataSource.Dispose();

@@ -58,6 +58,9 @@ internal sealed class AuditEntry(string operation, ObjectType? type, string? nam
         DurationMs = Math.Max(0, (long)(now - time).TotalMilliseconds);
     }
 
+    /// <summary>Takes back <see cref="Stage"/>: the commit it was staged into was not made, and its work runs again.</summary>
+    public void Unstage() => Staged = false;
+
     public void Complete(VaultPrincipal caller, OperationAuthorization authorization, Exception? failure)
     {
         Completed = true;

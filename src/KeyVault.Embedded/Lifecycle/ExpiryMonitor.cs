@@ -42,6 +42,7 @@ internal sealed class ExpiryMonitor
         var reported = (await _core.Reader.SettingsAsync(SettingPrefix, cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.Name, r => r.Value, StringComparer.Ordinal);
         await _core.Writer.WriteAsync(tx =>
         {
+            raised.Clear(); // a run whose commit was not made (a shared store moved on) runs again
             foreach (var (current, notice, expiresOn) in due)
             {
                 var key = MarkerKey(current.Object.Type, current.Object.NormalizedName);

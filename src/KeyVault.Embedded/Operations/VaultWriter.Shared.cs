@@ -15,15 +15,33 @@ internal sealed partial class VaultWriter
     private readonly SemaphoreSlim _view = new(1, 1);
     private readonly AsyncLocal<bool> _holdingView = new();
 
+    // How many more groups take the store's lock before one tries without it (set after a stale optimistic commit);
+    // only touched under the writer's lock.
+    private int _lockedGroups;
+
     /// <summary>
-    /// A new group. On a shared store it holds the store's write lock from here to its commit, and the view is first
-    /// caught up to what the lock reports: every unit of work in it runs on the vault as all instances left it.
+    /// A new group. On a shared store it is optimistic when it can be: built on the instance's view with no round trip,
+    /// its commit applies only if no other instance committed since (one round trip in all), and its units of work run
+    /// again on a locked group if one did. Otherwise (a change to the key hierarchy, the vault's creation, a commit
+    /// heard and not caught up with, other instances writing lately) it holds the store's write lock from here to its commit, and the view is
+    /// first caught up to what the lock reports: every unit of work in it runs on the vault as all instances left it.
     /// </summary>
-    private async ValueTask<Group> OpenGroupAsync(CancellationToken cancellationToken)
+    private async ValueTask<Group> OpenGroupAsync(WriteMode mode, CancellationToken cancellationToken)
     {
         if (_core.Store is not ISharedRecordStore shared)
         {
             return new Group(new VaultTransaction(_core));
+        }
+
+        var heard = shared.LatestHeard;
+        if (mode == WriteMode.Shared && _lockedGroups == 0 && _core.Manifest.Generation > 0 && (heard <= _core.Manifest.Generation || heard == long.MaxValue))
+        {
+            return new Group(new VaultTransaction(_core)) { Optimistic = true };
+        }
+
+        if (_lockedGroups > 0)
+        {
+            _lockedGroups--;
         }
 
         var write = await shared.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
@@ -39,6 +57,10 @@ internal sealed partial class VaultWriter
 
         return new Group(new VaultTransaction(_core)) { Write = write };
     }
+
+    /// <summary>Whether the view is at the store's head now (a unit of work in an optimistic group was refused on it).</summary>
+    private async ValueTask<bool> IsCurrentAsync(CancellationToken cancellationToken) =>
+        _core.Store is not ISharedRecordStore shared || _core.Sync is not { } sync || sync.IsAt(await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// Catches this instance's view up with what other instances committed to a shared store (nothing for a file):
@@ -101,3 +123,10 @@ internal sealed partial class VaultWriter
             ? RefreshAsync(CancellationToken.None)
             : SettledAsync();
 }
+
+/// <summary>
+/// An optimistic group's commit was refused because another instance committed first (or a unit of work in it was
+/// refused on a view that is not the store's head): nothing was committed, and its units of work run again. Never
+/// leaves the writer.
+/// </summary>
+internal sealed class StaleViewException(Exception? inner) : Exception("The view this commit was built on is no longer the store's head.", inner);

@@ -30,6 +30,9 @@ internal enum WriteMode
 /// store transaction and one fsync. A unit of work that throws is undone back to its savepoint and leaves the others'
 /// changes alone. No writer returns before its commit is durable, and one whose commit failed gets the failure. So
 /// one writer pays one fsync per write as before, and sixteen pay about one between them.</para>
+/// <para>On a shared store a group is optimistic when it can be (see <c>OpenGroupAsync</c>): when its commit finds the
+/// store moved on, nothing is committed and every unit of work in it runs again, in a group that takes the store's
+/// lock. So units of work change nothing but their transaction, and may run more than once.</para>
 /// <para>The lock is taken without the caller's cancellation token: a writer that stopped waiting could leave the
 /// open transaction with nobody to commit it. The token is checked once the lock is held, before any work.</para>
 /// </remarks>
@@ -37,6 +40,15 @@ internal sealed partial class VaultWriter : IDisposable
 {
     /// <summary>At most this many units of work share one commit (so that a flood of writers still commits).</summary>
     internal const int MaxGroup = 64;
+
+    /// <summary>
+    /// How many times a unit of work runs at most: an optimistic group that finds its view stale is run again on a
+    /// group that takes the store's lock, which cannot be stale; the third is only a bound.
+    /// </summary>
+    private const int MaxAttempts = 3;
+
+    /// <summary>After a stale optimistic commit, this many groups take the store's lock before trying again without it.</summary>
+    internal const int LockedAfterStale = 32;
 
     private readonly VaultCore _core;
     private readonly SemaphoreSlim _lock = new(1, 1);
@@ -54,6 +66,8 @@ internal sealed partial class VaultWriter : IDisposable
     // The group being filled: only touched under the lock.
     private Group? _open;
 
+    private long _staleGroups;
+
     public VaultWriter(VaultCore core)
     {
         _core = core;
@@ -61,6 +75,9 @@ internal sealed partial class VaultWriter : IDisposable
 
     /// <summary>How many writers are waiting for the lock (tests; the health of a busy vault).</summary>
     internal int Waiting => Volatile.Read(ref _arrivals);
+
+    /// <summary>How many optimistic groups found their view stale and ran again (tests; a measure of contention).</summary>
+    internal long StaleGroups => Volatile.Read(ref _staleGroups);
 
     /// <summary>Runs <paramref name="work"/> and commits what it wrote; its result is returned once the commit is durable.</summary>
     /// <exception cref="VaultException"><c>StorageFailure</c> when the commit fails (the vault then refuses writes until reopened).</exception>
@@ -72,21 +89,54 @@ internal sealed partial class VaultWriter : IDisposable
     public async ValueTask<T> WriteAsync<T>(Func<VaultTransaction, ValueTask<T>> work, WriteMode mode, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var (group, member, result, failure) = await RunLockedAsync(work, mode, cancellationToken).ConfigureAwait(false);
-        failure?.Throw();
-        if (group is { Members: > 0 })
+        for (var attempt = 1; ; attempt++)
         {
-            // Also a unit of work that changed nothing but ran after others that did: what it read is theirs, so it
-            // returns only once that is durable (never a read of a change that may yet fail).
-            await group.Durable.ConfigureAwait(false);
-        }
+            var (group, member, result, failure) = await RunLockedAsync(work, mode, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                failure?.Throw();
+                if (group is { Members: > 0 })
+                {
+                    // Also a unit of work that changed nothing but ran after others that did: what it read is theirs,
+                    // so it returns only once that is durable (never a read of a change that may yet fail).
+                    await group.Durable.ConfigureAwait(false);
+                }
+            }
+            catch (StaleViewException) when (attempt < MaxAttempts)
+            {
+                // Built on a view another instance had moved past: nothing was committed. Run again, on a group that
+                // takes the store's lock and catches up first.
+                Audit.AuditTrail.Current?.Unstage();
+                Discard(result);
+                continue;
+            }
 
-        if (member is { } m)
+            if (member is { } m)
+            {
+                group!.Transaction.RunAfterCommit(m.AfterFrom, m.AfterTo);
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Disposes what a run whose commit was not made returned, before its unit of work runs again: a backup's bundles
+    /// hold unsealed key material.
+    /// </summary>
+    private static void Discard<T>(T result)
+    {
+        if (result is IDisposable disposable)
         {
-            group!.Transaction.RunAfterCommit(m.AfterFrom, m.AfterTo);
+            disposable.Dispose();
         }
-
-        return result;
+        else if (result is System.Collections.IEnumerable items and not string)
+        {
+            foreach (var item in items)
+            {
+                (item as IDisposable)?.Dispose();
+            }
+        }
     }
 
     /// <summary>
@@ -95,9 +145,19 @@ internal sealed partial class VaultWriter : IDisposable
     /// </summary>
     public async ValueTask FlushAsync()
     {
-        var (group, _, _, failure) = await RunLockedAsync<bool>(null, WriteMode.Shared, CancellationToken.None).ConfigureAwait(false);
-        failure?.Throw();
-        await group!.Durable.ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (group, _, _, failure) = await RunLockedAsync<bool>(null, WriteMode.Shared, CancellationToken.None).ConfigureAwait(false);
+            failure?.Throw();
+            try
+            {
+                await group!.Durable.ConfigureAwait(false);
+                return;
+            }
+            catch (StaleViewException) when (attempt < MaxAttempts)
+            {
+            }
+        }
     }
 
     private async ValueTask<(Group? Group, (int AfterFrom, int AfterTo)? Member, T Result, System.Runtime.ExceptionServices.ExceptionDispatchInfo? Failure)> RunLockedAsync<T>(
@@ -126,13 +186,13 @@ internal sealed partial class VaultWriter : IDisposable
                 {
                     _open = null;
                     await CommitLockedAsync(before).ConfigureAwait(false);
-                    if (_core.IsFaulted || before.Durable.IsFaulted)
+                    if (_core.IsFaulted || (before.Durable.IsFaulted && before.Durable.Exception?.InnerException is not StaleViewException))
                     {
                         throw VaultErrors.StorageFailure("the commit before this one did not complete, so this change to the key hierarchy was not made", null);
                     }
                 }
 
-                group = _open ??= await OpenGroupAsync(cancellationToken).ConfigureAwait(false);
+                group = _open ??= await OpenGroupAsync(mode, cancellationToken).ConfigureAwait(false);
                 if (work is null)
                 {
                     // Only the records waiting: the record of an operation that flushes (a query of the trail) is not
@@ -146,6 +206,21 @@ internal sealed partial class VaultWriter : IDisposable
                     try
                     {
                         result = await work(tx).ConfigureAwait(false);
+                    }
+                    catch (VaultException) when (group.Optimistic)
+                    {
+                        tx.Rollback(mark);
+
+                        // Refused on a view that may be stale (a secret another instance just made, not yet heard):
+                        // the refusal stands only if the view is the store's head; if not, the group cannot commit
+                        // either, and every unit in it runs again on a group that catches up first.
+                        if (!await IsCurrentAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            group.Stale = true;
+                            throw new StaleViewException(null);
+                        }
+
+                        throw;
                     }
                     catch
                     {
@@ -174,7 +249,15 @@ internal sealed partial class VaultWriter : IDisposable
             // The last writer to leave the lock commits the open group; while others wait for the lock, it stays open for them.
             if (_open is { } open)
             {
-                if (open.Members == 0 && !open.Flush)
+                if (open.Stale)
+                {
+                    _open = null; // it would be refused: fail it now, so that its units run again
+                    await open.ReleaseAsync().ConfigureAwait(false);
+                    _lockedGroups = LockedAfterStale;
+                    Interlocked.Increment(ref _staleGroups);
+                    open.Fail(new StaleViewException(null));
+                }
+                else if (open.Members == 0 && !open.Flush)
                 {
                     _open = null; // nothing staged: nothing to commit
                     await open.ReleaseAsync().ConfigureAwait(false);
@@ -310,7 +393,7 @@ internal sealed partial class VaultWriter : IDisposable
             waiting = _core.Audit?.Stage(transaction, group.Records) ?? [];
             if (transaction.HasChanges)
             {
-                await CommitLockedAsync(transaction, group.Write).ConfigureAwait(false);
+                await CommitLockedAsync(transaction, group).ConfigureAwait(false);
             }
 
             await group.ReleaseAsync().ConfigureAwait(false);
@@ -319,6 +402,12 @@ internal sealed partial class VaultWriter : IDisposable
         catch (Exception ex)
         {
             await group.ReleaseAsync().ConfigureAwait(false);
+            if (ex is StaleViewException)
+            {
+                _lockedGroups = LockedAfterStale; // other instances are writing: take the lock for a while
+                Interlocked.Increment(ref _staleGroups);
+            }
+
             // The waiting records of others' operations wait again (the next commit takes them); the members' own
             // records are queued as failures when their operations end.
             _core.Audit?.Requeue(waiting);
@@ -326,8 +415,10 @@ internal sealed partial class VaultWriter : IDisposable
         }
     }
 
-    private async ValueTask CommitLockedAsync(VaultTransaction transaction, IStoreWrite? write)
+    private async ValueTask CommitLockedAsync(VaultTransaction transaction, Group group)
     {
+        var write = group.Write;
+        var shared = _core.Sync is not null;
         var (staged, commit) = Prepare(_core.Manifest, transaction, transaction.ReplacementKeys ?? _core.Keys, chained: _core.Sync is not null);
         if (transaction.ReplacementKeys is { } nextKeys)
         {
@@ -342,7 +433,7 @@ internal sealed partial class VaultWriter : IDisposable
 
         // On a shared store the view lock is held from the commit to its hooks: a catch-up never lands between them
         // (it would find this commit, and the hooks would then take the view back to it).
-        if (write is not null)
+        if (shared)
         {
             await _view.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             _core.Sync!.Committing = commit.Generation;
@@ -353,7 +444,7 @@ internal sealed partial class VaultWriter : IDisposable
             var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             try
             {
-                await ApplyLockedAsync(transaction, staged, commit, write).ConfigureAwait(false);
+                await ApplyLockedAsync(transaction, staged, commit, group).ConfigureAwait(false);
             }
             finally
             {
@@ -366,7 +457,7 @@ internal sealed partial class VaultWriter : IDisposable
         }
         finally
         {
-            if (write is not null)
+            if (shared)
             {
                 _core.Sync!.Committing = 0;
                 _view.Release();
@@ -374,8 +465,10 @@ internal sealed partial class VaultWriter : IDisposable
         }
     }
 
-    private async ValueTask ApplyLockedAsync(VaultTransaction transaction, StagedManifest staged, StoreCommit commit, IStoreWrite? write)
+    private async ValueTask ApplyLockedAsync(VaultTransaction transaction, StagedManifest staged, StoreCommit commit, Group group)
     {
+        var write = group.Write;
+        var shared = _core.Sync is not null;
         foreach (var snapshot in _core.Snapshots.Active)
         {
             // A backup in progress keeps what this commit replaces (it never fails the commit).
@@ -391,11 +484,15 @@ internal sealed partial class VaultWriter : IDisposable
         {
             throw new VaultIntegrityException("A record the vault never wrote sits where this commit writes: the file was altered. Nothing was changed.", ex);
         }
+        catch (StoreConflictException ex) when (group.Optimistic)
+        {
+            throw new StaleViewException(ex); // another instance committed first; the units of work run again
+        }
         catch (StoreConflictException ex)
         {
             throw new VaultException(VaultErrorCode.Conflict, 409, "The change conflicts with one another writer committed first; nothing was changed.", ex);
         }
-        catch (Exception ex) when (write is not null)
+        catch (Exception ex) when (shared)
         {
             // A shared store: memory still holds the view before this commit, and the next write (or read that misses)
             // catches it up to whatever the database holds, this commit or not. Nothing to stop for.
@@ -447,8 +544,18 @@ internal sealed partial class VaultWriter : IDisposable
         /// <summary>Whether it must commit now, with nothing more (a change to the key hierarchy is in it).</summary>
         public bool Closed { get; set; }
 
-        /// <summary>On a shared store, the store's write lock the group holds until it commits.</summary>
+        /// <summary>On a shared store, the store's write lock the group holds until it commits (none when optimistic).</summary>
         public IStoreWrite? Write { get; init; }
+
+        /// <summary>
+        /// On a shared store, a group built on the instance's view with no lock taken: its commit applies only if the
+        /// store is still at that view's head (<see cref="IRecordStore.CommitAsync"/>'s precondition), and fails with
+        /// <see cref="StaleViewException"/> if not.
+        /// </summary>
+        public bool Optimistic { get; init; }
+
+        /// <summary>Whether it is known to be built on a stale view (it is failed, not committed).</summary>
+        public bool Stale { get; set; }
 
         /// <summary>Lets go of the store's write lock (rolled back when nothing was committed under it).</summary>
         public ValueTask ReleaseAsync() => Write?.DisposeAsync() ?? ValueTask.CompletedTask;

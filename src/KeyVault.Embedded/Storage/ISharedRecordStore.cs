@@ -5,10 +5,13 @@ namespace KeyVault.Embedded.Storage;
 /// own authenticated view (manifest, cache); the store serialises their commits and tells them when the vault moved on.
 /// </summary>
 /// <remarks>
-/// <para>Writes are pessimistic: an instance takes the vault's write lock in the store (<see cref="BeginWriteAsync"/>),
-/// catches its view up to what the lock reports, runs its units of work on that view and commits under the same lock.
-/// So no commit is ever built on a stale view, and Azure's rules (two instances setting one secret both make versions,
-/// the later current) hold without retries.</para>
+/// <para>Writes are optimistic or locked. Optimistic: an instance runs its units of work on its own view and commits
+/// with <see cref="IRecordStore.CommitAsync"/>, which applies only if the store is still at the commit's base (its
+/// expected generation and the root before it) and is a <see cref="StoreConflictException"/> otherwise, without waiting
+/// for another instance's lock; the vault then runs the units of work again, locked. Locked: the instance takes the
+/// vault's write lock in the store (<see cref="BeginWriteAsync"/>), catches its view up to what the lock reports, runs
+/// its units of work on that view and commits under the same lock. So no commit is ever built on a stale view, and
+/// Azure's rules (two instances setting one secret both make versions, the later current) hold.</para>
 /// <para>Nothing a shared store returns is trusted either: the head it reports is checked against the manifest that the
 /// instance loads and authenticates.</para>
 /// </remarks>

@@ -2,6 +2,7 @@ using System.Text;
 using KeyVault.Embedded.PostgreSql;
 using KeyVault.Embedded.Storage;
 using KeyVault.Embedded.Tests.Support;
+using Npgsql;
 
 namespace KeyVault.Embedded.Tests.Storage;
 
@@ -264,6 +265,58 @@ public sealed class PostgreSqlRecordStoreContractTests : PersistentRecordStoreCo
         await loser.Should().ThrowAsync<StoreConflictException>();
         Text(await Store.ReadAsync(1)).Should().Be("other", "the later commit on a stale generation changes nothing");
         (await Store.ReadAsync(2)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_commit_whose_base_root_is_not_the_heads_is_a_conflict_and_writes_nothing()
+    {
+        StoreCommit Chained(long expected, byte[] previous, byte[] root)
+        {
+            var commit = new StoreCommit(expected, expected + 1) { Previous = previous, Root = root };
+            return commit;
+        }
+
+        var first = Chained(0, [], [1, 2, 3]);
+        first.Creates.Add(Record(1, "a"));
+        await Store.CommitAsync(first);
+
+        // The right generation, another history's root before it (a head replaced behind the instance's back).
+        var other = Chained(1, [9, 9, 9], [4, 5, 6]);
+        other.Replaces.Add(Record(1, "lost"));
+        other.Creates.Add(Record(2, "x"));
+        await FluentActions.Awaiting(() => Store.CommitAsync(other).AsTask()).Should().ThrowAsync<StoreConflictException>().Where(e => !e.Tampered);
+        Text(await Store.ReadAsync(1)).Should().Be("a");
+        (await Store.ReadAsync(2)).Should().BeNull();
+        (await ((PostgreSqlRecordStore)Store).ReadHeadAsync()).Generation.Should().Be(1);
+
+        var right = Chained(1, [1, 2, 3], [4, 5, 6]);
+        right.Replaces.Add(Record(1, "a2"));
+        await Store.CommitAsync(right);
+        Text(await Store.ReadAsync(1)).Should().Be("a2", "the commit built on the head's own root applies");
+    }
+
+    [Fact]
+    public async Task A_commit_while_another_session_holds_the_vaults_lock_is_refused_at_once_and_writes_nothing()
+    {
+        await Store.CommitAsync(Commit(0, 1, creates: [Record(1, "a")]));
+        await using var source = _cluster.NewDataSource();
+        await using var connection = await source.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM keyvault_embedded.vaults WHERE vault = '{_vault}' FOR UPDATE", connection, transaction))
+        {
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        // The holder is about to move the head: a commit built on the head before it could only find it moved, so it
+        // does not wait (a vault then takes the lock, waiting with its caller's token, and catches up).
+        var refused = () => Store.CommitAsync(Commit(1, 2, creates: [Record(2, "x")])).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+        await refused.Should().ThrowAsync<StoreConflictException>().Where(e => !e.Tampered);
+        await transaction.RollbackAsync();
+
+        (await Store.ReadAsync(2)).Should().BeNull();
+        (await ((PostgreSqlRecordStore)Store).ReadHeadAsync()).Generation.Should().Be(1);
+        await Store.CommitAsync(Commit(1, 2, creates: [Record(2, "x")]));
+        Text(await Store.ReadAsync(2)).Should().Be("x");
     }
 
     [Fact]
