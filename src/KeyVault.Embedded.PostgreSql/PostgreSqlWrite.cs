@@ -157,6 +157,7 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         // One round trip: the writes, the head moved, the log, the notification and COMMIT. PostgreSQL runs none of
         // the batch after a statement that fails, so a write that fails leaves the transaction to roll back.
         var commitId = Guid.NewGuid();
+        var backend = connection.ProcessID;
         await using var batch = WriteBatch(connection, commit, commitId, _conditional);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         connection.Notice += OnNotice;
@@ -200,7 +201,7 @@ internal sealed class PostgreSqlWrite : IStoreWrite
                 throw VaultErrors.StorageUnavailable($"the connection to {_store.Location} was lost while the write waited for the synchronous standby: the primary may keep it and a failover lose it, so whether it is kept is unknown; read before writing it again", ex);
             }
 
-            if (await ResolveAsync(commit.Generation, commitId).ConfigureAwait(false) is not { } committed)
+            if (await ResolveAsync(commit.Generation, commitId, _conditional ? backend : null).ConfigureAwait(false) is not { } committed)
             {
                 throw VaultErrors.StorageUnavailable($"the connection to {_store.Location} was lost while committing, and whether the write was made is unknown: read before writing it again", ex);
             }
@@ -256,6 +257,7 @@ internal sealed class PostgreSqlWrite : IStoreWrite
         if (conditional)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET LOCAL lock_timeout = '{(int)LockTimeout.TotalMilliseconds}ms'")); // a table lock held by someone
             if (commit.ExpectedGeneration == 0)
             {
                 batch.BatchCommands.Add(Command($"INSERT INTO {schema}.vaults (vault, generation, root) VALUES ($1, 0, ''::bytea) ON CONFLICT (vault) DO NOTHING", _store.Vault));
@@ -315,12 +317,33 @@ internal sealed class PostgreSqlWrite : IStoreWrite
     }
 
     /// <summary>Whether the commit logged as <paramref name="commitId"/> at <paramref name="generation"/> was made; null when that cannot be learnt.</summary>
-    private async Task<bool?> ResolveAsync(long generation, Guid commitId)
+    /// <remarks>
+    /// A locked write held the vault's row from its first round trip, so waiting for the row is waiting for its
+    /// transaction to end. A conditional write takes the row only in the batch that carries its <c>COMMIT</c>, which may
+    /// not even have reached the server yet (the network stalled, the bytes still in a kernel's buffer): its session
+    /// (<paramref name="backend"/>) is ended first, and waited for, so that nothing of it can commit after the log is read.
+    /// </remarks>
+    private async Task<bool?> ResolveAsync(long generation, Guid commitId, int? backend)
     {
         using var timeout = new CancellationTokenSource(ResolveTimeout);
         try
         {
             await using var connection = await _store.DataSource.OpenConnectionAsync(timeout.Token).ConfigureAwait(false);
+            if (backend is { } pid)
+            {
+                // pg_terminate_backend with a timeout waits for the session to be gone. None left by that pid (it ended
+                // already: the server restarted, or it noticed the lost connection) is as good.
+                await using var end = new NpgsqlCommand(
+                    "SELECT coalesce(bool_and(pg_terminate_backend(pid, $2)), true) FROM pg_stat_activity WHERE pid = $1 AND usename = current_user AND datname = current_database()",
+                    connection);
+                end.Parameters.Add(new NpgsqlParameter { Value = pid });
+                end.Parameters.Add(new NpgsqlParameter { Value = (long)(ResolveTimeout.TotalMilliseconds / 2) });
+                if (await end.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false) is not true)
+                {
+                    return null; // the session is still there: its batch may yet commit
+                }
+            }
+
             await using var transaction = await connection.BeginTransactionAsync(timeout.Token).ConfigureAwait(false);
 
             // The vault's row stays locked until the old transaction has committed or rolled back: wait for that.

@@ -58,8 +58,17 @@ internal sealed class AuditEntry(string operation, ObjectType? type, string? nam
         DurationMs = Math.Max(0, (long)(now - time).TotalMilliseconds);
     }
 
-    /// <summary>Takes back <see cref="Stage"/>: the commit it was staged into was not made, and its work runs again.</summary>
-    public void Unstage() => Staged = false;
+    /// <summary>
+    /// Takes back <see cref="Stage"/>: the commit it was staged into was not made, and its work runs again. A record made
+    /// durable by an earlier commit of the same operation stays staged (it is not recorded twice).
+    /// </summary>
+    public void Unstage()
+    {
+        if (!Committed)
+        {
+            Staged = false;
+        }
+    }
 
     public void Complete(VaultPrincipal caller, OperationAuthorization authorization, Exception? failure)
     {

@@ -22,11 +22,12 @@ internal sealed partial class VaultWriter
     /// <summary>
     /// A new group. On a shared store it is optimistic when it can be: built on the instance's view with no round trip,
     /// its commit applies only if no other instance committed since (one round trip in all), and its units of work run
-    /// again on a locked group if one did. Otherwise (a change to the key hierarchy, the vault's creation, a commit
-    /// heard and not caught up with, other instances writing lately) it holds the store's write lock from here to its commit, and the view is
-    /// first caught up to what the lock reports: every unit of work in it runs on the vault as all instances left it.
+    /// again on a locked group if one did. Otherwise (a change to the key hierarchy, the vault's creation, a unit of
+    /// work that ran on a stale view running again, a commit heard and not caught up with, other instances writing
+    /// lately) it holds the store's write lock from here to its commit, and the view is first caught up to what the lock
+    /// reports: every unit of work in it runs on the vault as all instances left it.
     /// </summary>
-    private async ValueTask<Group> OpenGroupAsync(WriteMode mode, CancellationToken cancellationToken)
+    private async ValueTask<Group> OpenGroupAsync(WriteMode mode, bool locked, CancellationToken cancellationToken)
     {
         if (_core.Store is not ISharedRecordStore shared)
         {
@@ -34,7 +35,7 @@ internal sealed partial class VaultWriter
         }
 
         var heard = shared.LatestHeard;
-        if (mode == WriteMode.Shared && _lockedGroups == 0 && _core.Manifest.Generation > 0 && (heard <= _core.Manifest.Generation || heard == long.MaxValue))
+        if (mode == WriteMode.Shared && !locked && _lockedGroups == 0 && _core.Manifest.Generation > 0 && (heard <= _core.Manifest.Generation || heard == long.MaxValue))
         {
             return new Group(new VaultTransaction(_core)) { Optimistic = true };
         }

@@ -91,7 +91,7 @@ internal sealed partial class VaultWriter : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         for (var attempt = 1; ; attempt++)
         {
-            var (group, member, result, failure) = await RunLockedAsync(work, mode, cancellationToken).ConfigureAwait(false);
+            var (group, member, result, failure) = await RunLockedAsync(work, mode, locked: attempt > 1, cancellationToken).ConfigureAwait(false);
             try
             {
                 failure?.Throw();
@@ -102,12 +102,17 @@ internal sealed partial class VaultWriter : IDisposable
                     await group.Durable.ConfigureAwait(false);
                 }
             }
-            catch (StaleViewException) when (attempt < MaxAttempts)
+            catch (StaleViewException ex)
             {
                 // Built on a view another instance had moved past: nothing was committed. Run again, on a group that
-                // takes the store's lock and catches up first.
+                // takes the store's lock and catches up first (which cannot be stale: the bound is only a bound).
                 Audit.AuditTrail.Current?.Unstage();
                 Discard(result);
+                if (attempt >= MaxAttempts)
+                {
+                    throw Stale(ex);
+                }
+
                 continue;
             }
 
@@ -147,21 +152,33 @@ internal sealed partial class VaultWriter : IDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            var (group, _, _, failure) = await RunLockedAsync<bool>(null, WriteMode.Shared, CancellationToken.None).ConfigureAwait(false);
+            var (group, _, _, failure) = await RunLockedAsync<bool>(null, WriteMode.Shared, locked: attempt > 1, CancellationToken.None).ConfigureAwait(false);
             failure?.Throw();
             try
             {
                 await group!.Durable.ConfigureAwait(false);
                 return;
             }
-            catch (StaleViewException) when (attempt < MaxAttempts)
+            catch (StaleViewException ex) when (attempt >= MaxAttempts)
+            {
+                throw Stale(ex);
+            }
+            catch (StaleViewException)
             {
             }
         }
     }
 
+    /// <summary>What a unit of work that stayed stale however often it ran reports (never expected: a bound only).</summary>
+    private static VaultException Stale(StaleViewException ex) =>
+        new(VaultErrorCode.Conflict, 409, "Other instances kept committing before this change could; nothing was changed.", ex);
+
+    /// <param name="work">The unit of work; null for a flush of the waiting audit records.</param>
+    /// <param name="mode">How it may share its commit.</param>
+    /// <param name="locked">Whether its group must take the store's lock (a unit of work that ran on a stale view runs again so).</param>
+    /// <param name="cancellationToken">Checked once the lock is held.</param>
     private async ValueTask<(Group? Group, (int AfterFrom, int AfterTo)? Member, T Result, System.Runtime.ExceptionServices.ExceptionDispatchInfo? Failure)> RunLockedAsync<T>(
-        Func<VaultTransaction, ValueTask<T>>? work, WriteMode mode, CancellationToken cancellationToken)
+        Func<VaultTransaction, ValueTask<T>>? work, WriteMode mode, bool locked, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _arrivals);
         await _lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -192,7 +209,15 @@ internal sealed partial class VaultWriter : IDisposable
                     }
                 }
 
-                group = _open ??= await OpenGroupAsync(mode, cancellationToken).ConfigureAwait(false);
+                if (locked && _open is { Optimistic: true } optimistic)
+                {
+                    // A run again must not land on a view that may be stale once more: the open group commits first
+                    // (its members hear its outcome as usual), and this one takes the lock.
+                    _open = null;
+                    await CommitLockedAsync(optimistic).ConfigureAwait(false);
+                }
+
+                group = _open ??= await OpenGroupAsync(mode, locked, cancellationToken).ConfigureAwait(false);
                 if (work is null)
                 {
                     // Only the records waiting: the record of an operation that flushes (a query of the trail) is not

@@ -1,3 +1,9 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using KeyVault.Embedded.Audit;
+using KeyVault.Embedded.Lifecycle;
+using KeyVault.Embedded.PostgreSql;
 using KeyVault.Embedded.Tests.Support;
 using Npgsql;
 
@@ -86,6 +92,89 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
         (await a.Secrets.GetSecretAsync("s")).Value.Should().Be("2");
     }
 
+    [Fact]
+    public async Task An_operation_whose_second_write_runs_again_keeps_the_one_record_its_first_write_committed()
+    {
+        var a = await OpenDeafAsync(o => o.Audit.Enabled = true);
+        var b = await OpenInstanceAsync(configure: o => o.Audit.Enabled = true);
+        await a.Secrets.SetSecretAsync("s", "1");
+        await b.RefreshAsync();
+
+        await AuditTrail.RecordAsync(a.Core, "TwoWrites", async () =>
+        {
+            await a.Core.Writer.WriteAsync(tx => { VaultSettings.Put(tx, "test/one", "1"); return ValueTask.FromResult(true); });
+            await b.Secrets.SetSecretAsync("other", "x"); // a hears nothing of it
+            await a.Core.Writer.WriteAsync(tx => { VaultSettings.Put(tx, "test/two", "2"); return ValueTask.FromResult(true); });
+        });
+
+        a.Core.Writer.StaleGroups.Should().Be(1);
+        await b.RefreshAsync();
+        (await b.GetAuditEventsAsync()).Count(e => e.OperationName == "TwoWrites").Should().Be(1, "one operation, one record, made durable with its first write");
+    }
+
+    [Fact]
+    public async Task A_unit_of_work_run_again_runs_under_the_lock_so_another_instance_cannot_make_it_stale_twice()
+    {
+        var a = await OpenDeafAsync();
+        var b = await OpenInstanceAsync();
+        await a.Secrets.SetSecretAsync("s", "1");
+        await b.RefreshAsync();
+        await using var source = Cluster.NewDataSource();
+        var runs = 0;
+        Task? blocked = null;
+
+        await a.Core.Writer.WriteAsync(async tx =>
+        {
+            runs++;
+            if (runs == 1)
+            {
+                await b.Secrets.SetSecretAsync("other", "x1"); // commits before a's first try: a is stale
+            }
+            else
+            {
+                blocked = b.Secrets.SetSecretAsync("other", "x2"); // a holds the vault's lock now: b waits for it
+                await UntilLockWaitAsync(source);
+            }
+
+            VaultSettings.Put(tx, "test/x", "v" + runs);
+            return true;
+        });
+
+        runs.Should().Be(2, "stale once, then run under the lock, which no other commit can overtake");
+        a.Core.Writer.StaleGroups.Should().Be(1);
+        await blocked!;
+        await b.RefreshAsync();
+        (await b.Secrets.GetSecretAsync("other")).Value.Should().Be("x2");
+    }
+
+    [Fact]
+    public async Task A_batch_held_in_the_network_past_the_clients_timeout_never_commits_after_it_was_reported_not_made()
+    {
+        using var proxy = new HoldingProxy(Cluster.Port, "FOR UPDATE NOWAIT");
+        var proxied = new NpgsqlConnectionStringBuilder(Cluster.ConnectionString) { Port = proxy.Port, CommandTimeout = 2, CancellationTimeout = 500 }.ConnectionString;
+        var a = await OpenInstanceAsync(configure: o =>
+        {
+            o.StoreProvider = null;
+            o.Path = "proxied-instance-of-" + VaultName;
+            o.StoreFactory = _ => PostgreSqlRecordStore.OpenAsync(NpgsqlDataSource.Create(proxied), VaultName, ownsDataSource: true, listen: false).AsTask().GetAwaiter().GetResult();
+        });
+        await a.Secrets.SetSecretAsync("s", "1");
+        var before = await Cluster.ScalarAsync<long>($"SELECT generation FROM keyvault_embedded.vaults WHERE vault = '{VaultName}'");
+
+        proxy.Arm(); // the next batch that locks the row is held, as a stalled network holds it
+        var error = (await FluentActions.Awaiting(() => a.Secrets.SetSecretAsync("s", "2")).Should().ThrowAsync<VaultException>()).Which;
+        proxy.Held.Should().BeTrue();
+        error.ErrorCode.Should().Be(VaultErrorCode.StorageUnavailable);
+
+        // The network heals: the held bytes go on to the server. Reported not made, the commit must never happen: its
+        // session was ended before the outcome was read, so the server closes the held connection instead.
+        proxy.Release();
+        var outcome = await Task.WhenAny(proxy.ServerAnswered, proxy.ServerClosed).WaitAsync(TimeSpan.FromSeconds(30));
+        outcome.Should().BeSameAs(proxy.ServerClosed, "the session that carried the batch was gone before the outcome was given");
+        (await Cluster.ScalarAsync<long>($"SELECT generation FROM keyvault_embedded.vaults WHERE vault = '{VaultName}'")).Should().Be(before);
+        (await a.Secrets.GetSecretAsync("s")).Value.Should().Be("1");
+    }
+
     private static async Task UntilLockWaitAsync(NpgsqlDataSource source)
     {
         for (var i = 0; i < 2000; i++)
@@ -100,5 +189,174 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
         }
 
         throw new TimeoutException("No session waited for the vault's lock.");
+    }
+
+    /// <summary>
+    /// A TCP proxy to the cluster that, once armed, holds the client's bytes of the connection whose next message holds
+    /// <c>marker</c> (a stalled network), until released; it reports whether the server then answered on that
+    /// connection or closed it.
+    /// </summary>
+    private sealed class HoldingProxy : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly int _target;
+        private readonly byte[] _marker;
+        private readonly object _gate = new();
+        private readonly TaskCompletionSource _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private (NetworkStream Server, List<byte[]> Bytes)? _held;
+        private volatile bool _armed;
+        private volatile bool _released;
+
+        public HoldingProxy(int target, string marker)
+        {
+            _target = target;
+            _marker = Encoding.ASCII.GetBytes(marker);
+            _listener.Start();
+            _ = AcceptAsync();
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public bool Held
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _held is not null;
+                }
+            }
+        }
+
+        public Task ServerAnswered => _answered.Task;
+
+        public Task ServerClosed => _closed.Task;
+
+        public void Arm() => _armed = true;
+
+        public void Release()
+        {
+            lock (_gate)
+            {
+                _released = true;
+                if (_held is { } held)
+                {
+                    try
+                    {
+                        foreach (var chunk in held.Bytes)
+                        {
+                            held.Server.Write(chunk);
+                        }
+
+                        held.Server.Flush();
+                    }
+                    catch (IOException)
+                    {
+                        _closed.TrySetResult(); // the server side is gone already
+                    }
+                }
+            }
+        }
+
+        public void Dispose() => _listener.Stop();
+
+        private async Task AcceptAsync()
+        {
+            while (true)
+            {
+                TcpClient client;
+                try
+                {
+                    client = await _listener.AcceptTcpClientAsync();
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                var server = new TcpClient();
+                await server.ConnectAsync(IPAddress.Loopback, _target);
+                var connection = new Connection(client.GetStream(), server.GetStream());
+                _ = ToServerAsync(connection);
+                _ = ToClientAsync(connection);
+            }
+        }
+
+        private async Task ToServerAsync(Connection connection)
+        {
+            var buffer = new byte[65536];
+            try
+            {
+                while (await connection.Client.ReadAsync(buffer) is var n and > 0)
+                {
+                    var chunk = buffer[..n];
+                    lock (_gate)
+                    {
+                        if (_armed && !connection.Held && chunk.AsSpan().IndexOf(_marker) >= 0)
+                        {
+                            (_armed, connection.Held, _held) = (false, true, (connection.Server, new List<byte[]>()));
+                        }
+
+                        if (connection.Held && !_released)
+                        {
+                            _held!.Value.Bytes.Add(chunk);
+                            continue;
+                        }
+                    }
+
+                    await connection.Server.WriteAsync(chunk);
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            if (!connection.Held)
+            {
+                connection.Server.Socket.Shutdown(SocketShutdown.Send);
+            }
+        }
+
+        private async Task ToClientAsync(Connection connection)
+        {
+            var buffer = new byte[65536];
+            try
+            {
+                while (await connection.Server.ReadAsync(buffer) is var n and > 0)
+                {
+                    if (connection.Held && _released)
+                    {
+                        _answered.TrySetResult();
+                    }
+
+                    try
+                    {
+                        await connection.Client.WriteAsync(buffer.AsMemory(0, n));
+                    }
+                    catch (IOException)
+                    {
+                        // the client gave the connection up
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            if (connection.Held)
+            {
+                _closed.TrySetResult();
+            }
+        }
+
+        private sealed class Connection(NetworkStream client, NetworkStream server)
+        {
+            public NetworkStream Client { get; } = client;
+
+            public NetworkStream Server { get; } = server;
+
+            public bool Held { get; set; }
+        }
     }
 }
