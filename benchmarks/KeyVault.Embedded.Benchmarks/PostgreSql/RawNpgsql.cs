@@ -14,7 +14,7 @@ internal sealed class RawNpgsql : IDisposable
     private readonly NpgsqlDataSource _dataSource;
     private readonly byte[] _version = RandomNumberGenerator.GetBytes(239);
     private readonly byte[] _small = RandomNumberGenerator.GetBytes(560);
-    private readonly byte[][] _buckets = [RandomNumberGenerator.GetBytes(1024), RandomNumberGenerator.GetBytes(2048)];
+    private readonly byte[][] _buckets = [RandomNumberGenerator.GetBytes(3072), RandomNumberGenerator.GetBytes(4096)];
     private readonly byte[] _root = RandomNumberGenerator.GetBytes(32);
 
     // The head as the vault-shaped writer last left it (its "view"); the vault row starts at generation 0, root empty.
@@ -63,8 +63,8 @@ internal sealed class RawNpgsql : IDisposable
     /// The statements a vault's <c>SetSecretAsync</c> sends (<c>PostgreSqlWrite</c>; read from the server's
     /// <c>log_statement = all</c>), without the vault: one batch of <c>BEGIN</c>, the vault's row locked without waiting
     /// (<c>FOR UPDATE NOWAIT</c>) and moved from the generation and root the writer last saw (a conditional
-    /// <c>UPDATE</c> whose miss is an error), the version's insert (239 bytes), the upsert of one manifest bucket (1 or
-    /// 2 KiB, over 64 buckets), the commit log's insert and the removal of the row that leaves its 10,000 by its key (a
+    /// <c>UPDATE</c> whose miss is an error), the version's insert (239 bytes), the upsert of one manifest bucket (3 or
+    /// 4 KiB, over 64 buckets: the sizes the vault's buckets reach in this benchmark, padded to 1 KiB classes), the commit log's insert and the removal of the row that leaves its 10,000 by its key (a
     /// sweep of older rows every 1,000th), a <c>pg_notify</c> and <c>COMMIT</c>: one round trip, as the vault's
     /// optimistic commit. The generation is tracked here as the vault's view tracks it.
     /// </summary>
