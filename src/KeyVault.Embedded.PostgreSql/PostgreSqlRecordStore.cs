@@ -13,8 +13,8 @@ namespace KeyVault.Embedded.PostgreSql;
 /// <para>A commit moves the vault's row, the vault's lock across instances (see <see cref="PostgreSqlWrite"/>): either
 /// in one round trip from the head the instance last saw, refused when another instance moved it or holds it
 /// (<see cref="CommitAsync"/>), or under the lock taken first (<see cref="BeginWriteAsync"/>); one PostgreSQL
-/// transaction either way, returned once PostgreSQL has acknowledged it (synchronous commit). Each commit notifies the schema's channel,
-/// which every instance listens to (<see cref="PostgreSqlListener"/>).</para>
+/// transaction either way, returned once PostgreSQL has acknowledged it (synchronous commit). Each commit notifies the
+/// schema's channel, which every instance listens to (<see cref="PostgreSqlListener"/>).</para>
 /// <para>Erasure (<see cref="StoreCommit.Erase"/>) is not promised: deleted and replaced rows stay in the table's
 /// files as dead tuples until PostgreSQL vacuums them. They hold sealed bytes only.</para>
 /// <para>A connection that fails is <c>StorageUnavailable</c> (transient); the pool opens a new one on the next call.</para>

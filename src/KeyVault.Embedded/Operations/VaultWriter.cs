@@ -169,6 +169,13 @@ internal sealed partial class VaultWriter : IDisposable
         }
     }
 
+    /// <summary>A group was stale: other instances are writing, so the next groups take the lock (under the writer's lock).</summary>
+    private void NoteStale()
+    {
+        _lockedGroups = LockedAfterStale;
+        Interlocked.Increment(ref _staleGroups);
+    }
+
     /// <summary>What a unit of work that stayed stale however often it ran reports (never expected: a bound only).</summary>
     private static VaultException Stale(StaleViewException ex) =>
         new(VaultErrorCode.Conflict, 409, "Other instances kept committing before this change could; nothing was changed.", ex);
@@ -278,8 +285,7 @@ internal sealed partial class VaultWriter : IDisposable
                 {
                     _open = null; // it would be refused: fail it now, so that its units run again
                     await open.ReleaseAsync().ConfigureAwait(false);
-                    _lockedGroups = LockedAfterStale;
-                    Interlocked.Increment(ref _staleGroups);
+                    NoteStale();
                     open.Fail(new StaleViewException(null));
                 }
                 else if (open.Members == 0 && !open.Flush)
@@ -429,8 +435,7 @@ internal sealed partial class VaultWriter : IDisposable
             await group.ReleaseAsync().ConfigureAwait(false);
             if (ex is StaleViewException)
             {
-                _lockedGroups = LockedAfterStale; // other instances are writing: take the lock for a while
-                Interlocked.Increment(ref _staleGroups);
+                NoteStale();
             }
 
             // The waiting records of others' operations wait again (the next commit takes them); the members' own

@@ -339,17 +339,6 @@ public sealed class SharedVaultAttackTests(PostgreSqlCluster cluster) : SharedVa
         await write;
     }
 
-    /// <summary>Waits (a query at a time, bounded) until <paramref name="countSql"/> counts at least one row.</summary>
-    private async Task UntilAsync(string countSql)
-    {
-        var bound = System.Diagnostics.Stopwatch.StartNew();
-        while (await Cluster.ScalarAsync<long>(countSql) == 0)
-        {
-            bound.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30));
-            await Task.Yield();
-        }
-    }
-
     /// <summary>An instance that hears nothing by itself (no LISTEN, a clock that stands still): it sees only what it asks for.</summary>
     private string Row(string key) => $"vault = '{VaultName}' AND key = '{key}'";
 

@@ -16,13 +16,12 @@ namespace KeyVault.Embedded.Tests.PostgreSql;
 /// </summary>
 public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) : SharedVaultTestBase(cluster)
 {
+    private const string LockWaits = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+
     [Fact]
     public async Task A_write_built_on_a_view_another_instance_moved_past_runs_again_after_catching_up_and_is_recorded_once()
     {
-        var a = await OpenDeafAsync(o => o.Audit.Enabled = true);
-        var b = await OpenInstanceAsync(configure: o => o.Audit.Enabled = true);
-        await a.Secrets.SetSecretAsync("s", "1");
-        await b.RefreshAsync();
+        var (a, b) = await DeafAndListeningAsync(audit: true);
         await b.Secrets.SetSecretAsync("s", "2"); // a hears nothing of it
 
         var set = await a.Secrets.SetSecretAsync("s", "3");
@@ -41,10 +40,7 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
     [Fact]
     public async Task A_write_refused_on_a_stale_view_runs_again_on_the_caught_up_view_instead_of_failing()
     {
-        var a = await OpenDeafAsync();
-        var b = await OpenInstanceAsync();
-        await a.Secrets.SetSecretAsync("first", "v");
-        await b.RefreshAsync();
+        var (a, b) = await DeafAndListeningAsync(audit: false);
         await b.Secrets.SetSecretAsync("n", "v"); // not in a's view
         var properties = (await b.Secrets.GetSecretAsync("n")).Properties;
         properties.Tags["t"] = "1";
@@ -83,7 +79,7 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
         }
 
         var write = a.Secrets.SetSecretAsync("s", "2");
-        await UntilLockWaitAsync(source);
+        await UntilAsync(LockWaits);
         write.IsCompleted.Should().BeFalse("refused without the lock, the write waits for it");
         await transaction.RollbackAsync();
 
@@ -95,10 +91,7 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
     [Fact]
     public async Task An_operation_whose_second_write_runs_again_keeps_the_one_record_its_first_write_committed()
     {
-        var a = await OpenDeafAsync(o => o.Audit.Enabled = true);
-        var b = await OpenInstanceAsync(configure: o => o.Audit.Enabled = true);
-        await a.Secrets.SetSecretAsync("s", "1");
-        await b.RefreshAsync();
+        var (a, b) = await DeafAndListeningAsync(audit: true);
 
         await AuditTrail.RecordAsync(a.Core, "TwoWrites", async () =>
         {
@@ -115,11 +108,7 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
     [Fact]
     public async Task A_unit_of_work_run_again_runs_under_the_lock_so_another_instance_cannot_make_it_stale_twice()
     {
-        var a = await OpenDeafAsync();
-        var b = await OpenInstanceAsync();
-        await a.Secrets.SetSecretAsync("s", "1");
-        await b.RefreshAsync();
-        await using var source = Cluster.NewDataSource();
+        var (a, b) = await DeafAndListeningAsync(audit: false);
         var runs = 0;
         Task? blocked = null;
 
@@ -133,7 +122,7 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
             else
             {
                 blocked = b.Secrets.SetSecretAsync("other", "x2"); // a holds the vault's lock now: b waits for it
-                await UntilLockWaitAsync(source);
+                await UntilAsync(LockWaits);
             }
 
             VaultSettings.Put(tx, "test/x", "v" + runs);
@@ -175,20 +164,17 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
         (await a.Secrets.GetSecretAsync("s")).Value.Should().Be("1");
     }
 
-    private static async Task UntilLockWaitAsync(NpgsqlDataSource source)
+    /// <summary>
+    /// Instance a, which hears nothing by itself (its view moves only by its own writes and catch-ups), and instance b,
+    /// which listens; a wrote secret <c>s</c> once, and b has caught up with it.
+    /// </summary>
+    private async Task<(EmbeddedVault A, EmbeddedVault B)> DeafAndListeningAsync(bool audit)
     {
-        for (var i = 0; i < 2000; i++)
-        {
-            await using var command = source.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
-            if ((long)(await command.ExecuteScalarAsync())! > 0)
-            {
-                return;
-            }
-
-            await Task.Yield();
-        }
-
-        throw new TimeoutException("No session waited for the vault's lock.");
+        var a = await OpenDeafAsync(o => o.Audit.Enabled = audit);
+        var b = await OpenInstanceAsync(configure: o => o.Audit.Enabled = audit);
+        await a.Secrets.SetSecretAsync("s", "1");
+        await b.RefreshAsync();
+        return (a, b);
     }
 
     /// <summary>

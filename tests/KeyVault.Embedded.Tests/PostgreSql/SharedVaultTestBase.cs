@@ -75,6 +75,17 @@ public abstract class SharedVaultTestBase : IClassFixture<PostgreSqlCluster>, IA
         return reached.Task;
     }
 
+    /// <summary>Waits (a query at a time, bounded) until <paramref name="countSql"/> counts at least one row.</summary>
+    protected async Task UntilAsync(string countSql)
+    {
+        var bound = System.Diagnostics.Stopwatch.StartNew();
+        while (await Cluster.ScalarAsync<long>(countSql) == 0)
+        {
+            bound.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30));
+            await Task.Yield();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var vault in _open)
