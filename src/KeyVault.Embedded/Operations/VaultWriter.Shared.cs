@@ -37,7 +37,7 @@ internal sealed partial class VaultWriter
         var heard = shared.LatestHeard;
         if (mode == WriteMode.Shared && !locked && _lockedGroups == 0 && _core.Manifest.Generation > 0 && (heard <= _core.Manifest.Generation || heard == long.MaxValue))
         {
-            return new Group(new VaultTransaction(_core)) { Optimistic = true };
+            return new Group(new VaultTransaction(_core)) { Optimistic = true, Base = (_core.Manifest.Generation, _core.Manifest.Root) };
         }
 
         if (_lockedGroups > 0)

@@ -447,30 +447,43 @@ internal sealed partial class VaultWriter : IDisposable
 
     private async ValueTask CommitLockedAsync(VaultTransaction transaction, Group group)
     {
-        var write = group.Write;
         var shared = _core.Sync is not null;
-        var (staged, commit) = Prepare(_core.Manifest, transaction, transaction.ReplacementKeys ?? _core.Keys, chained: _core.Sync is not null);
-        if (transaction.ReplacementKeys is { } nextKeys)
-        {
-            // A root rotation: the anchor learns the new root's key before the commit, so that whichever root the files
-            // are left under by a crash verifies it (and a failure here leaves nothing committed).
-            var now = new Integrity.AnchorState(_core.Header.VaultId, _core.Manifest.Generation, _core.Manifest.Root).Encode(_core.Keys, nextKeys);
-            foreach (var anchor in new[] { _core.Anchoring.Anchor, transaction.ReplacementAnchor }.OfType<Integrity.IRollbackAnchor>().DistinctBy(a => a.Description))
-            {
-                _core.Anchoring.Write(anchor, now, _core.Manifest.Generation, "nothing was committed; reopen the vault");
-            }
-        }
 
-        // On a shared store the view lock is held from the commit to its hooks: a catch-up never lands between them
-        // (it would find this commit, and the hooks would then take the view back to it).
+        // On a shared store the view lock is held from before the commit is worked out to its hooks: a catch-up never
+        // lands between them (it would find this commit, and the hooks would then take the view back to it), nor
+        // between an optimistic group's base and the commit built on the view.
         if (shared)
         {
             await _view.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            _core.Sync!.Committing = commit.Generation;
         }
 
         try
         {
+            if (group.Base is { } at && (at.Generation != _core.Manifest.Generation || !at.Root.Equals(_core.Manifest.Root)))
+            {
+                // A catch-up (a notification, a read that missed) moved the view while the optimistic group's units of
+                // work ran on it: what they decided was decided on the view before, so the commit must not be built
+                // on the view after, which the database would accept.
+                throw new StaleViewException(null);
+            }
+
+            var (staged, commit) = Prepare(_core.Manifest, transaction, transaction.ReplacementKeys ?? _core.Keys, chained: shared);
+            if (transaction.ReplacementKeys is { } nextKeys)
+            {
+                // A root rotation: the anchor learns the new root's key before the commit, so that whichever root the
+                // files are left under by a crash verifies it (and a failure here leaves nothing committed).
+                var now = new Integrity.AnchorState(_core.Header.VaultId, _core.Manifest.Generation, _core.Manifest.Root).Encode(_core.Keys, nextKeys);
+                foreach (var anchor in new[] { _core.Anchoring.Anchor, transaction.ReplacementAnchor }.OfType<Integrity.IRollbackAnchor>().DistinctBy(a => a.Description))
+                {
+                    _core.Anchoring.Write(anchor, now, _core.Manifest.Generation, "nothing was committed; reopen the vault");
+                }
+            }
+
+            if (shared)
+            {
+                _core.Sync!.Committing = commit.Generation;
+            }
+
             var applying = _applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             try
             {
@@ -586,6 +599,12 @@ internal sealed partial class VaultWriter : IDisposable
 
         /// <summary>Whether it is known to be built on a stale view (it is failed, not committed).</summary>
         public bool Stale { get; set; }
+
+        /// <summary>
+        /// An optimistic group's base: the view (generation and manifest root) its units of work run on. Its commit is
+        /// built only on that view; a view moved meanwhile (a catch-up) makes it stale.
+        /// </summary>
+        public (long Generation, Integrity.RecordHash Root)? Base { get; init; }
 
         /// <summary>Lets go of the store's write lock (rolled back when nothing was committed under it).</summary>
         public ValueTask ReleaseAsync() => Write?.DisposeAsync() ?? ValueTask.CompletedTask;

@@ -66,6 +66,31 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
     }
 
     [Fact]
+    public async Task A_catch_up_that_moves_the_view_while_an_optimistic_group_runs_makes_the_group_run_again()
+    {
+        var (a, b) = await DeafAndListeningAsync(audit: false);
+        var runs = 0;
+
+        await a.Core.Writer.WriteAsync(async tx =>
+        {
+            runs++;
+            if (runs == 1)
+            {
+                // Decided on the view before; then a catch-up (here a refresh; a notification, a read that missed)
+                // brings the view to the head: a commit built on the view after would pass the database's check.
+                await b.Secrets.SetSecretAsync("other", "x");
+                await a.RefreshAsync();
+            }
+
+            VaultSettings.Put(tx, "test/x", "v" + runs);
+            return true;
+        });
+
+        runs.Should().Be(2, "what the first run decided was decided on a view that moved under it");
+        a.Core.Writer.StaleGroups.Should().Be(1);
+    }
+
+    [Fact]
     public async Task A_write_while_another_session_holds_the_vaults_lock_waits_for_it_then_commits_on_the_head_it_leaves()
     {
         var a = await OpenInstanceAsync();
