@@ -267,7 +267,7 @@ public sealed class CryptographyTests : VaultTestBase
         using var oct = KeyStore.GetCryptographyClient("oct");
         var byVersion = new System.Collections.Concurrent.ConcurrentDictionary<string, CryptographyClient>();
 
-        await Parallel.ForEachAsync(Enumerable.Range(0, 400), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        async Task RoundAsync(int i)
         {
             var digest = SHA256.HashData(BitConverter.GetBytes(i));
             var signature = await ec.SignAsync(SignatureAlgorithm.ES256, digest);
@@ -277,11 +277,30 @@ public sealed class CryptographyTests : VaultTestBase
             var encrypted = await oct.EncryptAsync(EncryptParameters.A256GcmParameters(digest));
             var decryptor = byVersion.GetOrAdd(encrypted.KeyId!, id => KeyStore.GetCryptographyClient("oct", id[(id.LastIndexOf('/') + 1)..]));
             (await decryptor.DecryptAsync(DecryptFor(encrypted))).Plaintext.Should().Equal(digest);
-            if (i % 100 == 0)
+        }
+
+        // One round on the first version, then sixteen threads while the key rotates three times; each thread goes on
+        // until it has seen the rotations done and run one round after that (on the last version).
+        await RoundAsync(-1);
+        var rotating = Task.Run(async () =>
+        {
+            for (var r = 0; r < 3; r++)
             {
                 await KeyStore.RotateKeyAsync("oct");
             }
         });
+        await Parallel.ForEachAsync(Enumerable.Range(0, 16), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (thread, _) =>
+        {
+            bool done;
+            var i = 0;
+            do
+            {
+                done = rotating.IsCompleted;
+                await RoundAsync((thread * 100_000) + i++);
+            }
+            while (!done || i < 25);
+        });
+        await rotating;
 
         byVersion.Should().HaveCountGreaterThan(1, "encryptions spanned rotations");
         foreach (var client in byVersion.Values)
