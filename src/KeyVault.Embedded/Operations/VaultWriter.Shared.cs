@@ -59,9 +59,26 @@ internal sealed partial class VaultWriter
         return new Group(new VaultTransaction(_core)) { Write = write };
     }
 
-    /// <summary>Whether the view is at the store's head now (a unit of work in an optimistic group was refused on it).</summary>
-    private async ValueTask<bool> IsCurrentAsync(CancellationToken cancellationToken) =>
-        _core.Store is not ISharedRecordStore shared || _core.Sync is not { } sync || sync.IsAt(await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false));
+    /// <summary>
+    /// Whether an optimistic group's refusal stands (a unit of work in it was refused): its base is still the view, and
+    /// the view is the store's head now.
+    /// </summary>
+    private async ValueTask<bool> IsCurrentAsync(Group group, CancellationToken cancellationToken)
+    {
+        if (_core.Store is not ISharedRecordStore shared || _core.Sync is not { } sync)
+        {
+            return true;
+        }
+
+        // A catch-up that landed while the group's units of work ran moved the view past the group's base: what they
+        // read may be the newer records under the older listing, so nothing they decided stands.
+        if (group.Base is { } at && (at.Generation != _core.Manifest.Generation || !at.Root.Equals(_core.Manifest.Root)))
+        {
+            return false;
+        }
+
+        return sync.IsAt(await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false));
+    }
 
     /// <summary>
     /// Catches this instance's view up with what other instances committed to a shared store (nothing for a file):

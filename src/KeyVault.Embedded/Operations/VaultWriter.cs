@@ -246,7 +246,7 @@ internal sealed partial class VaultWriter : IDisposable
                         // Refused on a view that may be stale (a secret another instance just made, not yet heard):
                         // the refusal stands only if the view is the store's head; if not, the group cannot commit
                         // either, and every unit in it runs again on a group that catches up first.
-                        if (!await IsCurrentAsync(cancellationToken).ConfigureAwait(false))
+                        if (!await IsCurrentAsync(group, cancellationToken).ConfigureAwait(false))
                         {
                             group.Stale = true;
                             throw new StaleViewException(null);

@@ -129,7 +129,8 @@ public sealed class SharedVaultTests(PostgreSqlCluster cluster) : SharedVaultTes
         var outcomes = await Task.WhenAll(Outcome(recover), Outcome(purge));
 
         outcomes.Count(o => o is null).Should().Be(1, "one of the two applies");
-        outcomes.Single(o => o is not null)!.Status.Should().BeOneOf(404, 409);
+        var loser = outcomes.Single(o => o is not null)!;
+        loser.Status.Should().BeOneOf([404, 409], "the loser hears the state it lost to, not a fault ({0})", loser.ToString());
         await a.RefreshAsync();
         var recovered = outcomes[0] is null;
         if (recovered)
