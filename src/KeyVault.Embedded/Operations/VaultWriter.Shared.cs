@@ -72,7 +72,7 @@ internal sealed partial class VaultWriter
 
         // A catch-up that landed while the group's units of work ran moved the view past the group's base: what they
         // read may be the newer records under the older listing, so nothing they decided stands.
-        if (group.Base is { } at && (at.Generation != _core.Manifest.Generation || !at.Root.Equals(_core.Manifest.Root)))
+        if (group.MovedFrom(_core.Manifest))
         {
             return false;
         }

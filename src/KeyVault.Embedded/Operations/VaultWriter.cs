@@ -244,7 +244,7 @@ internal sealed partial class VaultWriter : IDisposable
                         tx.Rollback(mark);
 
                         // Refused on a view that may be stale (a secret another instance just made, not yet heard):
-                        // the refusal stands only if the view is the store's head; if not, the group cannot commit
+                        // the refusal stands only if the view is still the group's base and the store's head; if not, the group cannot commit
                         // either, and every unit in it runs again on a group that catches up first.
                         if (!await IsCurrentAsync(group, cancellationToken).ConfigureAwait(false))
                         {
@@ -459,7 +459,7 @@ internal sealed partial class VaultWriter : IDisposable
 
         try
         {
-            if (group.Base is { } at && (at.Generation != _core.Manifest.Generation || !at.Root.Equals(_core.Manifest.Root)))
+            if (group.MovedFrom(_core.Manifest))
             {
                 // A catch-up (a notification, a read that missed) moved the view while the optimistic group's units of
                 // work ran on it: what they decided was decided on the view before, so the commit must not be built
@@ -605,6 +605,9 @@ internal sealed partial class VaultWriter : IDisposable
         /// built only on that view; a view moved meanwhile (a catch-up) makes it stale.
         /// </summary>
         public (long Generation, Integrity.RecordHash Root)? Base { get; init; }
+
+        /// <summary>Whether the view has moved from the group's base (a catch-up landed since it opened).</summary>
+        public bool MovedFrom(Manifest view) => Base is { } at && (at.Generation != view.Generation || !at.Root.Equals(view.Root));
 
         /// <summary>Lets go of the store's write lock (rolled back when nothing was committed under it).</summary>
         public ValueTask ReleaseAsync() => Write?.DisposeAsync() ?? ValueTask.CompletedTask;
