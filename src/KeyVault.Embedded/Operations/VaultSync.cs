@@ -126,7 +126,7 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
     }
 
     /// <summary>Whether the view is at <paramref name="head"/> (same generation, same manifest root).</summary>
-    public bool IsAt(StoreHead head) => head.Generation == _core.Manifest.Generation && RootMatches(head);
+    public bool IsAt(StoreHead head) => head.Is(_core.Manifest.Generation, _core.Manifest.Root);
 
     /// <summary>
     /// Brings the view to the store's head (at least <paramref name="head"/>), or refuses a store that is behind it,
@@ -154,7 +154,7 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
 
         if (view.Head.Generation == ours)
         {
-            if (!RootMatches(view.Head))
+            if (!view.Head.Is(ours, _core.Manifest.Root))
             {
                 throw Refuse($"the database is at generation {ours}, as this instance is, but holds other records than this instance committed or read at that generation (it was restored from another copy, or a replica missing the latest commits was promoted and then written to)");
             }
@@ -170,9 +170,6 @@ internal sealed class VaultSync(VaultCore core) : IDisposable
         _core.Telemetry.CaughtUp(_core.Header.VaultId, ours, view.Head.Generation);
         CaughtUp?.Invoke(view.Head.Generation);
     }
-
-    private bool RootMatches(StoreHead head) =>
-        head.Generation == 0 || (head.Root.Length == RecordHash.Size && RecordHash.Read(head.Root.Span).Equals(_core.Manifest.Root));
 
     private VaultException Refuse(string detail)
     {

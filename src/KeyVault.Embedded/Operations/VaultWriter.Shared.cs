@@ -61,11 +61,11 @@ internal sealed partial class VaultWriter
 
     /// <summary>
     /// Whether an optimistic group's refusal stands (a unit of work in it was refused): its base is still the view, and
-    /// the view is the store's head now.
+    /// the store's head is that base now.
     /// </summary>
     private async ValueTask<bool> IsCurrentAsync(Group group, CancellationToken cancellationToken)
     {
-        if (_core.Store is not ISharedRecordStore shared || _core.Sync is not { } sync)
+        if (_core.Store is not ISharedRecordStore shared || _core.Sync is null || group.Base is not { } at)
         {
             return true;
         }
@@ -77,7 +77,11 @@ internal sealed partial class VaultWriter
             return false;
         }
 
-        return sync.IsAt(await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false));
+        // The head is compared with the base, not with the view: a catch-up can land while the head is read and make
+        // the view the head, though what the units of work read was read under the base's listing. A head still at the
+        // base (the database did not move since) means every record they read was the base's.
+        var head = await shared.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+        return head.Is(at.Generation, at.Root);
     }
 
     /// <summary>
@@ -134,7 +138,9 @@ internal sealed partial class VaultWriter
     /// <summary>
     /// What a reader whose bytes disagree with the hash it looked up waits for before looking again: no commit half-way
     /// (<see cref="SettledAsync"/>), and on a shared store the view caught up (the record was replaced by another
-    /// instance). Inside the writer's lock the view is current already.
+    /// instance). Inside the writer's lock the view is left as the group's units of work found it: a locked group's is
+    /// the head, and an optimistic group's is judged when it commits or when a refusal in it is checked
+    /// (<see cref="IsCurrentAsync"/>), so a record another instance rewrote makes that group run again.
     /// </summary>
     public ValueTask SettleAsync() =>
         _core.Sync is not null && !(_holding.Value && _lock.CurrentCount == 0) && !(_holdingView.Value && _view.CurrentCount == 0)

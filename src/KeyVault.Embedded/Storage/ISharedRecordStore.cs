@@ -105,7 +105,12 @@ internal sealed record CommitLink(long Generation, byte[] Previous, byte[] Root,
 /// <summary>A vault's head in a shared store: the generation of its last commit and that commit's manifest root.</summary>
 /// <param name="Generation">0 before the first commit.</param>
 /// <param name="Root">The manifest root the commit wrote (empty before the first commit).</param>
-internal readonly record struct StoreHead(long Generation, ReadOnlyMemory<byte> Root);
+internal readonly record struct StoreHead(long Generation, ReadOnlyMemory<byte> Root)
+{
+    /// <summary>Whether this head is the state at <paramref name="generation"/> with the manifest root <paramref name="root"/>.</summary>
+    public bool Is(long generation, Integrity.RecordHash root) =>
+        Generation == generation && (generation == 0 || (Root.Length == Integrity.RecordHash.Size && Integrity.RecordHash.Read(Root.Span).Equals(root)));
+}
 
 /// <summary>One instance's hold on a shared vault's write lock, until it commits once or is disposed (rolled back).</summary>
 internal interface IStoreWrite : IAsyncDisposable

@@ -91,6 +91,33 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
     }
 
     [Fact]
+    public async Task A_refusal_read_under_a_stale_listing_runs_again_even_when_a_catch_up_lands_while_the_head_is_read()
+    {
+        HookedSharedStore? hooked = null;
+        var a = await OpenDeafAsync(o =>
+        {
+            var open = o.StoreFactory!;
+            o.StoreFactory = path => hooked = new HookedSharedStore((KeyVault.Embedded.Storage.ISharedRecordStore)open(path));
+        });
+        var b = await OpenInstanceAsync();
+        await b.Secrets.SetSecretAsync("db", "v");
+        await (await b.Secrets.StartDeleteSecretAsync("db")).WaitForCompletionAsync();
+        await a.RefreshAsync(); // a lists db as deleted, and has not read its record yet
+        await (await b.Secrets.StartRecoverDeletedSecretAsync("db")).WaitForCompletionAsync(); // a hears nothing of it
+
+        // a's purge runs on its view and reads the record b's recover rewrote, which disagrees with a's listing. While a
+        // reads the head to learn whether that refusal stands, a catch-up (a notification, a read) brings its view to
+        // the head: the view is then current, but what the purge read was read under the older listing.
+        hooked!.BeforeNextHeadReturns(async () => await a.RefreshAsync());
+        var error = (await FluentActions.Awaiting(() => a.Secrets.PurgeDeletedSecretAsync("db")).Should().ThrowAsync<VaultException>()).Which;
+
+        error.Should().NotBeOfType<VaultIntegrityException>("the record was replaced by a commit, not tampered with");
+        error.Status.Should().Be(404, "run again on the head, where db is not deleted: there is no deleted secret to purge ({0})", error.ToString());
+        a.Core.Writer.StaleGroups.Should().Be(1);
+        (await a.Secrets.GetSecretAsync("db")).Value.Should().Be("v");
+    }
+
+    [Fact]
     public async Task A_write_while_another_session_holds_the_vaults_lock_waits_for_it_then_commits_on_the_head_it_leaves()
     {
         var a = await OpenInstanceAsync();
