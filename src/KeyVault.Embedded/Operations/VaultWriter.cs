@@ -244,8 +244,9 @@ internal sealed partial class VaultWriter : IDisposable
                         tx.Rollback(mark);
 
                         // Refused on a view that may be stale (a secret another instance just made, not yet heard):
-                        // the refusal stands only if the view is still the group's base and the store's head; if not, the group cannot commit
-                        // either, and every unit in it runs again on a group that catches up first.
+                        // the refusal stands only if the view is still the group's base and the store's head is that
+                        // base; if not, the group cannot commit either, and every unit in it runs again on a group that
+                        // catches up first.
                         if (!await IsCurrentAsync(group, cancellationToken).ConfigureAwait(false))
                         {
                             group.Stale = true;

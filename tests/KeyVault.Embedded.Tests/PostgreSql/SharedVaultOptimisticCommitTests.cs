@@ -108,8 +108,15 @@ public sealed class SharedVaultOptimisticCommitTests(PostgreSqlCluster cluster) 
         // a's purge runs on its view and reads the record b's recover rewrote, which disagrees with a's listing. While a
         // reads the head to learn whether that refusal stands, a catch-up (a notification, a read) brings its view to
         // the head: the view is then current, but what the purge read was read under the older listing.
-        hooked!.BeforeNextHeadReturns(async () => await a.RefreshAsync());
+        var landed = -1L;
+        hooked!.BeforeNextHeadReturns(async () =>
+        {
+            await a.RefreshAsync();
+            landed = a.Core.Generation;
+        });
         var error = (await FluentActions.Awaiting(() => a.Secrets.PurgeDeletedSecretAsync("db")).Should().ThrowAsync<VaultException>()).Which;
+
+        landed.Should().Be(b.Core.Generation, "the catch-up landed inside the head read that judged the refusal");
 
         error.Should().NotBeOfType<VaultIntegrityException>("the record was replaced by a commit, not tampered with");
         error.Status.Should().Be(404, "run again on the head, where db is not deleted: there is no deleted secret to purge ({0})", error.ToString());
