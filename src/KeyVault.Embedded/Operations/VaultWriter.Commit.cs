@@ -4,10 +4,8 @@ using KeyVault.Embedded.Storage;
 
 namespace KeyVault.Embedded.Operations;
 
-/// <summary>
-/// The writer's commit: a group's transaction staged into the manifest and a store commit, made durable, then the
-/// manifest, cache and rollback anchor made to match (see <see cref="VaultWriter"/>).
-/// </summary>
+// The writer's commit: a group's transaction staged into the manifest and a store commit, made durable, then the
+// manifest, cache and rollback anchor made to match (see VaultWriter).
 internal sealed partial class VaultWriter
 {
     /// <summary>

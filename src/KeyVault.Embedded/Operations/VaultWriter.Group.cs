@@ -3,7 +3,7 @@ using KeyVault.Embedded.Storage;
 
 namespace KeyVault.Embedded.Operations;
 
-/// <summary>A group of units of work that commit together (see <see cref="VaultWriter"/>).</summary>
+// A group of units of work that commit together (see VaultWriter).
 internal sealed partial class VaultWriter
 {
     /// <summary>The units of work that share one commit.</summary>
