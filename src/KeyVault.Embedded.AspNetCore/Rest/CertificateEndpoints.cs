@@ -155,7 +155,7 @@ internal static class CertificateEndpoints
         // Without a version the vault updates the current one (no read of the certificate first).
         var properties = version is null
             ? new CertificateProperties(name)
-            : new CertificateProperties(new Uri(r.Vault.Properties.VaultUri, $"certificates/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}"));
+            : r.VersionProperties("certificates", name, version, id => new CertificateProperties(id));
 
         // The whole body is read before anything is written, and the properties (which name the version and whose
         // rules are the vault's) are written before the policy: a malformed member, an unknown version or a refused

@@ -164,7 +164,7 @@ internal sealed class RestFront
         catch (Exception ex) when (ex is ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
         {
             // Input the vault's typed checks did not name (a malformed JWK field, a PFX that does not parse).
-            await ErrorAsync(context, 400, "BadParameter", "The request carries a value the vault cannot use: " + ex.GetType().Name + ".").ConfigureAwait(false);
+            await ErrorAsync(context, 400, "BadParameter", "The request carries a value the vault cannot use.").ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -234,7 +234,7 @@ internal sealed class RestFront
         try
         {
             int read;
-            while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+            while ((read = await ReadChunkAsync(request.Body, chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
             {
                 if (buffer.Length + read > _options.MaxRequestBodySize)
                 {
@@ -262,6 +262,22 @@ internal sealed class RestFront
             {
                 RestBody.Zero(buffer);
             }
+        }
+    }
+
+    /// <summary>
+    /// One read of the body. A body the server cannot frame (a chunk size out of range, which Kestrel reports as an
+    /// <see cref="IOException"/> rather than a <see cref="BadHttpRequestException"/>) is the client's malformed request.
+    /// </summary>
+    private static async ValueTask<int> ReadChunkAsync(Stream body, byte[] chunk, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (ex is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new RestBadRequestException("The request body is malformed (its framing cannot be read).");
         }
     }
 

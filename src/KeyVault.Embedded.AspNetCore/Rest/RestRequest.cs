@@ -37,6 +37,22 @@ internal sealed class RestRequest(HttpContext context, EmbeddedVault vault, stri
 
     public string? Query(string name) => context.Request.Query[name] is { Count: > 0 } values ? values[0] : null;
 
+    /// <summary>
+    /// The properties of one version named by the path (<c>{collection}/{name}/{version}</c>), made by
+    /// <paramref name="create"/> from its identifier: a name or version that cannot form one is 400.
+    /// </summary>
+    public T VersionProperties<T>(string collection, string name, string version, Func<Uri, T> create)
+    {
+        try
+        {
+            return create(new Uri(Vault.Properties.VaultUri, $"{collection}/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}"));
+        }
+        catch (Exception ex) when (ex is ArgumentException or UriFormatException)
+        {
+            throw new RestBadRequestException("The name or version in the path is not valid.");
+        }
+    }
+
     /// <summary>A boolean query parameter (<c>includePending=true</c>); false when absent.</summary>
     public bool QueryFlag(string name) => Query(name) switch
     {
@@ -128,7 +144,7 @@ internal static class RestJson
         : null;
 
     public static string? String(JsonElement parent, string name) => Get(parent, name) is { } value
-        ? value.ValueKind == JsonValueKind.String ? value.GetString() : throw Wrong(name, "a string")
+        ? value.ValueKind == JsonValueKind.String ? Text(value, name) : throw Wrong(name, "a string")
         : null;
 
     public static string RequiredString(JsonElement parent, string name) =>
@@ -196,7 +212,7 @@ internal static class RestJson
         var list = new List<string>();
         foreach (var item in value.EnumerateArray())
         {
-            list.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : throw Wrong(name, "an array of strings"));
+            list.Add(item.ValueKind == JsonValueKind.String ? Text(item, name) : throw Wrong(name, "an array of strings"));
         }
 
         return list;
@@ -217,7 +233,7 @@ internal static class RestJson
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var property in value.EnumerateObject())
         {
-            tags[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : throw Wrong(name, "an object of strings");
+            tags[Name(property, name)] = property.Value.ValueKind == JsonValueKind.String ? Text(property.Value, name) : throw Wrong(name, "an object of strings");
         }
 
         return tags;
@@ -227,4 +243,35 @@ internal static class RestJson
         parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
     private static RestBadRequestException Wrong(string name, string kind) => new($"'{name}' must be {kind}.");
+
+    /// <summary>
+    /// A JSON string's text. JSON allows escapes that are not text (a lone surrogate, <c>\ud800</c>), and the parser
+    /// lets invalid UTF-8 through to here; either is the client's bad request.
+    /// </summary>
+    private static string Text(JsonElement value, string name)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotText(name);
+        }
+    }
+
+    /// <summary>A JSON property's name, as <see cref="Text"/> reads a string.</summary>
+    private static string Name(JsonProperty property, string name)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotText(name);
+        }
+    }
+
+    private static RestBadRequestException NotText(string name) => new($"'{name}' is not valid text (a lone surrogate escape or bytes that are not UTF-8).");
 }

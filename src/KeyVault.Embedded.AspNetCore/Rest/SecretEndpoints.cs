@@ -65,7 +65,7 @@ internal static class SecretEndpoints
         // Without a version the vault updates the current one: reading it first would need (and audit) the value.
         var name = r.Route("name");
         var properties = r.OptionalRoute("version") is { } version
-            ? new SecretProperties(new Uri(r.Vault.Properties.VaultUri, $"secrets/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}"))
+            ? r.VersionProperties("secrets", name, version, id => new SecretProperties(id))
             : new SecretProperties(name);
         var body = r.Body;
         properties.ContentType = RestJson.String(body, "contentType");

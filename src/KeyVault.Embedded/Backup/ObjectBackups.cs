@@ -133,12 +133,22 @@ internal sealed class ObjectBackups
         }
 
         using var key = await BackupKey.FromRootAsync(_core.Root, cancellationToken).ConfigureAwait(false);
+        // The blob is the caller's input: one made under another root, or that fails its seal, is a bad request (400),
+        // not a fault of this vault (500) nor a failed authentication (401). Nothing is written before these checks.
         if (!key.Matches(blob.AsSpan(6, BackupKey.RootCheckSize)))
         {
-            throw VaultErrors.RootKeyMismatch("the backup was made under another root (it restores only into a vault with the same software root key or token key)");
+            throw OtherRoot("it was made under another root (it restores only into a vault with the same software root key or token key)");
         }
 
-        var objects = Decode(key, blob.AsSpan(0, HeaderSize), blob.AsSpan(HeaderSize));
+        List<BundledObject> objects;
+        try
+        {
+            objects = Decode(key, blob.AsSpan(0, HeaderSize), blob.AsSpan(HeaderSize));
+        }
+        catch (VaultIntegrityException ex)
+        {
+            throw new VaultException(VaultErrorCode.BadParameter, 400, "The backup failed its integrity check: it was altered or damaged. Nothing was restored.", ex);
+        }
         try
         {
             CheckShape(type, objects);
@@ -257,7 +267,7 @@ internal sealed class ObjectBackups
                     var expected = rootKey.TokenTag(obj.Record.Type, obj.Record.NormalizedName, version.Version, version.AttributeBytes);
                     if (!CryptographicOperations.FixedTimeEquals(expected, version.TokenTag))
                     {
-                        throw VaultErrors.RootKeyMismatch($"{obj.Record.Type.DisplayName().ToLowerInvariant()} '{obj.Record.Name}' is an HSM key made under another root key (or its reference was altered): it restores only into a vault rooted in the token key it was made under");
+                        throw OtherRoot($"{obj.Record.Type.DisplayName().ToLowerInvariant()} '{obj.Record.Name}' is an HSM key made under another root key (or its reference was altered): it restores only into a vault rooted in the token key it was made under");
                     }
 
                     using var loaded = hardware.Load(attributes);
@@ -265,6 +275,10 @@ internal sealed class ObjectBackups
             }
         }
     }
+
+    /// <summary>A backup this vault's root cannot restore: the caller's bad input (400), named <c>RootKeyMismatch</c>.</summary>
+    private static VaultException OtherRoot(string detail) =>
+        new(VaultErrorCode.RootKeyMismatch, 400, $"The backup cannot be restored into this vault: {detail}. Nothing was restored.");
 
     /// <summary>Opens and decodes a seal (bound to <paramref name="associated"/>).</summary>
     /// <exception cref="VaultIntegrityException">The seal fails (altered), or its content breaks a rule.</exception>

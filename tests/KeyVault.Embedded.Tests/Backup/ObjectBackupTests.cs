@@ -89,6 +89,7 @@ public sealed class ObjectBackupTests : CertificateTestBase
         await using var otherRoot = await TestVaults.OpenAsync(Dir.File("stranger.db"), TestVaults.NewKey(), Time);
         var refused = await FluentActions.Awaiting(() => otherRoot.Secrets.RestoreSecretBackupAsync(blob)).Should().ThrowAsync<VaultException>();
         refused.Which.ErrorCode.Should().Be(VaultErrorCode.RootKeyMismatch);
+        refused.Which.Status.Should().Be(400, "a blob from another root is the caller's bad input, not a failed authentication");
         await FluentActions.Awaiting(() => otherRoot.Secrets.GetSecretAsync("db")).Should().ThrowAsync<VaultObjectNotFoundException>();
     }
 
@@ -104,10 +105,12 @@ public sealed class ObjectBackupTests : CertificateTestBase
         {
             var flipped = blob.ToArray();
             flipped[i] ^= 0x01;
-            await FluentActions.Awaiting(() => Secrets.RestoreSecretBackupAsync(flipped)).Should().ThrowAsync<VaultException>($"byte {i} was flipped");
+            var refused = await FluentActions.Awaiting(() => Secrets.RestoreSecretBackupAsync(flipped)).Should().ThrowAsync<VaultException>($"byte {i} was flipped");
+            refused.Which.Status.Should().Be(400, "byte {0} was flipped: the blob is the caller's input, not the vault's storage ({1})", i, refused.Which.ErrorCode);
+            refused.Which.Should().NotBeOfType<VaultIntegrityException>();
         }
 
-        await FluentActions.Awaiting(() => Secrets.RestoreSecretBackupAsync(blob[..^1])).Should().ThrowAsync<VaultException>();
+        (await FluentActions.Awaiting(() => Secrets.RestoreSecretBackupAsync(blob[..^1])).Should().ThrowAsync<VaultException>()).Which.Status.Should().Be(400);
         (await Secrets.GetPropertiesOfSecretsAsync().ToListAsync()).Should().BeEmpty();
         (await Secrets.RestoreSecretBackupAsync(blob)).Name.Should().Be("db", "the untouched blob still restores");
     }

@@ -98,6 +98,11 @@ public sealed class RestProtocolTests : IAsyncLifetime
     [InlineData("POST", "keys/k/create", "{\"kty\": \"RSA\", \"key_size\": 1000}", "key")]
     [InlineData("POST", "rng", "{\"count\": 0}", "random bytes")]
     [InlineData("POST", "keys/restore", "{\"value\": \"AAAA\"}", "backup")]
+    [InlineData("PUT", "secrets/lone-surrogate", "{\"value\": \"\\ud800\"}", "'value' is not valid text")]
+    [InlineData("PUT", "secrets/surrogate-tag", "{\"value\": \"v\", \"tags\": {\"\\udc00\": \"x\"}}", "'tags' is not valid text")]
+    [InlineData("PUT", "certificates/contacts", "{\"contacts\": [{\"email\": \"\\ud800\"}]}", "not valid text")]
+    [InlineData("PATCH", "secrets/some/bad%20version", "{\"contentType\": \"text/plain\"}", "version in the path")]
+    [InlineData("PATCH", "certificates/some/bad%20version", "{\"attributes\": {\"enabled\": true}}", "version in the path")]
     public async Task Malformed_requests_get_azures_400_naming_the_rule_and_change_nothing(string method, string path, string body, string named)
     {
         using var client = _server.Http(_server.Token("app"));
@@ -111,6 +116,64 @@ public sealed class RestProtocolTests : IAsyncLifetime
         error.Code.Should().Be("BadParameter");
         error.Message.Should().ContainEquivalentOf(named);
         text.Should().NotContain("   at ", "no stack trace goes to a client");
+        (await CountAsync()).Should().Be(before);
+    }
+
+    [Fact]
+    public async Task A_string_of_bytes_that_are_not_utf8_is_400_not_500()
+    {
+        using var client = _server.Http(_server.Token("app"));
+        var before = await CountAsync();
+        var body = Encoding.UTF8.GetBytes("{\"value\": \"ab\"}");
+        body[11] = 0xFF; // inside the string: JSON's parser lets it through, reading it as text fails
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await client.PutAsync("secrets/not-utf8" + Version, content);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ErrorAsync(response)).Message.Should().Contain("not valid text");
+        (await CountAsync()).Should().Be(before);
+    }
+
+    [Fact]
+    public async Task A_backup_blob_that_fails_its_seal_is_400_not_an_integrity_fault_of_the_vault()
+    {
+        using var client = _server.Http(_server.Token("app"));
+        (await client.PutAsJsonAsync("secrets/backed-up" + Version, new { value = "v" })).EnsureSuccessStatusCode();
+        using var backup = await client.PostAsync("secrets/backed-up/backup" + Version, null);
+        var blob = Base64UrlDecode((await backup.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("value").GetString()!);
+        (await client.DeleteAsync("secrets/backed-up" + Version)).EnsureSuccessStatusCode();
+        (await client.DeleteAsync("deletedsecrets/backed-up" + Version)).EnsureSuccessStatusCode();
+        blob[blob.Length / 2] ^= 0x01;
+
+        using var response = await client.PostAsJsonAsync("secrets/restore" + Version, new { value = System.Buffers.Text.Base64Url.EncodeToString(blob) });
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest, "the blob is the client's input, not the vault's storage");
+        var error = await ErrorAsync(response);
+        error.Code.Should().Be("BadParameter");
+        error.Message.Should().Contain("integrity check");
+        (await client.GetAsync("secrets/backed-up" + Version)).StatusCode.Should().Be(HttpStatusCode.NotFound, "nothing was restored");
+
+        static byte[] Base64UrlDecode(string text) => System.Buffers.Text.Base64Url.DecodeFromChars(text);
+    }
+
+    [Fact]
+    public async Task A_chunked_body_whose_chunk_size_overflows_is_400_not_500()
+    {
+        var before = await CountAsync();
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _server.Port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(_server.VaultUri.Host);
+        var request = $"PUT /secrets/chunked{Version} HTTP/1.1\r\nHost: {_server.VaultUri.Authority}\r\nAuthorization: Bearer {_server.Token("app")}\r\n"
+            + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nFFFFFFFFFFFFFFFF\r\n{}\r\n0\r\n\r\n";
+        await tls.WriteAsync(Encoding.ASCII.GetBytes(request));
+
+        using var reader = new StreamReader(tls, Encoding.ASCII);
+        var status = await reader.ReadLineAsync();
+
+        status.Should().StartWith("HTTP/1.1 400", "a body the server cannot frame is the client's bad request");
         (await CountAsync()).Should().Be(before);
     }
 
