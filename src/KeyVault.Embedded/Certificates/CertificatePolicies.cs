@@ -271,7 +271,7 @@ internal static class CertificatePolicies
             return [new StoredCertificateLifetimeAction(action.Value, null, 80)];
         }
 
-        var given = policy.LifetimeActions[0];
+        var given = policy.LifetimeActions[0] ?? throw VaultErrors.BadParameter("CertificatePolicy.LifetimeActions may not hold a null action.");
         if (given.Action != CertificatePolicyAction.AutoRenew && given.Action != CertificatePolicyAction.EmailContacts)
         {
             throw VaultErrors.BadParameter($"CertificatePolicy.LifetimeActions action '{given.Action}' is not supported: use AutoRenew or EmailContacts.");
@@ -304,9 +304,9 @@ internal static class CertificatePolicies
     {
         foreach (var dns in sans.DnsNames)
         {
-            if (string.IsNullOrWhiteSpace(dns) || dns.Length > 253 || dns.Any(char.IsWhiteSpace))
+            if (string.IsNullOrWhiteSpace(dns) || dns.Length > 253 || dns.Any(char.IsWhiteSpace) || !Encodes(b => b.AddDnsName(dns)))
             {
-                throw VaultErrors.BadParameter($"SubjectAlternativeNames.DnsNames '{dns}' is not a DNS name.");
+                throw VaultErrors.BadParameter($"SubjectAlternativeNames.DnsNames '{dns}' is not a DNS name (labels of 1 to 63 characters, no empty label).");
             }
         }
 
@@ -324,6 +324,11 @@ internal static class CertificatePolicies
             {
                 throw VaultErrors.BadParameter("SubjectAlternativeNames.UserPrincipalNames holds an empty name.");
             }
+
+            if (!Encodes(b => b.AddUserPrincipalName(upn)))
+            {
+                throw VaultErrors.BadParameter("SubjectAlternativeNames.UserPrincipalNames holds a name that is not text (a lone surrogate).");
+            }
         }
 
         foreach (var ip in sans.IpAddresses)
@@ -338,7 +343,7 @@ internal static class CertificatePolicies
         {
             // An IA5String in the certificate: ASCII only (an IRI's host in its punycode form). A local path such as
             // "/x" parses as an absolute file URI on Unix, so the text must name its scheme.
-            if (!Ascii.IsValid(uri) || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.IsFile || parsed.IsUnc
+            if (uri is null || !Ascii.IsValid(uri) || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.IsFile || parsed.IsUnc
                 || !uri.StartsWith(parsed.Scheme + ":", StringComparison.OrdinalIgnoreCase) || uri.Any(char.IsWhiteSpace))
             {
                 throw VaultErrors.BadParameter($"SubjectAlternativeNames.UniformResourceIdentifiers '{uri}' is not an absolute ASCII URI with a scheme.");
@@ -346,10 +351,45 @@ internal static class CertificatePolicies
         }
     }
 
-    private static bool IsObjectIdentifier(string value)
+    /// <summary>
+    /// Whether .NET's builder, the one issuance uses, takes the name: what it refuses (an empty DNS label, a label
+    /// over 63 characters, text UTF-8 cannot encode) is refused when the policy is set, not at the next renewal.
+    /// </summary>
+    private static bool Encodes(Action<SubjectAlternativeNameBuilder> add)
     {
-        var parts = value.Split('.');
-        return parts.Length >= 2 && parts.All(p => p.Length > 0 && p.All(char.IsAsciiDigit)) && parts[0] is "0" or "1" or "2";
+        try
+        {
+            add(new SubjectAlternativeNameBuilder());
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or EncoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// An object identifier DER can encode, as the extended key usage extension is encoded at issuance (under arcs 0
+    /// and 1 the second arc is at most 39).
+    /// </summary>
+    private static bool IsObjectIdentifier(string? value)
+    {
+        var parts = value?.Split('.') ?? [];
+        if (parts.Length < 2 || !parts.All(p => p.Length is > 0 and <= 20 && p.All(char.IsAsciiDigit)) || parts[0] is not ("0" or "1" or "2"))
+        {
+            return false;
+        }
+
+        try
+        {
+            var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+            writer.WriteObjectIdentifier(value!);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            return false;
+        }
     }
 
     private static int ExpectedEcSize(string curve) => curve switch

@@ -22,6 +22,8 @@ namespace KeyVault.Embedded;
 /// </remarks>
 public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The <see cref="IRootKeyProvider.Kind"/> of a root given as key bytes, a key file or a variable.</summary>
     public const string KeyKind = "software";
 
@@ -119,12 +121,26 @@ public sealed class SoftwareRootKey : IRootKeyProvider, IDisposable
     /// <param name="iterations">Argon2id passes for a new vault; at least 3.</param>
     /// <param name="parallelism">Argon2id lanes for a new vault; at least 1.</param>
     /// <returns>The root; dispose it to zero its copy of the passphrase.</returns>
+    /// <exception cref="VaultException"><c>BadParameter</c> for an empty passphrase, one that is not text (a lone
+    /// surrogate, which UTF-8 cannot encode), or a cost below the minimum.</exception>
     public static SoftwareRootKey FromPassphrase(ReadOnlySpan<char> passphrase, int memoryKiB = MinimumArgon2MemoryKiB, int iterations = MinimumArgon2Iterations, int parallelism = 1)
     {
-        var utf8 = GC.AllocateUninitializedArray<byte>(Encoding.UTF8.GetByteCount(passphrase), pinned: true);
+        // Strict: a lossy encoding would turn every lone surrogate into U+FFFD, so that different passphrases would
+        // open the same vault.
+        int length;
         try
         {
-            Encoding.UTF8.GetBytes(passphrase, utf8);
+            length = StrictUtf8.GetByteCount(passphrase);
+        }
+        catch (EncoderFallbackException)
+        {
+            throw VaultErrors.BadParameter("The passphrase is not text: it holds a lone surrogate, which UTF-8 cannot encode.");
+        }
+
+        var utf8 = GC.AllocateUninitializedArray<byte>(length, pinned: true);
+        try
+        {
+            StrictUtf8.GetBytes(passphrase, utf8);
             return FromPassphrase(utf8, memoryKiB, iterations, parallelism);
         }
         finally

@@ -28,6 +28,11 @@ internal static class RotationPolicies
         var actions = new List<StoredLifetimeAction>();
         foreach (var action in policy.LifetimeActions)
         {
+            if (action is null)
+            {
+                throw VaultErrors.BadParameter("A rotation policy's lifetime actions may not hold a null action.");
+            }
+
             if (action.Action != KeyRotationPolicyAction.Rotate && action.Action != KeyRotationPolicyAction.Notify)
             {
                 throw VaultErrors.BadParameter($"Lifetime action '{action.Action}' is not supported: use Rotate or Notify.");
@@ -108,8 +113,8 @@ internal static class RotationPolicies
         var expires = RecordAttributes.FromUnix(current.Attributes.ExpiresOn);
         bool Fires(StoredLifetimeAction action) =>
             action.TimeAfterCreate is { } afterCreate
-                ? now >= Iso8601Duration.Parse(afterCreate, "TimeAfterCreate").AddTo(created)
-                : expires is { } exp && now >= Iso8601Duration.Parse(action.TimeBeforeExpiry!, "TimeBeforeExpiry").SubtractFrom(exp);
+                ? now >= Iso8601Duration.ParseStored(afterCreate, "TimeAfterCreate").AddTo(created)
+                : expires is { } exp && now >= Iso8601Duration.ParseStored(action.TimeBeforeExpiry!, "TimeBeforeExpiry").SubtractFrom(exp);
 
         var rotate = actions.Any(a => a.Type == KeyRotationPolicyAction.Rotate.Value && Fires(a));
         var notify = !rotate && stored?.NotifiedVersion != current.Version
@@ -126,7 +131,7 @@ internal static class RotationPolicies
 
     /// <summary>The expiry a version made by the policy gets, or null.</summary>
     public static DateTimeOffset? NewVersionExpiry(StoredRotationPolicy? stored, DateTimeOffset now) =>
-        stored?.ExpiresIn is { } expiresIn ? Iso8601Duration.Parse(expiresIn, "ExpiresIn").AddTo(now) : null;
+        stored?.ExpiresIn is { } expiresIn ? Iso8601Duration.ParseStored(expiresIn, "ExpiresIn").AddTo(now) : null;
 }
 
 /// <summary>A rotation policy as stored on the key's object record; null actions mean Azure's default policy.</summary>

@@ -10,8 +10,20 @@ namespace KeyVault.Embedded.Lifecycle;
 /// </summary>
 internal readonly partial record struct Iso8601Duration(int Years, int Months, int Weeks, int Days, int Hours, int Minutes, int Seconds)
 {
+    /// <summary>The longest duration a policy may name (a longer one would run past the calendar's end).</summary>
+    private const int MaxYears = 1000;
+
     /// <exception cref="VaultException"><c>BadParameter</c> naming <paramref name="field"/> when the text is not a duration.</exception>
-    public static Iso8601Duration Parse(string text, string field)
+    public static Iso8601Duration Parse(string text, string field) => Parse(text, field, limited: true);
+
+    /// <summary>
+    /// A duration a policy stored when it was set. Those were checked by the rules of their day, which let a final
+    /// newline and longer durations through: they keep meaning what they meant, so that no stored policy makes a
+    /// background pass throw.
+    /// </summary>
+    public static Iso8601Duration ParseStored(string text, string field) => Parse(text.TrimEnd('\r', '\n'), field, limited: false);
+
+    private static Iso8601Duration Parse(string text, string field, bool limited)
     {
         var match = Pattern().Match(text);
         if (!match.Success)
@@ -20,20 +32,46 @@ internal readonly partial record struct Iso8601Duration(int Years, int Months, i
         }
 
         int Part(string name) => match.Groups[name].Success ? int.Parse(match.Groups[name].Value, CultureInfo.InvariantCulture) : 0;
-        return new Iso8601Duration(Part("y"), Part("mo"), Part("w"), Part("d"), Part("h"), Part("mi"), Part("s"));
+        var duration = new Iso8601Duration(Part("y"), Part("mo"), Part("w"), Part("d"), Part("h"), Part("mi"), Part("s"));
+        if (limited && duration.AddTo(DateTimeOffset.UnixEpoch) > DateTimeOffset.UnixEpoch.AddYears(MaxYears))
+        {
+            throw VaultErrors.BadParameter($"{field} '{text}' is longer than {MaxYears} years.");
+        }
+
+        return duration;
     }
 
-    public DateTimeOffset AddTo(DateTimeOffset value) => value
-        .AddYears(Years).AddMonths(Months).AddDays((Weeks * 7) + Days)
-        .AddHours(Hours).AddMinutes(Minutes).AddSeconds(Seconds);
+    /// <summary>
+    /// The date <paramref name="value"/> plus this duration; <see cref="DateTimeOffset.MaxValue"/> when that is past
+    /// the calendar's end (a date stored near it, a clock set far ahead), so that a due check is "not yet", never a throw.
+    /// </summary>
+    public DateTimeOffset AddTo(DateTimeOffset value) => Saturated(value, 1) ?? DateTimeOffset.MaxValue;
 
-    public DateTimeOffset SubtractFrom(DateTimeOffset value) => value
-        .AddYears(-Years).AddMonths(-Months).AddDays(-((Weeks * 7) + Days))
-        .AddHours(-Hours).AddMinutes(-Minutes).AddSeconds(-Seconds);
+    /// <summary>
+    /// The date <paramref name="value"/> less this duration; <see cref="DateTimeOffset.MinValue"/> when that is before
+    /// the calendar's start (an expiry stored near year 1), so that a due check is "due", never a throw.
+    /// </summary>
+    public DateTimeOffset SubtractFrom(DateTimeOffset value) => Saturated(value, -1) ?? DateTimeOffset.MinValue;
+
+    private DateTimeOffset? Saturated(DateTimeOffset value, int sign)
+    {
+        try
+        {
+            return value
+                .AddYears(sign * Years).AddMonths(sign * Months).AddDays(sign * ((Weeks * 7) + Days))
+                .AddHours(sign * Hours).AddMinutes(sign * Minutes).AddSeconds(sign * Seconds);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The length of this duration when it starts at <paramref name="from"/>.</summary>
     public TimeSpan LengthFrom(DateTimeOffset from) => AddTo(from) - from;
 
-    [GeneratedRegex(@"^P(?=\d|T\d)(?:(?<y>\d{1,4})Y)?(?:(?<mo>\d{1,4})M)?(?:(?<w>\d{1,4})W)?(?:(?<d>\d{1,5})D)?(?:T(?=\d)(?:(?<h>\d{1,6})H)?(?:(?<mi>\d{1,7})M)?(?:(?<s>\d{1,9})S)?)?$", RegexOptions.CultureInvariant)]
+    // ASCII digits only (.NET's \d also matches other scripts' digits), and nothing after the duration (\z, not $,
+    // which also matches before a final newline).
+    [GeneratedRegex(@"\AP(?=[0-9]|T[0-9])(?:(?<y>[0-9]{1,4})Y)?(?:(?<mo>[0-9]{1,4})M)?(?:(?<w>[0-9]{1,4})W)?(?:(?<d>[0-9]{1,5})D)?(?:T(?=[0-9])(?:(?<h>[0-9]{1,6})H)?(?:(?<mi>[0-9]{1,7})M)?(?:(?<s>[0-9]{1,9})S)?)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

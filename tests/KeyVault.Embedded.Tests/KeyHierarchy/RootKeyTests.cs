@@ -136,6 +136,20 @@ public sealed class RootKeyTests : IDisposable
     }
 
     [Fact]
+    public void A_passphrase_that_is_not_text_is_refused_so_that_two_passphrases_never_become_one()
+    {
+        // A lossy encoding turned each lone surrogate into U+FFFD: "pw\ud800" and "pw\udbff" opened the same vault.
+        foreach (var passphrase in new[] { "pw\ud800", "pw\udbff", "\udc00pw" })
+        {
+            FluentActions.Invoking(() => SoftwareRootKey.FromPassphrase(passphrase)).Should().Throw<VaultException>()
+                .Which.Message.Should().Contain("lone surrogate");
+        }
+
+        using var text = SoftwareRootKey.FromPassphrase("pw\ud83d\ude00"); // a surrogate pair is text (an emoji)
+        text.Should().NotBeNull();
+    }
+
+    [Fact]
     public async Task A_root_of_another_kind_is_refused_by_name()
     {
         var key = TestVaults.NewKey();

@@ -32,6 +32,11 @@ public sealed class RotationPolicyTests : VaultTestBase
         { "before expiry without expiry", Policy(null, Rotate(before: "P30D")), "needs the policy's ExpiresIn" },
         { "trigger too close to expiry", Policy("P60D", Rotate(after: "P55D")), "at least 7 days between" },
         { "unknown action", Policy("P1Y", new KeyRotationLifetimeAction(new KeyRotationPolicyAction("Delete")) { TimeAfterCreate = "P30D" }), "Rotate or Notify" },
+        { "expiry past the calendar's end", Policy("P8000Y"), "longer than 1000 years" },
+        { "trigger past the calendar's end", Policy(null, Rotate(after: "P9999Y")), "longer than 1000 years" },
+        { "digits of another script", Policy("P\u0669\u0660D"), "ISO 8601" },
+        { "a final newline", Policy("P90D\n"), "ISO 8601" },
+        { "a null action", Policy("P1Y", new KeyRotationLifetimeAction[] { null! }), "null action" },
     };
 
     [Theory]
@@ -132,6 +137,20 @@ public sealed class RotationPolicyTests : VaultTestBase
         rotated.Properties.ExpiresOn.Should().Be(Start.AddDays(40), "a manual rotation applies the policy's expiry too");
         Time.Advance(TimeSpan.FromDays(23));
         (await KeyStore.ApplyRotationPoliciesAsync()).NearExpiry.Should().ContainSingle().Which.Version.Should().Be(rotated.Properties.Version);
+    }
+
+    [Fact]
+    public async Task A_key_whose_expiry_is_near_the_calendars_start_is_due_and_stops_no_other_keys_rotation()
+    {
+        await KeyStore.CreateEcKeyAsync(new CreateEcKeyOptions("ancient") { ExpiresOn = new DateTimeOffset(1, 1, 10, 0, 0, 0, TimeSpan.Zero) });
+        await KeyStore.UpdateKeyRotationPolicyAsync("ancient", Policy("P90D", Rotate(before: "P30D")));
+        await KeyStore.CreateEcKeyAsync(new CreateEcKeyOptions("due"));
+        await KeyStore.UpdateKeyRotationPolicyAsync("due", Policy("P90D", Rotate(after: "P30D")));
+        Time.Advance(TimeSpan.FromDays(30));
+
+        var result = await KeyStore.ApplyRotationPoliciesAsync();
+
+        result.Rotated.Select(k => k.Name).Should().BeEquivalentTo(["ancient", "due"], "30 days before an expiry in year 1 is long past; before the fix working it out threw and the pass stopped");
     }
 
     [Fact]
