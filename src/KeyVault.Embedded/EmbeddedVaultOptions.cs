@@ -111,6 +111,14 @@ public sealed class EmbeddedVaultOptions
         {
             yield return ("Path", $"names a file, and the vault is in a database ({StoreProvider.Location}): give one of them.");
         }
+        else if (Path is { } path && path.Contains('\0', StringComparison.Ordinal))
+        {
+            yield return ("Path", "holds a NUL character, which no file name can.");
+        }
+        else if (Path is { } directory && StoreFactory is null && Directory.Exists(directory))
+        {
+            yield return ("Path", $"is the directory '{System.IO.Path.GetFullPath(directory)}': name the vault file in it.");
+        }
 
         if (VaultUri is { } uri && (!uri.IsAbsoluteUri || uri.Scheme is not ("https" or "http") || !uri.AbsolutePath.EndsWith('/') || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0))
         {

@@ -84,8 +84,7 @@ internal sealed class KeyAdministration : IDisposable
             var vaultId = _core.Header.VaultId;
             opened = await newRoot.OpenAsync(new RootKeyContext(vaultId, null), cancellationToken).ConfigureAwait(false);
             await RequireSameTokenForHardwareKeysAsync(opened, cancellationToken).ConfigureAwait(false);
-            var binding = await opened.DeriveKeyAsync(MetadataKeys.BindingContext, cancellationToken).ConfigureAwait(false);
-            keys = new MetadataKeys(vaultId, binding, _core.Ring);
+            keys = await Operations.VaultOpener.KeysAsync(opened, vaultId, _core.Ring, cancellationToken).ConfigureAwait(false);
             var rewrapped = new List<KekRecord>();
             var now = _core.Now();
             foreach (var version in _core.Ring.Versions)

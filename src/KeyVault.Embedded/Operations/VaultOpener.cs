@@ -177,7 +177,8 @@ internal static partial class VaultOpener
     internal static IRollbackAnchor? OpenAnchor(EmbeddedVaultOptions options, IRootKey root, Guid vaultId) =>
         options.VerifyOnly ? null : !string.IsNullOrWhiteSpace(options.AnchorPath) ? new FileRollbackAnchor(options.AnchorPath) : (root as IRollbackAnchorSource)?.OpenAnchor(vaultId);
 
-    private static async ValueTask<MetadataKeys> KeysAsync(IRootKey root, Guid vaultId, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
+    /// <summary>The vault's metadata keys from a root's binding key: a binding of the wrong length is <c>RootKeyUnavailable</c>.</summary>
+    internal static async ValueTask<MetadataKeys> KeysAsync(IRootKey root, Guid vaultId, KeyEncryptionKeyRing ring, CancellationToken cancellationToken)
     {
         var binding = await root.DeriveKeyAsync(MetadataKeys.BindingContext, cancellationToken).ConfigureAwait(false);
         if (binding.Length != 32)

@@ -13,6 +13,48 @@ public sealed class RotationTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
+    public async Task Rotating_to_a_root_that_derives_a_short_key_is_refused_by_name_and_the_old_root_still_opens()
+    {
+        var oldKey = TestVaults.NewKey();
+        await using (var vault = await TestVaults.OpenAsync(VaultPath, oldKey))
+        {
+            await vault.Secrets.SetSecretAsync("kept", "1");
+
+            var error = (await FluentActions.Awaiting(() => vault.RotateRootKeyAsync(new ShortDerivingRoot(SoftwareRootKey.FromBytes(TestVaults.NewKey()))))
+                .Should().ThrowAsync<VaultException>()).Which;
+
+            error.ErrorCode.Should().Be(VaultErrorCode.RootKeyUnavailable, "as at open; before, an ArgumentException came out of HKDF");
+            (await vault.Secrets.GetSecretAsync("kept")).Value.Should().Be("1");
+        }
+
+        await using var reopened = await TestVaults.OpenAsync(VaultPath, oldKey);
+        (await reopened.Secrets.GetSecretAsync("kept")).Value.Should().Be("1");
+    }
+
+    /// <summary>A root whose derived keys are 16 bytes: a broken provider.</summary>
+    private sealed class ShortDerivingRoot(IRootKeyProvider inner) : IRootKeyProvider
+    {
+        public string Kind => inner.Kind;
+
+        public async ValueTask<IRootKey> OpenAsync(RootKeyContext context, CancellationToken cancellationToken = default) =>
+            new Opened(await inner.OpenAsync(context, cancellationToken));
+
+        private sealed class Opened(IRootKey key) : IRootKey
+        {
+            public IReadOnlyDictionary<string, string> Parameters => key.Parameters;
+
+            public ValueTask<byte[]> WrapKeyAsync(ReadOnlyMemory<byte> material, CancellationToken cancellationToken = default) => key.WrapKeyAsync(material, cancellationToken);
+
+            public ValueTask<byte[]> UnwrapKeyAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) => key.UnwrapKeyAsync(wrappedKey, cancellationToken);
+
+            public async ValueTask<byte[]> DeriveKeyAsync(ReadOnlyMemory<byte> context, CancellationToken cancellationToken = default) =>
+                (await key.DeriveKeyAsync(context, cancellationToken))[..16];
+
+            public void Dispose() => key.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Root_rotation_keeps_data_readable_and_the_old_root_no_longer_opens_the_vault()
     {
         var oldKey = TestVaults.NewKey();

@@ -259,6 +259,18 @@ public sealed class CryptographyTests : VaultTestBase
     }
 
     [Fact]
+    public void A_local_rsa_key_too_small_for_the_algorithm_is_a_bad_parameter_to_sign_and_verifies_nothing()
+    {
+        using var rsa = RSA.Create(512);
+        using var local = new CryptographyClient(new JsonWebKey(rsa, includePrivateParameters: true));
+
+        AssertBad(() => local.Sign(SignatureAlgorithm.RS512, new byte[64]), "too small");
+        AssertBad(() => local.Sign(SignatureAlgorithm.PS384, new byte[48]), "too small");
+        local.Verify(SignatureAlgorithm.PS512, new byte[64], new byte[64]).IsValid.Should().BeFalse();
+        local.Verify(SignatureAlgorithm.RS256, new byte[32], local.Sign(SignatureAlgorithm.RS256, new byte[32]).Signature).IsValid.Should().BeTrue("what the key can do, it does");
+    }
+
+    [Fact]
     public async Task Many_threads_share_one_client()
     {
         await KeyStore.CreateEcKeyAsync(new CreateEcKeyOptions("ec"));

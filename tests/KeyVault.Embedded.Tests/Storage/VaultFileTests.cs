@@ -160,6 +160,20 @@ public sealed class VaultFileTests : IDisposable
     }
 
     [Fact]
+    public async Task A_path_that_is_a_directory_or_holds_a_nul_is_refused_naming_the_option_and_creates_nothing()
+    {
+        foreach (var (path, mention) in new[] { (_dir.Path, "directory"), (VaultPath + "\0x", "NUL") })
+        {
+            var error = (await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(new EmbeddedVaultOptions { Path = path, RootKey = SoftwareRootKey.FromBytes(_key) }))
+                .Should().ThrowAsync<VaultException>()).Which;
+            error.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+            error.Message.Should().Contain("Path").And.Contain(mention);
+        }
+
+        Directory.GetFileSystemEntries(_dir.Path).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_vault_file_is_readable_only_by_its_owner()
     {
         await (await TestVaults.OpenAsync(VaultPath, _key)).DisposeAsync();

@@ -6,6 +6,9 @@ namespace KeyVault.Embedded.Keys.Cryptography;
 /// <summary>An RSA key on .NET's RSA (OpenSSL): encrypt/decrypt, wrap/unwrap (OAEP) and sign/verify (PKCS#1 v1.5, PSS).</summary>
 internal sealed class RsaCryptoKey : CryptoKey
 {
+    /// <summary>Below this size a signing failure is the key's size (too small for SHA-512 with PSS at 1,040 bits).</summary>
+    private const int MinimumSigningKeySize = 2048;
+
     private readonly ObjectPool<RSA> _pool;
     private readonly IDisposable? _material;
 
@@ -73,6 +76,11 @@ internal sealed class RsaCryptoKey : CryptoKey
         {
             return rsa.SignHash(digest, info.Hash, info.Padding!);
         }
+        catch (CryptographicException) when (rsa.KeySize < MinimumSigningKeySize)
+        {
+            // Only a key given from outside (a local client's JWK) can be this small: the vault makes 2048 bits at least.
+            throw VaultErrors.BadParameter($"{algorithm} cannot sign with a {rsa.KeySize}-bit RSA key: the key is too small for the algorithm's hash and padding.");
+        }
         finally
         {
             _pool.Return(rsa);
@@ -88,6 +96,10 @@ internal sealed class RsaCryptoKey : CryptoKey
         try
         {
             return rsa.VerifyHash(digest, signature, info.Hash, info.Padding!);
+        }
+        catch (CryptographicException) when (rsa.KeySize < MinimumSigningKeySize)
+        {
+            return false; // a key too small for the algorithm signs nothing under it, so no signature verifies
         }
         finally
         {
