@@ -215,8 +215,12 @@ internal sealed class CertificateStore : ICertificateStore
         DownloadCertificateAsync(certificateName, version, null, cancellationToken);
 
     // The result is the same X509Certificate2 whatever format Azure's service would read the secret in.
+    // An output format other than Azure's two is refused, as GetSecretAsync refuses it.
     public Task<X509Certificate2> DownloadCertificateAsync(string certificateName, string? version = null, CertificateContentType? outContentType = null, CancellationToken cancellationToken = default) =>
-        Run(VaultOperation.CertificateDownload, certificateName, (this, certificateName, version, cancellationToken), static s => s.Item1.DownloadAsync(s.certificateName, s.version, s.cancellationToken), cancellationToken);
+        Run(VaultOperation.CertificateDownload, certificateName, (this, certificateName, version, outContentType, cancellationToken), static s =>
+            s.outContentType is { } wanted && wanted != CertificateContentType.Pkcs12 && wanted != CertificateContentType.Pem
+                ? throw VaultErrors.BadParameter($"The output content type '{wanted}' is not supported: use {CertificateContentType.Pkcs12} or {CertificateContentType.Pem}.")
+                : s.Item1.DownloadAsync(s.certificateName, s.version, s.cancellationToken), cancellationToken);
 
     public Task<X509Certificate2> DownloadCertificateAsync(DownloadCertificateOptions options, CancellationToken cancellationToken = default)
     {

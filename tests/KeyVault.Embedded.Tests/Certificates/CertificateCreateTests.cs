@@ -210,6 +210,19 @@ public sealed class CertificateCreateTests : CertificateTestBase
     }
 
     [Fact]
+    public async Task A_download_in_an_output_format_azure_does_not_have_is_refused_as_a_secret_get_is()
+    {
+        await CreateAsync("ec", SelfPolicy(keyType: "EC", curve: "P-256"));
+
+        var error = (await FluentActions.Awaiting(() => Certificates.DownloadCertificateAsync("ec", outContentType: new CertificateContentType("bogus"))).Should().ThrowAsync<VaultException>()).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+        error.Message.Should().Contain("bogus");
+        using var pem = await Certificates.DownloadCertificateAsync("ec", outContentType: CertificateContentType.Pem);
+        pem.HasPrivateKey.Should().BeTrue("Azure's two formats are served");
+    }
+
+    [Fact]
     public async Task An_exportable_download_holds_a_working_private_key()
     {
         var created = await CreateAsync("ec", SelfPolicy(keyType: "EC", curve: "P-384"));
