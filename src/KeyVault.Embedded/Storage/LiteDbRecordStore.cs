@@ -101,6 +101,11 @@ internal sealed class LiteDbRecordStore : IRecordStore
             }
 
             var hadData = dataFile.Length >= VaultFileStream.PageSize;
+            if (!hadData && dataFile.Length > 0)
+            {
+                RequireCutOffCreation(dataFile, fullPath);
+            }
+
             if (hadData && !File.Exists(logPath) && new FileInfo(logPath).LinkTarget is null)
             {
                 // The vault never deletes its log (a checkpoint empties it): a vault whose log is missing lost every
@@ -156,6 +161,32 @@ internal sealed class LiteDbRecordStore : IRecordStore
             DeleteFiles(created);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A data file shorter than one page is taken as a new vault only when it is what a creation cut off inside
+    /// LiteDB's first header write leaves: zeros, or the start of LiteDB's header, and no page checksums yet (the
+    /// sidecar is written when the first page is flushed whole). Anything else is refused, and nothing is written: a
+    /// short file of another application, or a vault cut short, is never replaced by a new vault.
+    /// </summary>
+    /// <exception cref="VaultException"><c>VaultFormatInvalid</c>, or <see cref="VaultIntegrityException"/> for a vault cut short.</exception>
+    private static void RequireCutOffCreation(FileStream dataFile, string fullPath)
+    {
+        if (File.Exists(DataFileStream.ChecksumPath(fullPath)))
+        {
+            throw new VaultIntegrityException($"The vault file '{fullPath}' is {dataFile.Length} bytes, less than one page, though its first page was once written whole: it was cut short. Restore it from a backup; nothing was written.");
+        }
+
+        var bytes = new byte[dataFile.Length];
+        dataFile.Position = 0;
+        dataFile.ReadExactly(bytes);
+        dataFile.Position = 0;
+        if (!bytes.AsSpan().ContainsAnyExcept((byte)0) || HasLiteDbSignature(dataFile))
+        {
+            return;
+        }
+
+        throw VaultErrors.FormatInvalid(fullPath, "it is not a vault file (a short file of another application, or not LiteDB at all); nothing was written");
     }
 
     private static bool HasLiteDbSignature(FileStream dataFile)

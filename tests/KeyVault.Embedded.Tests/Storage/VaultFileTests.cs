@@ -138,6 +138,38 @@ public sealed class VaultFileTests : IDisposable
     }
 
     [Fact]
+    public async Task A_short_file_of_another_application_is_refused_and_left_as_it_was()
+    {
+        // Before, every file under one page was taken as a cut-off creation: notes.txt became an empty vault.
+        var notes = "my notes, not a vault\n"u8.ToArray();
+        Files.WriteOwnerOnly(VaultPath, notes);
+
+        var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.VaultFormatInvalid);
+        File.ReadAllBytes(VaultPath).Should().Equal(notes);
+        Directory.GetFiles(_dir.Path).Should().ContainSingle("no log or checksums were made beside it");
+    }
+
+    [Fact]
+    public async Task A_vault_cut_short_inside_its_first_page_is_an_integrity_error_and_never_a_new_vault()
+    {
+        await using (var vault = await TestVaults.OpenAsync(VaultPath, _key))
+        {
+            await vault.Secrets.SetSecretAsync("s", "v");
+        }
+
+        var cut = File.ReadAllBytes(VaultPath)[..4096];
+        Files.WriteOwnerOnly(VaultPath, cut);
+
+        var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.IntegrityCheckFailed);
+        error.Message.Should().Contain("cut short");
+        File.ReadAllBytes(VaultPath).Should().Equal(cut, "nothing was written");
+    }
+
+    [Fact]
     public async Task A_data_file_cut_off_inside_its_first_page_is_a_new_vault()
     {
         // A process killed during LiteDB's first 8 KiB header write leaves less than a page: nothing was committed.
