@@ -147,7 +147,7 @@ internal sealed class ObjectBackups
         }
         catch (VaultIntegrityException ex)
         {
-            throw new VaultException(VaultErrorCode.BadParameter, 400, "The backup failed its integrity check: it was altered or damaged. Nothing was restored.", ex);
+            throw VaultErrors.BadParameter("The backup failed its integrity check: it was altered or damaged. Nothing was restored.", ex);
         }
         try
         {

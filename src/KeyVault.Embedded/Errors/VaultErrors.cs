@@ -8,8 +8,8 @@ namespace KeyVault.Embedded;
 /// </summary>
 internal static class VaultErrors
 {
-    public static VaultException BadParameter(string message) =>
-        new(VaultErrorCode.BadParameter, 400, message);
+    public static VaultException BadParameter(string message, Exception? inner = null) =>
+        new(VaultErrorCode.BadParameter, 400, message, inner);
 
     public static VaultObjectNotFoundException NotFound(ObjectType type, string name) =>
         new(type.NotFoundCode(), $"{type.DisplayName()} '{name}' was not found in this vault.");
