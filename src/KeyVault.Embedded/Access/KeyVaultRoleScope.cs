@@ -14,7 +14,7 @@ public readonly struct KeyVaultRoleScope : IEquatable<KeyVaultRoleScope>
     /// <exception cref="VaultException"><c>BadParameter</c> for any other form.</exception>
     public KeyVaultRoleScope(string value)
     {
-        _value = Normalize(value) ?? throw VaultErrors.BadParameter("A role scope is '/', '/secrets', '/keys', '/certificates', or '/{type}/{name}' with a name of 1 to 127 letters, digits and dashes.");
+        _value = Normalize(value) ?? throw VaultErrors.BadParameter("A role scope is '/', '/secrets', '/keys', '/certificates', or '/{type}/{name}' with a name of 1 to 127 letters, digits and dashes, and no empty segment or trailing '/'.");
     }
 
     /// <summary>The whole vault.</summary>
@@ -84,10 +84,17 @@ public readonly struct KeyVaultRoleScope : IEquatable<KeyVaultRoleScope>
             return null;
         }
 
-        var parts = value.TrimEnd('/').Split('/');
-        if (parts.Length == 1)
+        if (value == "/")
         {
             return "/";
+        }
+
+        // No empty segment: "//", "/secrets/" or "/secrets//" is what a script makes of "/secrets/$NAME" with the name
+        // missing, and taking it as "/" or "/secrets" would grant far more than was meant.
+        var parts = value.Split('/');
+        if (parts.Skip(1).Any(part => part.Length == 0))
+        {
+            return null;
         }
 
         var type = parts[1].ToLowerInvariant();

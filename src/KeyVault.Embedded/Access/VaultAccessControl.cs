@@ -45,6 +45,29 @@ internal sealed class VaultAccessControl : IVaultAccessControl
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Refuses a principal id no role or policy may be given to: one with control characters or white space at an end
+    /// (ids are matched exactly, so it would never match a caller, and whatever lists the assignments would print the
+    /// control characters raw), and <c>anonymous</c>, the principal of a request that is not authenticated
+    /// (KeyVault.Embedded.AspNetCore): a grant to it would be a grant to every caller without a token, and Azure has no
+    /// such principal to assign. Checked where access is granted, not where stored state is read.
+    /// </summary>
+    private static void RequireAssignable(string id, string what)
+    {
+        if (id.Any(char.IsControl) || char.IsWhiteSpace(id[0]) || char.IsWhiteSpace(id[^1]))
+        {
+            throw VaultErrors.BadParameter($"{what} must not hold control characters or begin or end with white space.");
+        }
+
+        if (id.Equals(AnonymousPrincipal, StringComparison.OrdinalIgnoreCase))
+        {
+            throw VaultErrors.BadParameter($"{what} cannot be 'anonymous': that principal stands for callers that are not authenticated.");
+        }
+    }
+
+    /// <summary>The principal id the REST front gives a request that is not authenticated.</summary>
+    internal const string AnonymousPrincipal = "anonymous";
+
     public Task<VaultRoleAssignment> CreateRoleAssignmentAsync(KeyVaultRoleScope scope, string roleDefinitionId, string principalId, string? name = null, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(principalId) || principalId.Length > 256)
@@ -52,6 +75,7 @@ internal sealed class VaultAccessControl : IVaultAccessControl
             throw VaultErrors.BadParameter("The principal id of a role assignment must be 1 to 256 characters.");
         }
 
+        RequireAssignable(principalId, "The principal id of a role assignment");
         var assignmentName = name is null ? Guid.NewGuid().ToString("D") : Guid.TryParse(name, out var parsed) ? parsed.ToString("D") : throw VaultErrors.BadParameter("A role assignment's name must be a GUID.");
         return ChangeAsync(VaultOperation.AccessWrite, (state, caller) =>
         {
@@ -134,6 +158,7 @@ internal sealed class VaultAccessControl : IVaultAccessControl
     public Task SetAccessPolicyAsync(VaultAccessPolicy policy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        RequireAssignable(policy.ObjectId, "VaultAccessPolicy.ObjectId");
         return ChangeAsync(VaultOperation.AccessWrite, (state, caller) =>
         {
             RequireAdministrator(state, caller);

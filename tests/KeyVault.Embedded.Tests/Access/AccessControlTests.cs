@@ -207,6 +207,47 @@ public sealed class AccessControlTests : VaultTestBase
         }
     }
 
+    [Theory]
+    [InlineData("//")]
+    [InlineData("///")]
+    [InlineData("/secrets/")]
+    [InlineData("/secrets//")]
+    [InlineData("/keys/x/")]
+    [InlineData("//secrets")]
+    public void A_scope_with_an_empty_segment_is_refused_rather_than_widened(string scope)
+    {
+        // What a script makes of "/secrets/$NAME" with the name missing must not become "/secrets" (every secret).
+        var error = FluentActions.Invoking(() => new KeyVaultRoleScope(scope)).Should().Throw<VaultException>().Which;
+        error.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+        error.Message.Should().Contain("empty segment");
+        new KeyVaultRoleScope("/").Value.Should().Be("/");
+        new KeyVaultRoleScope("/Secrets/Web-DB").Value.Should().Be("/secrets/web-db");
+    }
+
+    [Theory]
+    [InlineData("anonymous")]
+    [InlineData("Anonymous")]
+    [InlineData(" web-oid")]
+    [InlineData("web-oid ")]
+    [InlineData("web\u001b[31m-oid")]
+    [InlineData("web\n-oid")]
+    public async Task A_role_for_the_anonymous_principal_or_an_id_with_control_characters_or_outer_spaces_is_refused_and_nothing_is_written(string principal)
+    {
+        principal = System.Text.RegularExpressions.Regex.Unescape(principal);
+        await EnableRbacAsync();
+        using (Vault.RunAs(Admin))
+        {
+            var before = await Vault.Access.GetRoleAssignmentsAsync();
+            var error = (await FluentActions.Awaiting(() => Vault.Access.CreateRoleAssignmentAsync(KeyVaultRoleScope.Secrets, KeyVaultRoles.SecretsUser.Id, principal)).Should().ThrowAsync<VaultException>()).Which;
+            error.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+            error.Message.Should().Contain("principal");
+            (await Vault.Access.GetRoleAssignmentsAsync()).Should().BeEquivalentTo(before);
+            (await FluentActions.Awaiting(() => Vault.Access.SetAccessPolicyAsync(new VaultAccessPolicy(principal, secrets: ["get"]))).Should().ThrowAsync<VaultException>())
+                .Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+            (await Vault.Access.GetAccessPoliciesAsync()).Should().BeEmpty();
+        }
+    }
+
     [Fact]
     public async Task The_last_administrator_assignment_cannot_be_removed_while_access_control_is_on()
     {
