@@ -31,6 +31,19 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
+    public static readonly Option<string?> AnchorPath = new("--anchor-path")
+    {
+        Description = "The vault's rollback anchor file (as the app's EmbeddedVaultOptions.AnchorPath): give it on every command for a vault anchored so; an anchored vault is refused without its anchor.",
+        HelpName = "PATH",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> DropAnchor = new("--drop-anchor")
+    {
+        Description = "Open an anchored vault without its anchor and stop anchoring it (to take up an older copy deliberately, or to move the anchor; every change after that copy is lost).",
+        Recursive = true,
+    };
+
     public static readonly Option<bool> NoAudit = new("--no-audit")
     {
         Description = "Do not audit this command's operations (by default every operation is recorded in the vault's audit trail).",
@@ -40,7 +53,7 @@ internal static class GlobalOptions
     public static readonly Option<OutputFormat> Output = CreateOutput();
 
     public static IEnumerable<Option> All =>
-        [Vault, PostgreSql, VaultName, .. RootOptions.Current.All, NoAudit, Output];
+        [Vault, PostgreSql, VaultName, .. RootOptions.Current.All, AnchorPath, DropAnchor, NoAudit, Output];
 
     private static Option<OutputFormat> CreateOutput()
     {

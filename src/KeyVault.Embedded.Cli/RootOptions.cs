@@ -39,6 +39,11 @@ internal sealed class RootOptions
         };
         TokenLabel = new Option<string?>($"--{prefix}token-label") { Description = $"{role}: the PKCS#11 token's label.", HelpName = "LABEL", Recursive = recursive };
         KeyLabel = new Option<string?>($"--{prefix}key-label") { Description = $"{role}: the PKCS#11 root key's label.", HelpName = "LABEL", Recursive = recursive };
+        TokenAnchor = new Option<bool>($"--{prefix}token-anchor")
+        {
+            Description = $"{role}: the PKCS#11 token also keeps the vault's rollback anchor (as the app's Pkcs11RootKeyOptions.UseTokenAnchor): give it on every command for a vault anchored so.",
+            Recursive = recursive,
+        };
         PinFd = new Option<int?>($"--{prefix}pin-fd")
         {
             Description = $"{role}: read the PKCS#11 PIN from this open file descriptor (first line) instead of prompting.",
@@ -70,5 +75,7 @@ internal sealed class RootOptions
 
     public Option<int?> PinFd { get; }
 
-    public IEnumerable<Option> All => [File, Environment, Passphrase, Module, TokenLabel, KeyLabel, PinFd];
+    public Option<bool> TokenAnchor { get; }
+
+    public IEnumerable<Option> All => [File, Environment, Passphrase, Module, TokenLabel, KeyLabel, PinFd, TokenAnchor];
 }

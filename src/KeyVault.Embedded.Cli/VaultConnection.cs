@@ -23,6 +23,8 @@ internal static class VaultConnection
         var options = new EmbeddedVaultOptions();
         options.Audit.Enabled = !parse.GetValue(GlobalOptions.NoAudit);
         options.Audit.Strict = options.Audit.Enabled;
+        options.AnchorPath = parse.GetValue(GlobalOptions.AnchorPath) is { Length: > 0 } anchor ? anchor : null;
+        options.DropRollbackAnchor = parse.GetValue(GlobalOptions.DropAnchor);
         var connection = parse.GetValue(GlobalOptions.PostgreSql);
         if (!string.IsNullOrWhiteSpace(connection) && parse.GetValue(GlobalOptions.Vault) is not null)
         {
@@ -34,10 +36,15 @@ internal static class VaultConnection
             throw CliException.BadParameter("--vault-name names a vault in PostgreSQL: it needs --postgresql CONNSTRING.");
         }
 
+        if (parse.GetValue(GlobalOptions.VaultName) is { } given && string.IsNullOrWhiteSpace(given))
+        {
+            // Given but empty (an unset shell variable): not the default vault, which may be someone else's.
+            throw CliException.BadParameter("--vault-name is empty: name the vault, or leave the option out for the default vault.");
+        }
+
         if (pathOverride is null && !string.IsNullOrWhiteSpace(connection))
         {
-            var name = parse.GetValue(GlobalOptions.VaultName);
-            name = string.IsNullOrWhiteSpace(name) ? PostgreSqlVaultOptions.DefaultVaultName : name;
+            var name = parse.GetValue(GlobalOptions.VaultName) ?? PostgreSqlVaultOptions.DefaultVaultName;
             options.UsePostgreSql(connection, name);
             location = $"postgresql vault '{name}'";
             bool found;
@@ -53,8 +60,7 @@ internal static class VaultConnection
 
             using (var dataSource = source)
             {
-                // A console tool with no synchronization context: waiting here cannot deadlock.
-                found = PostgreSqlSchema.VaultExistsAsync(dataSource, PostgreSqlVaultOptions.DefaultSchema, name, CancellationToken.None).GetAwaiter().GetResult();
+                found = PostgreSqlVaultExists(dataSource, name);
             }
 
             if (mustExist && !found)
@@ -95,6 +101,51 @@ internal static class VaultConnection
         options.Path = path;
         location = path;
         return options;
+    }
+
+    // A console tool with no synchronization context: waiting here cannot deadlock.
+    private static bool PostgreSqlVaultExists(Npgsql.NpgsqlDataSource dataSource, string name) =>
+        PostgreSqlSchema.VaultExistsAsync(dataSource, PostgreSqlVaultOptions.DefaultSchema, name, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// After a refused <c>vault create</c>: whether the vault it was to make exists anyway (a file, or a PostgreSQL
+    /// vault). When it does not, a root key generated for it wraps nothing. Unknown (a database out of reach) is "exists".
+    /// </summary>
+    public static bool VaultExists(ParseResult parse, EmbeddedVaultOptions options)
+    {
+        if (!string.IsNullOrEmpty(options.Path))
+        {
+            return File.Exists(options.Path);
+        }
+
+        try
+        {
+            using var dataSource = Npgsql.NpgsqlDataSource.Create(parse.GetValue(GlobalOptions.PostgreSql)!);
+            return PostgreSqlVaultExists(dataSource, parse.GetValue(GlobalOptions.VaultName) ?? PostgreSqlVaultOptions.DefaultVaultName);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or VaultException or ArgumentException or TimeoutException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Destroys a root key the tool generated for a vault that was then not created, so that a refused
+    /// <c>vault create</c> leaves no orphan key in the token; says so on standard error.
+    /// </summary>
+    public static void RemoveUnusedRootKey(IRootKeyProvider root)
+    {
+        try
+        {
+            if (root is Pkcs11RootKey generated && generated.DestroyUnusedRootKey())
+            {
+                Console.Error.WriteLine("create: the vault was not created, so the root key generated for it was removed from the token.");
+            }
+        }
+        catch (VaultException ex)
+        {
+            Console.Error.WriteLine($"create: the vault was not created; the root key generated for it is still in the token ({ex.ErrorCode}): remove it, or name it with --key-label without --generate-pkcs11-key.");
+        }
     }
 
     /// <summary>The vault's root, as the global options name it: at most one kind; with none, the key in $KV_ROOT_KEY.</summary>
@@ -200,7 +251,7 @@ internal static class VaultConnection
         var pin = fd is { } descriptor ? HiddenInput.ReadLineFromDescriptor(descriptor, $"--{p}pin-fd") : HiddenInput.ReadLine($"PIN for token '{token}': ");
         try
         {
-            var rootOptions = new Pkcs11RootKeyOptions { ModulePath = module, TokenLabel = token, KeyLabel = label, Pin = pin };
+            var rootOptions = new Pkcs11RootKeyOptions { ModulePath = module, TokenLabel = token, KeyLabel = label, Pin = pin, UseTokenAnchor = parse.GetValue(options.TokenAnchor) };
             if (generateKey)
             {
                 Pkcs11RootKey.CreateRootKey(rootOptions);

@@ -24,6 +24,10 @@ internal static class Pkcs11Errors
     public static VaultException RootKeyAmbiguous(string token, string key, int count) =>
         new(Pkcs11ErrorCodes.RootKeyAmbiguous, 409, $"Token '{token}' has {count} AES keys {key}: the root key must be unique. The vault files were not changed.");
 
+    public static VaultException RootKeyLabelTaken(string token, string key, int count) =>
+        new(Pkcs11ErrorCodes.RootKeyAmbiguous, 409,
+            $"Token '{token}' already has {(count == 1 ? "an AES key" : $"{count} AES keys")} {key}: a new root key is not generated beside it, since a root key must be unique. Choose another label. Nothing was generated.");
+
     public static VaultException RootKeyExtractable(string token, string key) =>
         new(Pkcs11ErrorCodes.RootKeyExtractable, 400,
             $"The AES key {key} in token '{token}' could leave the token (it is extractable or not sensitive): a root key must be sensitive and non-extractable. The vault files were not changed.");

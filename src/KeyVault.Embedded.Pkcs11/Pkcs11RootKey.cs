@@ -65,7 +65,7 @@ public sealed class Pkcs11RootKey : IRootKeyProvider, IDisposable
             var existing = session.FindAllObjects(KeyTemplate(options));
             if (existing.Count > 0)
             {
-                throw Pkcs11Errors.RootKeyAmbiguous(token.Label, Describe(options), existing.Count + 1);
+                throw Pkcs11Errors.RootKeyLabelTaken(token.Label, Describe(options), existing.Count);
             }
 
             return session.GenerateKey(Pkcs11Token.Mechanism(CKM.CKM_AES_KEY_GEN),
@@ -81,6 +81,28 @@ public sealed class Pkcs11RootKey : IRootKeyProvider, IDisposable
                 Pkcs11Token.Attribute(CKA.CKA_ENCRYPT, false),
                 Pkcs11Token.Attribute(CKA.CKA_DECRYPT, false),
             ]);
+        });
+    }
+
+    /// <summary>
+    /// Destroys the root key this provider names when exactly one key matches: for the kv tool, which generated it for a
+    /// vault that then was not created, so that it wraps nothing. Never for a key a vault may use.
+    /// </summary>
+    /// <returns>Whether a key was destroyed.</returns>
+    internal bool DestroyUnusedRootKey()
+    {
+        ObjectDisposedException.ThrowIf(_pin is null, this);
+        using var token = Pkcs11Token.Open(_options.ModulePath, _options.TokenLabel, _options.SlotId, _pin);
+        return token.Run("removal of an unused root key", session =>
+        {
+            var found = session.FindAllObjects(KeyTemplate(_options));
+            if (found.Count != 1)
+            {
+                return false;
+            }
+
+            session.DestroyObject(found[0]);
+            return true;
         });
     }
 

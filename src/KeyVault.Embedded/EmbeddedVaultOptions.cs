@@ -51,6 +51,15 @@ public sealed class EmbeddedVaultOptions
     public string? AnchorPath { get; set; }
 
     /// <summary>
+    /// Whether an open with no rollback anchor configured may stop anchoring a vault that was anchored (its header says
+    /// so). Default false: such an open fails with <c>RollbackDetected</c>, because a vault opened without its anchor
+    /// cannot tell an older copy of its files from the latest, and the open would take the older copy up for good. Set it
+    /// for one open to take up an older copy deliberately, or to move the anchor: that open records that the vault is
+    /// no longer anchored, and the next open with an anchor seeds a new one.
+    /// </summary>
+    public bool DropRollbackAnchor { get; set; }
+
+    /// <summary>
     /// Whether a vault file of format 1 (written by the first release) is upgraded to format 2 in place at open: one
     /// transaction, so a crash leaves the old file or the new one, whole. Default true. When false, such a file is
     /// refused with <c>VaultFormatInvalid</c>, naming this option.

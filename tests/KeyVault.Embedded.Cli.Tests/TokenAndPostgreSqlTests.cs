@@ -64,7 +64,16 @@ public sealed class TokenAndPostgreSqlTests
         var again = await home.RunWithAsync(["vault", "create", "--vault", second, .. token.RootArguments("first-root"), "--generate-pkcs11-key"], pinLine, noSoftwareRoot);
         again.ExitCode.Should().Be(8, again.ToString());
         again.Stderr.Should().StartWith("ERROR: (Pkcs11RootKeyAmbiguous)");
+        again.Stderr.Should().Contain("already has an AES key labelled 'first-root'");
         File.Exists(second).Should().BeFalse("a refused key generation creates no vault");
+
+        // A create refused after its key was generated leaves no orphan in the token: the label can be generated again.
+        var refused = await home.RunWithAsync(["vault", "create", "--vault", second, .. token.RootArguments("second-root"), "--generate-pkcs11-key", "--retention-days", "3"], pinLine, noSoftwareRoot);
+        refused.ExitCode.Should().Be(6, refused.ToString());
+        refused.Stderr.Should().Contain("root key generated for it was removed from the token");
+        File.Exists(second).Should().BeFalse();
+        var retried = VaultHome.Ok(await home.RunWithAsync(["vault", "create", "--vault", second, .. token.RootArguments("second-root"), "--generate-pkcs11-key"], pinLine, noSoftwareRoot))!;
+        retried["rootKind"]!.GetValue<string>().Should().Be("pkcs11");
     }
 
     [Fact]

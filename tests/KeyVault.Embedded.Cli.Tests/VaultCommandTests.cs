@@ -84,6 +84,41 @@ public sealed class VaultCommandTests
     }
 
     [Fact]
+    public async Task An_anchored_vault_is_refused_without_its_anchor_so_no_command_takes_up_a_rolled_back_copy()
+    {
+        using var home = await VaultHome.CreateAsync(createVault: false);
+        var anchor = home.PathOf(Path.Combine("anchors", "vault.anchor"));
+        await home.OkAsync("vault", "create", "--anchor-path", anchor);
+        await home.OkAsync("secret", "set", "-n", "pw", "--value", "old", "--anchor-path", anchor);
+        var copy = home.PathOf("copy");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(home.Folder, "vault*"))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        await home.OkAsync("secret", "set", "-n", "pw", "--value", "new", "--anchor-path", anchor);
+        foreach (var file in Directory.GetFiles(copy))
+        {
+            File.Copy(file, Path.Combine(home.Folder, Path.GetFileName(file)), overwrite: true);
+        }
+
+        var before = home.FileFingerprint();
+        var bare = await home.RunAsync("secret", "list");
+        bare.ExitCode.Should().Be(7, bare.ToString());
+        bare.Stderr.Should().StartWith("ERROR: (RollbackDetected)").And.Contain("--anchor-path");
+        home.FileFingerprint().Should().Equal(before, "a command without the anchor neither reads nor unanchors the vault");
+
+        var anchored = await home.RunAsync("secret", "show", "-n", "pw", "--anchor-path", anchor);
+        anchored.ExitCode.Should().Be(7, anchored.ToString());
+        anchored.Stderr.Should().StartWith("ERROR: (RollbackDetected)").And.Contain("generation");
+        home.FileFingerprint().Should().Equal(before);
+
+        // Taken up deliberately: the operator says so.
+        (await home.OkAsync("secret", "show", "-n", "pw", "--drop-anchor"))!["value"]!.GetValue<string>().Should().Be("old");
+    }
+
+    [Fact]
     public async Task A_missing_vault_file_exits_3_and_is_not_created()
     {
         using var home = await VaultHome.CreateAsync(createVault: false);
@@ -193,6 +228,18 @@ public sealed class VaultCommandTests
         both.Stderr.Should().Contain("not both");
         nameOnly.ExitCode.Should().Be(6, nameOnly.ToString());
         nameOnly.Stderr.Should().Contain("needs --postgresql");
+
+        // An empty name (an unset shell variable) is not the default vault; a restore is not silently a file.
+        var emptyName = await home.RunAsync("secret", "list", "--postgresql", "Host=127.0.0.1;Port=1;Username=x", "--vault-name", "");
+        emptyName.ExitCode.Should().Be(6, emptyName.ToString());
+        emptyName.Stderr.Should().Contain("--vault-name is empty");
+        var backup = home.PathOf("vault.backup");
+        await home.OkAsync("vault", "backup", "--file", backup);
+        var restoreTo = home.PathOf("restored.db");
+        var intoDatabase = await home.RunAsync("vault", "restore", "--file", backup, "--to", restoreTo, "--postgresql", "Host=127.0.0.1;Port=1;Username=x");
+        intoDatabase.ExitCode.Should().Be(6, intoDatabase.ToString());
+        intoDatabase.Stderr.Should().Contain("not restored into PostgreSQL");
+        File.Exists(restoreTo).Should().BeFalse();
     }
 
     [Fact]

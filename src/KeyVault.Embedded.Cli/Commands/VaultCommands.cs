@@ -25,12 +25,22 @@ internal static class VaultCommands
             async (parse, ct) =>
             {
                 var options = VaultConnection.CreateOptions(parse, mustExist: false, out var location);
-                using var root = VaultConnection.CreateRoot(parse, RootOptions.Current, parse.GetValue(generateKey), newRoot: true) as IDisposable;
+                var generated = parse.GetValue(generateKey);
+                using var root = VaultConnection.CreateRoot(parse, RootOptions.Current, generated, newRoot: true) as IDisposable;
                 options.RootKey = (IRootKeyProvider)root!;
                 options.SoftDeleteRetentionDays = parse.GetValue(retention);
                 options.EnablePurgeProtection = parse.GetValue(purgeProtection);
-                await using var vault = await EmbeddedVault.OpenAsync(options, ct).ConfigureAwait(false);
-                return Json.Vault(vault.Properties, location);
+                try
+                {
+                    await using var vault = await EmbeddedVault.OpenAsync(options, ct).ConfigureAwait(false);
+                    return Json.Vault(vault.Properties, location);
+                }
+                catch when (generated && !VaultConnection.VaultExists(parse, options))
+                {
+                    // Refused (a retention out of range, an anchor in the way, ...): the key generated for it wraps nothing.
+                    VaultConnection.RemoveUnusedRootKey(options.RootKey);
+                    throw;
+                }
             });
     }
 
@@ -96,6 +106,12 @@ internal static class VaultCommands
                 if (!File.Exists(path))
                 {
                     throw CliException.BadParameter($"--file: there is no file '{path}'.");
+                }
+
+                if (!string.IsNullOrWhiteSpace(parse.GetValue(GlobalOptions.PostgreSql)))
+                {
+                    // Not silently a file: the library restores a whole-vault backup into a vault file only.
+                    throw CliException.BadParameter("restore writes a new vault file (--to): a whole-vault backup is not restored into PostgreSQL. Restore it to a file, then move its objects into the database's vault with 'kv vault export' and 'kv vault import'.");
                 }
 
                 var options = VaultConnection.CreateOptions(parse, mustExist: false, out var location, parse.GetValue(to));
@@ -211,6 +227,12 @@ internal static class VaultCommands
                 try
                 {
                     await vault.RotateRootKeyAsync(newRoot, ct).ConfigureAwait(false);
+                }
+                catch when (parse.GetValue(generateKey))
+                {
+                    // Not removed here: a failure after the commit (a lost fsync's report) may leave the vault under it.
+                    Console.Error.WriteLine("migrate: a root key was generated in the token under --to-key-label for this migration; if the vault is still under its old root, it wraps nothing: remove it, or name it again without --to-generate-pkcs11-key.");
+                    throw;
                 }
                 finally
                 {

@@ -96,7 +96,14 @@ internal static class VaultErrors
         new(VaultErrorCode.RollbackDetected, 409,
             $"The vault was rolled back: {detail}. Someone put back an older copy of the vault's files, so acknowledged changes would be lost. " +
             "Restore the latest copy of the files (or a backup made after the anchor's generation); if an older copy is to be used deliberately, " +
-            "move the anchor away (or delete the token's anchor object), open the vault once with no anchor configured (which unanchors it), then configure the anchor again, knowing that every change since is lost. Nothing was changed.");
+            "move the anchor away (or delete the token's anchor object), open the vault once with no anchor configured and EmbeddedVaultOptions.DropRollbackAnchor set (kv: --drop-anchor), which unanchors it, then configure the anchor again, knowing that every change since is lost. Nothing was changed.");
+
+    /// <summary>An anchored vault opened with no anchor configured, and not told to drop it.</summary>
+    public static VaultException AnchorNotConfigured() =>
+        new(VaultErrorCode.RollbackDetected, 409,
+            "This vault is anchored, and no rollback anchor is configured, so an older copy of its files cannot be told from the latest. " +
+            "Open it with its anchor (EmbeddedVaultOptions.AnchorPath, or Pkcs11RootKeyOptions.UseTokenAnchor; kv: --anchor-path, --token-anchor), " +
+            "or set EmbeddedVaultOptions.DropRollbackAnchor (kv: --drop-anchor) for one open to stop anchoring it. Nothing was changed.");
 
     public static VaultIntegrityException HeaderMissing(string path) =>
         new($"The vault file '{path}' holds a vault's records but no vault header: the header was removed, so the file was altered or damaged. " +

@@ -366,6 +366,14 @@ internal static partial class VaultOpener
                 }
                 else if (verifiedHeader.Anchored && !options.VerifyOnly && !isShared)
                 {
+                    if (!options.DropRollbackAnchor)
+                    {
+                        // Without its anchor this open cannot tell these files from an older copy, and going on would take
+                        // such a copy up for good (its commit moves the files past the anchor). A forgotten option, or a
+                        // tool that takes none, must not do that.
+                        throw VaultErrors.AnchorNotConfigured();
+                    }
+
                     // Opened deliberately without its anchor (the operator's way to take up an older copy, or to move the
                     // anchor): the vault is no longer anchored, so the next open with an anchor seeds a new one.
                     await StartAuditAsync(core, options, cancellationToken).ConfigureAwait(false);

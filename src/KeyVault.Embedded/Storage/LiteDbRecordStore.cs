@@ -109,8 +109,16 @@ internal sealed class LiteDbRecordStore : IRecordStore
             if (hadData && !File.Exists(logPath) && new FileInfo(logPath).LinkTarget is null)
             {
                 // The vault never deletes its log (a checkpoint empties it): a vault whose log is missing lost every
-                // commit since the last checkpoint. A file that is not a vault at all is told apart first.
-                throw Classify(dataFile, fullPath) switch
+                // commit since the last checkpoint. A file that is not a vault at all is told apart first. A vault
+                // never checkpointed holds no collection in its data file yet, only LiteDB's header: its page checksums
+                // (written by the vault's first fsync, never by another application) say it was a vault all the same.
+                var kind = Classify(dataFile, fullPath);
+                if (kind == FileKind.Other && HasLiteDbSignature(dataFile) && File.Exists(DataFileStream.ChecksumPath(fullPath)))
+                {
+                    kind = FileKind.Vault;
+                }
+
+                throw kind switch
                 {
                     FileKind.Vault => VaultErrors.LogMissing(fullPath, logPath),
                     FileKind.VaultWithoutHeader => VaultErrors.HeaderMissing(fullPath),

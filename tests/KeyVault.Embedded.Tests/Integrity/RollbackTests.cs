@@ -109,14 +109,22 @@ public sealed class RollbackTests : IDisposable
     }
 
     [Fact]
-    public async Task An_operator_takes_up_an_older_copy_deliberately_by_opening_it_once_without_the_anchor()
+    public async Task An_operator_takes_up_an_older_copy_deliberately_by_opening_it_once_without_the_anchor_told_to_drop_it()
     {
         await WriteAsync("password", "old");
         var copy = CopyVault("copy");
         await WriteAsync("password", "new");
         PutBack(copy);
 
-        await (await OpenAsync(anchored: false)).DisposeAsync();
+        // A tool or a deployment that merely has no anchor configured is refused and changes nothing: going on would
+        // take the older copy up for good (its commit moves the files past the anchor).
+        var refused = (await FluentActions.Awaiting(() => OpenAsync(anchored: false)).Should().ThrowAsync<VaultException>()).Which;
+        refused.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
+        refused.Message.Should().Contain("DropRollbackAnchor").And.Contain("--anchor-path");
+        ByName(VaultFolder).Should().BeEquivalentTo(ByName(copy), "a refused open changes nothing");
+        (await FluentActions.Awaiting(() => OpenAsync()).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected, "the anchor still catches the copy");
+
+        await (await TestVaults.OpenAsync(VaultPath, _key, configure: o => o.DropRollbackAnchor = true)).DisposeAsync();
         File.Delete(AnchorPath);
 
         await using var vault = await OpenAsync();

@@ -138,6 +138,37 @@ public sealed class VaultFileTests : IDisposable
     }
 
     [Fact]
+    public async Task A_never_checkpointed_vault_whose_log_was_deleted_is_an_integrity_error_naming_the_log_not_a_foreign_file()
+    {
+        // Before, its data file (LiteDB's header page, no collection yet) was taken for another application's file.
+        IReadOnlyDictionary<string, byte[]> crashed;
+        await using (var vault = await TestVaults.OpenAsync(VaultPath, _key))
+        {
+            await vault.Secrets.SetSecretAsync("s", "v");
+            crashed = RawFile.Snapshot(_dir.Path);
+        }
+
+        foreach (var file in Directory.GetFiles(_dir.Path))
+        {
+            File.Delete(file);
+        }
+
+        foreach (var (path, bytes) in crashed.Where(f => f.Key != Path.GetFullPath(Files.LogOf(VaultPath))))
+        {
+            Files.WriteOwnerOnly(path, bytes);
+        }
+
+        crashed[Path.GetFullPath(Files.LogOf(VaultPath))].Length.Should().BeGreaterThan(0, "every commit was still in the log");
+        var before = Files.Snapshot(_dir.Path);
+
+        var error = (await FluentActions.Awaiting(() => TestVaults.OpenAsync(VaultPath, _key)).Should().ThrowAsync<VaultException>()).Which;
+
+        error.ErrorCode.Should().Be(VaultErrorCode.IntegrityCheckFailed);
+        error.Message.Should().Contain("no log file");
+        Files.Snapshot(_dir.Path).Should().BeEquivalentTo(before, "nothing is written, and no new log is made");
+    }
+
+    [Fact]
     public async Task A_short_file_of_another_application_is_refused_and_left_as_it_was()
     {
         // Before, every file under one page was taken as a cut-off creation: notes.txt became an empty vault.
