@@ -129,7 +129,7 @@ internal static class VaultBackups
 
     /// <summary>
     /// Restores a backup into a new vault at <paramref name="target"/>'s path (never over an existing file): verifies
-    /// it whole; settles the target's rollback anchor (see <see cref="ReseedAnchor"/>); writes the new files under a
+    /// it whole; settles the target's rollback anchor (see <see cref="ReseedAnchorAsync"/>); writes the new files under a
     /// temporary folder beside the target and moves them into place (data file first: a crash in between leaves a data
     /// file without its log, which an open refuses); then opens the restored vault once, and removes the files again
     /// if that fails.
@@ -158,8 +158,8 @@ internal static class VaultBackups
         {
             (report, _) = await CheckAsync(content, location, provider, progress, VaultProgress.Restore, async core =>
             {
-                ReseedAnchor(core, target, restore);
-                await WriteVaultAsync(path, content, cancellationToken).ConfigureAwait(false);
+                await ReseedAnchorAsync(core, target, restore).ConfigureAwait(false);
+                await WriteVaultAsync(path, ((MemoryRecordStore)core.Store).Records(), core.Manifest.Generation, cancellationToken).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -191,13 +191,38 @@ internal static class VaultBackups
     }
 
     /// <summary>
+    /// When a restore takes over an anchor that recorded generation <paramref name="replaced"/>: one commit, on the
+    /// backup's copy in memory before any file is written, moves it to <paramref name="replaced"/> + 2 (audited as an
+    /// anchor change). The files of the vault it replaces reached at most <paramref name="replaced"/> + 1 (an anchor is
+    /// never more than one commit behind its files), so every copy of them is older than the anchor from then on, and
+    /// refused. Without it the restored vault would count again through generations the old one had reached, and a
+    /// copy of the old one ahead of the anchor would open as if it were the newer vault (a fork).
+    /// </summary>
+    private static async ValueTask SkipPastAsync(VaultCore core, long replaced)
+    {
+        var past = replaced + 2;
+        if (core.Manifest.Generation >= past)
+        {
+            return;
+        }
+
+        await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
+        {
+            tx.SkipToGeneration(past);
+            tx.Put(tx.Header with { });
+            return ValueTask.FromResult(true);
+        }, WriteMode.Alone, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The rollback anchor the target's options name learns the backup's generation, before any file is written. An
     /// anchor that is there already is refused when it names another vault (<c>Conflict</c>), and when it names this
     /// vault (whatever generation it records, under whichever root): the vault it protects may still be in use, and a
     /// restore beside it would take over its anchor, so that an old copy of it could open. <see cref="VaultRestoreOptions.ReplaceExistingAnchor"/>
     /// says that vault is gone.
     /// </summary>
-    private static void ReseedAnchor(VaultCore core, EmbeddedVaultOptions target, VaultRestoreOptions restore)
+    /// <remarks>An anchor taken over first moves the copy past the generations it recorded (<see cref="SkipPastAsync"/>).</remarks>
+    private static async ValueTask ReseedAnchorAsync(VaultCore core, EmbeddedVaultOptions target, VaultRestoreOptions restore)
     {
         using var anchor = VaultOpener.OpenAnchor(target, core.Root, core.Header.VaultId);
         if (anchor is null)
@@ -232,6 +257,11 @@ internal static class VaultBackups
                     $"the {anchor.Description} {recorded} (the backup is at generation {core.Manifest.Generation}): the vault it anchors may still be in use, and a restore would take over its anchor. " +
                     "If that vault is gone for good, restore again with VaultRestoreOptions.ReplaceExistingAnchor; nothing was restored");
             }
+        }
+
+        if (existing is not null)
+        {
+            await SkipPastAsync(core, AnchorState.PeekGeneration(existing)).ConfigureAwait(false);
         }
 
         anchor.Write(new AnchorState(core.Header.VaultId, core.Manifest.Generation, core.Manifest.Root).Encode(core.Keys));
@@ -397,7 +427,7 @@ internal static class VaultBackups
     }
 
     /// <summary>Writes the records as a new vault file at <paramref name="path"/>, through a temporary folder beside it.</summary>
-    private static async ValueTask WriteVaultAsync(string path, VaultBackupFile.Content content, CancellationToken cancellationToken)
+    private static async ValueTask WriteVaultAsync(string path, IReadOnlyList<StoredRecord> records, long generation, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
@@ -418,8 +448,8 @@ internal static class VaultBackups
             var store = LiteDbRecordStore.Open(temporary);
             try
             {
-                var commit = new StoreCommit(0, content.Generation);
-                commit.Creates.AddRange(content.Records);
+                var commit = new StoreCommit(0, generation);
+                commit.Creates.AddRange(records);
                 cancellationToken.ThrowIfCancellationRequested();
                 await store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
             }

@@ -56,6 +56,15 @@ internal sealed class MemoryRecordStore : IRecordStore
         }
     }
 
+    /// <summary>Every record, in id order (what a restore writes, after any commit made on the copy).</summary>
+    public IReadOnlyList<StoredRecord> Records()
+    {
+        lock (_sync)
+        {
+            return [.. _records.Values];
+        }
+    }
+
     public ValueTask<bool> IsEmptyAsync(CancellationToken cancellationToken = default)
     {
         lock (_sync)

@@ -207,6 +207,65 @@ public sealed class VaultBackupTests : CertificateTestBase
     }
 
     [Fact]
+    public async Task A_copy_of_the_vault_a_restore_replaced_cannot_come_back_once_the_restore_took_over_its_anchor()
+    {
+        var anchor = Dir.File("anchor/vault.anchor");
+        await ReopenAsync(o => { Configure(o); o.AnchorPath = anchor; });
+        await Secrets.SetSecretAsync("a", "backed-up");
+        var backup = Dir.File("a.kvbak");
+        var backedUp = (await Vault.BackupAsync(backup)).Generation;
+        for (var i = 0; i < 6; i++)
+        {
+            await Secrets.SetSecretAsync("a", $"replaced-{i}"); // the vault moves on, far past the backup
+        }
+
+        await Vault.DisposeAsync();
+        var old = Files.Snapshot(Dir.Path).Where(f => Path.GetFileName(f.Key).StartsWith("vault", StringComparison.Ordinal)).ToList();
+        var oldGeneration = AnchorGeneration(anchor);
+        oldGeneration.Should().BeGreaterThan(backedUp + 5);
+
+        // The vault is lost (or compromised) and restored from the backup, under the same anchor; it makes one change.
+        foreach (var (path, _) in old)
+        {
+            File.Delete(path);
+        }
+
+        var options = TestVaults.Options(Dir.File("new/vault.db"), Key, Time);
+        options.AnchorPath = anchor;
+        options.Audit.Enabled = true;
+        await EmbeddedVault.RestoreAsync(backup, options, new VaultRestoreOptions { ReplaceExistingAnchor = true });
+        AnchorGeneration(anchor).Should().BeGreaterThan(oldGeneration + 1, "the restored vault starts past every generation the replaced one reached");
+        await using (var restored = await EmbeddedVault.OpenAsync(options))
+        {
+            (await restored.Secrets.GetSecretAsync("a")).Value.Should().Be("backed-up");
+            await restored.Secrets.SetSecretAsync("b", "after-the-restore");
+            (await restored.GetAuditEventsAsync(new KeyVault.Embedded.Audit.AuditQuery { OperationName = "VaultRollbackAnchorChange" })).Should().NotBeEmpty("the take-over is in the trail");
+            (await restored.VerifyAuditAsync()).IsIntact.Should().BeTrue();
+        }
+
+        // Someone who kept a copy of the replaced vault's files puts it in the restored vault's place. Before, the
+        // restored vault counted again from the backup's generation, so the copy was "newer" than the anchor and opened.
+        var restoredFiles = Files.Snapshot(Dir.File("new"));
+        foreach (var path in restoredFiles.Keys)
+        {
+            File.Delete(path);
+        }
+
+        foreach (var (path, bytes) in old)
+        {
+            Files.WriteOwnerOnly(Path.Combine(Dir.File("new"), Path.GetFileName(path)), bytes);
+        }
+
+        var before = File.ReadAllBytes(anchor);
+        (await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(options)).Should().ThrowAsync<VaultException>())
+            .Which.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
+        File.ReadAllBytes(anchor).Should().Equal(before);
+    }
+
+    private static long AnchorGeneration(string anchor) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(File.ReadAllBytes(anchor).AsSpan(20, 8));
+
+    [Fact]
     public async Task A_backup_from_before_a_root_rotation_restores_under_the_anchor_once_told()
     {
         var anchor = Dir.File("anchor/vault.anchor");
