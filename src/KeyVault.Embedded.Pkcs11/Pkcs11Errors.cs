@@ -6,23 +6,23 @@ namespace KeyVault.Embedded.Pkcs11;
 internal static class Pkcs11Errors
 {
     public static VaultException ModuleNotFound(string path, Exception inner) =>
-        new(Pkcs11ErrorCodes.ModuleNotFound, 500, $"The PKCS#11 module '{path}' could not be loaded (is it installed, and built for this platform?). The vault files were not changed.", inner);
+        new(Pkcs11ErrorCodes.ModuleNotFound, 500, $"The PKCS#11 module '{path}' could not be loaded (is it installed, and built for this platform?). No object, key or setting in the vault was changed.", inner);
 
     public static VaultException TokenNotFound(string what) =>
-        new(Pkcs11ErrorCodes.TokenNotFound, 404, $"No single PKCS#11 token matches {what}. The vault files were not changed.");
+        new(Pkcs11ErrorCodes.TokenNotFound, 404, $"No single PKCS#11 token matches {what}. No object, key or setting in the vault was changed.");
 
     public static VaultException PinIncorrect(string token, CKR rv, Exception inner) =>
-        new(Pkcs11ErrorCodes.PinIncorrect, 401, $"Token '{token}' refused the PIN ({rv}). The vault files were not changed.", inner);
+        new(Pkcs11ErrorCodes.PinIncorrect, 401, $"Token '{token}' refused the PIN ({rv}). No object, key or setting in the vault was changed.", inner);
 
     public static VaultException PinUnverifiable(string token) =>
         new(Pkcs11ErrorCodes.PinIncorrect, 401,
-            $"Token '{token}' is logged in already by code of this process outside the vault, so the PIN given cannot be checked; the vault refuses to trust it unchecked. The vault files were not changed.");
+            $"Token '{token}' is logged in already by code of this process outside the vault, so the PIN given cannot be checked; the vault refuses to trust it unchecked. No object, key or setting in the vault was changed.");
 
     public static VaultException RootKeyNotFound(string token, string key) =>
-        new(Pkcs11ErrorCodes.RootKeyNotFound, 404, $"Token '{token}' has no AES key {key}. The vault files were not changed.");
+        new(Pkcs11ErrorCodes.RootKeyNotFound, 404, $"Token '{token}' has no AES key {key}. No object, key or setting in the vault was changed.");
 
     public static VaultException RootKeyAmbiguous(string token, string key, int count) =>
-        new(Pkcs11ErrorCodes.RootKeyAmbiguous, 409, $"Token '{token}' has {count} AES keys {key}: the root key must be unique. The vault files were not changed.");
+        new(Pkcs11ErrorCodes.RootKeyAmbiguous, 409, $"Token '{token}' has {count} AES keys {key}: the root key must be unique. No object, key or setting in the vault was changed.");
 
     public static VaultException RootKeyLabelTaken(string token, string key, int count) =>
         new(Pkcs11ErrorCodes.RootKeyAmbiguous, 409,
@@ -30,7 +30,7 @@ internal static class Pkcs11Errors
 
     public static VaultException RootKeyExtractable(string token, string key) =>
         new(Pkcs11ErrorCodes.RootKeyExtractable, 400,
-            $"The AES key {key} in token '{token}' could leave the token (it is extractable or not sensitive): a root key must be sensitive and non-extractable. The vault files were not changed.");
+            $"The AES key {key} in token '{token}' could leave the token (it is extractable or not sensitive): a root key must be sensitive and non-extractable. No object, key or setting in the vault was changed.");
 
     public static VaultException MechanismNotSupported(string token, string mechanism, string purpose) =>
         new(Pkcs11ErrorCodes.MechanismNotSupported, 400, $"Token '{token}' does not support {mechanism}, which {purpose} needs.");

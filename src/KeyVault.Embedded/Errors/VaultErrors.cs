@@ -64,7 +64,7 @@ internal static class VaultErrors
             inner);
 
     public static VaultException RootKeyMismatch(string detail, Exception? inner = null) =>
-        new(VaultErrorCode.RootKeyMismatch, 401, $"The configured root key does not open this vault: {detail}. The vault files were not changed.", inner);
+        new(VaultErrorCode.RootKeyMismatch, 401, $"The configured root key does not open this vault: {detail}. No object, key or setting in the vault was changed.", inner);
 
     public static VaultException RootKeyUnavailable(string detail, Exception? inner = null) =>
         new(VaultErrorCode.RootKeyUnavailable, 401, $"The root key is unavailable: {detail}.", inner);
