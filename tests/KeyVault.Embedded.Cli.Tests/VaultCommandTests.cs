@@ -119,6 +119,46 @@ public sealed class VaultCommandTests
     }
 
     [Fact]
+    public async Task Restore_takes_over_the_anchor_of_a_lost_vault_only_when_told_and_its_old_files_then_stay_out()
+    {
+        using var home = await VaultHome.CreateAsync(createVault: false);
+        var anchor = home.PathOf(Path.Combine("anchors", "vault.anchor"));
+        await home.OkAsync("vault", "create", "--anchor-path", anchor);
+        await home.OkAsync("secret", "set", "-n", "pw", "--value", "backed-up", "--anchor-path", anchor);
+        var backup = home.PathOf("lost.kvbak");
+        await home.OkAsync("vault", "backup", "--file", backup, "--anchor-path", anchor);
+        await home.OkAsync("secret", "set", "-n", "pw", "--value", "later", "--anchor-path", anchor);
+        var old = home.PathOf("old");
+        Directory.CreateDirectory(old);
+        foreach (var file in Directory.GetFiles(home.Folder, "vault*"))
+        {
+            File.Move(file, Path.Combine(old, Path.GetFileName(file)));
+        }
+
+        var refused = await home.RunAsync("vault", "restore", "--file", backup, "--to", home.VaultPath, "--anchor-path", anchor);
+        refused.ExitCode.Should().Be(7, refused.ToString());
+        refused.Stderr.Should().Contain("ERROR: (RollbackDetected)").And.Contain("--replace-existing-anchor").And.NotContain("--drop-anchor");
+        File.Exists(home.VaultPath).Should().BeFalse();
+
+        await home.OkAsync("vault", "restore", "--file", backup, "--to", home.VaultPath, "--anchor-path", anchor, "--replace-existing-anchor");
+        (await home.OkAsync("secret", "show", "-n", "pw", "--anchor-path", anchor))!["value"]!.GetValue<string>().Should().Be("backed-up");
+
+        foreach (var file in Directory.GetFiles(home.Folder, "vault*"))
+        {
+            File.Delete(file);
+        }
+
+        foreach (var file in Directory.GetFiles(old))
+        {
+            File.Copy(file, Path.Combine(home.Folder, Path.GetFileName(file)));
+        }
+
+        var comeBack = await home.RunAsync("secret", "show", "-n", "pw", "--anchor-path", anchor);
+        comeBack.ExitCode.Should().Be(7, comeBack.ToString());
+        comeBack.Stderr.Should().StartWith("ERROR: (RollbackDetected)").And.NotContain("later");
+    }
+
+    [Fact]
     public async Task A_missing_vault_file_exits_3_and_is_not_created()
     {
         using var home = await VaultHome.CreateAsync(createVault: false);

@@ -99,7 +99,8 @@ internal static class VaultCommands
     {
         var file = Required("--file", "The backup file.", "-f");
         var to = Required("--to", "The new vault file to restore into (must not exist).");
-        return CreateStandalone("restore", "Restore a backup into a new vault file, after verifying it.", [file, to],
+        var replace = new Option<bool>("--replace-existing-anchor") { Description = "The vault the anchor (--anchor-path, --token-anchor) protects is gone for good: take the anchor over, so that no copy of that vault opens again." };
+        return CreateStandalone("restore", "Restore a backup into a new vault file, after verifying it.", [file, to, replace],
             async (parse, ct) =>
             {
                 var path = parse.GetValue(file)!;
@@ -117,7 +118,7 @@ internal static class VaultCommands
                 var options = VaultConnection.CreateOptions(parse, mustExist: false, out var location, parse.GetValue(to));
                 using var root = VaultConnection.CreateRoot(parse) as IDisposable;
                 options.RootKey = (IRootKeyProvider)root!;
-                var verification = await ProgressDisplay.RunAsync("restore", progress => EmbeddedVault.RestoreAsync(path, options, null, progress, ct)).ConfigureAwait(false);
+                var verification = await ProgressDisplay.RunAsync("restore", progress => EmbeddedVault.RestoreAsync(path, options, new VaultRestoreOptions { ReplaceExistingAnchor = parse.GetValue(replace) }, progress, ct)).ConfigureAwait(false);
                 var json = Json.BackupVerification(verification);
                 json["location"] = location;
                 return json;

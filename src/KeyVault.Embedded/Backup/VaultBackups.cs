@@ -129,7 +129,7 @@ internal static class VaultBackups
 
     /// <summary>
     /// Restores a backup into a new vault at <paramref name="target"/>'s path (never over an existing file): verifies
-    /// it whole; settles the target's rollback anchor (see <see cref="ReseedAnchorAsync"/>); writes the new files under a
+    /// it whole; settles the target's rollback anchor (see <see cref="SettleAnchorAsync"/>); writes the new files under a
     /// temporary folder beside the target and moves them into place (data file first: a crash in between leaves a data
     /// file without its log, which an open refuses); then opens the restored vault once, and removes the files again
     /// if that fails.
@@ -158,7 +158,7 @@ internal static class VaultBackups
         {
             (report, _) = await CheckAsync(content, location, provider, progress, VaultProgress.Restore, async core =>
             {
-                await ReseedAnchorAsync(core, target, restore).ConfigureAwait(false);
+                await SettleAnchorAsync(core, target, restore).ConfigureAwait(false);
                 await WriteVaultAsync(path, ((MemoryRecordStore)core.Store).Records(), core.Manifest.Generation, cancellationToken).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
@@ -191,42 +191,35 @@ internal static class VaultBackups
     }
 
     /// <summary>
-    /// When a restore takes over an anchor that recorded generation <paramref name="replaced"/>: one commit, on the
-    /// backup's copy in memory before any file is written, moves it to <paramref name="replaced"/> + 2 (audited as an
-    /// anchor change). The files of the vault it replaces reached at most <paramref name="replaced"/> + 1 (an anchor is
-    /// never more than one commit behind its files), so every copy of them is older than the anchor from then on, and
-    /// refused. Without it the restored vault would count again through generations the old one had reached, and a
-    /// copy of the old one ahead of the anchor would open as if it were the newer vault (a fork).
+    /// Settles the target's rollback anchor before any file is written. An anchor that is there already is refused when
+    /// it names another vault (<c>Conflict</c>), and when it names this vault (whatever generation it records, under
+    /// whichever root): the vault it protects may still be in use, and a restore beside it would take over its anchor.
+    /// <see cref="VaultRestoreOptions.ReplaceExistingAnchor"/> says that vault is gone. A backup of an anchored vault
+    /// with no anchor named is refused unless <see cref="EmbeddedVaultOptions.DropRollbackAnchor"/> says to restore it
+    /// without one.
     /// </summary>
-    private static async ValueTask SkipPastAsync(VaultCore core, long replaced)
-    {
-        var past = replaced + 2;
-        if (core.Manifest.Generation >= past)
-        {
-            return;
-        }
-
-        await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
-        {
-            tx.SkipToGeneration(past);
-            tx.Put(tx.Header with { });
-            return ValueTask.FromResult(true);
-        }, WriteMode.Alone, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The rollback anchor the target's options name learns the backup's generation, before any file is written. An
-    /// anchor that is there already is refused when it names another vault (<c>Conflict</c>), and when it names this
-    /// vault (whatever generation it records, under whichever root): the vault it protects may still be in use, and a
-    /// restore beside it would take over its anchor, so that an old copy of it could open. <see cref="VaultRestoreOptions.ReplaceExistingAnchor"/>
-    /// says that vault is gone.
-    /// </summary>
-    /// <remarks>An anchor taken over first moves the copy past the generations it recorded (<see cref="SkipPastAsync"/>).</remarks>
-    private static async ValueTask ReseedAnchorAsync(VaultCore core, EmbeddedVaultOptions target, VaultRestoreOptions restore)
+    /// <remarks>
+    /// Whenever an anchor is written (or dropped), one commit on the backup's copy in memory first gives the restored
+    /// vault a new lineage (<see cref="VaultHeader.Lineage"/>; audited as an anchor change), and the anchor records it:
+    /// every copy of the vault the restore replaces, of whatever generation, is then of another lineage, and refused.
+    /// </remarks>
+    private static async ValueTask SettleAnchorAsync(VaultCore core, EmbeddedVaultOptions target, VaultRestoreOptions restore)
     {
         using var anchor = VaultOpener.OpenAnchor(target, core.Root, core.Header.VaultId);
         if (anchor is null)
         {
+            if (core.Header.Anchored)
+            {
+                if (!target.DropRollbackAnchor)
+                {
+                    throw VaultErrors.BadParameter(
+                        "The backup is of an anchored vault, and the restore names no rollback anchor: name the anchor to restore it under (EmbeddedVaultOptions.AnchorPath, or Pkcs11RootKeyOptions.UseTokenAnchor; kv: --anchor-path, --token-anchor), " +
+                        "or set EmbeddedVaultOptions.DropRollbackAnchor (kv: --drop-anchor) to restore it unanchored. Nothing was restored.");
+                }
+
+                await NewLineageAsync(core, anchored: false).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -253,19 +246,23 @@ internal static class VaultBackups
             {
                 var state = AnchorState.Decode(existing, core.Keys);
                 var recorded = state is { } s ? $"records generation {s.Generation} of this vault" : "records this vault under another root";
-                throw VaultErrors.RollbackDetected(
-                    $"the {anchor.Description} {recorded} (the backup is at generation {core.Manifest.Generation}): the vault it anchors may still be in use, and a restore would take over its anchor. " +
-                    "If that vault is gone for good, restore again with VaultRestoreOptions.ReplaceExistingAnchor; nothing was restored");
+                throw new VaultException(VaultErrorCode.RollbackDetected, 409,
+                    $"The {anchor.Description} {recorded} (the backup is at generation {core.Manifest.Generation}): the vault it anchors may still be in use, and a restore would take over its anchor. " +
+                    "If that vault is gone for good, restore again with VaultRestoreOptions.ReplaceExistingAnchor (kv: --replace-existing-anchor), which keeps every copy of it from opening again. Nothing was restored.");
             }
         }
 
-        if (existing is not null)
-        {
-            await SkipPastAsync(core, AnchorState.PeekGeneration(existing)).ConfigureAwait(false);
-        }
-
-        anchor.Write(new AnchorState(core.Header.VaultId, core.Manifest.Generation, core.Manifest.Root).Encode(core.Keys));
+        await NewLineageAsync(core, anchored: true).ConfigureAwait(false);
+        anchor.Write(new AnchorState(core.Header.VaultId, core.Manifest.Generation, core.Manifest.Root, core.Header.Lineage).Encode(core.Keys));
     }
+
+    /// <summary>One commit on the backup's copy: a new lineage, anchored or not (audited as an anchor change).</summary>
+    private static async ValueTask NewLineageAsync(VaultCore core, bool anchored) =>
+        await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
+        {
+            tx.Put(tx.Header with { Anchored = anchored, Lineage = Guid.NewGuid() });
+            return ValueTask.FromResult(true);
+        }, WriteMode.Alone, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
 
     private static async Task<VaultBackupFile.Content> ReadAsync(Stream source, string location, IProgress<VaultProgress>? progress, string operation, CancellationToken cancellationToken) =>
         await VaultBackupFile.ReadAsync(source, location, progress is null ? null : bytes => progress.Report(new VaultProgress(operation, 0, 0, bytes)), cancellationToken).ConfigureAwait(false);

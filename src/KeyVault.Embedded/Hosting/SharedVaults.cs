@@ -30,7 +30,7 @@ internal static class SharedVaults
                 {
                     if (entry is null)
                     {
-                        entry = new Entry(path, options.RootKey, OpenAsync(options));
+                        entry = new Entry(path, options.RootKey, OpenAsync(options)) { Anchor = (FullAnchorPath(options), options.DropRollbackAnchor) };
                         Entries.Add(path, entry);
                         opener = true;
                     }
@@ -80,6 +80,13 @@ internal static class SharedVaults
                 $"The vault '{entry.Path}' is already open in this process on another TimeProvider: give the configuration source and AddEmbeddedVault the same clock.");
         }
 
+        if (entry.Anchor != (FullAnchorPath(options), options.DropRollbackAnchor))
+        {
+            // Not silently the first user's: an anchor given here and not there would protect nothing.
+            throw VaultErrors.BadParameter(
+                $"The vault '{entry.Path}' is already open in this process with other rollback anchor options (AnchorPath, DropRollbackAnchor): give the configuration source and AddEmbeddedVault the same ones.");
+        }
+
         await vault.VerifyRootAsync(options, entry.OpenedWith, cancellationToken).ConfigureAwait(false);
         if (options.CallerAccessor is { } accessor)
         {
@@ -90,6 +97,9 @@ internal static class SharedVaults
             await vault.EnablePurgeProtectionAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static string? FullAnchorPath(EmbeddedVaultOptions options) =>
+        string.IsNullOrWhiteSpace(options.AnchorPath) ? null : Path.GetFullPath(options.AnchorPath);
 
     private static Task ReleaseAsync(Entry entry)
     {
@@ -148,6 +158,9 @@ internal static class SharedVaults
         public IRootKeyProvider? OpenedWith { get; } = openedWith;
 
         public Task<EmbeddedVault> Opening { get; } = opening;
+
+        /// <summary>The rollback anchor options it was opened with: a later user must give the same.</summary>
+        public (string? Path, bool Drop) Anchor { get; init; }
 
         public int References { get; set; }
 

@@ -35,16 +35,16 @@ internal sealed class RollbackAnchoring : IDisposable
     /// <summary>The last failure to advance the anchor (the health check reports it), or null.</summary>
     public Exception? Failure { get; private set; }
 
-    /// <summary>Records a committed generation and root in the anchor (the commit is durable already).</summary>
+    /// <summary>Records a committed generation and root in the anchor, with the header's lineage (the commit is durable already).</summary>
     /// <exception cref="VaultException"><c>StorageFailure</c>: the anchor could not be written; the vault is faulted.</exception>
-    public void Advance(Guid vaultId, Manifest manifest, MetadataKeys keys)
+    public void Advance(Records.VaultHeader header, Manifest manifest, MetadataKeys keys)
     {
         if (Anchor is null)
         {
             return;
         }
 
-        Write(Anchor, new AnchorState(vaultId, manifest.Generation, manifest.Root).Encode(keys), manifest.Generation, "the commit is on disk; the vault takes no further writes until it is reopened, which records it in the anchor");
+        Write(Anchor, new AnchorState(header.VaultId, manifest.Generation, manifest.Root, header.Lineage).Encode(keys), manifest.Generation, "the commit is on disk; the vault takes no further writes until it is reopened, which records it in the anchor");
         Failure = null;
     }
 

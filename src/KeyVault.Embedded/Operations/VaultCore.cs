@@ -147,7 +147,7 @@ internal sealed class VaultCore : IDisposable
 
     /// <summary>Records the committed generation and root in the anchor (see <see cref="RollbackAnchoring"/>).</summary>
     /// <exception cref="VaultException"><c>StorageFailure</c>: the anchor could not be written.</exception>
-    public void AdvanceAnchor() => Anchoring.Advance(Header.VaultId, Manifest, Keys);
+    public void AdvanceAnchor() => Anchoring.Advance(Header, Manifest, Keys);
 
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(EmbeddedVault));
 

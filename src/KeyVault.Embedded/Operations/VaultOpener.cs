@@ -231,7 +231,8 @@ internal static partial class VaultOpener
                 new RootDescriptor(provider.Kind, new Dictionary<string, string>(root.Parameters, StringComparer.Ordinal)),
                 keys.RootCheck(),
                 Anchored: anchor is not null && store is not ISharedRecordStore,
-                StoreName: (store as ISharedRecordStore)?.VaultName);
+                StoreName: (store as ISharedRecordStore)?.VaultName,
+                Lineage: Guid.NewGuid());
             var core = NewCore(store, Manifest.Empty(keys.BucketKey), header, ring, root, keys, anchor, options);
             try
             {
@@ -379,7 +380,8 @@ internal static partial class VaultOpener
                     await StartAuditAsync(core, options, cancellationToken).ConfigureAwait(false);
                     await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
                     {
-                        tx.Put(tx.Header with { Anchored = false });
+                        // A new lineage: the anchor left behind (or any copy of it) never vouches for these files again.
+                        tx.Put(tx.Header with { Anchored = false, Lineage = Guid.NewGuid() });
                         return ValueTask.FromResult(true);
                     }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 }
@@ -433,6 +435,11 @@ internal static partial class VaultOpener
         if (state.VaultId != header.VaultId || state.Generation > manifest.Generation)
         {
             throw VaultErrors.RollbackDetected($"the vault's files are at generation {manifest.Generation}, and the {anchor.Description} records generation {state.Generation}");
+        }
+
+        if (state.Lineage != header.Lineage)
+        {
+            throw VaultErrors.RollbackDetected($"the vault's files are of another line of its history than the {anchor.Description} records: a copy of the vault a restore replaced, or of files from before the anchor was dropped (if the anchor is the one left behind when the vault was opened without it, remove it, and the next open anchors the vault anew)");
         }
 
         if (state.Generation == manifest.Generation && !state.Root.Equals(manifest.Root))

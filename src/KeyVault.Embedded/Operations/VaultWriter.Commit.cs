@@ -21,7 +21,7 @@ internal sealed partial class VaultWriter
             changes.Add(new ManifestChange(key, pending.Hash, pending.Tag, pending.Id));
         }
 
-        var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey, transaction.Generation);
+        var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey);
         var previous = chained && manifest.Generation > 0 ? manifest.Root.ToArray() : [];
         var commit = new StoreCommit(manifest.Generation, staged.Generation)
         {
@@ -141,7 +141,7 @@ internal sealed partial class VaultWriter
             {
                 // A root rotation: the anchor learns the new root's key before the commit, so that whichever root the
                 // files are left under by a crash verifies it (and a failure here leaves nothing committed).
-                var now = new Integrity.AnchorState(_core.Header.VaultId, _core.Manifest.Generation, _core.Manifest.Root).Encode(_core.Keys, nextKeys);
+                var now = new Integrity.AnchorState(_core.Header.VaultId, _core.Manifest.Generation, _core.Manifest.Root, _core.Header.Lineage).Encode(_core.Keys, nextKeys);
                 foreach (var anchor in new[] { _core.Anchoring.Anchor, transaction.ReplacementAnchor }.OfType<Integrity.IRollbackAnchor>().DistinctBy(a => a.Description))
                 {
                     _core.Anchoring.Write(anchor, now, _core.Manifest.Generation, "nothing was committed; reopen the vault");

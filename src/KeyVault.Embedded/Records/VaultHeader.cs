@@ -24,6 +24,12 @@ namespace KeyVault.Embedded.Records;
 /// For a vault in a shared store (a database), the name it was created under there: a vault opened under another name is
 /// refused, so that one vault's rows copied under another's name are not taken for it. Null for a file (and not stored).
 /// </param>
+/// <param name="Lineage">
+/// Which line of the vault's history these files are on, recorded in its rollback anchor too: random at creation, and
+/// new again when a restore writes an anchor or an open drops one, so that a copy from another line (the vault a
+/// restore replaced, or files from before an anchor was dropped) is refused by the anchor whatever its generation.
+/// Zero for a vault made before lineages (not stored).
+/// </param>
 internal sealed record VaultHeader(
     int FormatVersion,
     Guid VaultId,
@@ -34,7 +40,8 @@ internal sealed record VaultHeader(
     RootDescriptor Root,
     byte[] RootCheck,
     bool Anchored = false,
-    string? StoreName = null)
+    string? StoreName = null,
+    Guid Lineage = default)
 {
     /// <summary>Format 2: every record in one key space, listed in an authenticated manifest (format 1 had per-kind collections).</summary>
     public const int CurrentFormat = 2;
@@ -52,6 +59,7 @@ internal sealed record VaultHeader(
         RootCheck = RootCheck,
         Anchored = Anchored,
         StoreName = StoreName,
+        Lineage = Lineage == Guid.Empty ? null : Lineage,
     }, StoredRecordJsonContext.Default.VaultHeaderBody);
 
     /// <summary>The header after the manifest has vouched for its bytes.</summary>
@@ -105,7 +113,7 @@ internal sealed record VaultHeader(
         }
 
         return new VaultHeader(body.Format, body.VaultId, body.Created, body.Retention, body.PurgeProtection, body.Kek,
-            new RootDescriptor(body.RootKind, new Dictionary<string, string>(body.RootParameters, StringComparer.Ordinal)), body.RootCheck, body.Anchored, body.StoreName);
+            new RootDescriptor(body.RootKind, new Dictionary<string, string>(body.RootParameters, StringComparer.Ordinal)), body.RootCheck, body.Anchored, body.StoreName, body.Lineage ?? Guid.Empty);
     }
 
     internal sealed class Body
@@ -143,5 +151,9 @@ internal sealed record VaultHeader(
         [JsonPropertyName("storeName")]
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? StoreName { get; set; }
+
+        [JsonPropertyName("lineage")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public Guid? Lineage { get; set; }
     }
 }

@@ -213,28 +213,18 @@ public sealed class VaultBackupTests : CertificateTestBase
         await ReopenAsync(o => { Configure(o); o.AnchorPath = anchor; });
         await Secrets.SetSecretAsync("a", "backed-up");
         var backup = Dir.File("a.kvbak");
-        var backedUp = (await Vault.BackupAsync(backup)).Generation;
+        await Vault.BackupAsync(backup);
         for (var i = 0; i < 6; i++)
         {
             await Secrets.SetSecretAsync("a", $"replaced-{i}"); // the vault moves on, far past the backup
         }
 
         await Vault.DisposeAsync();
-        var old = Files.Snapshot(Dir.Path).Where(f => Path.GetFileName(f.Key).StartsWith("vault", StringComparison.Ordinal)).ToList();
-        var oldGeneration = AnchorGeneration(anchor);
-        oldGeneration.Should().BeGreaterThan(backedUp + 5);
+        var old = TakeVaultFiles(Dir.Path);
 
         // The vault is lost (or compromised) and restored from the backup, under the same anchor; it makes one change.
-        foreach (var (path, _) in old)
-        {
-            File.Delete(path);
-        }
-
-        var options = TestVaults.Options(Dir.File("new/vault.db"), Key, Time);
-        options.AnchorPath = anchor;
-        options.Audit.Enabled = true;
+        var options = RestoreTarget("new", anchor);
         await EmbeddedVault.RestoreAsync(backup, options, new VaultRestoreOptions { ReplaceExistingAnchor = true });
-        AnchorGeneration(anchor).Should().BeGreaterThan(oldGeneration + 1, "the restored vault starts past every generation the replaced one reached");
         await using (var restored = await EmbeddedVault.OpenAsync(options))
         {
             (await restored.Secrets.GetSecretAsync("a")).Value.Should().Be("backed-up");
@@ -243,27 +233,115 @@ public sealed class VaultBackupTests : CertificateTestBase
             (await restored.VerifyAuditAsync()).IsIntact.Should().BeTrue();
         }
 
-        // Someone who kept a copy of the replaced vault's files puts it in the restored vault's place. Before, the
-        // restored vault counted again from the backup's generation, so the copy was "newer" than the anchor and opened.
-        var restoredFiles = Files.Snapshot(Dir.File("new"));
-        foreach (var path in restoredFiles.Keys)
+        // Someone who kept a copy of the replaced vault's files puts it in the restored vault's place. Before, a copy at a
+        // higher generation than the restored vault's was taken for the newer vault and opened.
+        await PutInPlaceAndExpectRefusalAsync(old, options);
+    }
+
+    [Fact]
+    public async Task A_restore_under_a_new_anchor_keeps_the_lost_vaults_copies_out_too()
+    {
+        var lost = Dir.File("anchor/lost.anchor");
+        await ReopenAsync(o => { Configure(o); o.AnchorPath = lost; });
+        await Secrets.SetSecretAsync("a", "backed-up");
+        var backup = Dir.File("a.kvbak");
+        await Vault.BackupAsync(backup);
+        await Secrets.SetSecretAsync("a", "later");
+        await Vault.DisposeAsync();
+        var old = TakeVaultFiles(Dir.Path);
+        File.Delete(lost); // the anchor was lost with the machine
+
+        var options = RestoreTarget("new", Dir.File("anchor/new.anchor"));
+        await EmbeddedVault.RestoreAsync(backup, options);
+
+        await PutInPlaceAndExpectRefusalAsync(old, options);
+    }
+
+    [Fact]
+    public async Task Copies_from_a_time_the_vault_ran_without_its_anchor_do_not_open_after_a_restore_takes_the_anchor_over()
+    {
+        var anchor = Dir.File("anchor/vault.anchor");
+        await ReopenAsync(o => { Configure(o); o.AnchorPath = anchor; });
+        await Secrets.SetSecretAsync("a", "backed-up");
+        var backup = Dir.File("a.kvbak");
+        await Vault.BackupAsync(backup);
+
+        // Opened without the anchor on purpose (and the anchor file left behind), then used for a while.
+        await ReopenAsync(o => { Configure(o); o.DropRollbackAnchor = true; });
+        for (var i = 0; i < 10; i++)
+        {
+            await Secrets.SetSecretAsync("a", $"unanchored-{i}");
+        }
+
+        await Vault.DisposeAsync();
+        var old = TakeVaultFiles(Dir.Path);
+
+        var options = RestoreTarget("new", anchor);
+        await EmbeddedVault.RestoreAsync(backup, options, new VaultRestoreOptions { ReplaceExistingAnchor = true });
+        await using (var restored = await EmbeddedVault.OpenAsync(options))
+        {
+            await restored.Secrets.SetSecretAsync("a", "restored-and-used");
+        }
+
+        await PutInPlaceAndExpectRefusalAsync(old, options);
+    }
+
+    [Fact]
+    public async Task A_backup_of_an_anchored_vault_restores_without_an_anchor_only_when_told_to_drop_it()
+    {
+        await ReopenAsync(o => { Configure(o); o.AnchorPath = Dir.File("anchor/vault.anchor"); });
+        await Secrets.SetSecretAsync("a", "1");
+        var backup = Dir.File("a.kvbak");
+        await Vault.BackupAsync(backup);
+        var options = RestoreTarget("new", anchor: null);
+
+        var refused = await FluentActions.Awaiting(() => EmbeddedVault.RestoreAsync(backup, options)).Should().ThrowAsync<VaultException>();
+        refused.Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+        refused.Which.Message.Should().Contain("names no rollback anchor").And.Contain(nameof(EmbeddedVaultOptions.DropRollbackAnchor));
+        Directory.Exists(Dir.File("new")).Should().BeFalse("nothing was restored");
+
+        options.DropRollbackAnchor = true;
+        await EmbeddedVault.RestoreAsync(backup, options);
+        await using var restored = await EmbeddedVault.OpenAsync(RestoreTarget("new", anchor: null));
+        (await restored.Secrets.GetSecretAsync("a")).Value.Should().Be("1", "restored unanchored, it opens with no anchor named");
+    }
+
+    /// <summary>Moves every file of the vault out of <paramref name="folder"/>, returning their bytes.</summary>
+    private static List<KeyValuePair<string, byte[]>> TakeVaultFiles(string folder)
+    {
+        var files = Files.Snapshot(folder).Where(f => Path.GetFileName(f.Key).StartsWith("vault", StringComparison.Ordinal)).ToList();
+        foreach (var (path, _) in files)
         {
             File.Delete(path);
         }
 
-        foreach (var (path, bytes) in old)
-        {
-            Files.WriteOwnerOnly(Path.Combine(Dir.File("new"), Path.GetFileName(path)), bytes);
-        }
-
-        var before = File.ReadAllBytes(anchor);
-        (await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(options)).Should().ThrowAsync<VaultException>())
-            .Which.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
-        File.ReadAllBytes(anchor).Should().Equal(before);
+        return files;
     }
 
-    private static long AnchorGeneration(string anchor) =>
-        System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(File.ReadAllBytes(anchor).AsSpan(20, 8));
+    private EmbeddedVaultOptions RestoreTarget(string folder, string? anchor)
+    {
+        var options = TestVaults.Options(Dir.File($"{folder}/vault.db"), Key, Time);
+        options.AnchorPath = anchor;
+        options.Audit.Enabled = true;
+        return options;
+    }
+
+    /// <summary>Puts the old files where the restored vault's are, and expects the anchor to refuse them, unchanged.</summary>
+    private static async Task PutInPlaceAndExpectRefusalAsync(List<KeyValuePair<string, byte[]>> old, EmbeddedVaultOptions options)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(options.Path))!;
+        TakeVaultFiles(folder);
+        foreach (var (path, bytes) in old)
+        {
+            Files.WriteOwnerOnly(Path.Combine(folder, Path.GetFileName(path)), bytes);
+        }
+
+        var anchor = File.ReadAllBytes(options.AnchorPath!);
+        var refusal = (await FluentActions.Awaiting(() => EmbeddedVault.OpenAsync(options)).Should().ThrowAsync<VaultException>()).Which;
+        refusal.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
+        refusal.Message.Should().Contain("another line of its history");
+        File.ReadAllBytes(options.AnchorPath!).Should().Equal(anchor, "the anchor is never moved by a refused copy");
+    }
 
     [Fact]
     public async Task A_backup_from_before_a_root_rotation_restores_under_the_anchor_once_told()

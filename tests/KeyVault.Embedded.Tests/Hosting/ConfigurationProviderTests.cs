@@ -131,6 +131,23 @@ public sealed class ConfigurationProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_later_user_of_the_open_vault_with_other_anchor_options_is_refused_not_silently_unanchored()
+    {
+        await SeedAsync(vault => vault.Secrets.SetSecretAsync("s", "v"));
+        await using var first = await SharedVaults.AcquireAsync(Options(), CancellationToken.None);
+        var anchored = Options();
+        anchored.AnchorPath = _dir.File("elsewhere/vault.anchor");
+
+        var refused = await FluentActions.Awaiting(() => SharedVaults.AcquireAsync(anchored, CancellationToken.None)).Should().ThrowAsync<VaultException>();
+
+        refused.Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+        refused.Which.Message.Should().Contain("AnchorPath");
+        File.Exists(anchored.AnchorPath).Should().BeFalse("the anchor it named would have protected nothing");
+        await using var same = await SharedVaults.AcquireAsync(Options(), CancellationToken.None);
+        same.Vault.Should().BeSameAs(first.Vault);
+    }
+
+    [Fact]
     public async Task Polling_frees_the_file_between_loads_and_sees_another_owners_changes()
     {
         await SeedAsync(vault => vault.Secrets.SetSecretAsync("Value", "1"));

@@ -125,6 +125,12 @@ public sealed class RollbackTests : IDisposable
         (await FluentActions.Awaiting(() => OpenAsync()).Should().ThrowAsync<VaultException>()).Which.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected, "the anchor still catches the copy");
 
         await (await TestVaults.OpenAsync(VaultPath, _key, configure: o => o.DropRollbackAnchor = true)).DisposeAsync();
+
+        // The anchor left behind no longer vouches for the vault (a new lineage): an open with it is refused until it is
+        // removed, so a stale anchor can never be taken for the vault's own.
+        var stale = (await FluentActions.Awaiting(() => OpenAsync()).Should().ThrowAsync<VaultException>()).Which;
+        stale.ErrorCode.Should().Be(VaultErrorCode.RollbackDetected);
+        stale.Message.Should().Contain("another line of its history").And.Contain("remove it");
         File.Delete(AnchorPath);
 
         await using var vault = await OpenAsync();
