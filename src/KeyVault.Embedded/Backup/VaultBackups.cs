@@ -208,18 +208,16 @@ internal static class VaultBackups
         using var anchor = VaultOpener.OpenAnchor(target, core.Root, core.Header.VaultId);
         if (anchor is null)
         {
-            if (core.Header.Anchored)
+            if (core.Header.Anchored && !target.DropRollbackAnchor)
             {
-                if (!target.DropRollbackAnchor)
-                {
-                    throw VaultErrors.BadParameter(
-                        "The backup is of an anchored vault, and the restore names no rollback anchor: name the anchor to restore it under (EmbeddedVaultOptions.AnchorPath, or Pkcs11RootKeyOptions.UseTokenAnchor; kv: --anchor-path, --token-anchor), " +
-                        "or set EmbeddedVaultOptions.DropRollbackAnchor (kv: --drop-anchor) to restore it unanchored. Nothing was restored.");
-                }
-
-                await NewLineageAsync(core, anchored: false).ConfigureAwait(false);
+                throw VaultErrors.BadParameter(
+                    "The backup is of an anchored vault, and the restore names no rollback anchor: name the anchor to restore it under (EmbeddedVaultOptions.AnchorPath, or Pkcs11RootKeyOptions.UseTokenAnchor; kv: --anchor-path, --token-anchor), " +
+                    "or set EmbeddedVaultOptions.DropRollbackAnchor (kv: --drop-anchor) to restore it unanchored. Nothing was restored.");
             }
 
+            // A new lineage even unanchored: an anchor seeded for the restored vault later never vouches for the files of
+            // the vault it replaced (anchored after this backup was taken).
+            await NewLineageAsync(core, anchored: false, replaced: null).ConfigureAwait(false);
             return;
         }
 
@@ -252,14 +250,24 @@ internal static class VaultBackups
             }
         }
 
-        await NewLineageAsync(core, anchored: true).ConfigureAwait(false);
+        await NewLineageAsync(core, anchored: true, replaced: existing is null ? null : AnchorState.PeekGeneration(existing)).ConfigureAwait(false);
         anchor.Write(new AnchorState(core.Header.VaultId, core.Manifest.Generation, core.Manifest.Root, core.Header.Lineage).Encode(core.Keys));
     }
 
-    /// <summary>One commit on the backup's copy: a new lineage, anchored or not (audited as an anchor change).</summary>
-    private static async ValueTask NewLineageAsync(VaultCore core, bool anchored) =>
+    /// <summary>
+    /// One commit on the backup's copy: a new lineage, anchored or not (audited as an anchor change). When it takes over
+    /// an anchor that recorded generation <paramref name="replaced"/>, the commit also jumps past it (to
+    /// <paramref name="replaced"/> + 2), so that an anchor's generation never goes down: a token anchor left with both
+    /// its old and its new object by a crash keeps the newer generation, which is the restored vault's.
+    /// </summary>
+    private static async ValueTask NewLineageAsync(VaultCore core, bool anchored, long? replaced) =>
         await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
         {
+            if (replaced is { } reached && reached + 2 > core.Manifest.Generation + 1)
+            {
+                tx.SkipToGeneration(reached + 2);
+            }
+
             tx.Put(tx.Header with { Anchored = anchored, Lineage = Guid.NewGuid() });
             return ValueTask.FromResult(true);
         }, WriteMode.Alone, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);

@@ -103,7 +103,7 @@ internal static class VaultErrors
         new(VaultErrorCode.RollbackDetected, 409,
             "This vault is anchored, and no rollback anchor is configured, so an older copy of its files cannot be told from the latest. " +
             "Open it with its anchor (EmbeddedVaultOptions.AnchorPath, or Pkcs11RootKeyOptions.UseTokenAnchor; kv: --anchor-path, --token-anchor), " +
-            "or set EmbeddedVaultOptions.DropRollbackAnchor (kv: --drop-anchor) for one open to stop anchoring it (then remove the anchor it leaves behind: it no longer vouches for the vault, and an open with it is refused). Nothing was changed.");
+            "or set EmbeddedVaultOptions.DropRollbackAnchor (kv: --drop-anchor) for one open to stop anchoring it (then remove the anchor it leaves behind at once: it no longer matches the vault, and it still vouches for the files as they were before, so a copy of those put back would open with it). Nothing was changed.");
 
     public static VaultIntegrityException HeaderMissing(string path) =>
         new($"The vault file '{path}' holds a vault's records but no vault header: the header was removed, so the file was altered or damaged. " +

@@ -182,7 +182,7 @@ internal sealed partial class Manifest
     /// </summary>
     public void Apply(StagedManifest staged, bool catchUp = false)
     {
-        if (catchUp ? staged.Generation <= Generation || staged.Base != (Generation, _root) : staged.Generation != Generation + 1)
+        if (catchUp ? staged.Generation <= Generation || staged.Base != (Generation, _root) : staged.Generation != Generation + 1 && !(staged.Skips && staged.Generation > Generation))
         {
             throw new InvalidOperationException($"Manifest commits apply in order, each on the state it was worked out from: at generation {Generation}, got {staged.Generation}.");
         }
@@ -380,6 +380,9 @@ internal sealed record StagedManifest(
 {
     /// <summary>The SHA-256 of each bucket document the commit writes (what a later catch-up compares with the store's rows).</summary>
     public IReadOnlyDictionary<int, RecordHash>? DocumentHashes { get; init; }
+
+    /// <summary>Whether the commit jumps past generations (<see cref="Operations.VaultTransaction.SkipToGeneration"/>).</summary>
+    public bool Skips { get; init; }
 
     /// <summary>The generation and root of the manifest a catch-up's change was worked out from (<see cref="Manifest.CatchUp"/>).</summary>
     public (long Generation, RecordHash Root)? Base { get; init; }

@@ -20,8 +20,15 @@ internal sealed partial class Manifest
     /// <param name="changes">The records written and removed.</param>
     /// <param name="everyBucket">Rewrites every bucket (their MACs change key: a retired key-encryption key, a new root).</param>
     /// <param name="bucketKey">A new key to place entries by (a new root): every entry is placed anew, and every bucket rewritten.</param>
-    public StagedManifest Stage(IReadOnlyCollection<ManifestChange> changes, bool everyBucket = false, byte[]? bucketKey = null)
+    /// <param name="generation">The generation the commit makes: the next one, or one further on (<see cref="Operations.VaultTransaction.SkipToGeneration"/>).</param>
+    public StagedManifest Stage(IReadOnlyCollection<ManifestChange> changes, bool everyBucket = false, byte[]? bucketKey = null, long? generation = null)
     {
+        var next = generation ?? Generation + 1;
+        if (next <= Generation)
+        {
+            throw new InvalidOperationException($"A commit moves the generation forward: at {Generation}, asked for {next}.");
+        }
+
         if (changes.Count == 0)
         {
             throw new InvalidOperationException("A commit changes at least one record.");
@@ -82,7 +89,7 @@ internal sealed partial class Manifest
         }
 
         var root = RootHash(work.BucketCount, work.Level, work.Split, allGroups);
-        return new StagedManifest(Generation + 1, root, work.Level, work.Split, work.Entries, work.Objects, work.Others, work.Buckets, entries, bucketHashes, allGroups, work.Key);
+        return new StagedManifest(next, root, work.Level, work.Split, work.Entries, work.Objects, work.Others, work.Buckets, entries, bucketHashes, allGroups, work.Key) { Skips = next != Generation + 1 };
     }
 
     private static int Rank(ManifestChange change) =>

@@ -357,7 +357,8 @@ internal static partial class VaultOpener
                     await StartAuditAsync(core, options, cancellationToken).ConfigureAwait(false);
                     await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
                     {
-                        tx.Put(tx.Header with { Anchored = true });
+                        // A new lineage with the first anchor: files from before it (another lineage) never open under it.
+                        tx.Put(tx.Header with { Anchored = true, Lineage = Guid.NewGuid() });
                         return ValueTask.FromResult(true);
                     }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 }
@@ -432,14 +433,14 @@ internal static partial class VaultOpener
 
         var state = AnchorState.Decode(bytes, keys)
             ?? throw VaultErrors.RollbackDetected($"the {anchor.Description} was not written for this vault by its root (it belongs to another vault, or was altered)");
+        if (state.VaultId == header.VaultId && state.Lineage != header.Lineage)
+        {
+            throw VaultErrors.RollbackDetected($"the vault's files are of another line of its history than the {anchor.Description} records: a copy of the vault a restore replaced, or of files from before the anchor was dropped (if the anchor is the one left behind when the vault was opened without it, remove it, and the next open anchors the vault anew)");
+        }
+
         if (state.VaultId != header.VaultId || state.Generation > manifest.Generation)
         {
             throw VaultErrors.RollbackDetected($"the vault's files are at generation {manifest.Generation}, and the {anchor.Description} records generation {state.Generation}");
-        }
-
-        if (state.Lineage != header.Lineage)
-        {
-            throw VaultErrors.RollbackDetected($"the vault's files are of another line of its history than the {anchor.Description} records: a copy of the vault a restore replaced, or of files from before the anchor was dropped (if the anchor is the one left behind when the vault was opened without it, remove it, and the next open anchors the vault anew)");
         }
 
         if (state.Generation == manifest.Generation && !state.Root.Equals(manifest.Root))

@@ -20,7 +20,7 @@ internal sealed class VaultTransaction
     private readonly List<Action> _committed = [];
     private readonly List<Action> _after = [];
     private readonly Dictionary<string, object> _items = new(StringComparer.Ordinal);
-    private readonly long _generation;
+    private long _generation;
     private VaultHeader? _header;
     private int _created;
     private int _changes;
@@ -40,6 +40,25 @@ internal sealed class VaultTransaction
         _manifest = manifest;
         _base = header;
         _generation = _manifest.Generation + 1;
+    }
+
+    /// <summary>The generation this transaction commits (the next one, unless <see cref="SkipToGeneration"/> moved it).</summary>
+    public long Generation => _generation;
+
+    /// <summary>
+    /// Makes this commit jump to <paramref name="generation"/>, past the generations another history of the same vault
+    /// reached (a restore that took over an anchor: the files of the vault it replaced must stay older than the anchor).
+    /// Only before the transaction writes anything (record ids are drawn from the generation); not on a shared store,
+    /// whose log of commits is contiguous.
+    /// </summary>
+    public void SkipToGeneration(long generation)
+    {
+        if (_pending.Count > 0 || _created > 0 || generation <= _manifest.Generation + 1)
+        {
+            throw new InvalidOperationException($"A commit skips ahead only before it writes anything, and only past generation {_manifest.Generation + 1}.");
+        }
+
+        _generation = generation;
     }
 
     /// <summary>The header as this transaction leaves it.</summary>

@@ -21,7 +21,7 @@ internal sealed partial class VaultWriter
             changes.Add(new ManifestChange(key, pending.Hash, pending.Tag, pending.Id));
         }
 
-        var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey);
+        var staged = manifest.Stage(changes, transaction.RewriteManifest, keys.BucketKey, transaction.Generation);
         var previous = chained && manifest.Generation > 0 ? manifest.Root.ToArray() : [];
         var commit = new StoreCommit(manifest.Generation, staged.Generation)
         {

@@ -221,10 +221,12 @@ public sealed class VaultBackupTests : CertificateTestBase
 
         await Vault.DisposeAsync();
         var old = TakeVaultFiles(Dir.Path);
+        var replacedGeneration = AnchorGeneration(anchor);
 
         // The vault is lost (or compromised) and restored from the backup, under the same anchor; it makes one change.
         var options = RestoreTarget("new", anchor);
         await EmbeddedVault.RestoreAsync(backup, options, new VaultRestoreOptions { ReplaceExistingAnchor = true });
+        AnchorGeneration(anchor).Should().BeGreaterThan(replacedGeneration + 1, "an anchor's generation never goes down (a token anchor a crash leaves with two objects keeps the newer)");
         await using (var restored = await EmbeddedVault.OpenAsync(options))
         {
             (await restored.Secrets.GetSecretAsync("a")).Value.Should().Be("backed-up");
@@ -305,6 +307,34 @@ public sealed class VaultBackupTests : CertificateTestBase
         await using var restored = await EmbeddedVault.OpenAsync(RestoreTarget("new", anchor: null));
         (await restored.Secrets.GetSecretAsync("a")).Value.Should().Be("1", "restored unanchored, it opens with no anchor named");
     }
+
+    [Fact]
+    public async Task A_vault_restored_unanchored_and_anchored_later_keeps_out_the_files_of_the_vault_it_replaced()
+    {
+        await Secrets.SetSecretAsync("a", "backed-up"); // not anchored yet
+        var backup = Dir.File("a.kvbak");
+        await Vault.BackupAsync(backup);
+        await ReopenAsync(o => { Configure(o); o.AnchorPath = Dir.File("anchor/first.anchor"); });
+        for (var i = 0; i < 20; i++)
+        {
+            await Secrets.SetSecretAsync("a", $"later-{i}");
+        }
+
+        await Vault.DisposeAsync();
+        var old = TakeVaultFiles(Dir.Path);
+
+        await EmbeddedVault.RestoreAsync(backup, RestoreTarget("new", anchor: null)); // the backup was not anchored
+        var anchored = RestoreTarget("new", Dir.File("anchor/second.anchor"));
+        await using (var restored = await EmbeddedVault.OpenAsync(anchored))
+        {
+            await restored.Secrets.SetSecretAsync("a", "restored");
+        }
+
+        await PutInPlaceAndExpectRefusalAsync(old, anchored);
+    }
+
+    private static long AnchorGeneration(string anchor) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(File.ReadAllBytes(anchor).AsSpan(20, 8));
 
     /// <summary>Moves every file of the vault out of <paramref name="folder"/>, returning their bytes.</summary>
     private static List<KeyValuePair<string, byte[]>> TakeVaultFiles(string folder)
