@@ -43,5 +43,27 @@ export async function runCertificates() {
   assert.equal(key.properties.managed, true);
   assert.equal(key.key.kty, "RSA");
   assert.equal(base64Url(key.key.n), x509.publicKey.export({ format: "jwk" }).n);
-  return { name, thumbprint: x509.fingerprint.replaceAll(":", "") };
+
+  // A certificate for an outside CA (issuer Unknown) stays pending: the operation poller reads the certificate before
+  // and after each poll (Azure serves the pending version, disabled and without its DER), and cancels it.
+  const pendingName = "js-pending";
+  await client.beginCreateCertificate(pendingName, { issuerName: "Unknown", subject: "CN=pending.kve.test" }, poll);
+  const operationPoller = await client.getCertificateOperation(pendingName, poll);
+  const operation = operationPoller.getOperationState().certificateOperation;
+  assert.equal(operation.status, "inProgress");
+  assert.ok(operation.csr?.length > 0, "the operation carries the CSR for the outside CA");
+  const pending = await client.getCertificate(pendingName);
+  assert.equal(pending.properties.enabled, false, "a pending certificate is disabled");
+  assert.equal(pending.cer, undefined, "and has no DER yet");
+  assert.equal(pending.policy.issuerName, "Unknown");
+  const pendingVersions = [];
+  for await (const version of client.listPropertiesOfCertificateVersions(pendingName)) {
+    pendingVersions.push(version.version);
+  }
+  assert.deepEqual(pendingVersions, [pending.properties.version], "its one version is the pending one");
+  await operationPoller.cancelOperation();
+  assert.equal(operationPoller.getOperationState().certificateOperation.cancellationRequested, true);
+  const deleted = await client.deleteCertificateOperation(pendingName);
+  assert.equal(deleted.cancellationRequested, true);
+  return { name, thumbprint: x509.fingerprint.replaceAll(":", ""), pendingVersion: pending.properties.version };
 }

@@ -149,10 +149,13 @@ await run(async () => {
   const wrapped = await rsaCrypto.wrapKey("RSA-OAEP-256", cek);
   assert.equal(wrapped.result.length, 256);
   assert.deepEqual(Buffer.from((await rsaCrypto.unwrapKey("RSA-OAEP-256", wrapped.result)).result), cek);
+  // RSA1_5 too (the SDK wraps locally with the public key; the vault unwraps).
+  const wrapped15 = await rsaCrypto.wrapKey("RSA1_5", cek);
+  assert.deepEqual(Buffer.from((await rsaCrypto.unwrapKey("RSA1_5", wrapped15.result)).result), cek);
   const kw = await octCrypto.wrapKey("A256KW", cek);
   assert.equal(kw.result.length, 40);
   assert.deepEqual(Buffer.from((await octCrypto.unwrapKey("A256KW", kw.result)).result), cek);
-  results.crypto = { encrypt: ["RSA-OAEP-256", "RSA-OAEP", "A256GCM", "A256CBCPAD"], wrap: ["RSA-OAEP-256", "A256KW"] };
+  results.crypto = { encrypt: ["RSA-OAEP-256", "RSA-OAEP", "A256GCM", "A256CBCPAD"], wrap: ["RSA-OAEP-256", "RSA1_5", "A256KW"] };
 
   // Rotation: a rotated key is a new version with new material; the policy round-trips.
   const rotated = await client.rotateKey(names.ec);

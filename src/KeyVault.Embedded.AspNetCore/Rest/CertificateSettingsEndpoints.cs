@@ -6,7 +6,8 @@ namespace KeyVault.Embedded.AspNetCore.Rest;
 /// <summary>
 /// Azure Key Vault's certificate issuers (<c>/certificates/issuers</c>) and contacts (<c>/certificates/contacts</c>).
 /// An issuer of provider <c>VaultCertificate</c> (the vault's own CA) names its CA certificate in
-/// <c>credentials.account_id</c>.
+/// <c>credentials.account_id</c>; an issuer of any other provider (an outside CA) records its account, organization
+/// and administrators as Azure does (its password is never stored, nor returned by Azure).
 /// </summary>
 internal static class CertificateSettingsEndpoints
 {
@@ -63,7 +64,8 @@ internal static class CertificateSettingsEndpoints
         {
             var body = r.Body;
             var current = await r.Vault.Certificates.GetIssuerAsync(r.Route("name"), r.Aborted).ConfigureAwait(false);
-            var issuer = new CertificateIssuer(current.Name, RestJson.String(body, "provider") ?? current.Provider) { CertificateName = current.CertificateName, Enabled = current.Enabled };
+            var provider = RestJson.String(body, "provider") ?? current.Provider;
+            var issuer = new CertificateIssuer(current.Name, provider) { CertificateName = IsVault(provider) ? current.CertificateName : null, Enabled = current.Enabled };
             Apply(body, issuer);
             var updated = await r.Vault.Certificates.UpdateIssuerAsync(issuer, r.Aborted).ConfigureAwait(false);
             await r.WriteAsync(200, w => Issuer(w, r, updated)).ConfigureAwait(false);
@@ -75,11 +77,43 @@ internal static class CertificateSettingsEndpoints
         });
     }
 
+    private static bool IsVault(string provider) => string.Equals(provider, CertificateIssuer.VaultCertificateProvider, StringComparison.OrdinalIgnoreCase);
+
     private static void Apply(JsonElement body, CertificateIssuer issuer)
     {
-        if (RestJson.Object(body, "credentials") is { } credentials && RestJson.String(credentials, "account_id") is { } account)
+        if (RestJson.Object(body, "credentials") is { } credentials)
         {
-            issuer.CertificateName = account;
+            if (RestJson.String(credentials, "account_id") is { } account)
+            {
+                if (IsVault(issuer.Provider))
+                {
+                    issuer.CertificateName = account;
+                }
+                else
+                {
+                    issuer.AccountId = account;
+                }
+            }
+
+            issuer.Password = RestJson.String(credentials, "pwd");
+        }
+
+        if (RestJson.Object(body, "org_details") is { } organization)
+        {
+            issuer.OrganizationId = RestJson.String(organization, "id");
+            if (RestJson.Get(organization, "admin_details") is { ValueKind: JsonValueKind.Array } administrators)
+            {
+                foreach (var administrator in administrators.EnumerateArray())
+                {
+                    issuer.AdministratorContacts.Add(new AdministratorContact
+                    {
+                        FirstName = RestJson.String(administrator, "first_name"),
+                        LastName = RestJson.String(administrator, "last_name"),
+                        Email = RestJson.String(administrator, "email"),
+                        Phone = RestJson.String(administrator, "phone"),
+                    });
+                }
+            }
         }
 
         if (RestJson.Object(body, "attributes") is { } attributes && RestJson.Bool(attributes, "enabled") is { } enabled)
@@ -93,10 +127,33 @@ internal static class CertificateSettingsEndpoints
         w.WriteStartObject();
         w.WriteString("id", r.Id(issuer.Id));
         w.WriteString("provider", issuer.Provider);
-        if (issuer.CertificateName is { } certificate)
+        if ((IsVault(issuer.Provider) ? issuer.CertificateName : issuer.AccountId) is { } account)
         {
             w.WriteStartObject("credentials");
-            w.WriteString("account_id", certificate);
+            w.WriteString("account_id", account);
+            w.WriteEndObject();
+        }
+
+        if (issuer.OrganizationId is not null || issuer.AdministratorContacts.Count > 0)
+        {
+            w.WriteStartObject("org_details");
+            if (issuer.OrganizationId is { } organization)
+            {
+                w.WriteString("id", organization);
+            }
+
+            w.WriteStartArray("admin_details");
+            foreach (var administrator in issuer.AdministratorContacts)
+            {
+                w.WriteStartObject();
+                WriteIfSet(w, "first_name", administrator.FirstName);
+                WriteIfSet(w, "last_name", administrator.LastName);
+                WriteIfSet(w, "email", administrator.Email);
+                WriteIfSet(w, "phone", administrator.Phone);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             w.WriteEndObject();
         }
 
@@ -110,6 +167,14 @@ internal static class CertificateSettingsEndpoints
         RestWriters.Unix(w, "updated", issuer.UpdatedOn);
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
     }
 
     private static void Contacts(Utf8JsonWriter w, RestRequest r, IList<CertificateContact> contacts)

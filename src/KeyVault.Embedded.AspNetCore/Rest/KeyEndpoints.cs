@@ -72,9 +72,22 @@ internal static class KeyEndpoints
         KeyOperationEndpoints.Map(routes);
     }
 
+    /// <summary>Why key release, exportable keys and release policies are refused.</summary>
+    internal const string NoRelease = "Key release is not supported by this vault: no key leaves it, so 'exportable' keys, 'release_policy' and the release operation are refused (in Azure they need a premium vault or a Managed HSM, and an attestation service).";
+
+    /// <summary>Refuses what asks for key release: <c>attributes.exportable</c> true, or a <c>release_policy</c>.</summary>
+    private static void RefuseRelease(JsonElement body)
+    {
+        if (RestJson.Object(body, "release_policy") is not null || (RestJson.Object(body, "attributes") is { } attributes && RestJson.Bool(attributes, "exportable") == true))
+        {
+            throw new RestBadRequestException(NoRelease);
+        }
+    }
+
     private static async Task CreateAsync(RestRequest r)
     {
         var body = r.Body;
+        RefuseRelease(body);
         var name = r.Route("name");
         var kty = new KeyType(RestJson.RequiredString(body, "kty"));
         var hsm = kty == KeyType.RsaHsm || kty == KeyType.EcHsm || kty == KeyType.OctHsm;
@@ -128,6 +141,7 @@ internal static class KeyEndpoints
     private static async Task ImportAsync(RestRequest r)
     {
         var body = r.Body;
+        RefuseRelease(body);
         var jwkElement = RestJson.Object(body, "key") ?? throw new RestBadRequestException("The request body needs 'key', a JSON Web Key.");
         JsonWebKey jwk;
         try
@@ -162,6 +176,8 @@ internal static class KeyEndpoints
 
     private static async Task UpdateAsync(RestRequest r)
     {
+        RefuseRelease(r.Body);
+
         // Without a version the vault updates the current one (no read of the key first, which would need keys/read).
         var name = r.Route("name");
         var properties = KeyModelFactory.KeyProperties(name, r.OptionalRoute("version"), r.Vault.Properties.VaultUri);

@@ -21,6 +21,7 @@ internal static class KeyOperationEndpoints
         ["verify"] = VerifyAsync,
         ["wrapkey"] = WrapAsync,
         ["unwrapkey"] = UnwrapAsync,
+        ["release"] = ReleaseAsync,
     };
 
     public static void Map(RestRoutes routes)
@@ -44,6 +45,17 @@ internal static class KeyOperationEndpoints
     }
 
     private static string Algorithm(RestRequest r) => RestJson.RequiredString(r.Body, "alg");
+
+    /// <summary>
+    /// Azure's secure key release: a key that does not exist is <c>KeyNotFound</c>, as Azure answers; any other is
+    /// refused (400), since no key of this vault is exportable (creating one with <c>exportable</c> or a
+    /// <c>release_policy</c> is refused too).
+    /// </summary>
+    private static async Task ReleaseAsync(RestRequest r, CryptographyClientCache clients)
+    {
+        _ = await r.Vault.Keys.GetKeyAsync(r.Route("name"), r.OptionalRoute("version") is { Length: > 0 } version ? version : null, r.Aborted).ConfigureAwait(false);
+        throw new RestBadRequestException(KeyEndpoints.NoRelease);
+    }
 
     private static async Task EncryptAsync(RestRequest r, CryptographyClientCache clients)
     {

@@ -38,6 +38,12 @@ internal sealed class CertificateAuthorities
             throw new VaultException(VaultErrorCode.Forbidden, 403, $"Certificate issuer '{issuer.Name}' is disabled.");
         }
 
+        if (!CertificateIssuers.IsVault(issuer.Provider) || issuer.CertificateName is null)
+        {
+            throw VaultErrors.BadParameter(
+                $"Certificate issuer '{issuer.Name}' is of provider '{issuer.Provider}', a CA outside this vault, which it does not reach: name issuer '{WellKnownIssuerNames.Unknown}' in the policy, have the CA sign the operation's CSR, and merge its certificate.");
+        }
+
         // Issuing signs with the CA's managed key: the caller needs the right to sign with it, as a Sign call would.
         _core.Access.Authorize(Operations.VaultOperation.KeySign, ObjectType.Key, issuer.CertificateName);
         var found = await _lifecycle.GetCurrentAsync(Type, issuer.CertificateName, cancellationToken).ConfigureAwait(false);

@@ -52,9 +52,9 @@ internal sealed class CertificateIssuers
     public async ValueTask<CertificateIssuer> PutAsync(CertificateIssuer issuer, bool creating, CancellationToken cancellationToken)
     {
         var name = ValidateName(issuer.Name);
-        if (!string.Equals(issuer.Provider, CertificateIssuer.VaultCertificateProvider, StringComparison.OrdinalIgnoreCase))
+        if (!IsVault(issuer.Provider))
         {
-            throw VaultErrors.BadParameter($"CertificateIssuer.Provider '{issuer.Provider}' is not supported: an embedded vault issues with '{CertificateIssuer.VaultCertificateProvider}' (a CA certificate of this vault).");
+            return await PutOutsideAsync(name, issuer, creating, cancellationToken).ConfigureAwait(false);
         }
 
         return await _core.Writer.WriteAsync(async tx =>
@@ -83,6 +83,53 @@ internal sealed class CertificateIssuers
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether a provider is this vault's own CA (else an outside CA, recorded but never reached).</summary>
+    public static bool IsVault(string? provider) => string.Equals(provider, CertificateIssuer.VaultCertificateProvider, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Creates or updates an issuer of an outside CA: its provider, account, organization and administrators, as Azure
+    /// records them (the password is never stored). Issuance under it is refused (<see cref="CertificateAuthorities"/>).
+    /// </summary>
+    private async ValueTask<CertificateIssuer> PutOutsideAsync(string name, CertificateIssuer issuer, bool creating, CancellationToken cancellationToken)
+    {
+        var provider = issuer.Provider;
+        if (string.IsNullOrWhiteSpace(provider) || provider.Length > 64 || !provider.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            throw VaultErrors.BadParameter("CertificateIssuer.Provider must be 1 to 64 ASCII letters, digits, '-', '_' or '.'.");
+        }
+
+        if (issuer.CertificateName is not null)
+        {
+            throw VaultErrors.BadParameter($"CertificateIssuer.CertificateName names a CA certificate of this vault, which only provider '{CertificateIssuer.VaultCertificateProvider}' signs with; '{provider}' is an outside CA.");
+        }
+
+        var administrators = issuer.AdministratorContacts.Select(a => new StoredAdministrator(Text(a.FirstName, "FirstName"), Text(a.LastName, "LastName"), Text(a.Email, "Email"), Text(a.Phone, "Phone"))).ToList();
+        var account = Text(issuer.AccountId, nameof(CertificateIssuer.AccountId));
+        var organization = Text(issuer.OrganizationId, nameof(CertificateIssuer.OrganizationId));
+        return await _core.Writer.WriteAsync(async tx =>
+        {
+            var existing = await ReadAsync(tx, name, cancellationToken).ConfigureAwait(false);
+            if (!creating && existing is null)
+            {
+                throw VaultErrors.IssuerNotFound(name);
+            }
+
+            var now = tx.Now;
+            var stored = new StoredIssuer(existing?.Name ?? name, provider, null, issuer.Enabled ?? existing?.Enabled ?? true, existing?.Created ?? now, now,
+                account ?? (creating ? null : existing?.AccountId),
+                organization ?? (creating ? null : existing?.OrganizationId),
+                administrators.Count > 0 ? administrators : creating ? null : existing?.Administrators);
+            VaultSettings.Put(tx, Setting(name), JsonSerializer.Serialize(stored, RecordJsonContext.Default.StoredIssuer));
+            return ToPublic(stored);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A recorded text field: at most 256 characters, no control characters.</summary>
+    private static string? Text(string? value, string field) =>
+        value is null ? null
+        : value.Length > 256 || value.Any(char.IsControl) ? throw VaultErrors.BadParameter($"CertificateIssuer.{field} must be at most 256 characters, without control characters.")
+        : value;
+
     public async ValueTask<CertificateIssuer> DeleteAsync(string issuerName, CancellationToken cancellationToken)
     {
         var name = ValidateName(issuerName);
@@ -94,14 +141,25 @@ internal sealed class CertificateIssuers
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public CertificateIssuer ToPublic(StoredIssuer stored) => new(stored.Name, stored.Provider)
+    public CertificateIssuer ToPublic(StoredIssuer stored)
     {
-        Id = IdOf(stored.Name),
-        CertificateName = stored.CertificateName,
-        Enabled = stored.Enabled,
-        CreatedOn = RecordAttributes.FromUnix(stored.Created),
-        UpdatedOn = RecordAttributes.FromUnix(stored.Updated),
-    };
+        var issuer = new CertificateIssuer(stored.Name, stored.Provider)
+        {
+            Id = IdOf(stored.Name),
+            CertificateName = stored.CertificateName,
+            AccountId = stored.AccountId,
+            OrganizationId = stored.OrganizationId,
+            Enabled = stored.Enabled,
+            CreatedOn = RecordAttributes.FromUnix(stored.Created),
+            UpdatedOn = RecordAttributes.FromUnix(stored.Updated),
+        };
+        foreach (var administrator in stored.Administrators ?? [])
+        {
+            issuer.AdministratorContacts.Add(new AdministratorContact { FirstName = administrator.FirstName, LastName = administrator.LastName, Email = administrator.Email, Phone = administrator.Phone });
+        }
+
+        return issuer;
+    }
 
     public IssuerProperties ToProperties(StoredIssuer stored) => new(IdOf(stored.Name), stored.Name, stored.Provider);
 

@@ -37,6 +37,19 @@ internal sealed class CertificateModels
             state.Status == CertificateOperation.Cancelled), null, operation.Version);
     }
 
+    /// <summary>
+    /// A certificate whose first version is still pending, as Azure serves it: that version (the one the request
+    /// becomes), disabled, with its policy and no certificate bytes yet.
+    /// </summary>
+    public KeyVaultCertificateWithPolicy ToPendingCertificate(ObjectVersion operation)
+    {
+        var properties = new CertificateProperties(operation.Name);
+        properties.Fill(operation, _core);
+        properties.Enabled = false;
+        var policy = operation.Attributes.Certificate?.Policy ?? throw VaultErrors.Integrity(ObjectType.CertificateOperation, operation.Name, operation.Version);
+        return new(properties, [], [], CertificatePolicies.ToPublic(CertificatePolicies.Read(policy)));
+    }
+
     /// <summary>The state of an operation that has issued <paramref name="certificate"/>.</summary>
     public OperationState Completed(KeyVaultCertificateWithPolicy certificate) =>
         new(new CertificateOperationProperties(certificate.Name, _core.Uri, certificate.Policy.IssuerName, CertificateOperation.Completed, null, false), certificate, null);

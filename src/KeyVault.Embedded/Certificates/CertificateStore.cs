@@ -60,8 +60,21 @@ internal sealed class CertificateStore : ICertificateStore
         Run(VaultOperation.CertificateGet, certificateName, (this, certificateName, cancellationToken), static async s =>
         {
             ObjectRules.ValidateName(Type, s.certificateName);
-            return s.Item1._models.ToCertificateWithPolicy(await s.Item1._lifecycle.GetCurrentAsync(Type, s.certificateName, s.cancellationToken).ConfigureAwait(false));
+            var self = s.Item1;
+            return await self.PendingOnlyAsync(s.certificateName, s.cancellationToken).ConfigureAwait(false) is { } pending
+                ? self._models.ToPendingCertificate(pending)
+                : self._models.ToCertificateWithPolicy(await self._lifecycle.GetCurrentAsync(Type, s.certificateName, s.cancellationToken).ConfigureAwait(false));
         }, cancellationToken);
+
+    /// <summary>
+    /// The pending operation of a certificate whose first version is not issued yet, or null. Azure serves that
+    /// version as the certificate (disabled, without its bytes) until it is issued, and its SDKs read it so: the
+    /// JavaScript SDK's operation poller gets the certificate before and after polling the operation.
+    /// </summary>
+    private async ValueTask<ObjectVersion?> PendingOnlyAsync(string name, CancellationToken cancellationToken) =>
+        !_core.Manifest.TryGetObject(Type, name, out _) && _core.Manifest.TryGetObject(Pending, name, out _)
+            ? await _lifecycle.GetCurrentAsync(Pending, name, cancellationToken).ConfigureAwait(false)
+            : null;
 
     public Task<KeyVaultCertificate> GetCertificateVersionAsync(string certificateName, string version, CancellationToken cancellationToken = default)
     {
@@ -69,7 +82,11 @@ internal sealed class CertificateStore : ICertificateStore
         return Run(VaultOperation.CertificateGet, certificateName, (this, certificateName, version, cancellationToken), static async s =>
         {
             ObjectRules.ValidateName(Type, s.certificateName);
-            return s.Item1._models.ToCertificate(await s.Item1._lifecycle.GetVersionAsync(Type, s.certificateName, s.version, s.cancellationToken).ConfigureAwait(false));
+            var self = s.Item1;
+            return await self.PendingOnlyAsync(s.certificateName, s.cancellationToken).ConfigureAwait(false) is { } pending
+                && string.Equals(pending.Version, s.version, StringComparison.OrdinalIgnoreCase)
+                ? self._models.ToPendingCertificate(pending)
+                : self._models.ToCertificate(await self._lifecycle.GetVersionAsync(Type, s.certificateName, s.version, s.cancellationToken).ConfigureAwait(false));
         }, cancellationToken);
     }
 
@@ -168,7 +185,27 @@ internal sealed class CertificateStore : ICertificateStore
         includePending ? ListWithPendingAsync(cancellationToken) : _shared.ListAsync(_models.ToProperties, cancellationToken);
 
     public IAsyncEnumerable<CertificateProperties> GetPropertiesOfCertificateVersionsAsync(string certificateName, CancellationToken cancellationToken = default) =>
-        _shared.ListVersionsAsync(certificateName, _models.ToProperties, cancellationToken);
+        _core.Manifest.TryGetObject(Pending, certificateName, out _) && !_core.Manifest.TryGetObject(Type, certificateName, out _)
+            ? ListPendingVersionAsync(certificateName, cancellationToken)
+            : _shared.ListVersionsAsync(certificateName, _models.ToProperties, cancellationToken);
+
+    /// <summary>The one version of a certificate whose first version is still pending (see <see cref="PendingOnlyAsync"/>).</summary>
+    private async IAsyncEnumerable<CertificateProperties> ListPendingVersionAsync(string certificateName, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var listed = await Run(VaultOperation.For(Type, VaultOperation.Lifecycle.ListVersions), certificateName, (this, certificateName, cancellationToken), static async s =>
+        {
+            ObjectRules.ValidateName(Type, s.certificateName);
+            var self = s.Item1;
+            return await self.PendingOnlyAsync(s.certificateName, s.cancellationToken).ConfigureAwait(false) is { } pending
+                ? [self._models.ToPendingCertificate(pending).Properties]
+                : (await self._lifecycle.ListVersionsAsync(Type, s.certificateName, s.cancellationToken).ConfigureAwait(false)).Select(self._models.ToProperties).ToList();
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var properties in listed)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return properties;
+        }
+    }
 
     public async Task<DeleteCertificateOperation> StartDeleteCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
         new(await DeleteAsync(certificateName, cancellationToken).ConfigureAwait(false));

@@ -46,7 +46,10 @@ public interface ICertificateStore
     /// <summary>Gets the current version of a certificate with its policy.</summary>
     /// <param name="certificateName">The name.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The certificate (public part) and policy.</returns>
+    /// <returns>
+    /// The certificate (public part) and policy. A certificate whose first version is still pending (an outside CA's)
+    /// is that version, as Azure serves it: disabled, with its policy and an empty <see cref="KeyVaultCertificate.Cer"/>.
+    /// </returns>
     Task<KeyVaultCertificateWithPolicy> GetCertificateAsync(string certificateName, CancellationToken cancellationToken = default);
 
     /// <summary>Gets one version of a certificate.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using KeyVault.Embedded.Certificates;
 using KeyVault.Embedded.Keys;
+using KeyVault.Embedded.Tests.Support;
 
 namespace KeyVault.Embedded.Tests.Certificates;
 
@@ -83,7 +84,7 @@ public sealed class CertificateAuthorityTests : CertificateTestBase
             .Should().ThrowAsync<VaultObjectNotFoundException>();
         var provider = await FluentActions.Awaiting(() => Certificates.CreateIssuerAsync(new CertificateIssuer("digicert", "DigiCert") { CertificateName = "plain" }))
             .Should().ThrowAsync<VaultException>();
-        provider.Which.Message.Should().Contain("Provider");
+        provider.Which.Message.Should().Contain("CertificateName").And.Contain("outside CA");
         var reserved = await FluentActions.Awaiting(() => Certificates.CreateIssuerAsync(new CertificateIssuer("self") { CertificateName = "plain" }))
             .Should().ThrowAsync<VaultException>();
         reserved.Which.Message.Should().Contain("reserved");
@@ -92,6 +93,39 @@ public sealed class CertificateAuthorityTests : CertificateTestBase
         var unregistered = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("plain-issuer", "CN=api")))
             .Should().ThrowAsync<VaultException>();
         unregistered.Which.Message.Should().Contain("IssuerName");
+    }
+
+    [Fact]
+    public async Task An_outside_cas_issuer_is_recorded_as_azure_records_it_without_its_password_and_issues_nothing()
+    {
+        var issuer = new CertificateIssuer("digicert", "DigiCert") { AccountId = "account-1", Password = "never-stored-pw", OrganizationId = "org-7" };
+        issuer.AdministratorContacts.Add(new AdministratorContact { FirstName = "Ada", LastName = "Admin", Email = "ada@example.com", Phone = "555" });
+
+        var created = await Certificates.CreateIssuerAsync(issuer);
+
+        created.Provider.Should().Be("DigiCert");
+        created.AccountId.Should().Be("account-1");
+        created.Password.Should().BeNull("the password is never kept");
+        created.OrganizationId.Should().Be("org-7");
+        created.AdministratorContacts.Should().ContainSingle().Which.Email.Should().Be("ada@example.com");
+        var read = await Certificates.GetIssuerAsync("digicert");
+        read.AccountId.Should().Be("account-1");
+        read.AdministratorContacts.Single().LastName.Should().Be("Admin");
+        (await Certificates.UpdateIssuerAsync(new CertificateIssuer("digicert", "DigiCert") { Enabled = false })).AccountId.Should().Be("account-1", "an update keeps what it does not name");
+        (await Certificates.GetPropertiesOfIssuersAsync().ToListAsync()).Should().ContainSingle().Which.Provider.Should().Be("DigiCert");
+        await Vault.Certificates.UpdateIssuerAsync(new CertificateIssuer("digicert", "DigiCert") { Enabled = true });
+
+        // The vault never reaches an outside CA: a policy naming the issuer is refused, and nothing is made.
+        var refused = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("digicert", "CN=api"))).Should().ThrowAsync<VaultException>();
+        refused.Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+        refused.Which.Message.Should().Contain("outside this vault").And.Contain(WellKnownIssuerNames.Unknown);
+        await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("api")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("api")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        (await Vault.Secrets.GetPropertiesOfSecretsAsync().ToListAsync()).Should().BeEmpty();
+        var password = "never-stored-pw"u8.ToArray();
+        Files.Snapshot(Dir.Path).Values.Where(bytes => Files.Contains(bytes, password)).Should().BeEmpty("the password is in no file");
+
+        (await Certificates.DeleteIssuerAsync("digicert")).Provider.Should().Be("DigiCert");
     }
 
     [Fact]

@@ -30,6 +30,17 @@ public sealed class CertificateOperationTests : CertificateTestBase
     public async Task A_certificate_signed_by_openssl_merges_and_becomes_current()
     {
         var operation = await StartPendingAsync("ext", "RSA");
+
+        // While pending, the certificate is that version, as Azure serves it (its SDKs read it so): disabled, with its
+        // policy, without its DER; the one version listed; readable by its version.
+        var pending = await Certificates.GetCertificateAsync("ext");
+        var pendingVersion = pending.Properties.Version;
+        pendingVersion.Should().NotBeNullOrEmpty();
+        pending.Properties.Enabled.Should().BeFalse();
+        pending.Cer.Should().BeEmpty();
+        pending.Policy.IssuerName.Should().Be("Unknown");
+        (await Certificates.GetPropertiesOfCertificateVersionsAsync("ext").ToListAsync()).Select(p => p.Version).Should().Equal(pendingVersion);
+        (await Certificates.GetCertificateVersionAsync("ext", pendingVersion!)).Properties.Enabled.Should().BeFalse();
         var (caCert, caKey) = OutsideCa();
         var signed = Dir.File("signed.pem");
         OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Properties.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial",
@@ -43,6 +54,7 @@ public sealed class CertificateOperationTests : CertificateTestBase
         merged.Chain.Should().ContainSingle();
         merged.Policy.IssuerName.Should().Be("Unknown");
         (await Certificates.GetCertificateAsync("ext")).Properties.Version.Should().Be(merged.Properties.Version);
+        merged.Properties.Version.Should().Be(pendingVersion, "the version served while pending is the one the merge made");
 
         // The operation is gone; asking for it reports the completed certificate.
         var completed = await Certificates.GetCertificateOperationAsync("ext");
@@ -94,7 +106,9 @@ public sealed class CertificateOperationTests : CertificateTestBase
         garbage.Which.Message.Should().Contain("X509Certificates[0]");
 
         (await Certificates.GetCertificateOperationAsync("ext")).Properties.Csr.Should().Equal(operation.Properties.Csr);
-        await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        var stillPending = await Certificates.GetCertificateAsync("ext");
+        stillPending.Properties.Enabled.Should().BeFalse("still the pending version, as Azure serves it");
+        stillPending.Cer.Should().BeEmpty();
         await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
     }
 
@@ -120,6 +134,7 @@ public sealed class CertificateOperationTests : CertificateTestBase
         await deleted.DeleteAsync();
         deleted.Properties.Status.Should().Be(CertificateOperation.Cancelled);
         await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>("with its request deleted, the name holds no certificate");
 
         // A cancelled operation is replaced by a new create.
         await StartPendingAsync("ext", "EC");

@@ -78,6 +78,7 @@ public sealed class CryptographyTests : VaultTestBase
     }
 
     [Theory]
+    [InlineData("RSA", 2048, "RSA1_5", 32)]
     [InlineData("RSA", 2048, "RSA-OAEP", 32)]
     [InlineData("RSA", 2048, "RSA-OAEP-256", 32)]
     [InlineData("oct", 128, "A128KW", 16)]

@@ -85,6 +85,27 @@ public sealed class AzureSdkCertificateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_outside_cas_issuer_round_trips_through_the_sdk_as_in_azures_own_issuer_tests()
+    {
+        var issuer = new CertificateIssuer("outside", "Test") { AccountId = "keyvaultuser", Password = "not-kept", OrganizationId = "org-1" };
+        issuer.AdministratorContacts.Add(new AdministratorContact { FirstName = "John", LastName = "Doe", Email = "admin@example.com", Phone = "4255555555" });
+
+        CertificateIssuer created = await _client.CreateIssuerAsync(issuer);
+        CertificateIssuer read = await _client.GetIssuerAsync("outside");
+        CertificateIssuer updated = await _client.UpdateIssuerAsync(new CertificateIssuer("outside") { Enabled = false });
+        CertificateIssuer deleted = await _client.DeleteIssuerAsync("outside");
+
+        created.Provider.Should().Be("Test");
+        read.AccountId.Should().Be("keyvaultuser");
+        read.Password.Should().BeNull("neither Azure nor this vault returns it");
+        read.OrganizationId.Should().Be("org-1");
+        read.AdministratorContacts.Should().ContainSingle().Which.Email.Should().Be("admin@example.com");
+        updated.Enabled.Should().BeFalse();
+        updated.AccountId.Should().Be("keyvaultuser");
+        deleted.Name.Should().Be("outside");
+    }
+
+    [Fact]
     public async Task An_imported_pfx_downloads_with_its_private_key()
     {
         using var rsa = RSA.Create(2048);

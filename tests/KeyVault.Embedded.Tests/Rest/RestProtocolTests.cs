@@ -96,6 +96,9 @@ public sealed class RestProtocolTests : IAsyncLifetime
     [InlineData("POST", "secrets/restore", "{\"value\": \"not base64url!\"}", "base64url")]
     [InlineData("POST", "keys/k/create", "{\"kty\": \"DSA\"}", "'kty'")]
     [InlineData("POST", "keys/k/create", "{\"kty\": \"RSA\", \"key_size\": 1000}", "key")]
+    [InlineData("POST", "keys/k/create", "{\"kty\": \"RSA\", \"attributes\": {\"exportable\": true}}", "Key release is not supported")]
+    [InlineData("POST", "keys/k/create", "{\"kty\": \"EC\", \"release_policy\": {\"data\": \"e30\"}}", "Key release is not supported")]
+    [InlineData("PUT", "keys/k", "{\"key\": {\"kty\": \"oct\", \"k\": \"AAAAAAAAAAAAAAAAAAAAAA\"}, \"attributes\": {\"exportable\": true}}", "Key release is not supported")]
     [InlineData("POST", "rng", "{\"count\": 0}", "random bytes")]
     [InlineData("POST", "keys/restore", "{\"value\": \"AAAA\"}", "backup")]
     [InlineData("PUT", "secrets/lone-surrogate", "{\"value\": \"\\ud800\"}", "'value' is not valid text")]
@@ -263,6 +266,22 @@ public sealed class RestProtocolTests : IAsyncLifetime
         var conflict = await ErrorAsync(deleted);
         conflict.Code.Should().Be("Conflict");
         conflict.Inner.Should().Be("ObjectIsDeletedButRecoverable");
+    }
+
+    [Fact]
+    public async Task Key_release_names_a_missing_key_as_azure_does_and_refuses_an_existing_one()
+    {
+        using var client = _server.Http(_server.Token("app"));
+        (await client.PostAsJsonAsync("keys/kept/create" + Version, new { kty = "EC" })).EnsureSuccessStatusCode();
+
+        // The Azure SDK for JavaScript posts /keys/{name}//release for a key id without a version.
+        using var missing = await client.PostAsJsonAsync("keys/never-was//release" + Version, new { target = "token" });
+        using var existing = await client.PostAsJsonAsync("keys/kept//release" + Version, new { target = "token" });
+
+        missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await ErrorAsync(missing)).Code.Should().Be("KeyNotFound");
+        existing.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ErrorAsync(existing)).Message.Should().Contain("Key release is not supported");
     }
 
     [Fact]

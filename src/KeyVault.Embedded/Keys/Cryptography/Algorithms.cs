@@ -38,6 +38,7 @@ internal static class Algorithms
 
     private static readonly FrozenDictionary<string, EncryptionInfo> WrapInfos = new Dictionary<string, EncryptionInfo>
     {
+        ["RSA1_5"] = new(KeyType.Rsa, 0, EncryptionMode.Rsa, RSAEncryptionPadding.Pkcs1),
         ["RSA-OAEP"] = new(KeyType.Rsa, 0, EncryptionMode.Rsa, RSAEncryptionPadding.OaepSHA1),
         ["RSA-OAEP-256"] = new(KeyType.Rsa, 0, EncryptionMode.Rsa, RSAEncryptionPadding.OaepSHA256),
         ["A128KW"] = new(KeyType.Oct, 128, EncryptionMode.KeyWrap, null),
@@ -59,7 +60,7 @@ internal static class Algorithms
     public static EncryptionInfo Describe(KeyWrapAlgorithm algorithm) =>
         algorithm.Value is { } name && WrapInfos.TryGetValue(name, out var info)
             ? info
-            : throw VaultErrors.BadParameter($"Key wrap algorithm '{algorithm}' is not supported: use RSA-OAEP, RSA-OAEP-256 or A128/192/256KW.");
+            : throw VaultErrors.BadParameter($"Key wrap algorithm '{algorithm}' is not supported: use RSA1_5, RSA-OAEP, RSA-OAEP-256 or A128/192/256KW.");
 
     internal sealed record SignatureInfo(KeyType Family, HashAlgorithmName Hash, int DigestLength, RSASignaturePadding? Padding, KeyCurveName? Curve);
 

@@ -7,7 +7,7 @@ public readonly struct KeyWrapAlgorithm : IEquatable<KeyWrapAlgorithm>
 
     // The predefined names, in their predefined spelling: a value equal to one (ignoring case) takes that spelling, so
     // what is stored and compared inside the vault is always the canonical name.
-    private static readonly string[] Known = ["RSA-OAEP", "RSA-OAEP-256", "A128KW", "A192KW", "A256KW"];
+    private static readonly string[] Known = ["RSA1_5", "RSA-OAEP", "RSA-OAEP-256", "A128KW", "A192KW", "A256KW"];
 
     /// <summary>Creates a value; the predefined ones are the static properties.</summary>
     /// <param name="value">The name, compared without regard to case; a predefined name takes its predefined spelling.</param>
@@ -17,6 +17,9 @@ public readonly struct KeyWrapAlgorithm : IEquatable<KeyWrapAlgorithm>
         ArgumentNullException.ThrowIfNull(value);
         _value = Array.Find(Known, known => string.Equals(known, value, StringComparison.OrdinalIgnoreCase)) ?? value;
     }
+
+    /// <summary>RSAES-PKCS1-v1_5 (Azure's <c>RSA1_5</c>; kept for interoperability: prefer RSA-OAEP-256).</summary>
+    public static KeyWrapAlgorithm Rsa15 { get; } = new("RSA1_5");
 
     /// <summary>RSAES-OAEP with SHA-1.</summary>
     public static KeyWrapAlgorithm RsaOaep { get; } = new("RSA-OAEP");
