@@ -306,6 +306,14 @@ public sealed partial class EmbeddedVault : IAsyncDisposable, IDisposable
             {
                 throw VaultErrors.RootKeyMismatch("its root check value does not match (a different key, passphrase or token key)");
             }
+
+            // A token anchor asked for here and not by the first user (or the other way round) would not be kept.
+            using var tokenAnchor = string.IsNullOrWhiteSpace(options.AnchorPath) && !options.VerifyOnly ? (root as Integrity.IRollbackAnchorSource)?.OpenAnchor(header.VaultId) : null;
+            if (string.IsNullOrWhiteSpace(options.AnchorPath) && (tokenAnchor is not null) != (_core.Anchoring.Anchor is not null))
+            {
+                throw VaultErrors.BadParameter(
+                    $"The vault is already open in this process {(_core.Anchoring.Anchor is null ? "without a rollback anchor" : "with a rollback anchor")}, and this root {(tokenAnchor is null ? "keeps none" : "asks for the token's anchor")} (Pkcs11RootKeyOptions.UseTokenAnchor): give every user of the vault the same anchor options.");
+            }
         }
         finally
         {

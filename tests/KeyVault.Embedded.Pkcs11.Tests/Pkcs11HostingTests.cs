@@ -52,6 +52,26 @@ public sealed class Pkcs11HostingTests(SoftHsm hsm) : IDisposable
     }
 
     [Fact]
+    public async Task A_later_user_asking_for_the_token_anchor_of_a_vault_open_without_it_is_refused()
+    {
+        var token = hsm.NewToken();
+        Pkcs11RootKey.CreateRootKey(SoftHsm.Options(token));
+        using var plain = new Pkcs11RootKey(SoftHsm.Options(token));
+        var anchoredOptions = SoftHsm.Options(token);
+        anchoredOptions.UseTokenAnchor = true;
+        using var anchored = new Pkcs11RootKey(anchoredOptions);
+        var path = _dir.File("vault.db");
+        await using var first = await KeyVault.Embedded.Hosting.SharedVaults.AcquireAsync(new EmbeddedVaultOptions { Path = path, RootKey = plain }, CancellationToken.None);
+
+        var refused = await FluentActions.Awaiting(() => KeyVault.Embedded.Hosting.SharedVaults.AcquireAsync(new EmbeddedVaultOptions { Path = path, RootKey = anchored }, CancellationToken.None))
+            .Should().ThrowAsync<VaultException>();
+
+        // Before, the second user silently got the first one's vault, unanchored.
+        refused.Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
+        refused.Which.Message.Should().Contain("UseTokenAnchor");
+    }
+
+    [Fact]
     public async Task The_configuration_source_and_the_services_share_a_token_rooted_vault()
     {
         var token = hsm.NewToken();
