@@ -58,6 +58,11 @@ public sealed class CertificateCommandTests
             """;
         var pending = (await home.OkAsync("certificate", "create", "-n", "outside", "--policy", Policy))!;
         pending["status"]!.GetValue<string>().Should().Be("inProgress");
+        var early = home.PathOf("early.pem");
+        var notYet = await home.RunAsync("certificate", "download", "-n", "outside", "-f", early);
+        notYet.ExitCode.Should().Be(5, notYet.ToString());
+        notYet.Stderr.Should().Contain("is pending");
+        File.Exists(early).Should().BeFalse("nothing to write before the CA issues it");
         var csr = home.PathOf("outside.csr");
         await File.WriteAllBytesAsync(csr, Convert.FromBase64String(pending["csr"]!.GetValue<string>()));
         var caKey = home.PathOf("ca.key");

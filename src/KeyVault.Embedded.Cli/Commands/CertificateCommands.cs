@@ -132,6 +132,12 @@ internal static class CertificateCommands
                 return async (vault, _, ct) =>
                 {
                     var certificate = await GetAsync(vault, parse.GetValue(name)!, parse.GetValue(version), ct).ConfigureAwait(false);
+                    if (certificate.Cer.Length == 0)
+                    {
+                        // Served as Azure serves it while its first version waits for an outside CA: there is nothing to write.
+                        throw CliException.Conflict($"Certificate '{certificate.Name}' is pending: its CA has not issued it yet (merge the CA's certificate with 'kv certificate pending merge'); no file was written.");
+                    }
+
                     CommandInput.WriteNewFile(parse.GetValue(file)!, pem ? Encoding.ASCII.GetBytes(PemEncoding.WriteString("CERTIFICATE", certificate.Cer) + "\n") : certificate.Cer);
                     return null;
                 };

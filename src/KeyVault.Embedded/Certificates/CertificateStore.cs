@@ -156,7 +156,10 @@ internal sealed class CertificateStore : ICertificateStore
         Run(VaultOperation.CertificatePolicyGet, certificateName, (this, certificateName, cancellationToken), static async s =>
         {
             ObjectRules.ValidateName(Type, s.certificateName);
-            return CertificatePolicies.ToPublic(CertificateModels.ReadPolicy(await s.Item1._lifecycle.GetCurrentAsync(Type, s.certificateName, s.cancellationToken).ConfigureAwait(false)));
+            var self = s.Item1;
+            return await self.PendingOnlyAsync(s.certificateName, s.cancellationToken).ConfigureAwait(false) is { } pending
+                ? self._models.ToPendingCertificate(pending).Policy
+                : CertificatePolicies.ToPublic(CertificateModels.ReadPolicy(await self._lifecycle.GetCurrentAsync(Type, s.certificateName, s.cancellationToken).ConfigureAwait(false)));
         }, cancellationToken);
 
     public Task<CertificatePolicy> UpdateCertificatePolicyAsync(string certificateName, CertificatePolicy policy, CancellationToken cancellationToken = default)
@@ -185,9 +188,13 @@ internal sealed class CertificateStore : ICertificateStore
         includePending ? ListWithPendingAsync(cancellationToken) : _shared.ListAsync(_models.ToProperties, cancellationToken);
 
     public IAsyncEnumerable<CertificateProperties> GetPropertiesOfCertificateVersionsAsync(string certificateName, CancellationToken cancellationToken = default) =>
-        _core.Manifest.TryGetObject(Pending, certificateName, out _) && !_core.Manifest.TryGetObject(Type, certificateName, out _)
+        IsPendingOnly(certificateName)
             ? ListPendingVersionAsync(certificateName, cancellationToken)
             : _shared.ListVersionsAsync(certificateName, _models.ToProperties, cancellationToken);
+
+    /// <summary>Whether a name holds only a pending request; a null name (against the annotations) does not, and goes where its operation refuses it.</summary>
+    private bool IsPendingOnly(string name) =>
+        name is not null && _core.Manifest.TryGetObject(Pending, name, out _) && !_core.Manifest.TryGetObject(Type, name, out _);
 
     /// <summary>The one version of a certificate whose first version is still pending (see <see cref="PendingOnlyAsync"/>).</summary>
     private async IAsyncEnumerable<CertificateProperties> ListPendingVersionAsync(string certificateName, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

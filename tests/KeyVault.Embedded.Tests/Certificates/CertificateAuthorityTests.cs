@@ -111,7 +111,10 @@ public sealed class CertificateAuthorityTests : CertificateTestBase
         var read = await Certificates.GetIssuerAsync("digicert");
         read.AccountId.Should().Be("account-1");
         read.AdministratorContacts.Single().LastName.Should().Be("Admin");
-        (await Certificates.UpdateIssuerAsync(new CertificateIssuer("digicert", "DigiCert") { Enabled = false })).AccountId.Should().Be("account-1", "an update keeps what it does not name");
+        var disabled = await Certificates.UpdateIssuerAsync(new CertificateIssuer("digicert") { Enabled = false }); // no provider named: the SDKs' update
+        disabled.Provider.Should().Be("DigiCert", "an update that names no provider keeps the outside CA's");
+        disabled.AccountId.Should().Be("account-1", "an update keeps what it does not name");
+        disabled.Enabled.Should().BeFalse();
         (await Certificates.GetPropertiesOfIssuersAsync().ToListAsync()).Should().ContainSingle().Which.Provider.Should().Be("DigiCert");
         await Vault.Certificates.UpdateIssuerAsync(new CertificateIssuer("digicert", "DigiCert") { Enabled = true });
 

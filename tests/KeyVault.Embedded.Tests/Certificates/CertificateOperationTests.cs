@@ -39,6 +39,7 @@ public sealed class CertificateOperationTests : CertificateTestBase
         pending.Properties.Enabled.Should().BeFalse();
         pending.Cer.Should().BeEmpty();
         pending.Policy.IssuerName.Should().Be("Unknown");
+        (await Certificates.GetCertificatePolicyAsync("ext")).Subject.Should().Be("CN=ext.example.com");
         (await Certificates.GetPropertiesOfCertificateVersionsAsync("ext").ToListAsync()).Select(p => p.Version).Should().Equal(pendingVersion);
         (await Certificates.GetCertificateVersionAsync("ext", pendingVersion!)).Properties.Enabled.Should().BeFalse();
         var (caCert, caKey) = OutsideCa();
