@@ -55,7 +55,7 @@ internal sealed class CertificateIssuers
         if (!creating && IsVault(issuer.Provider) && issuer.CertificateName is null && await ReadAsync(name, cancellationToken).ConfigureAwait(false) is { } current && !IsVault(current.Provider))
         {
             // An update that names no provider (the constructor's default) keeps the outside CA's.
-            var kept = new CertificateIssuer(issuer.Name, current.Provider) { AccountId = issuer.AccountId, Password = issuer.Password, OrganizationId = issuer.OrganizationId, Enabled = issuer.Enabled };
+            var kept = new CertificateIssuer(issuer.Name, current.Provider) { AccountId = issuer.AccountId, OrganizationId = issuer.OrganizationId, Enabled = issuer.Enabled };
             foreach (var administrator in issuer.AdministratorContacts)
             {
                 kept.AdministratorContacts.Add(administrator);
