@@ -199,9 +199,9 @@ internal static class VaultBackups
     /// without one.
     /// </summary>
     /// <remarks>
-    /// Whenever an anchor is written (or dropped), one commit on the backup's copy in memory first gives the restored
-    /// vault a new lineage (<see cref="VaultHeader.Lineage"/>; audited as an anchor change), and the anchor records it:
-    /// every copy of the vault the restore replaces, of whatever generation, is then of another lineage, and refused.
+    /// Every restore makes one commit on the backup's copy in memory first, which gives the restored vault a new lineage
+    /// (<see cref="VaultOpener.ChangeAnchoringAsync"/>), and the anchor written records it: every copy of the vault the
+    /// restore replaces, of whatever generation, is then of another lineage, and refused.
     /// </remarks>
     private static async ValueTask SettleAnchorAsync(VaultCore core, EmbeddedVaultOptions target, VaultRestoreOptions restore)
     {
@@ -217,7 +217,7 @@ internal static class VaultBackups
 
             // A new lineage even unanchored: an anchor seeded for the restored vault later never vouches for the files of
             // the vault it replaced (anchored after this backup was taken).
-            await NewLineageAsync(core, anchored: false, replaced: null).ConfigureAwait(false);
+            await VaultOpener.ChangeAnchoringAsync(core, anchored: false, skipTo: null, CancellationToken.None).ConfigureAwait(false);
             return;
         }
 
@@ -250,27 +250,11 @@ internal static class VaultBackups
             }
         }
 
-        await NewLineageAsync(core, anchored: true, replaced: existing is null ? null : AnchorState.PeekGeneration(existing)).ConfigureAwait(false);
+        // Taking over an anchor at generation A, jump to A + 2: an anchor's generation never goes down, so a token anchor
+        // that a crash leaves with both its old and its new object keeps the newer, the restored vault's.
+        await VaultOpener.ChangeAnchoringAsync(core, anchored: true, skipTo: existing is null ? null : AnchorState.PeekGeneration(existing) + 2, CancellationToken.None).ConfigureAwait(false);
         anchor.Write(new AnchorState(core.Header.VaultId, core.Manifest.Generation, core.Manifest.Root, core.Header.Lineage).Encode(core.Keys));
     }
-
-    /// <summary>
-    /// One commit on the backup's copy: a new lineage, anchored or not (audited as an anchor change). When it takes over
-    /// an anchor that recorded generation <paramref name="replaced"/>, the commit also jumps past it (to
-    /// <paramref name="replaced"/> + 2), so that an anchor's generation never goes down: a token anchor left with both
-    /// its old and its new object by a crash keeps the newer generation, which is the restored vault's.
-    /// </summary>
-    private static async ValueTask NewLineageAsync(VaultCore core, bool anchored, long? replaced) =>
-        await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
-        {
-            if (replaced is { } reached && reached + 2 > core.Manifest.Generation + 1)
-            {
-                tx.SkipToGeneration(reached + 2);
-            }
-
-            tx.Put(tx.Header with { Anchored = anchored, Lineage = Guid.NewGuid() });
-            return ValueTask.FromResult(true);
-        }, WriteMode.Alone, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
 
     private static async Task<VaultBackupFile.Content> ReadAsync(Stream source, string location, IProgress<VaultProgress>? progress, string operation, CancellationToken cancellationToken) =>
         await VaultBackupFile.ReadAsync(source, location, progress is null ? null : bytes => progress.Report(new VaultProgress(operation, 0, 0, bytes)), cancellationToken).ConfigureAwait(false);

@@ -355,12 +355,8 @@ internal static partial class VaultOpener
                     // First open with an anchor: record in the header that the vault is anchored (so a removed anchor is
                     // noticed), which commits and writes the anchor.
                     await StartAuditAsync(core, options, cancellationToken).ConfigureAwait(false);
-                    await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
-                    {
-                        // A new lineage with the first anchor: files from before it (another lineage) never open under it.
-                        tx.Put(tx.Header with { Anchored = true, Lineage = Guid.NewGuid() });
-                        return ValueTask.FromResult(true);
-                    }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                    // A new lineage with the first anchor: files from before it (another lineage) never open under it.
+                    await ChangeAnchoringAsync(core, anchored: true, skipTo: null, cancellationToken).ConfigureAwait(false);
                 }
                 else if (anchor is not null)
                 {
@@ -379,12 +375,8 @@ internal static partial class VaultOpener
                     // Opened deliberately without its anchor (the operator's way to take up an older copy, or to move the
                     // anchor): the vault is no longer anchored, so the next open with an anchor seeds a new one.
                     await StartAuditAsync(core, options, cancellationToken).ConfigureAwait(false);
-                    await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
-                    {
-                        // A new lineage: the anchor left behind (or any copy of it) never vouches for these files again.
-                        tx.Put(tx.Header with { Anchored = false, Lineage = Guid.NewGuid() });
-                        return ValueTask.FromResult(true);
-                    }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                    // A new lineage: the anchor left behind never vouches for these files or their successors.
+                    await ChangeAnchoringAsync(core, anchored: false, skipTo: null, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch
@@ -406,6 +398,24 @@ internal static partial class VaultOpener
             throw;
         }
     }
+
+    /// <summary>
+    /// The one way the header's anchored flag changes (first anchoring, a drop, a restore): a commit of its own, audited
+    /// as an anchor change, that sets the flag and starts a new lineage (<see cref="VaultHeader.Lineage"/>). With
+    /// <paramref name="skipTo"/> (a restore taking over an anchor) the commit first jumps to that generation, when it
+    /// is further than the next.
+    /// </summary>
+    internal static async ValueTask ChangeAnchoringAsync(VaultCore core, bool anchored, long? skipTo, CancellationToken cancellationToken) =>
+        await Audit.AuditTrail.RecordAsync(core, Audit.AuditTrail.AnchorChange, async () => await core.Writer.WriteAsync(tx =>
+        {
+            if (skipTo is { } generation && generation > core.Manifest.Generation + 1)
+            {
+                tx.SkipToGeneration(generation);
+            }
+
+            tx.Put(tx.Header with { Anchored = anchored, Lineage = Guid.NewGuid() });
+            return ValueTask.FromResult(true);
+        }, WriteMode.Alone, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     /// <summary>Refuses a vault older than its anchor; returns whether the anchor must be seeded (first open with it).</summary>
     private static byte[]? ReadAnchor(IRollbackAnchor anchor)
