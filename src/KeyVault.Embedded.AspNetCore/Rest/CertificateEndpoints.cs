@@ -114,7 +114,7 @@ internal static class CertificateEndpoints
             var options = new ImportCertificateOptions(r.Route("name"), bytes) { Password = RestJson.String(body, "pwd") };
             if (policyJson is { } json)
             {
-                options.Policy = CertificateJson.NewPolicy(json);
+                options.Policy = CertificateJson.NewPolicy(json, issuer: string.Empty);
             }
 
             if (RestJson.Object(body, "attributes") is { } attributes)

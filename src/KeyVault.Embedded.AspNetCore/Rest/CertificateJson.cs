@@ -144,6 +144,16 @@ internal static class CertificateJson
         w.WriteEndArray();
         w.WriteStartObject("issuer");
         w.WriteString("name", p.IssuerName);
+        if (p.CertificateType is { } cty)
+        {
+            w.WriteString("cty", cty);
+        }
+
+        if (p.CertificateTransparency is { } transparency)
+        {
+            w.WriteBoolean("cert_transparency", transparency);
+        }
+
         w.WriteEndObject();
         w.WriteStartObject("attributes");
         if (p.Enabled is { } enabled)
@@ -264,9 +274,15 @@ internal static class CertificateJson
             }
         }
 
-        if (RestJson.Object(json, "issuer") is { } issuer && RestJson.String(issuer, "name") is { } issuerName)
+        if (RestJson.Object(json, "issuer") is { } issuer)
         {
-            policy.IssuerName = issuerName;
+            if (RestJson.String(issuer, "name") is { } issuerName)
+            {
+                policy.IssuerName = issuerName;
+            }
+
+            policy.CertificateTransparency = RestJson.Bool(issuer, "cert_transparency") ?? policy.CertificateTransparency;
+            policy.CertificateType = RestJson.String(issuer, "cty") ?? policy.CertificateType;
         }
 
         if (RestJson.Object(json, "attributes") is { } attributes && RestJson.Bool(attributes, "enabled") is { } enabled)
@@ -275,10 +291,13 @@ internal static class CertificateJson
         }
     }
 
-    /// <summary>A new certificate's policy from a request (issuer <c>Self</c> unless it names one).</summary>
-    public static CertificatePolicy NewPolicy(JsonElement json)
+    /// <summary>
+    /// A new certificate's policy from a request (issuer <paramref name="issuer"/> unless it names one: <c>Self</c> for
+    /// a create; none for an import, whose policy is the certificate's with the request's laid over).
+    /// </summary>
+    public static CertificatePolicy NewPolicy(JsonElement json, string issuer = WellKnownIssuerNames.Self)
     {
-        var policy = new CertificatePolicy(WellKnownIssuerNames.Self, string.Empty) { Subject = null };
+        var policy = new CertificatePolicy(issuer, string.Empty) { Subject = null };
         ApplyPolicy(json, policy);
         return policy;
     }

@@ -118,7 +118,8 @@ internal sealed class ObjectBackups
         ArgumentNullException.ThrowIfNull(blob);
         if (blob.Length < HeaderSize + BackupKey.Overhead || !blob.AsSpan(0, 4).SequenceEqual("KVBB"u8))
         {
-            throw VaultErrors.BadParameter($"The bytes given are not a {type.DisplayName().ToLowerInvariant()} backup made by this library.");
+            // Azure's words for bytes that are not a backup blob (its SDKs' tests compare them).
+            throw VaultErrors.BadParameter("Backup blob contains invalid or corrupt version.");
         }
 
         if (blob[4] != Format)

@@ -21,9 +21,13 @@ internal sealed record CertificateAttributes
     [JsonPropertyName("contentType")]
     public string? ContentType { get; init; }
 
-    /// <summary>A pending operation's status: inProgress or cancelled.</summary>
+    /// <summary>A pending operation's status: inProgress, cancelled or failed.</summary>
     [JsonPropertyName("status")]
     public string? Status { get; init; }
+
+    /// <summary>A failed pending operation's reason (no secret: the issuer's name and provider).</summary>
+    [JsonPropertyName("error")]
+    public string? Error { get; init; }
 
     [JsonPropertyName("issuer")]
     public string? Issuer { get; init; }
@@ -31,6 +35,13 @@ internal sealed record CertificateAttributes
     /// <summary>A pending operation's certificate signing request, base64 DER.</summary>
     [JsonPropertyName("csr")]
     public string? Csr { get; init; }
+
+    /// <summary>
+    /// On a certificate version, true when it has no operation to show: it was imported (no operation made it), or the
+    /// completed operation that made it was deleted. Null (the default) when its completed operation is still there.
+    /// </summary>
+    [JsonPropertyName("noOperation")]
+    public bool? NoOperation { get; init; }
 
     /// <summary>A pending operation's policy (JSON), applied when the signed certificate is merged.</summary>
     [JsonPropertyName("policy")]

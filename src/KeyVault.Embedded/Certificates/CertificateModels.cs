@@ -28,13 +28,20 @@ internal sealed class CertificateModels
     public OperationState ToOperation(ObjectVersion operation)
     {
         var state = operation.Attributes.Certificate ?? throw VaultErrors.Integrity(ObjectType.CertificateOperation, operation.Name, operation.Version);
-        return new OperationState(new CertificateOperationProperties(
+        var properties = new CertificateOperationProperties(
             operation.Name,
             _core.Uri,
             state.Issuer ?? WellKnownIssuerNames.Unknown,
             state.Status ?? CertificateOperation.InProgress,
             state.Csr is null ? null : Convert.FromBase64String(state.Csr),
-            state.Status == CertificateOperation.Cancelled), null, operation.Version);
+            state.Status == CertificateOperation.Cancelled);
+        if (state.Status == CertificateOperation.Failed)
+        {
+            properties.Error = new CertificateOperationError("CertificateIssuerError", state.Error ?? "The certificate issuer failed.", null);
+            properties.StatusDetails = properties.Error.Message;
+        }
+
+        return new OperationState(properties, null, operation.Version);
     }
 
     /// <summary>

@@ -21,6 +21,12 @@ public sealed class CertificateOperation : Operation<KeyVaultCertificateWithPoli
     /// <summary>The status after cancellation.</summary>
     public const string Cancelled = "cancelled";
 
+    /// <summary>
+    /// The status when the issuer failed: here, an issuer of an outside CA's provider, which the vault does not reach
+    /// (<see cref="CertificateOperationProperties.Error"/> says so). Its CSR can still be signed and merged.
+    /// </summary>
+    public const string Failed = "failed";
+
     private readonly CertificateStore _store;
     private readonly TimeProvider _clock;
     private volatile CertificateOperationProperties _properties;
@@ -61,11 +67,11 @@ public sealed class CertificateOperation : Operation<KeyVaultCertificateWithPoli
     public CertificateOperationProperties Properties => _properties;
 
     /// <summary>Whether the operation has ended: completed, cancelled or deleted.</summary>
-    public override bool HasCompleted => _deleted || _properties.Status is Completed or Cancelled;
+    public override bool HasCompleted => _deleted || _properties.Status is Completed or Cancelled or Failed;
 
     /// <summary>The issued certificate.</summary>
     /// <exception cref="OperationCanceledException">The operation was cancelled, so it has no value (as in Azure).</exception>
-    /// <exception cref="InvalidOperationException">The operation has not completed, or was deleted.</exception>
+    /// <exception cref="InvalidOperationException">The operation has not completed, was deleted, or failed (as in Azure).</exception>
     public override KeyVaultCertificateWithPolicy Value
     {
         get
@@ -80,9 +86,12 @@ public sealed class CertificateOperation : Operation<KeyVaultCertificateWithPoli
                 throw new InvalidOperationException($"The certificate operation for '{_properties.Name}' was deleted, so no value is available.");
             }
 
-            return _properties.Status == Cancelled
-                ? throw new OperationCanceledException($"The certificate operation for '{_properties.Name}' was cancelled, so no value is available.")
-                : base.Value;
+            return _properties.Status switch
+            {
+                Cancelled => throw new OperationCanceledException($"The certificate operation for '{_properties.Name}' was cancelled, so no value is available."),
+                Failed => throw new InvalidOperationException($"The certificate operation failed: {_properties.Error?.Message}"),
+                _ => base.Value,
+            };
         }
     }
 

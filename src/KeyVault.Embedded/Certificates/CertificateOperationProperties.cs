@@ -34,8 +34,9 @@ public sealed class CertificateOperationProperties
     public string IssuerName { get; }
 
     /// <summary>
-    /// <see cref="CertificateOperation.Completed"/>, <see cref="CertificateOperation.InProgress"/> or
-    /// <see cref="CertificateOperation.Cancelled"/>; null on an operation made by name and not read yet.
+    /// <see cref="CertificateOperation.Completed"/>, <see cref="CertificateOperation.InProgress"/>,
+    /// <see cref="CertificateOperation.Cancelled"/> or <see cref="CertificateOperation.Failed"/>; null on an operation
+    /// made by name and not read yet.
     /// </summary>
     public string? Status { get; }
 
@@ -48,7 +49,7 @@ public sealed class CertificateOperationProperties
     /// <summary>Whether the operation was cancelled.</summary>
     public bool CancellationRequested { get; }
 
-    /// <summary>The error of a failed operation: always null here, where an issuance either completes or throws.</summary>
+    /// <summary>The error of a failed operation (<see cref="CertificateOperation.Failed"/>): the issuer the vault does not reach.</summary>
     public CertificateOperationError? Error { get; internal set; }
 
     /// <summary>The identifier of the certificate the operation makes: <c>{vault}/certificates/{name}</c>.</summary>

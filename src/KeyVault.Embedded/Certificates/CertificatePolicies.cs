@@ -163,6 +163,8 @@ internal static class CertificatePolicies
             ContentType = contentType,
             ValidityInMonths = months,
             Enabled = policy.Enabled ?? true,
+            CertificateTransparency = policy.CertificateTransparency,
+            CertificateType = CheckedCertificateType(policy.CertificateType),
             KeyUsage = keyUsage,
             EnhancedKeyUsage = ekus,
             LifetimeActions = actions,
@@ -190,6 +192,8 @@ internal static class CertificatePolicies
             ContentType = new CertificateContentType(stored.ContentType),
             ValidityInMonths = stored.ValidityInMonths,
             Enabled = stored.Enabled,
+            CertificateTransparency = stored.CertificateTransparency,
+            CertificateType = stored.CertificateType,
             CreatedOn = RecordAttributes.FromUnix(stored.Created),
             UpdatedOn = RecordAttributes.FromUnix(stored.Updated),
         };
@@ -235,6 +239,39 @@ internal static class CertificatePolicies
 
         policy.LifetimeActions.Add(new LifetimeAction(CertificatePolicyAction.EmailContacts) { LifetimePercentage = 80 });
         return policy;
+    }
+
+    /// <summary>The certificate type as given (null when empty), at most 256 characters.</summary>
+    private static string? CheckedCertificateType(string? type) =>
+        string.IsNullOrWhiteSpace(type) ? null
+        : type.Length <= 256 ? type
+        : throw VaultErrors.BadParameter("CertificatePolicy.CertificateType is at most 256 characters.");
+
+    /// <summary>
+    /// The policy an import with <paramref name="given"/> stores, as Azure makes it: the certificate's own X.509
+    /// properties (<paramref name="derived"/>: subject, alternative names, usages, validity), and the given policy's
+    /// issuer, secret content type, key settings, lifetime actions and enabled state where it sets them.
+    /// </summary>
+    public static CertificatePolicy ForImport(CertificatePolicy given, CertificatePolicy derived)
+    {
+        if (!string.IsNullOrWhiteSpace(given.IssuerName))
+        {
+            derived.IssuerName = given.IssuerName;
+        }
+
+        derived.ContentType = given.ContentType ?? derived.ContentType;
+        derived.Exportable = given.Exportable ?? derived.Exportable;
+        derived.ReuseKey = given.ReuseKey ?? derived.ReuseKey;
+        derived.Enabled = given.Enabled ?? derived.Enabled;
+        derived.CertificateTransparency = given.CertificateTransparency ?? derived.CertificateTransparency;
+        derived.CertificateType = given.CertificateType ?? derived.CertificateType;
+        if (given.LifetimeActions.Count > 0)
+        {
+            derived.LifetimeActions.Clear();
+            Fill(derived.LifetimeActions, given.LifetimeActions);
+        }
+
+        return derived;
     }
 
     public static X509KeyUsageFlags KeyUsageFlags(IEnumerable<string> names) => names.Aggregate(X509KeyUsageFlags.None, (flags, name) => flags | name switch

@@ -73,6 +73,15 @@ public sealed class CertificatePolicy
     /// <summary>Whether new versions are enabled. Default true.</summary>
     public bool? Enabled { get; set; }
 
+    /// <summary>
+    /// Whether the issuer should log the certificate in Certificate Transparency logs (Azure's
+    /// <c>issuer.cert_transparency</c>). Kept and returned; the vault's own issuers (Self, its CA) log nowhere.
+    /// </summary>
+    public bool? CertificateTransparency { get; set; }
+
+    /// <summary>The certificate type the issuer is asked for, for example <c>OV-SSL</c> (Azure's <c>issuer.cty</c>). Kept and returned.</summary>
+    public string? CertificateType { get; set; }
+
     /// <summary>Key usages (RFC 5280). <c>keyCertSign</c> makes the certificate a CA (basic constraints CA true).</summary>
     public IList<CertificateKeyUsage> KeyUsage { get; } = [];
 

@@ -14,7 +14,7 @@ namespace KeyVault.Embedded.Certificates;
 /// and <see cref="CertificateModels"/>. A pending operation is an object of its own type holding the pending key and
 /// CSR, so the certificate's current version never moves while it waits.
 /// </summary>
-internal sealed class CertificateStore : ICertificateStore
+internal sealed partial class CertificateStore : ICertificateStore
 {
     private const ObjectType Type = ObjectType.Certificate;
     private const ObjectType Pending = ObjectType.CertificateOperation;
@@ -101,50 +101,6 @@ internal sealed class CertificateStore : ICertificateStore
         ArgumentNullException.ThrowIfNull(mergeCertificateOptions);
         return Run(VaultOperation.CertificatePendingMerge, mergeCertificateOptions.Name, (this, mergeCertificateOptions, cancellationToken), static s => s.Item1._versions.MergeAsync(s.mergeCertificateOptions, s.cancellationToken), cancellationToken);
     }
-
-    public async Task<CertificateOperation> GetCertificateOperationAsync(string certificateName, CancellationToken cancellationToken = default) =>
-        ToOperation(await ReadOperationAsync(certificateName, cancellationToken).ConfigureAwait(false));
-
-    /// <summary>The state of the certificate's operation (what <see cref="CertificateOperation.UpdateStatusAsync"/> reads).</summary>
-    internal Task<OperationState> ReadOperationAsync(string certificateName, CancellationToken cancellationToken) =>
-        Run(VaultOperation.CertificatePendingGet, certificateName, (this, certificateName, cancellationToken), static async s =>
-        {
-            var self = s.Item1;
-            ObjectRules.ValidateName(Type, s.certificateName);
-            if (self._core.Manifest.TryGetObject(Pending, s.certificateName, out _))
-            {
-                return self._models.ToOperation(await self._lifecycle.GetCurrentAsync(Pending, s.certificateName, s.cancellationToken).ConfigureAwait(false));
-            }
-
-            return self._models.Completed(self._models.ToCertificateWithPolicy(await self._lifecycle.GetCurrentAsync(Type, s.certificateName, s.cancellationToken).ConfigureAwait(false)));
-        }, cancellationToken);
-
-    /// <summary>Cancels a pending operation: it stays, cancelled, until deleted or replaced by a new create.</summary>
-    internal Task<OperationState> CancelOperationAsync(string certificateName, CancellationToken cancellationToken) =>
-        Run(VaultOperation.CertificatePendingUpdate, certificateName, (this, certificateName, cancellationToken), static s =>
-        {
-            ObjectRules.ValidateName(Type, s.certificateName);
-            return s.Item1._core.Writer.WriteAsync(async tx =>
-            {
-                var updated = (await s.Item1._lifecycle.UpdateAttributesAsync(tx, [Pending], s.certificateName, null, (_, current) =>
-                    current with { Certificate = (current.Certificate ?? throw VaultErrors.Integrity(Pending, s.certificateName, string.Empty)) with { Status = CertificateOperation.Cancelled } }, ObjectAccess.Certificate, cancellationToken: s.cancellationToken).ConfigureAwait(false))[0];
-                return s.Item1._models.ToOperation(updated);
-            }, s.cancellationToken);
-        }, cancellationToken);
-
-    /// <summary>Deletes a pending (or cancelled) operation and destroys its key.</summary>
-    internal Task<OperationState> DeleteOperationAsync(string certificateName, CancellationToken cancellationToken) =>
-        Run(VaultOperation.CertificatePendingDelete, certificateName, (this, certificateName, cancellationToken), static s =>
-        {
-            ObjectRules.ValidateName(Type, s.certificateName);
-            return s.Item1._core.Writer.WriteAsync(async tx =>
-            {
-                var index = tx.Index(Pending, s.certificateName) ?? throw VaultErrors.NotFound(Pending, s.certificateName);
-                var operation = s.Item1._models.ToOperation(await tx.ObjectVersionAsync(index, cancellationToken: s.cancellationToken).ConfigureAwait(false));
-                await s.Item1._lifecycle.RemoveAsync(tx, Pending, s.certificateName, s.cancellationToken).ConfigureAwait(false);
-                return operation;
-            }, s.cancellationToken);
-        }, cancellationToken);
 
     public Task<KeyVaultCertificate> UpdateCertificatePropertiesAsync(CertificateProperties properties, CancellationToken cancellationToken = default)
     {

@@ -44,7 +44,16 @@ internal sealed class CertificateVersions
         var attributes = new RecordAttributes { Enabled = enabled ?? stored.Enabled, Tags = tags is { Count: > 0 } ? tags : null };
         if (stored.Issuer == WellKnownIssuerNames.Unknown)
         {
-            return _models.ToOperation(await StartPendingAsync(name, stored, attributes, cancellationToken).ConfigureAwait(false));
+            return _models.ToOperation(await StartPendingAsync(name, stored, attributes, failure: null, cancellationToken).ConfigureAwait(false));
+        }
+
+        // An issuer of an outside CA's provider (DigiCert, GlobalSign, ...): the vault does not reach it, so the request
+        // is made (key and CSR) and its operation has failed, as Azure's fails when its CA refuses: its CSR can still be
+        // signed out of band and merged.
+        if (stored.Issuer != WellKnownIssuerNames.Self && await _issuers.ReadAsync(stored.Issuer, cancellationToken).ConfigureAwait(false) is { } issuer && !CertificateIssuers.IsVault(issuer.Provider))
+        {
+            var failure = $"Certificate issuer '{issuer.Name}' is of provider '{issuer.Provider}', a CA outside this vault, which it does not reach: have the CA sign the operation's CSR and merge its certificate.";
+            return _models.ToOperation(await StartPendingAsync(name, stored, attributes, failure, cancellationToken).ConfigureAwait(false));
         }
 
         var created = await IssueAsync(name, stored, attributes, reuseFrom: null, cancellationToken).ConfigureAwait(false);
@@ -123,9 +132,9 @@ internal sealed class CertificateVersions
                 var index = tx.Index(Pending, options.Name) ?? throw VaultErrors.NotFound(Pending, options.Name);
                 var operation = await tx.ObjectVersionAsync(index, cancellationToken: cancellationToken).ConfigureAwait(false);
                 var state = operation.Attributes.Certificate ?? throw VaultErrors.Integrity(Pending, operation.Name, operation.Version);
-                if (state.Status != CertificateOperation.InProgress)
+                if (state.Status is not (CertificateOperation.InProgress or CertificateOperation.Failed))
                 {
-                    throw new VaultException(VaultErrorCode.Conflict, 409, $"The operation of certificate '{operation.Name}' is {state.Status}: only an operation in progress can be merged.");
+                    throw new VaultException(VaultErrorCode.Conflict, 409, $"The operation of certificate '{operation.Name}' is {state.Status}: only an operation in progress (or failed at its CA) can be merged.");
                 }
 
                 var keyAttributes = operation.Attributes.Key ?? throw VaultErrors.Integrity(Pending, operation.Name, operation.Version);
@@ -176,7 +185,8 @@ internal sealed class CertificateVersions
             }
         }
 
-        var policy = given ?? CertificatePolicies.Derive(imported.Leaf, key, imported.Pem);
+        var derived = CertificatePolicies.Derive(imported.Leaf, key, imported.Pem);
+        var policy = given is null ? derived : CertificatePolicies.ForImport(given, derived);
         var existing = await _lifecycle.FindObjectAsync(Type, options.Name, cancellationToken).ConfigureAwait(false);
         var previous = existing is { IsDeleted: false, Policy: { } json } ? CertificatePolicies.Read(json) : null;
         var issuers = await _issuers.NamesAsync(cancellationToken).ConfigureAwait(false);
@@ -194,7 +204,7 @@ internal sealed class CertificateVersions
         var created = await _core.Writer.WriteAsync(async tx =>
         {
             await PrepareNameAsync(tx, options.Name, cancellationToken).ConfigureAwait(false);
-            return await WriteVersionAsync(tx, options.Name, ObjectRules.NewVersion(), imported.Leaf, imported.Chain, imported.Key, stored, attributes, purgeWith: null, cancellationToken).ConfigureAwait(false);
+            return await WriteVersionAsync(tx, options.Name, ObjectRules.NewVersion(), imported.Leaf, imported.Chain, imported.Key, stored, attributes, purgeWith: null, cancellationToken, operation: false).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return _models.ToCertificateWithPolicy(created);
     }
@@ -276,7 +286,8 @@ internal sealed class CertificateVersions
         return new PolicyKey(key, Generated: true);
     }
 
-    private async ValueTask<ObjectVersion> StartPendingAsync(string name, StoredCertificatePolicy policy, RecordAttributes attributes, CancellationToken cancellationToken)
+    /// <summary>A pending request (key and CSR) in progress, or failed with <paramref name="failure"/>.</summary>
+    private async ValueTask<ObjectVersion> StartPendingAsync(string name, StoredCertificatePolicy policy, RecordAttributes attributes, string? failure, CancellationToken cancellationToken)
     {
         var version = ObjectRules.NewVersion();
         using var key = await NewKeyForAsync(name, version, policy, reuseFrom: null, cancellationToken).ConfigureAwait(false);
@@ -294,7 +305,8 @@ internal sealed class CertificateVersions
                 Key = key.Key.Attributes,
                 Certificate = new CertificateAttributes
                 {
-                    Status = CertificateOperation.InProgress,
+                    Status = failure is null ? CertificateOperation.InProgress : CertificateOperation.Failed,
+                    Error = failure,
                     Issuer = policy.Issuer,
                     Csr = Convert.ToBase64String(csr),
                     Policy = CertificatePolicies.Write(policy),
@@ -316,7 +328,7 @@ internal sealed class CertificateVersions
     }
 
     /// <summary>Writes a certificate version with its managed key and secret, and the policy, in the transaction.</summary>
-    private async ValueTask<ObjectVersion> WriteVersionAsync(VaultTransaction tx, string name, string version, X509Certificate2 certificate, IReadOnlyList<byte[]> chain, NewKey key, StoredCertificatePolicy policy, RecordAttributes attributes, ObjectIndex? purgeWith, CancellationToken cancellationToken)
+    private async ValueTask<ObjectVersion> WriteVersionAsync(VaultTransaction tx, string name, string version, X509Certificate2 certificate, IReadOnlyList<byte[]> chain, NewKey key, StoredCertificatePolicy policy, RecordAttributes attributes, ObjectIndex? purgeWith, CancellationToken cancellationToken, bool operation = true)
     {
         var hsm = KeyTypes.IsHsm(key.Attributes.KeyType);
         var exportable = policy.Exportable && !hsm;
@@ -347,6 +359,7 @@ internal sealed class CertificateVersions
                 Exportable = exportable,
                 ContentType = policy.ContentType,
                 Issuer = policy.Issuer,
+                NoOperation = operation ? null : true,
             },
         };
         try
@@ -385,8 +398,33 @@ internal sealed class CertificateVersions
         }
         catch (Exception ex) when (MalformedInput.Is(ex))
         {
-            throw new VaultException(VaultErrorCode.BadParameter, 400, $"MergeCertificateOptions.X509Certificates[{index}] is not an X.509 certificate (DER or PEM).", ex);
+            // Azure also takes the base64 text of the DER (a PEM body without its lines: what its SDKs' own merge tests send).
+            if (TryDecodeBase64Text(data) is { } der)
+            {
+                try
+                {
+                    return X509CertificateLoader.LoadCertificate(der);
+                }
+                catch (Exception inner) when (MalformedInput.Is(inner))
+                {
+                }
+            }
+
+            throw new VaultException(VaultErrorCode.BadParameter, 400, $"MergeCertificateOptions.X509Certificates[{index}] is not an X.509 certificate (DER, PEM or base64 DER).", ex);
         }
+    }
+
+    /// <summary>The bytes of ASCII base64 text (line breaks allowed), or null when they are not that.</summary>
+    private static byte[]? TryDecodeBase64Text(byte[] data)
+    {
+        var text = System.Text.Encoding.ASCII.GetString(data).Trim();
+        if (text.Length == 0 || data.Any(b => b > 0x7F))
+        {
+            return null;
+        }
+
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text, buffer, out var written) ? buffer[..written] : null;
     }
 
     /// <summary>A key for a new version, and whether it was made for it (and so is destroyed when the version is not written).</summary>

@@ -57,6 +57,12 @@ internal sealed record StoredCertificatePolicy
     [JsonPropertyName("enabled")]
     public bool Enabled { get; init; } = true;
 
+    [JsonPropertyName("ct")]
+    public bool? CertificateTransparency { get; init; }
+
+    [JsonPropertyName("cty")]
+    public string? CertificateType { get; init; }
+
     [JsonPropertyName("ku")]
     public IReadOnlyList<string> KeyUsage { get; init; } = [];
 

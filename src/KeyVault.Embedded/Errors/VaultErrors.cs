@@ -12,7 +12,9 @@ internal static class VaultErrors
         new(VaultErrorCode.BadParameter, 400, message, inner);
 
     public static VaultObjectNotFoundException NotFound(ObjectType type, string name) =>
-        new(type.NotFoundCode(), $"{type.DisplayName()} '{name}' was not found in this vault.");
+        new(type.NotFoundCode(), type == ObjectType.CertificateOperation
+            ? $"Pending certificate not found: {name}" // Azure's words (its SDKs' tests compare them)
+            : $"{type.DisplayName()} '{name}' was not found in this vault.");
 
     public static VaultObjectNotFoundException VersionNotFound(ObjectType type, string name, string version) =>
         new(type.NotFoundCode(), $"{type.DisplayName()} '{name}' has no version '{version}' in this vault.");

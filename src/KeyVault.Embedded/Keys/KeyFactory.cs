@@ -132,37 +132,87 @@ internal static class KeyFactory
             throw VaultErrors.BadParameter("An RSA key needs its modulus (n) and public exponent (e).");
         }
 
-        var parameters = new RSAParameters { Modulus = jwk.N, Exponent = jwk.E };
-        if (includePrivateParameters)
-        {
-            if (jwk.D is null || jwk.P is null || jwk.Q is null || jwk.DP is null || jwk.DQ is null || jwk.QI is null)
-            {
-                throw VaultErrors.BadParameter("An RSA private key needs all of d, p, q, dp, dq and qi.");
-            }
-
-            // OpenSSL's import wants every private member at its exact length; anything else is a malformed key.
-            var half = (jwk.N.Length + 1) / 2;
-            if (jwk.D.Length != jwk.N.Length || jwk.P.Length != half || jwk.Q.Length != half || jwk.DP.Length != half || jwk.DQ.Length != half || jwk.QI.Length != half)
-            {
-                throw VaultErrors.BadParameter("An RSA private key needs d as long as n, and p, q, dp, dq and qi half as long.");
-            }
-
-            parameters.D = jwk.D;
-            parameters.P = jwk.P;
-            parameters.Q = jwk.Q;
-            parameters.DP = jwk.DP;
-            parameters.DQ = jwk.DQ;
-            parameters.InverseQ = jwk.QI;
-        }
-
+        // Big-endian integers: a JWK may carry leading zero bytes (Azure's SDK tests import such a key), OpenSSL wants
+        // each member at its exact length; so n and e lose theirs, and the private members are fitted to n.
+        var modulus = Fit(jwk.N, TrimmedLength(jwk.N)) ?? throw VaultErrors.BadParameter("An RSA key's modulus (n) is empty.");
+        var parameters = new RSAParameters { Modulus = modulus, Exponent = Fit(jwk.E, Math.Max(1, TrimmedLength(jwk.E))) };
+        var fitted = new List<byte[]>();
         try
         {
-            return RSA.Create(parameters);
+            if (includePrivateParameters)
+            {
+                if (jwk.D is null || jwk.P is null || jwk.Q is null || jwk.DP is null || jwk.DQ is null || jwk.QI is null)
+                {
+                    throw VaultErrors.BadParameter("An RSA private key needs all of d, p, q, dp, dq and qi.");
+                }
+
+                var half = (modulus.Length + 1) / 2;
+                byte[] Member(string name, byte[] value, int length)
+                {
+                    if (TrimmedLength(value) == 0)
+                    {
+                        throw VaultErrors.BadParameter($"An RSA private key's member {name} is empty (or zero).");
+                    }
+
+                    var member = Fit(value, length) ?? throw VaultErrors.BadParameter(
+                        $"An RSA private key's member {name} is too long: d is at most as long as n, and p, q, dp, dq and qi at most half as long.");
+                    fitted.Add(member);
+                    return member;
+                }
+
+                parameters.D = Member("d", jwk.D, modulus.Length);
+                parameters.P = Member("p", jwk.P, half);
+                parameters.Q = Member("q", jwk.Q, half);
+                parameters.DP = Member("dp", jwk.DP, half);
+                parameters.DQ = Member("dq", jwk.DQ, half);
+                parameters.InverseQ = Member("qi", jwk.QI, half);
+            }
+
+            try
+            {
+                return RSA.Create(parameters);
+            }
+            catch (Exception ex) when (MalformedInput.Is(ex))
+            {
+                throw new VaultException(VaultErrorCode.BadParameter, 400, "The RSA key members are inconsistent or malformed.", ex);
+            }
         }
-        catch (Exception ex) when (MalformedInput.Is(ex))
+        finally
         {
-            throw new VaultException(VaultErrorCode.BadParameter, 400, "The RSA key members are inconsistent or malformed.", ex);
+            foreach (var member in fitted)
+            {
+                CryptographicOperations.ZeroMemory(member);
+            }
         }
+    }
+
+    /// <summary>How many bytes a big-endian integer takes without its leading zero bytes.</summary>
+    private static int TrimmedLength(byte[] value)
+    {
+        var start = 0;
+        while (start < value.Length && value[start] == 0)
+        {
+            start++;
+        }
+
+        return value.Length - start;
+    }
+
+    /// <summary>
+    /// A big-endian integer at exactly <paramref name="length"/> bytes (leading zeros dropped or added), in a new array;
+    /// null when it does not fit (or <paramref name="length"/> is 0).
+    /// </summary>
+    private static byte[]? Fit(byte[] value, int length)
+    {
+        var trimmed = TrimmedLength(value);
+        if (length == 0 || trimmed > length)
+        {
+            return null;
+        }
+
+        var result = new byte[length];
+        value.AsSpan(value.Length - trimmed).CopyTo(result.AsSpan(length - trimmed));
+        return result;
     }
 
     public static ECDsa ToEcdsa(JsonWebKey jwk, bool includePrivateParameters)

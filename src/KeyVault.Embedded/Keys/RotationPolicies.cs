@@ -60,7 +60,10 @@ internal static class RotationPolicies
                 throw VaultErrors.BadParameter($"{action.Action} {field} '{text}' is too short: triggers are at least 7 days (P7D).");
             }
 
-            if (action.TimeBeforeExpiry is not null && expiresIn is null)
+            // A rotation before expiry needs rotated versions to expire. A notice before expiry does not: it is Azure's
+            // default policy (Notify 30 days before expiry, no ExpiresIn), which its SDKs read and write back; it fires
+            // for versions that have an expiry of their own.
+            if (action.TimeBeforeExpiry is not null && expiresIn is null && action.Action == KeyRotationPolicyAction.Rotate)
             {
                 throw VaultErrors.BadParameter($"{action.Action} TimeBeforeExpiry needs the policy's ExpiresIn, so that rotated versions expire.");
             }

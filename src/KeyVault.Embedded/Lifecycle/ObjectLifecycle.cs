@@ -61,15 +61,22 @@ internal sealed class ObjectLifecycle
     /// <summary>The current version of every deleted object of a type, in name order.</summary>
     public ValueTask<IReadOnlyList<ObjectVersion>> ListDeletedAsync(ObjectType type, CancellationToken cancellationToken = default) => ListAsync(type, deleted: true, cancellationToken);
 
-    /// <summary>Every version of an active object, oldest first.</summary>
+    /// <summary>
+    /// Every version of an active object, oldest first; none for a name with no active object (Azure answers the
+    /// versions of a name that does not exist with an empty list, not a 404).
+    /// </summary>
     public async ValueTask<IReadOnlyList<ObjectVersion>> ListVersionsAsync(ObjectType type, string name, CancellationToken cancellationToken = default)
     {
         _core.ThrowIfDisposed();
-        var index = Index(type, name) ?? throw VaultErrors.NotFound(type, name);
+        if (Index(type, name) is not { } index)
+        {
+            return [];
+        }
+
         var obj = await _core.Reader.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
         if (obj.IsDeleted)
         {
-            throw VaultErrors.NotFound(type, name);
+            return [];
         }
 
         return (await _core.Reader.VersionsAsync(index, cancellationToken).ConfigureAwait(false)).Select(v => new ObjectVersion(obj, v)).ToList();

@@ -49,7 +49,8 @@ internal static class ObjectTypeExtensions
     {
         ObjectType.Secret => VaultErrorCode.SecretNotFound,
         ObjectType.Key => new VaultErrorCode("KeyNotFound"),
-        ObjectType.Certificate or ObjectType.CertificateOperation => new VaultErrorCode("CertificateNotFound"),
+        ObjectType.Certificate => new VaultErrorCode("CertificateNotFound"),
+        ObjectType.CertificateOperation => new VaultErrorCode("PendingCertificateNotFound"),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 }

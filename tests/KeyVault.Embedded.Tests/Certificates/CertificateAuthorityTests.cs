@@ -118,11 +118,16 @@ public sealed class CertificateAuthorityTests : CertificateTestBase
         (await Certificates.GetPropertiesOfIssuersAsync().ToListAsync()).Should().ContainSingle().Which.Provider.Should().Be("DigiCert");
         await Vault.Certificates.UpdateIssuerAsync(new CertificateIssuer("digicert", "DigiCert") { Enabled = true });
 
-        // The vault never reaches an outside CA: a policy naming the issuer is refused, and nothing is made.
-        var refused = await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("api", IssuedBy("digicert", "CN=api"))).Should().ThrowAsync<VaultException>();
-        refused.Which.ErrorCode.Should().Be(VaultErrorCode.BadParameter);
-        refused.Which.Message.Should().Contain("outside this vault").And.Contain(WellKnownIssuerNames.Unknown);
-        await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("api")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        // The vault never reaches an outside CA: a policy naming the issuer makes the request (key and CSR) and its
+        // operation has failed, as Azure's does when its CA refuses; no certificate, key or secret is issued.
+        var failed = await Certificates.StartCreateCertificateAsync("api", IssuedBy("digicert", "CN=api"));
+        failed.HasCompleted.Should().BeTrue();
+        failed.Properties.Status.Should().Be(CertificateOperation.Failed);
+        failed.Properties.Error!.Message.Should().Contain("outside this vault").And.Contain("DigiCert");
+        failed.Properties.Csr.Should().NotBeNullOrEmpty();
+        FluentActions.Invoking(() => failed.Value).Should().Throw<InvalidOperationException>().WithMessage("The certificate operation failed: *");
+        (await Certificates.GetCertificateOperationAsync("api")).Properties.Status.Should().Be(CertificateOperation.Failed);
+        (await Certificates.GetCertificateAsync("api")).Properties.Enabled.Should().BeFalse("the pending version, as Azure serves it");
         await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("api")).Should().ThrowAsync<VaultObjectNotFoundException>();
         (await Vault.Secrets.GetPropertiesOfSecretsAsync().ToListAsync()).Should().BeEmpty();
         var password = "never-stored-pw"u8.ToArray();

@@ -228,6 +228,50 @@ public sealed class CertificateOperationTests : CertificateTestBase
         (await Certificates.GetCertificateAsync("ext")).Properties.Version.Should().Be(existing.Properties.Version);
     }
 
+    [Fact]
+    public async Task A_completed_operation_stays_until_deleted_cannot_be_cancelled_and_an_import_has_none()
+    {
+        // As Azure's pending object: after it completes it is served (status completed) until deleted.
+        var issued = await CreateAsync("done", SelfPolicy("CN=done.example.com"));
+        var completed = await Certificates.GetCertificateOperationAsync("done");
+        completed.Properties.Status.Should().Be(CertificateOperation.Completed);
+
+        // Only an operation in progress can be cancelled (Azure: 403), and the refusal changes nothing.
+        var refused = await FluentActions.Awaiting(() => completed.CancelAsync()).Should().ThrowAsync<VaultException>();
+        refused.Which.Status.Should().Be(403);
+        refused.Which.Message.Should().Contain("not in progress");
+        (await Certificates.GetCertificateOperationAsync("done")).Properties.Status.Should().Be(CertificateOperation.Completed);
+
+        // Deleting it returns it; then it is PendingCertificateNotFound, and the certificate it issued stays.
+        var deleting = await Certificates.GetCertificateOperationAsync("done");
+        await deleting.DeleteAsync();
+        deleting.Properties.Status.Should().Be(CertificateOperation.Completed);
+        var gone = await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("done")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        gone.Which.ErrorCode.ToString().Should().Be("PendingCertificateNotFound");
+        (await FluentActions.Awaiting(() => deleting.DeleteAsync()).Should().ThrowAsync<VaultObjectNotFoundException>()).Which.Status.Should().Be(404);
+        var kept = await Certificates.GetCertificateAsync("done");
+        kept.Properties.Version.Should().Be(issued.Properties.Version);
+        kept.Cer.Should().Equal(issued.Cer);
+        using (await Certificates.DownloadCertificateAsync("done"))
+        {
+        }
+
+        // A new create makes a new operation, which is served again once it completes.
+        var renewed = await Certificates.StartCreateCertificateAsync("done", SelfPolicy("CN=done.example.com"));
+        renewed.HasCompleted.Should().BeTrue();
+        (await Certificates.GetCertificateOperationAsync("done")).Value!.Properties.Version.Should().Be(renewed.Value.Properties.Version);
+
+        // An imported certificate was made by no operation.
+        var pfx = (await Vault.Secrets.GetSecretAsync("done")).Value;
+        await Certificates.ImportCertificateAsync(new ImportCertificateOptions("imported", Convert.FromBase64String(pfx)));
+        (await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("imported")).Should().ThrowAsync<VaultObjectNotFoundException>())
+            .Which.ErrorCode.ToString().Should().Be("PendingCertificateNotFound");
+
+        // A name with no certificate at all has no operation either.
+        (await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("none")).Should().ThrowAsync<VaultObjectNotFoundException>())
+            .Which.ErrorCode.ToString().Should().Be("PendingCertificateNotFound");
+    }
+
     private async Task<CertificateOperation> StartPendingAsync(string name, string keyType)
     {
         var policy = new CertificatePolicy(WellKnownIssuerNames.Unknown, $"CN={name}.example.com", new SubjectAlternativeNames { DnsNames = { $"{name}.example.com" } })

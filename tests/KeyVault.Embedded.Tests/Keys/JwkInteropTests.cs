@@ -91,6 +91,40 @@ public sealed class JwkInteropTests : VaultTestBase
     }
 
     [Fact]
+    public async Task An_rsa_jwk_whose_members_carry_leading_zero_bytes_imports_and_signs()
+    {
+        // Azure's JavaScript SDK's import test sends such a key: each member of n, p, q, dp, dq and qi with a 0x00 first.
+        using var rsa = RSA.Create(2048);
+        var p = rsa.ExportParameters(true);
+        static byte[] Zero(byte[] value) => [0, .. value];
+        var jwk = new JsonWebKey
+        {
+            KeyType = KeyType.Rsa,
+            KeyOps = [KeyOperation.Sign, KeyOperation.Verify],
+            N = Zero(p.Modulus!),
+            E = p.Exponent,
+            D = p.D,
+            P = Zero(p.P!),
+            Q = Zero(p.Q!),
+            DP = Zero(p.DP!),
+            DQ = Zero(p.DQ!),
+            QI = Zero(p.InverseQ!),
+        };
+
+        var imported = await Vault.Keys.ImportKeyAsync("zeros", jwk);
+
+        imported.Key.N.Should().Equal(p.Modulus, "stored without the leading zero");
+        var digest = SHA256.HashData("x"u8);
+        using var client = Vault.Keys.GetCryptographyClient("zeros");
+        rsa.VerifyHash(digest, (await client.SignAsync(SignatureAlgorithm.RS256, digest)).Signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).Should().BeTrue();
+
+        // A member longer than its place is still refused, and nothing is written.
+        jwk.P = [1, .. p.P!];
+        await FluentActions.Awaiting(() => Vault.Keys.ImportKeyAsync("too-long", jwk)).Should().ThrowAsync<VaultException>().WithMessage("*member p is too long*");
+        await FluentActions.Awaiting(() => Vault.Keys.GetKeyAsync("too-long")).Should().ThrowAsync<VaultObjectNotFoundException>();
+    }
+
+    [Fact]
     public void A_vault_exception_shows_its_code_and_status()
     {
         var error = new VaultException(VaultErrorCode.SecretNotFound, 404, "Secret 'x' was not found in this vault.");

@@ -20,6 +20,20 @@ public sealed class RotationPolicyTests : VaultTestBase
         policy.LifetimeActions.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Action = KeyRotationPolicyAction.Notify, TimeBeforeExpiry = "P30D", TimeAfterCreate = (string?)null });
     }
 
+    [Fact]
+    public async Task Azures_default_policy_read_back_is_accepted_as_an_update_and_a_rotate_before_expiry_still_needs_an_expiry()
+    {
+        // What the Azure SDKs' samples do: get the policy (here Azure's default: Notify 30 days before expiry, no
+        // ExpiresIn) and update with it.
+        await KeyStore.CreateOctKeyAsync(new CreateOctKeyOptions("k"));
+        var updated = await KeyStore.UpdateKeyRotationPolicyAsync("k", await KeyStore.GetKeyRotationPolicyAsync("k"));
+        updated.ExpiresIn.Should().BeNull();
+        updated.LifetimeActions.Should().ContainSingle().Which.TimeBeforeExpiry.Should().Be("P30D");
+
+        var refused = await FluentActions.Awaiting(() => KeyStore.UpdateKeyRotationPolicyAsync("k", Policy(null, Rotate(before: "P30D")))).Should().ThrowAsync<VaultException>();
+        refused.Which.Message.Should().Contain("ExpiresIn");
+    }
+
     public static TheoryData<string, KeyRotationPolicy, string> InvalidPolicies => new()
     {
         { "expiry under 28 days", Policy("P27D"), "28 days" },
