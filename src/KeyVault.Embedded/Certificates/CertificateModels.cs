@@ -44,6 +44,15 @@ internal sealed class CertificateModels
         return new OperationState(properties, null, operation.Version);
     }
 
+    /// <summary>A request as its create submitted it (in progress), whatever its issuer answered since.</summary>
+    public OperationState Submitted(ObjectVersion operation)
+    {
+        var state = operation.Attributes.Certificate ?? throw VaultErrors.Integrity(ObjectType.CertificateOperation, operation.Name, operation.Version);
+        var properties = new CertificateOperationProperties(operation.Name, _core.Uri, state.Issuer ?? WellKnownIssuerNames.Unknown, CertificateOperation.InProgress,
+            state.Csr is null ? null : Convert.FromBase64String(state.Csr), false);
+        return new OperationState(properties, null, operation.Version);
+    }
+
     /// <summary>
     /// A certificate whose first version is still pending, as Azure serves it: that version (the one the request
     /// becomes), disabled, with its policy and no certificate bytes yet.

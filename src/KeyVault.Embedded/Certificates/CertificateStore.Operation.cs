@@ -111,7 +111,13 @@ internal sealed partial class CertificateStore
                     return self._models.Completed(self._models.ToCertificateWithPolicy(updated));
                 }
 
-                var operation = self._models.ToOperation(await tx.ObjectVersionAsync(index, cancellationToken: s.cancellationToken).ConfigureAwait(false));
+                var pending = await tx.ObjectVersionAsync(index, cancellationToken: s.cancellationToken).ConfigureAwait(false);
+                if (pending.Object.IsDeleted)
+                {
+                    throw VaultErrors.NotFound(Pending, s.certificateName); // soft-deleted with its pending-only certificate
+                }
+
+                var operation = self._models.ToOperation(pending);
                 await self._lifecycle.RemoveAsync(tx, Pending, s.certificateName, s.cancellationToken).ConfigureAwait(false);
                 return operation;
             }, s.cancellationToken);

@@ -71,10 +71,22 @@ internal sealed partial class CertificateStore : ICertificateStore
     /// version as the certificate (disabled, without its bytes) until it is issued, and its SDKs read it so: the
     /// JavaScript SDK's operation poller gets the certificate before and after polling the operation.
     /// </summary>
-    private async ValueTask<ObjectVersion?> PendingOnlyAsync(string name, CancellationToken cancellationToken) =>
-        !_core.Manifest.TryGetObject(Type, name, out _) && _core.Manifest.TryGetObject(Pending, name, out _)
-            ? await _lifecycle.GetCurrentAsync(Pending, name, cancellationToken).ConfigureAwait(false)
-            : null;
+    private async ValueTask<ObjectVersion?> PendingOnlyAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!IsPendingName(name))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await _lifecycle.GetCurrentAsync(Pending, name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VaultObjectNotFoundException)
+        {
+            return null; // soft-deleted: the name holds no active certificate
+        }
+    }
 
     public Task<KeyVaultCertificate> GetCertificateVersionAsync(string certificateName, string version, CancellationToken cancellationToken = default)
     {
@@ -169,41 +181,6 @@ internal sealed partial class CertificateStore : ICertificateStore
             yield return properties;
         }
     }
-
-    public async Task<DeleteCertificateOperation> StartDeleteCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
-        new(await DeleteAsync(certificateName, cancellationToken).ConfigureAwait(false));
-
-    private Task<DeletedCertificate> DeleteAsync(string certificateName, CancellationToken cancellationToken) =>
-        Run(VaultOperation.For(Type, VaultOperation.Lifecycle.Delete), certificateName, (this, certificateName, cancellationToken), static s =>
-        {
-            var self = s.Item1;
-            ObjectRules.ValidateName(Type, s.certificateName);
-            return self._core.Writer.WriteAsync(async tx =>
-            {
-                var deleted = await self._lifecycle.DeleteAsync(tx, Type, s.certificateName, ObjectAccess.Certificate, Managed, s.cancellationToken).ConfigureAwait(false);
-
-                // A pending operation has no soft-deleted state: it goes with its certificate, and its key with it, in
-                // the same commit.
-                if (tx.Index(Pending, s.certificateName) is not null)
-                {
-                    await self._lifecycle.RemoveAsync(tx, Pending, s.certificateName, s.cancellationToken).ConfigureAwait(false);
-                }
-
-                return self._models.ToDeleted(deleted);
-            }, s.cancellationToken);
-        }, cancellationToken);
-
-    public Task<DeletedCertificate> GetDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
-        _shared.GetDeletedAsync(certificateName, _models.ToDeleted, cancellationToken);
-
-    public IAsyncEnumerable<DeletedCertificate> GetDeletedCertificatesAsync(bool includePending = false, CancellationToken cancellationToken = default) =>
-        _shared.ListDeletedAsync(_models.ToDeleted, cancellationToken);
-
-    public async Task<RecoverDeletedCertificateOperation> StartRecoverDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
-        new(await _shared.RecoverAsync(certificateName, _models.ToCertificateWithPolicy, cancellationToken).ConfigureAwait(false));
-
-    public Task PurgeDeletedCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
-        _shared.PurgeAsync(certificateName, cancellationToken);
 
     public Task<byte[]> BackupCertificateAsync(string certificateName, CancellationToken cancellationToken = default) =>
         _shared.BackupAsync(VaultOperation.CertificateBackup, certificateName, cancellationToken);

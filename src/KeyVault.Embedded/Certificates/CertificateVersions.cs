@@ -49,11 +49,12 @@ internal sealed class CertificateVersions
 
         // An issuer of an outside CA's provider (DigiCert, GlobalSign, ...): the vault does not reach it, so the request
         // is made (key and CSR) and its operation has failed, as Azure's fails when its CA refuses: its CSR can still be
-        // signed out of band and merged.
+        // signed out of band and merged. As Azure's create, the call answers with the request as submitted (in
+        // progress); the failure is what every read of the operation finds, the SDKs' first poll included.
         if (stored.Issuer != WellKnownIssuerNames.Self && await _issuers.ReadAsync(stored.Issuer, cancellationToken).ConfigureAwait(false) is { } issuer && !CertificateIssuers.IsVault(issuer.Provider))
         {
             var failure = $"Certificate issuer '{issuer.Name}' is of provider '{issuer.Provider}', a CA outside this vault, which it does not reach: have the CA sign the operation's CSR and merge its certificate.";
-            return _models.ToOperation(await StartPendingAsync(name, stored, attributes, failure, cancellationToken).ConfigureAwait(false));
+            return _models.Submitted(await StartPendingAsync(name, stored, attributes, failure, cancellationToken).ConfigureAwait(false));
         }
 
         var created = await IssueAsync(name, stored, attributes, reuseFrom: null, cancellationToken).ConfigureAwait(false);
@@ -131,6 +132,11 @@ internal sealed class CertificateVersions
             {
                 var index = tx.Index(Pending, options.Name) ?? throw VaultErrors.NotFound(Pending, options.Name);
                 var operation = await tx.ObjectVersionAsync(index, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (operation.Object.IsDeleted)
+                {
+                    throw VaultErrors.NotFound(Pending, options.Name); // soft-deleted with its pending-only certificate
+                }
+
                 var state = operation.Attributes.Certificate ?? throw VaultErrors.Integrity(Pending, operation.Name, operation.Version);
                 if (state.Status is not (CertificateOperation.InProgress or CertificateOperation.Failed))
                 {
@@ -218,7 +224,8 @@ internal sealed class CertificateVersions
 
     /// <summary>
     /// Refuses a name a certificate cannot take (a deleted certificate, a plain key or secret, an operation in
-    /// progress), and removes a cancelled operation the new one replaces, in the transaction.
+    /// progress, a deleted pending-only certificate), and removes a cancelled or failed operation the new one replaces,
+    /// in the transaction.
     /// </summary>
     private async ValueTask PrepareNameAsync(VaultTransaction tx, string name, CancellationToken cancellationToken)
     {
@@ -238,7 +245,13 @@ internal sealed class CertificateVersions
         if (tx.Index(Pending, name) is { } pending)
         {
             var operation = await tx.ObjectVersionAsync(pending, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (operation.Attributes.Certificate?.Status != CertificateOperation.Cancelled)
+            if (operation.Object.IsDeleted)
+            {
+                throw VaultErrors.DeletedButRecoverable(Type, operation.Name); // a pending-only certificate, soft-deleted
+            }
+
+            // Azure overwrites a pending object that is not in progress.
+            if (operation.Attributes.Certificate?.Status is not (CertificateOperation.Cancelled or CertificateOperation.Failed))
             {
                 throw VaultErrors.OperationPending(name);
             }
@@ -414,11 +427,19 @@ internal sealed class CertificateVersions
         }
     }
 
-    /// <summary>The bytes of ASCII base64 text (line breaks allowed), or null when they are not that.</summary>
+    /// <summary>
+    /// The bytes of ASCII base64 text (line breaks allowed, and PEM's armour lines left out: Azure's own samples send
+    /// a PEM file's body with its END line), or null when they are not that.
+    /// </summary>
     private static byte[]? TryDecodeBase64Text(byte[] data)
     {
-        var text = System.Text.Encoding.ASCII.GetString(data).Trim();
-        if (text.Length == 0 || data.Any(b => b > 0x7F))
+        if (data.Any(b => b > 0x7F))
+        {
+            return null;
+        }
+
+        var text = System.Text.RegularExpressions.Regex.Replace(System.Text.Encoding.ASCII.GetString(data), "-----(BEGIN|END) [A-Z0-9 ]+-----", string.Empty).Trim();
+        if (text.Length == 0)
         {
             return null;
         }

@@ -23,7 +23,10 @@ internal static class SecretFormats
             throw VaultErrors.BadParameter($"Secret '{secret.Name}' cannot be read as {target}: the only conversion is of a certificate's {SecretContentType.Pkcs12} secret to {SecretContentType.Pem}.");
         }
 
-        return new KeyVaultSecret(properties, ToPem(secret));
+        // The value is PEM now, and says so (its properties are this read's own copy).
+        var value = ToPem(secret);
+        properties.ContentType = SecretContentType.Pem.ToString();
+        return new KeyVaultSecret(properties, value);
     }
 
     private static string ToPem(KeyVaultSecret secret)

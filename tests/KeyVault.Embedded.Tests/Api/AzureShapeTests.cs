@@ -124,6 +124,8 @@ public sealed class AzureShapeTests : CertificateTestBase
         }
 
         pem.Properties.KeyId.Should().Be(created.KeyId);
+        pem.Properties.ContentType.Should().Be(SecretContentType.Pem.ToString(), "the value read is PEM");
+        (await Secrets.GetSecretAsync("web")).Properties.ContentType.Should().Be(SecretContentType.Pkcs12.ToString(), "the stored secret is unchanged");
         (await Secrets.GetSecretAsync("web", outContentType: SecretContentType.Pkcs12)).Value.Should().NotContain("BEGIN", "its own content type is no conversion");
 
         await Secrets.SetSecretAsync(new KeyVaultSecret("plain", "x") { Properties = { ContentType = SecretContentType.Pkcs12.ToString() } });

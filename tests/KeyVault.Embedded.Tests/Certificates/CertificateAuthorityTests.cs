@@ -121,6 +121,9 @@ public sealed class CertificateAuthorityTests : CertificateTestBase
         // The vault never reaches an outside CA: a policy naming the issuer makes the request (key and CSR) and its
         // operation has failed, as Azure's does when its CA refuses; no certificate, key or secret is issued.
         var failed = await Certificates.StartCreateCertificateAsync("api", IssuedBy("digicert", "CN=api"));
+        failed.Properties.Status.Should().Be(CertificateOperation.InProgress, "as Azure's create answers: submitted; the failure shows when it is read");
+        failed.HasCompleted.Should().BeFalse();
+        await failed.UpdateStatusAsync();
         failed.HasCompleted.Should().BeTrue();
         failed.Properties.Status.Should().Be(CertificateOperation.Failed);
         failed.Properties.Error!.Message.Should().Contain("outside this vault").And.Contain("DigiCert");

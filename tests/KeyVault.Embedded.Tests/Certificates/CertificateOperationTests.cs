@@ -272,6 +272,50 @@ public sealed class CertificateOperationTests : CertificateTestBase
             .Which.ErrorCode.ToString().Should().Be("PendingCertificateNotFound");
     }
 
+    [Fact]
+    public async Task A_pending_only_certificate_is_soft_deleted_listed_recovered_and_purged_as_azure_does()
+    {
+        var operation = await StartPendingAsync("ext", "EC");
+        var pendingVersion = (await Certificates.GetCertificateAsync("ext")).Properties.Version;
+
+        var deleted = (await Certificates.StartDeleteCertificateAsync("ext")).Value;
+        deleted.Name.Should().Be("ext");
+        deleted.Properties.Version.Should().Be(pendingVersion);
+        deleted.RecoveryId.Should().NotBeNull();
+        deleted.ScheduledPurgeDate.Should().BeAfter(deleted.DeletedOn!.Value);
+
+        // Deleted: not served, its operation neither; listed among the deleted only with includePending.
+        await FluentActions.Awaiting(() => Certificates.GetCertificateAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => Certificates.GetCertificateOperationAsync("ext")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        (await Certificates.GetPropertiesOfCertificatesAsync(includePending: true).ToListAsync()).Should().BeEmpty();
+        (await Certificates.GetDeletedCertificateAsync("ext")).Properties.Version.Should().Be(pendingVersion);
+        (await Certificates.GetDeletedCertificatesAsync().ToListAsync()).Should().BeEmpty();
+        (await Certificates.GetDeletedCertificatesAsync(includePending: true).ToListAsync()).Should().ContainSingle().Which.Name.Should().Be("ext");
+
+        // It holds its name as any deleted certificate: no new create, no merge, no delete of its operation.
+        (await FluentActions.Awaiting(() => Certificates.StartCreateCertificateAsync("ext", SelfPolicy("CN=ext.example.com"))).Should().ThrowAsync<VaultException>())
+            .Which.ErrorCode.Should().Be(VaultErrorCode.ObjectIsDeletedButRecoverable);
+        var (caCert, caKey) = OutsideCa();
+        var signed = Dir.File("signed.pem");
+        OpenSslOk("x509", "-req", "-in", WriteCsr("ext.csr", operation.Properties.Csr!), "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", signed);
+        await FluentActions.Awaiting(() => Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed)]))).Should().ThrowAsync<VaultObjectNotFoundException>();
+        await FluentActions.Awaiting(() => operation.DeleteAsync()).Should().ThrowAsync<VaultObjectNotFoundException>();
+
+        // Recovered: pending again, and it merges.
+        var recovered = (await Certificates.StartRecoverDeletedCertificateAsync("ext")).Value;
+        recovered.Properties.Version.Should().Be(pendingVersion);
+        (await Certificates.GetCertificateOperationAsync("ext")).Properties.Status.Should().Be(CertificateOperation.InProgress);
+        var merged = await Certificates.MergeCertificateAsync(new MergeCertificateOptions("ext", [File.ReadAllBytes(signed)]));
+        merged.Properties.Version.Should().Be(pendingVersion);
+
+        // A second pending-only certificate, deleted and purged: gone, its name free again.
+        await StartPendingAsync("other", "RSA");
+        await Certificates.StartDeleteCertificateAsync("other");
+        await Certificates.PurgeDeletedCertificateAsync("other");
+        await FluentActions.Awaiting(() => Certificates.GetDeletedCertificateAsync("other")).Should().ThrowAsync<VaultObjectNotFoundException>();
+        (await Certificates.StartCreateCertificateAsync("other", SelfPolicy("CN=other.example.com"))).HasCompleted.Should().BeTrue();
+    }
+
     private async Task<CertificateOperation> StartPendingAsync(string name, string keyType)
     {
         var policy = new CertificatePolicy(WellKnownIssuerNames.Unknown, $"CN={name}.example.com", new SubjectAlternativeNames { DnsNames = { $"{name}.example.com" } })

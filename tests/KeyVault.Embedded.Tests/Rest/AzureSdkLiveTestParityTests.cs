@@ -100,6 +100,7 @@ public sealed class AzureSdkLiveTestParityTests : IAsyncLifetime
 
         // As Azure's VerifyCertificateOperationError: 202, then the operation has failed, with its error.
         var operation = await _certificates.StartCreateCertificateAsync("outside", policy);
+        operation.HasCompleted.Should().BeFalse("the create answers with the request submitted, as Azure's (the JavaScript SDK's begin then returns)");
         await operation.UpdateStatusAsync();
         operation.HasCompleted.Should().BeTrue();
         operation.Properties.Status.Should().Be("failed");
@@ -108,17 +109,45 @@ public sealed class AzureSdkLiveTestParityTests : IAsyncLifetime
         FluentActions.Invoking(() => operation.Value).Should().Throw<InvalidOperationException>().WithMessage("The certificate operation failed: *");
         operation.GetRawResponse().Status.Should().Be(200);
 
-        // The request (key and CSR) stands: signed out of band, as base64 text (what the JavaScript SDK's merge test
-        // sends), it merges.
+        // The request (key and CSR) stands: signed out of band, as a PEM file's body with its END line but not its
+        // BEGIN line (what Azure's JavaScript README and merge test send), it merges.
         var csr = CertificateRequest.LoadSigningRequest(operation.Properties.Csr, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         using var caKey = RSA.Create(2048);
         var caRequest = new CertificateRequest("CN=Outside CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         using var signed = csr.Create(ca.SubjectName, X509SignatureGenerator.CreateForRSA(caKey, RSASignaturePadding.Pkcs1), DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), [1, 2, 3, 4]);
-        var base64Text = Encoding.ASCII.GetBytes(Convert.ToBase64String(signed.RawData));
+        var base64Text = Encoding.ASCII.GetBytes(Convert.ToBase64String(signed.RawData) + "-----END CERTIFICATE-----");
         var merged = (await _certificates.MergeCertificateAsync(new MergeCertificateOptions("outside", [base64Text]))).Value;
         merged.Cer.Should().Equal(signed.RawData);
         merged.Policy.IssuerName.Should().Be("digicert");
+
+        // A deleted issuer is 404 with Azure's words.
+        await _certificates.DeleteIssuerAsync("digicert");
+        var gone = await FluentActions.Awaiting(() => _certificates.GetIssuerAsync("digicert")).Should().ThrowAsync<RequestFailedException>();
+        gone.Which.Status.Should().Be(404);
+        gone.Which.Message.Should().Contain("Issuer not found");
+    }
+
+    [Fact]
+    public async Task A_pending_only_certificate_deletes_and_purges_through_the_sdk()
+    {
+        await _certificates.StartCreateCertificateAsync("waiting", new Azure.Security.KeyVault.Certificates.CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=waiting.example"));
+
+        // The SDK's delete operation polls GET /deletedcertificates/{name} until it is there.
+        var deleting = await _certificates.StartDeleteCertificateAsync("waiting");
+        var deleted = (await deleting.WaitForCompletionAsync(TimeSpan.FromMilliseconds(1), default)).Value;
+        deleted.Name.Should().Be("waiting");
+        deleted.RecoveryId.Should().NotBeNull();
+
+        var listed = new List<string>();
+        await foreach (var item in _certificates.GetDeletedCertificatesAsync(includePending: true))
+        {
+            listed.Add(item.Name);
+        }
+
+        listed.Should().Equal("waiting");
+        await _certificates.PurgeDeletedCertificateAsync("waiting");
+        (await FluentActions.Awaiting(() => _certificates.GetDeletedCertificateAsync("waiting")).Should().ThrowAsync<RequestFailedException>()).Which.Status.Should().Be(404);
     }
 }
