@@ -179,6 +179,24 @@ public sealed class HsmCertificateTests : IAsyncLifetime
         created.Should().NotBeNull();
     }
 
+    [Fact]
+    public async Task A_soft_deleted_pending_only_certificate_keeps_its_token_key_for_recovery_and_its_purge_destroys_it()
+    {
+        await Certificates.StartCreateCertificateAsync("waiting", new CertificatePolicy(WellKnownIssuerNames.Unknown, "CN=waiting") { KeyType = CertificateKeyType.RsaHsm });
+        var prefix = $"kve:{_vault.Properties.VaultId:N}:waiting:";
+        var made = CountWithLabelPrefix(prefix);
+        made.Should().BeGreaterThan(0, "the request's key is made in the token");
+
+        await Certificates.StartDeleteCertificateAsync("waiting");
+        CountWithLabelPrefix(prefix).Should().Be(made, "a soft delete keeps the key for recovery");
+        await Certificates.StartRecoverDeletedCertificateAsync("waiting");
+        (await Certificates.GetCertificateOperationAsync("waiting")).Properties.Status.Should().Be(CertificateOperation.InProgress);
+
+        await Certificates.StartDeleteCertificateAsync("waiting");
+        await Certificates.PurgeDeletedCertificateAsync("waiting");
+        CountWithLabelPrefix(prefix).Should().Be(0, "the purge destroys the pending key in the token");
+    }
+
     private int CountWithLabelPrefix(string prefix) => SoftHsm.InToken(_token, session =>
         session.FindAllObjects([])
             .Select(handle => session.GetAttributeValue(handle, [CKA.CKA_LABEL])[0].GetValueAsString())

@@ -15,13 +15,7 @@ internal static class CertificateSettingsEndpoints
     {
         routes.Map("GET", "/certificates/contacts", RestLimit.Vault, async r =>
         {
-            var contacts = await r.Vault.Certificates.GetContactsAsync(r.Aborted).ConfigureAwait(false);
-            if (contacts.Count == 0)
-            {
-                // As Azure answers a vault whose contacts were never set, or deleted.
-                throw new VaultObjectNotFoundException(new VaultErrorCode("ContactsNotFound"), "Contacts not found: this vault has no certificate contacts.");
-            }
-
+            var contacts = await r.Vault.Certificates.GetContactsAsync(r.Aborted).ConfigureAwait(false); // none: 404 ContactsNotFound, as Azure
             await r.WriteAsync(200, w => Contacts(w, r, contacts)).ConfigureAwait(false);
         });
         routes.Map("PUT", "/certificates/contacts", RestLimit.Vault, async r =>

@@ -86,7 +86,7 @@ internal static class CertificateSettingsCommands
         return CommandFactory.Create("add", "Add a contact (the list is replaced as a whole, as az does; an existing e-mail is refused).", [email, name, phone],
             parse => async (vault, _, ct) =>
             {
-                var contacts = await vault.Certificates.GetContactsAsync(ct).ConfigureAwait(false);
+                var contacts = await ContactsAsync(vault, ct).ConfigureAwait(false);
                 var address = parse.GetValue(email)!;
                 if (contacts.Any(c => string.Equals(c.Email, address, StringComparison.OrdinalIgnoreCase)))
                 {
@@ -98,9 +98,22 @@ internal static class CertificateSettingsCommands
             });
     }
 
+    /// <summary>The vault's contacts; none (rather than the API's ContactsNotFound) when it has none.</summary>
+    private static async Task<IList<CertificateContact>> ContactsAsync(EmbeddedVault vault, CancellationToken ct)
+    {
+        try
+        {
+            return await vault.Certificates.GetContactsAsync(ct).ConfigureAwait(false);
+        }
+        catch (VaultObjectNotFoundException)
+        {
+            return [];
+        }
+    }
+
     private static Command ContactList() =>
         CommandFactory.Create("list", "List the contacts.", [],
-            _ => async (vault, _, ct) => CertificateOutput.Contacts(await vault.Certificates.GetContactsAsync(ct).ConfigureAwait(false)));
+            _ => async (vault, _, ct) => CertificateOutput.Contacts(await ContactsAsync(vault, ct).ConfigureAwait(false)));
 
     private static Command ContactDelete()
     {
@@ -108,7 +121,7 @@ internal static class CertificateSettingsCommands
         return CommandFactory.Create("delete", "Remove a contact; removing the last one deletes the contact list.", [email],
             parse => async (vault, _, ct) =>
             {
-                var contacts = await vault.Certificates.GetContactsAsync(ct).ConfigureAwait(false);
+                var contacts = await ContactsAsync(vault, ct).ConfigureAwait(false);
                 var address = parse.GetValue(email)!;
                 var kept = contacts.Where(c => !string.Equals(c.Email, address, StringComparison.OrdinalIgnoreCase)).ToList();
                 if (kept.Count == contacts.Count)

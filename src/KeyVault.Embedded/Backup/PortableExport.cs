@@ -255,6 +255,9 @@ internal sealed class PortableExport
                 foreach (var (type, name) in batch)
                 {
                     var types = type == ObjectType.Certificate ? new[] { ObjectType.Certificate, ObjectType.Key, ObjectType.Secret, ObjectType.CertificateOperation } : [type];
+
+                    // A certificate whose only version is pending is its operation: that record says whether it is deleted.
+                    var primary = type == ObjectType.Certificate && tx.Index(ObjectType.Certificate, name) is null ? ObjectType.CertificateOperation : type;
                     foreach (var part in types)
                     {
                         if (tx.Index(part, name) is not { } index)
@@ -263,14 +266,19 @@ internal sealed class PortableExport
                         }
 
                         var record = await tx.ObjectAsync(index, cancellationToken).ConfigureAwait(false);
-                        if (part == type && named && (record.IsDeleted || record.ManagedBy is not null))
+                        if (part == primary && named && (record.IsDeleted || record.ManagedBy is not null))
                         {
                             throw record.IsDeleted ? VaultErrors.NotFound(type, name) : VaultErrors.ManagedByCertificate(type, record.Name);
                         }
 
-                        if (part == type && ((type != ObjectType.Certificate && record.ManagedBy is not null) || (record.IsDeleted && !includeDeleted)))
+                        if (part == primary && ((type != ObjectType.Certificate && record.ManagedBy is not null) || (record.IsDeleted && !includeDeleted)))
                         {
                             break; // a certificate's key or secret travels with its certificate; a deleted object stays when asked
+                        }
+
+                        if (type == ObjectType.Certificate && part is ObjectType.Key or ObjectType.Secret && record.ManagedBy is null)
+                        {
+                            continue; // a plain key or secret of the name is an object of its own, exported as such
                         }
 
                         read.Add(await _backups.ReadAsync(tx, index, record, vaultKey, cancellationToken).ConfigureAwait(false));

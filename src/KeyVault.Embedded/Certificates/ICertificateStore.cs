@@ -239,7 +239,8 @@ public interface ICertificateStore
 
     /// <summary>Gets the vault's certificate contacts.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The contacts (empty when none are set).</returns>
+    /// <returns>The contacts.</returns>
+    /// <exception cref="VaultObjectNotFoundException"><c>ContactsNotFound</c> (404) when none are set, as Azure answers.</exception>
     Task<IList<CertificateContact>> GetContactsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the vault's certificate contacts.</summary>

@@ -37,6 +37,10 @@ internal static class VaultErrors
         new(VaultErrorCode.Conflict, 409,
             $"A certificate cannot be named '{name}': a {type.DisplayName().ToLowerInvariant()} of that name exists, and a certificate's key and secret take its name.");
 
+    public static VaultException NameTakenByCertificateRequest(ObjectType type, string name) =>
+        new(VaultErrorCode.Conflict, 409,
+            $"A {type.DisplayName().ToLowerInvariant()} cannot be named '{name}': a certificate of that name waits for its signed certificate (a pending operation), whose key and secret take the name.");
+
     public static VaultException OperationPending(string name) =>
         new(VaultErrorCode.Conflict, 409,
             $"Certificate '{name}' has a pending operation: merge its signed certificate, or cancel and delete the operation, before creating a new version.");

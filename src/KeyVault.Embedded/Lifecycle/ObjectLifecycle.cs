@@ -146,6 +146,15 @@ internal sealed class ObjectLifecycle
                 throw VaultErrors.DeletedButRecoverable(write.Type, existing.Name);
             }
 
+            // A certificate waiting for its signed certificate (active or soft-deleted) holds its name for the key and
+            // secret its merge makes: a plain key or secret cannot take it.
+            if (existing is null && access == ObjectAccess.Direct && write.Type is ObjectType.Key or ObjectType.Secret
+                && tx.Index(ObjectType.CertificateOperation, write.Name) is { } pending)
+            {
+                var operation = await tx.ObjectAsync(pending, cancellationToken).ConfigureAwait(false);
+                throw operation.IsDeleted ? VaultErrors.DeletedButRecoverable(ObjectType.Certificate, operation.Name) : VaultErrors.NameTakenByCertificateRequest(write.Type, write.Name);
+            }
+
             var managedBy = access == ObjectAccess.Certificate && write.Type is ObjectType.Key or ObjectType.Secret ? ManagedByCertificate : null;
             var obj = existing ?? new ObjectRecord(write.Type, write.Name, now, ManagedBy: managedBy);
             if (write.ObjectPolicy is not null && write.ObjectPolicy != obj.Policy)
