@@ -109,6 +109,33 @@ public sealed class CertificateCommandTests
     }
 
     [Fact]
+    public async Task An_outside_cas_issuer_is_recorded_as_az_records_it_and_its_certificate_request_fails_at_the_ca()
+    {
+        using var home = await VaultHome.CreateAsync();
+        var issuer = (await home.OkAsync("certificate", "issuer", "create", "--issuer-name", "digicert", "--provider-name", "DigiCert",
+            "--account-id", "acct-1", "--password", "cli-never-stored-pw", "--organization-id", "org-9"))!;
+        issuer["provider"]!.GetValue<string>().Should().Be("DigiCert");
+        issuer["accountId"]!.GetValue<string>().Should().Be("acct-1");
+        issuer["organizationId"]!.GetValue<string>().Should().Be("org-9");
+        issuer.ToJsonString().Should().NotContain("cli-never-stored-pw", "the password is never shown");
+
+        // An update naming no provider keeps the outside CA's, and what it does not name.
+        var updated = (await home.OkAsync("certificate", "issuer", "update", "--issuer-name", "digicert", "--account-id", "acct-2"))!;
+        updated["provider"]!.GetValue<string>().Should().Be("DigiCert");
+        updated["accountId"]!.GetValue<string>().Should().Be("acct-2");
+        updated["organizationId"]!.GetValue<string>().Should().Be("org-9");
+
+        // A certificate for it: the request is made, and its operation has failed (the vault does not reach the CA).
+        await home.OkAsync("certificate", "create", "-n", "outside", "--policy", """{"issuerParameters":{"name":"digicert"},"x509CertificateProperties":{"subject":"CN=outside.example"}}""");
+        var operation = (await home.OkAsync("certificate", "pending", "show", "--name", "outside"))!;
+        operation["status"]!.GetValue<string>().Should().Be("failed");
+        operation.ToJsonString().Should().Contain("DigiCert");
+        var password = "cli-never-stored-pw"u8.ToArray();
+        Directory.EnumerateFiles(home.Folder, "*", SearchOption.AllDirectories).Where(f => File.ReadAllBytes(f).AsSpan().IndexOf(password) >= 0)
+            .Should().BeEmpty("the password is in no file");
+    }
+
+    [Fact]
     public async Task A_vault_CA_issuer_signs_a_leaf_that_openssl_verifies_and_contacts_are_added_and_removed()
     {
         using var home = await VaultHome.CreateAsync();

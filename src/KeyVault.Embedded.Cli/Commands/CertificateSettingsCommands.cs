@@ -12,7 +12,7 @@ namespace KeyVault.Embedded.Cli.Commands;
 /// </summary>
 internal static class CertificateSettingsCommands
 {
-    public static Command Issuer() => Group("issuer", "Certificate issuers: names a policy's issuerParameters can use, each backed by a CA certificate of this vault.",
+    public static Command Issuer() => Group("issuer", "Certificate issuers: names a policy's issuerParameters can use, backed by a CA certificate of this vault (or recorded for an outside CA).",
         IssuerCreate(), IssuerUpdate(), IssuerShow(), IssuerList(), IssuerDelete());
 
     public static Command Contact() => Group("contact", "The vault's certificate contacts (told of lifetime events).",
@@ -23,10 +23,15 @@ internal static class CertificateSettingsCommands
     private static Command IssuerCreate()
     {
         var name = IssuerName();
-        var provider = new Option<string>("--provider-name") { Description = $"The provider; an embedded vault has one: {CertificateIssuer.VaultCertificateProvider}.", DefaultValueFactory = _ => CertificateIssuer.VaultCertificateProvider };
-        var certificate = Required("--certificate-name", "The CA certificate of this vault that signs for the issuer (basic constraints CA, keyCertSign).");
+        var provider = new Option<string>("--provider-name")
+        {
+            Description = $"The provider: {CertificateIssuer.VaultCertificateProvider} (a CA certificate of this vault signs), or an outside CA's (DigiCert, GlobalSign), which the vault records as az does but does not reach.",
+            DefaultValueFactory = _ => CertificateIssuer.VaultCertificateProvider,
+        };
+        var certificate = Optional("--certificate-name", $"For {CertificateIssuer.VaultCertificateProvider}: the CA certificate of this vault that signs for the issuer (basic constraints CA, keyCertSign).");
+        var (account, password, organization) = OutsideCaOptions();
         var disabled = new Option<bool>("--disabled") { Description = "Create the issuer disabled." };
-        return CommandFactory.Create("create", "Create an issuer.", [name, provider, certificate, disabled],
+        return CommandFactory.Create("create", "Create an issuer.", [name, provider, certificate, account, password, organization, disabled],
             parse =>
             {
                 var issuer = new CertificateIssuer(parse.GetValue(name)!, parse.GetValue(provider)!)
@@ -34,6 +39,7 @@ internal static class CertificateSettingsCommands
                     CertificateName = parse.GetValue(certificate),
                     Enabled = parse.GetValue(disabled) ? false : null,
                 };
+                SetOutsideCa(issuer, parse, account, password, organization);
                 return async (vault, _, ct) => CertificateOutput.Issuer(await vault.Certificates.CreateIssuerAsync(issuer, ct).ConfigureAwait(false));
             });
     }
@@ -41,14 +47,30 @@ internal static class CertificateSettingsCommands
     private static Command IssuerUpdate()
     {
         var name = IssuerName();
+        var provider = Optional("--provider-name", "A new provider (an update that names none keeps the issuer's).");
         var certificate = Optional("--certificate-name", "A new CA certificate of this vault to sign for the issuer.");
+        var (account, password, organization) = OutsideCaOptions();
         var enabled = new Option<bool?>("--enabled") { Description = "true or false." };
-        return CommandFactory.Create("update", "Update an issuer's CA certificate or enabled state.", [name, certificate, enabled],
+        return CommandFactory.Create("update", "Update an issuer: its provider, CA certificate, account, organization or enabled state.", [name, provider, certificate, account, password, organization, enabled],
             parse =>
             {
-                var issuer = new CertificateIssuer(parse.GetValue(name)!) { CertificateName = parse.GetValue(certificate), Enabled = parse.GetValue(enabled) };
+                var issuer = new CertificateIssuer(parse.GetValue(name)!, parse.GetValue(provider) ?? CertificateIssuer.VaultCertificateProvider) { CertificateName = parse.GetValue(certificate), Enabled = parse.GetValue(enabled) };
+                SetOutsideCa(issuer, parse, account, password, organization);
                 return async (vault, _, ct) => CertificateOutput.Issuer(await vault.Certificates.UpdateIssuerAsync(issuer, ct).ConfigureAwait(false));
             });
+    }
+
+    /// <summary>az's options for an outside CA's account: its id, its password (accepted and never stored, as the vault never reaches the CA) and the organization.</summary>
+    private static (Option<string?> Account, Option<string?> Password, Option<string?> Organization) OutsideCaOptions() => (
+        Optional("--account-id", "An outside CA's account id."),
+        Optional("--password", "An outside CA's account password: accepted as az does, never stored or shown (the vault does not reach outside CAs)."),
+        Optional("--organization-id", "An outside CA's organization id."));
+
+    private static void SetOutsideCa(CertificateIssuer issuer, ParseResult parse, Option<string?> account, Option<string?> password, Option<string?> organization)
+    {
+        issuer.AccountId = parse.GetValue(account);
+        issuer.Password = parse.GetValue(password);
+        issuer.OrganizationId = parse.GetValue(organization);
     }
 
     private static Command IssuerShow()

@@ -67,6 +67,8 @@ internal static class CertificateOutput
         ["id"] = issuer.Id?.ToString(),
         ["provider"] = issuer.Provider,
         ["certificateName"] = issuer.CertificateName,
+        ["accountId"] = issuer.AccountId,
+        ["organizationId"] = issuer.OrganizationId,
         ["enabled"] = issuer.Enabled,
         ["createdOn"] = Json.Date(issuer.CreatedOn),
         ["updatedOn"] = Json.Date(issuer.UpdatedOn),
