@@ -23,6 +23,9 @@ internal sealed class CertificateVersions
     private readonly CertificateIssuers _issuers;
     private readonly CertificateAuthorities _authorities;
 
+    /// <summary>Azure's test issuer provider, which never refuses: a request for it waits, as for issuer Unknown.</summary>
+    private const string TestProvider = "Test";
+
     public CertificateVersions(VaultCore core, ObjectLifecycle lifecycle, CertificateModels models, CertificateIssuers issuers, CertificateAuthorities authorities)
     {
         _core = core;
@@ -51,9 +54,12 @@ internal sealed class CertificateVersions
         // is made (key and CSR) and its operation has failed, as Azure's fails when its CA refuses: its CSR can still be
         // signed out of band and merged. As Azure's create, the call answers with the request as submitted (in
         // progress); the failure is what every read of the operation finds, the SDKs' first poll included.
+        // Azure's own test provider ("Test", which its SDKs' tests and samples use) is not refused: its request stays in
+        // progress, as one for issuer Unknown, until its CSR is signed and merged (or it is cancelled or deleted).
         if (stored.Issuer != WellKnownIssuerNames.Self && await _issuers.ReadAsync(stored.Issuer, cancellationToken).ConfigureAwait(false) is { } issuer && !CertificateIssuers.IsVault(issuer.Provider))
         {
-            var failure = $"Certificate issuer '{issuer.Name}' is of provider '{issuer.Provider}', a CA outside this vault, which it does not reach: have the CA sign the operation's CSR and merge its certificate.";
+            var failure = string.Equals(issuer.Provider, TestProvider, StringComparison.OrdinalIgnoreCase) ? null
+                : $"Certificate issuer '{issuer.Name}' is of provider '{issuer.Provider}', a CA outside this vault, which it does not reach: have the CA sign the operation's CSR and merge its certificate.";
             return _models.Submitted(await StartPendingAsync(name, stored, attributes, failure, cancellationToken).ConfigureAwait(false));
         }
 

@@ -150,4 +150,17 @@ public sealed class AzureSdkLiveTestParityTests : IAsyncLifetime
         await _certificates.PurgeDeletedCertificateAsync("waiting");
         (await FluentActions.Awaiting(() => _certificates.GetDeletedCertificateAsync("waiting")).Should().ThrowAsync<RequestFailedException>()).Which.Status.Should().Be(404);
     }
+
+    [Fact]
+    public async Task A_certificate_for_azures_test_provider_waits_in_progress_as_the_javascript_issuer_sample_expects()
+    {
+        await _certificates.CreateIssuerAsync(new Azure.Security.KeyVault.Certificates.CertificateIssuer("test-ca", "Test") { AccountId = "keyvaultuser" });
+
+        var operation = await _certificates.StartCreateCertificateAsync("for-test", new Azure.Security.KeyVault.Certificates.CertificatePolicy("test-ca", "CN=for-test.example"));
+        await operation.UpdateStatusAsync();
+        operation.HasCompleted.Should().BeFalse();
+        operation.Properties.Status.Should().Be("inProgress");
+        operation.Properties.Error.Should().BeNull();
+        (await _certificates.GetCertificateAsync("for-test")).Value.Policy.IssuerName.Should().Be("test-ca", "the pending version is served with its policy");
+    }
 }
