@@ -24,32 +24,29 @@ internal sealed class CertificateModels
     public static IReadOnlyList<byte[]> Chain(ObjectVersion version) =>
         version.Attributes.Certificate?.Chain?.Select(Convert.FromBase64String).ToList() ?? [];
 
-    /// <summary>The state of a pending operation (one waiting for an outside CA, or cancelled).</summary>
-    public OperationState ToOperation(ObjectVersion operation)
+    /// <summary>The state of a pending operation (one waiting for an outside CA, cancelled, or failed at its CA).</summary>
+    public OperationState ToOperation(ObjectVersion operation) => State(operation, submitted: false);
+
+    /// <summary>A request as its create submitted it (in progress), whatever its issuer answered since.</summary>
+    public OperationState Submitted(ObjectVersion operation) => State(operation, submitted: true);
+
+    private OperationState State(ObjectVersion operation, bool submitted)
     {
         var state = operation.Attributes.Certificate ?? throw VaultErrors.Integrity(ObjectType.CertificateOperation, operation.Name, operation.Version);
+        var status = submitted ? CertificateOperation.InProgress : state.Status ?? CertificateOperation.InProgress;
         var properties = new CertificateOperationProperties(
             operation.Name,
             _core.Uri,
             state.Issuer ?? WellKnownIssuerNames.Unknown,
-            state.Status ?? CertificateOperation.InProgress,
+            status,
             state.Csr is null ? null : Convert.FromBase64String(state.Csr),
-            state.Status == CertificateOperation.Cancelled);
-        if (state.Status == CertificateOperation.Failed)
+            status == CertificateOperation.Cancelled);
+        if (status == CertificateOperation.Failed)
         {
             properties.Error = new CertificateOperationError("CertificateIssuerError", state.Error ?? "The certificate issuer failed.", null);
             properties.StatusDetails = properties.Error.Message;
         }
 
-        return new OperationState(properties, null, operation.Version);
-    }
-
-    /// <summary>A request as its create submitted it (in progress), whatever its issuer answered since.</summary>
-    public OperationState Submitted(ObjectVersion operation)
-    {
-        var state = operation.Attributes.Certificate ?? throw VaultErrors.Integrity(ObjectType.CertificateOperation, operation.Name, operation.Version);
-        var properties = new CertificateOperationProperties(operation.Name, _core.Uri, state.Issuer ?? WellKnownIssuerNames.Unknown, CertificateOperation.InProgress,
-            state.Csr is null ? null : Convert.FromBase64String(state.Csr), false);
         return new OperationState(properties, null, operation.Version);
     }
 

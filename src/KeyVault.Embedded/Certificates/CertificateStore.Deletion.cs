@@ -18,7 +18,7 @@ internal sealed partial class CertificateStore
             ObjectRules.ValidateName(Type, s.certificateName);
             return self._core.Writer.WriteAsync(async tx =>
             {
-                if (tx.Index(Type, s.certificateName) is null && tx.Index(Pending, s.certificateName) is not null)
+                if (IsPendingName(tx, s.certificateName))
                 {
                     try
                     {
@@ -84,7 +84,7 @@ internal sealed partial class CertificateStore
         {
             var self = s.Item1;
             ObjectRules.ValidateName(Type, s.certificateName);
-            return self._core.Writer.WriteAsync(async tx => tx.Index(Type, s.certificateName) is null && tx.Index(Pending, s.certificateName) is not null
+            return self._core.Writer.WriteAsync(async tx => IsPendingName(tx, s.certificateName)
                 ? self._models.ToPendingCertificate(await DeletedPendingAsync(() => self._lifecycle.RecoverAsync(tx, Pending, s.certificateName, ObjectAccess.Certificate, [], s.cancellationToken), s.certificateName).ConfigureAwait(false))
                 : self._models.ToCertificateWithPolicy(await self._lifecycle.RecoverAsync(tx, Type, s.certificateName, ObjectAccess.Certificate, Managed, s.cancellationToken).ConfigureAwait(false)), s.cancellationToken);
         }, cancellationToken).ConfigureAwait(false));
@@ -96,7 +96,7 @@ internal sealed partial class CertificateStore
             ObjectRules.ValidateName(Type, s.certificateName);
             return self._core.Writer.WriteAsync(async tx =>
             {
-                if (tx.Index(Type, s.certificateName) is null && tx.Index(Pending, s.certificateName) is not null)
+                if (IsPendingName(tx, s.certificateName))
                 {
                     await DeletedPendingAsync(async () =>
                     {
@@ -115,6 +115,9 @@ internal sealed partial class CertificateStore
 
     /// <summary>Whether a name holds an operation and no certificate (what it holds is a pending-only certificate, active or deleted).</summary>
     private bool IsPendingName(string name) => !_core.Manifest.TryGetObject(Type, name, out _) && _core.Manifest.TryGetObject(Pending, name, out _);
+
+    /// <summary>As <see cref="IsPendingName(string)"/>, as <paramref name="tx"/> sees the vault.</summary>
+    private static bool IsPendingName(VaultTransaction tx, string name) => tx.Index(Type, name) is null && tx.Index(Pending, name) is not null;
 
     /// <summary>A deleted pending-only certificate as a deleted certificate: its pending version, with the deletion's dates.</summary>
     private DeletedCertificate ToDeletedPending(ObjectVersion operation) => new(

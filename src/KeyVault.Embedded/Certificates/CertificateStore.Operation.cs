@@ -75,7 +75,7 @@ internal sealed partial class CertificateStore
                 if (tx.Index(Pending, s.certificateName) is null)
                 {
                     await CompletedOperationAsync(tx, s.certificateName, s.cancellationToken).ConfigureAwait(false);
-                    throw NotInProgress(s.certificateName, CertificateOperation.Completed);
+                    throw VaultErrors.OperationNotInProgress(s.certificateName, CertificateOperation.Completed);
                 }
 
                 var updated = (await self._lifecycle.UpdateAttributesAsync(tx, [Pending], s.certificateName, null, (_, current) =>
@@ -83,14 +83,11 @@ internal sealed partial class CertificateStore
                     var state = current.Certificate ?? throw VaultErrors.Integrity(Pending, s.certificateName, string.Empty);
                     return state.Status == CertificateOperation.InProgress
                         ? current with { Certificate = state with { Status = CertificateOperation.Cancelled } }
-                        : throw NotInProgress(s.certificateName, state.Status);
+                        : throw VaultErrors.OperationNotInProgress(s.certificateName, state.Status);
                 }, ObjectAccess.Certificate, cancellationToken: s.cancellationToken).ConfigureAwait(false))[0];
                 return self._models.ToOperation(updated);
             }, s.cancellationToken);
         }, cancellationToken);
-
-    private static VaultException NotInProgress(string name, string? status) =>
-        new(VaultErrorCode.Forbidden, 403, $"The operation of certificate '{name}' is {status}, not in progress: only an operation in progress can be cancelled.");
 
     /// <summary>
     /// Deletes a certificate's operation: a pending (or cancelled) one with its key; a completed one is only no longer

@@ -233,7 +233,7 @@ internal sealed partial class CertificateStore : ICertificateStore
         Run(VaultOperation.CertificateContactsGet, null, (this, cancellationToken), static async s =>
             await s.Item1._contacts.ReadAsync(s.cancellationToken).ConfigureAwait(false) is { Count: > 0 } contacts
                 ? CertificateContacts.ToPublic(contacts)
-                : throw new VaultObjectNotFoundException(new VaultErrorCode("ContactsNotFound"), "Contacts not found: this vault has no certificate contacts."), cancellationToken);
+                : throw VaultErrors.ContactsNotFound(), cancellationToken);
 
     public Task<IList<CertificateContact>> DeleteContactsAsync(CancellationToken cancellationToken = default) =>
         Run(VaultOperation.CertificateContactsDelete, null, (this, cancellationToken), static async s =>

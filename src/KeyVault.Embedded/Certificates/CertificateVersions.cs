@@ -96,7 +96,7 @@ internal sealed class CertificateVersions
                 }
 
                 await PrepareNameAsync(tx, name, cancellationToken).ConfigureAwait(false);
-                return await WriteVersionAsync(tx, name, version, certificate, chain, key.Key, policy, attributes, purgeWith: null, cancellationToken).ConfigureAwait(false);
+                return await WriteVersionAsync(tx, name, version, certificate, chain, key.Key, policy, attributes, purgeWith: null, operation: true, cancellationToken).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
             if (created is not { } made)
             {
@@ -164,7 +164,7 @@ internal sealed class CertificateVersions
                     Tags = options.TagsOrNull is { Count: > 0 } tags ? new Dictionary<string, string>(tags, StringComparer.Ordinal) : operation.Attributes.Tags,
                 };
                 var chain = certificates.Skip(1).Select(c => c.RawData).ToList();
-                return await WriteVersionAsync(tx, operation.Name, operation.Version, certificates[0], chain, key, CertificatePolicies.Read(state.Policy!), attributes, purgeWith: index, cancellationToken).ConfigureAwait(false);
+                return await WriteVersionAsync(tx, operation.Name, operation.Version, certificates[0], chain, key, CertificatePolicies.Read(state.Policy!), attributes, purgeWith: index, operation: true, cancellationToken).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
             return _models.ToCertificateWithPolicy(created);
         }
@@ -216,7 +216,7 @@ internal sealed class CertificateVersions
         var created = await _core.Writer.WriteAsync(async tx =>
         {
             await PrepareNameAsync(tx, options.Name, cancellationToken).ConfigureAwait(false);
-            return await WriteVersionAsync(tx, options.Name, ObjectRules.NewVersion(), imported.Leaf, imported.Chain, imported.Key, stored, attributes, purgeWith: null, cancellationToken, operation: false).ConfigureAwait(false);
+            return await WriteVersionAsync(tx, options.Name, ObjectRules.NewVersion(), imported.Leaf, imported.Chain, imported.Key, stored, attributes, purgeWith: null, operation: false, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return _models.ToCertificateWithPolicy(created);
     }
@@ -346,8 +346,11 @@ internal sealed class CertificateVersions
         }
     }
 
-    /// <summary>Writes a certificate version with its managed key and secret, and the policy, in the transaction.</summary>
-    private async ValueTask<ObjectVersion> WriteVersionAsync(VaultTransaction tx, string name, string version, X509Certificate2 certificate, IReadOnlyList<byte[]> chain, NewKey key, StoredCertificatePolicy policy, RecordAttributes attributes, ObjectIndex? purgeWith, CancellationToken cancellationToken, bool operation = true)
+    /// <summary>
+    /// Writes a certificate version with its managed key and secret, and the policy, in the transaction;
+    /// <paramref name="operation"/> says whether an operation made it (created, merged, renewed) or none (imported).
+    /// </summary>
+    private async ValueTask<ObjectVersion> WriteVersionAsync(VaultTransaction tx, string name, string version, X509Certificate2 certificate, IReadOnlyList<byte[]> chain, NewKey key, StoredCertificatePolicy policy, RecordAttributes attributes, ObjectIndex? purgeWith, bool operation, CancellationToken cancellationToken)
     {
         var hsm = KeyTypes.IsHsm(key.Attributes.KeyType);
         var exportable = policy.Exportable && !hsm;

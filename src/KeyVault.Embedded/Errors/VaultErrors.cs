@@ -45,6 +45,12 @@ internal static class VaultErrors
         new(VaultErrorCode.Conflict, 409,
             $"Certificate '{name}' has a pending operation: merge its signed certificate, or cancel and delete the operation, before creating a new version.");
 
+    public static VaultException OperationNotInProgress(string name, string? status) =>
+        new(VaultErrorCode.Forbidden, 403, $"The operation of certificate '{name}' is {status}, not in progress: only an operation in progress can be cancelled.");
+
+    public static VaultObjectNotFoundException ContactsNotFound() =>
+        new(new VaultErrorCode("ContactsNotFound"), "Contacts not found: this vault has no certificate contacts.");
+
     public static VaultObjectNotFoundException IssuerNotFound(string name) =>
         new(new VaultErrorCode("CertificateIssuerNotFound"), "Issuer not found"); // Azure's words (its SDKs' tests compare them)
 
